@@ -1,0 +1,201 @@
+//! The command line: `guardkey [OPTIONS] [COMMAND]`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sim::{Denial, Quota, Seed};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guardkey",
+    version,
+    about = "Audit and fix the KMS encryption of Amazon Bedrock guardrails (Bedrock-003)",
+    long_about = "guardkey finds every Amazon Bedrock guardrail in every region of an AWS account, \
+shows whether each is encrypted with a customer managed KMS key (CMK) as Bedrock-003 requires, \
+and fixes it: it creates a CMK with a sound key policy and applies it without losing any guardrail setting.\n\n\
+Run without a command to open the interactive explorer; `guardkey --demo` does the same on the \
+embedded simulator, with no AWS account needed.",
+    after_help = "Credentials come from the standard AWS chain (environment, ~/.aws files, SSO, \
+credential_process, web identity, instance metadata), like the AWS CLI."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Open the explorer on the embedded simulator, seeded with a demo estate (no AWS account).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// The named profile of ~/.aws/config to use.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+
+    /// Regions to cover: a comma-separated list, or `all`. Default: every Bedrock region.
+    #[arg(long, global = true, alias = "region", value_delimiter = ',')]
+    pub regions: Vec<String>,
+
+    /// Send every AWS call to this endpoint instead of AWS (e.g. a `guardkey sim`).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+
+    /// Refuse every call that would change anything in AWS.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Replay a scan saved with `scan --save`, with no AWS call.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub load: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan headless and report every guardrail's encryption posture (for CI).
+    Scan,
+    /// Create or choose a customer managed key and apply it to guardrails, losslessly.
+    Fix,
+    /// Put guardrails back as a fix journal recorded them before the fix.
+    Restore {
+        /// The journal file that `guardkey fix` printed.
+        journal: PathBuf,
+    },
+    /// Run the AWS simulator (Bedrock, KMS, STS) on loopback for the AWS CLI, SDKs and tests.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+
+    /// What the simulator starts with: empty, demo, or generated:REGIONS:PER_REGION.
+    #[arg(long, default_value = "empty", value_parser = parse_seed)]
+    pub seed: Seed,
+
+    /// The account id of the default principal.
+    #[arg(long, default_value = crate::sim::DEFAULT_ACCOUNT, value_parser = parse_account)]
+    pub account: String,
+
+    /// Latency added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Random variation of the latency, plus or minus, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+
+    /// How long a guardrail stays CREATING/UPDATING/VERSIONING, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    pub settle_ms: u64,
+
+    /// OPERATION=RPS: a per-region request-rate quota answering 429 ThrottlingException
+    /// (repeatable), e.g. GetGuardrail=25 or kms:DescribeKey=10.
+    #[arg(long = "quota", value_name = "OPERATION=RPS", value_parser = parse_quota)]
+    pub quotas: Vec<Quota>,
+
+    /// A region not enabled for the account: every call answers 403 UnrecognizedClientException.
+    #[arg(long = "disabled-region", value_name = "REGION", value_parser = parse_region)]
+    pub disabled_regions: Vec<String>,
+
+    /// OPERATION[@REGION]: deny it to every caller with 403 AccessDeniedException (repeatable).
+    #[arg(long = "deny", value_name = "OPERATION[@REGION]", value_parser = parse_denial)]
+    pub denials: Vec<Denial>,
+
+    /// A region that accepts connections and never answers.
+    #[arg(long = "hang-region", value_name = "REGION", value_parser = parse_region)]
+    pub hang_regions: Vec<String>,
+}
+
+fn parse_seed(s: &str) -> Result<Seed, String> {
+    s.parse()
+}
+
+fn parse_quota(s: &str) -> Result<Quota, String> {
+    s.parse()
+}
+
+fn parse_denial(s: &str) -> Result<Denial, String> {
+    let d: Denial = s.parse()?;
+    if let Some(r) = &d.region {
+        parse_region(r)?;
+    }
+    Ok(d)
+}
+
+pub fn parse_region(s: &str) -> Result<String, String> {
+    if crate::regions::is_region_name(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not a region name (like eu-west-1)"))
+    }
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not an AWS account id (12 digits)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sim_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "guardkey",
+            "sim",
+            "--port",
+            "0",
+            "--seed",
+            "generated:2:10",
+            "--quota",
+            "GetGuardrail=25",
+            "--deny",
+            "kms:DescribeKey@eu-west-1",
+            "--disabled-region",
+            "me-central-1",
+        ])
+        .unwrap();
+        let Some(Command::Sim(args)) = cli.command else {
+            panic!("not sim")
+        };
+        assert_eq!(
+            args.seed,
+            Seed::Generated {
+                regions: 2,
+                per_region: 10
+            }
+        );
+        assert_eq!(args.quotas.len(), 1);
+        assert_eq!(args.disabled_regions, vec!["me-central-1"]);
+    }
+
+    #[test]
+    fn bad_sim_flags_are_errors() {
+        for args in [
+            vec!["guardkey", "sim", "--seed", "prod"],
+            vec!["guardkey", "sim", "--quota", "GetGuardrail"],
+            vec!["guardkey", "sim", "--disabled-region", "mars"],
+            vec!["guardkey", "sim", "--account", "42"],
+            vec!["guardkey", "sim", "--deny", "GetGuardrail@nowhere"],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr};
+
+use guardkey::cli::{Cli, Command, SimArgs};
+use guardkey::sim::{
+    Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator,
+};
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("guardkey: {e}");
+    }
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("guardkey: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("guardkey: {e:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Some(Command::Sim(args)) => run_sim(args).await,
+        None if cli.global.demo => run_demo().await,
+        None => not_built_yet("The interactive explorer", "guardkey --demo"),
+        Some(Command::Scan) => not_built_yet("`guardkey scan`", "guardkey sim"),
+        Some(Command::Fix) => not_built_yet("`guardkey fix`", "guardkey sim"),
+        Some(Command::Restore { .. }) => not_built_yet("`guardkey restore`", "guardkey sim"),
+    }
+}
+
+/// Says plainly that a command does not exist yet, rather than printing anything that
+/// could be taken for a result.
+fn not_built_yet(what: &str, instead: &str) -> Result<ExitCode> {
+    eprintln!(
+        "guardkey: {what} is not built yet in this version. What works today: `{instead}` (see README.md)."
+    );
+    Ok(ExitCode::from(2))
+}
+
+async fn run_sim(args: SimArgs) -> Result<ExitCode> {
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        jitter: Duration::from_millis(args.jitter_ms),
+        quotas: args.quotas,
+        disabled_regions: args.disabled_regions.into_iter().collect(),
+        hang_regions: args.hang_regions.into_iter().collect(),
+        denials: args.denials,
+        failures: Vec::new(),
+    };
+    let config = SimConfig {
+        account: args.account,
+        seed: args.seed.clone(),
+        faults,
+        settle: Duration::from_millis(args.settle_ms),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::new(config).wrap_err("cannot seed the simulator")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let running = sim.serve(addr).await.wrap_err_with(|| {
+        format!("cannot listen on {addr}: is the port taken? Choose another with --port")
+    })?;
+    print_banner(&running, &args.seed);
+    serve_until_ctrl_c(running).await
+}
+
+async fn run_demo() -> Result<ExitCode> {
+    let config = SimConfig {
+        seed: Seed::Demo,
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            jitter: Duration::from_millis(20),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    let sim = Simulator::new(config).wrap_err("cannot seed the demo estate")?;
+    let running = sim
+        .serve_loopback()
+        .await
+        .wrap_err("cannot listen on loopback")?;
+    println!("guardkey demo: the interactive explorer is not built yet in this version;");
+    println!("the embedded simulator serves the demo estate so you can audit it by hand.\n");
+    print_banner(&running, &Seed::Demo);
+    serve_until_ctrl_c(running).await
+}
+
+fn print_banner(running: &RunningSim, seed: &Seed) {
+    let endpoint = running.endpoint();
+    let guardrails = running.sim.with_world(|w| w.guardrail_count());
+    println!(
+        "guardkey sim: Bedrock, KMS and STS on {endpoint} (seed {seed}, {guardrails} guardrails, account {})",
+        running.sim.account()
+    );
+    println!();
+    println!("Point a client at it:");
+    println!("  export AWS_ENDPOINT_URL={endpoint}");
+    println!("  export AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY_ID}");
+    println!("  export AWS_SECRET_ACCESS_KEY={SIM_SECRET_ACCESS_KEY}");
+    println!("  export AWS_REGION=us-east-1");
+    println!();
+    println!("Then audit as Bedrock-003 says:");
+    println!("  aws sts get-caller-identity");
+    println!("  aws bedrock list-guardrails --region us-east-1 --query 'guardrails[*].arn'");
+    println!(
+        "  aws bedrock get-guardrail --region us-east-1 --guardrail-identifier ARN --query kmsKeyArn"
+    );
+    println!();
+    println!("Press Ctrl-C to stop.");
+}
+
+async fn serve_until_ctrl_c(running: RunningSim) -> Result<ExitCode> {
+    tokio::signal::ctrl_c()
+        .await
+        .wrap_err("cannot wait for Ctrl-C")?;
+    eprintln!(
+        "guardkey sim: stopped after {} requests",
+        running.sim.request_count()
+    );
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
