@@ -1,0 +1,130 @@
+//! What the simulator tests share: a running simulator and real SDK clients for it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_bedrock::config::Credentials;
+use guardkey::sim::{RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, SimConfig, Simulator};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A simulator with `config` (no recording unless GUARDKEY_SIM_RECORD says so) on a free port.
+pub async fn start(config: SimConfig) -> RunningSim {
+    Simulator::new(config)
+        .expect("simulator")
+        .serve_loopback()
+        .await
+        .expect("listen")
+}
+
+pub async fn start_empty() -> RunningSim {
+    start(SimConfig {
+        settle: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await
+}
+
+pub async fn sdk_config(sim: &RunningSim) -> SdkConfig {
+    sdk_config_with(
+        sim,
+        SIM_ACCESS_KEY_ID,
+        SIM_SECRET_ACCESS_KEY,
+        RetryConfig::standard(),
+    )
+    .await
+}
+
+pub async fn sdk_config_with(
+    sim: &RunningSim,
+    key: &str,
+    secret: &str,
+    retry: RetryConfig,
+) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(sim.endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(key, secret, None, None, "guardkey-tests"))
+        .retry_config(retry)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+pub fn bedrock(cfg: &SdkConfig, region: &str) -> aws_sdk_bedrock::Client {
+    aws_sdk_bedrock::Client::from_conf(
+        aws_sdk_bedrock::config::Builder::from(cfg)
+            .region(Region::new(region.to_string()))
+            .build(),
+    )
+}
+
+pub fn kms(cfg: &SdkConfig, region: &str) -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(cfg)
+            .region(Region::new(region.to_string()))
+            .build(),
+    )
+}
+
+pub fn sts(cfg: &SdkConfig) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::new(cfg)
+}
+
+/// The error code of an SDK error, as the service sent it.
+pub fn code<E, R>(err: &aws_sdk_bedrock::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_bedrock::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err {
+        aws_sdk_bedrock::error::SdkError::ServiceError(e) => {
+            e.err().code().unwrap_or("<none>").to_string()
+        }
+        other => format!("<not a service error: {other:?}>"),
+    }
+}
+
+pub fn message<E, R>(err: &aws_sdk_bedrock::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_bedrock::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err {
+        aws_sdk_bedrock::error::SdkError::ServiceError(e) => {
+            e.err().message().unwrap_or("").to_string()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// A raw HTTP/1.1 exchange, for requests no SDK would send. Returns (status, headers, body).
+pub async fn raw(sim: &RunningSim, request: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(sim.addr)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_lowercase(), body.to_string())
+}
+
+pub fn auth_header(region: &str, service: &str) -> String {
+    format!(
+        "Authorization: AWS4-HMAC-SHA256 Credential={SIM_ACCESS_KEY_ID}/20261130/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n"
+    )
+}
