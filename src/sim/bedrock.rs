@@ -12,9 +12,12 @@ use super::state::{
 };
 use super::wire::AwsError;
 
-/// Request policy members and the response members they are read back as. The nested
-/// members carry the same names in both shapes.
-pub const POLICY_RENAMES: &[(&str, &str, &[(&str, &str)])] = &[
+/// A request member's name and the name the response reads it back under.
+type Rename = (&'static str, &'static str);
+
+/// Request policy members and the response members they are read back as, with their
+/// renamed children. Deeper members carry the same names in both shapes.
+pub const POLICY_RENAMES: &[(&str, &str, &[Rename])] = &[
     (
         "topicPolicyConfig",
         "topicPolicy",

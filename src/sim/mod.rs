@@ -555,15 +555,14 @@ async fn serve_call(
                 &resource,
             )));
         }
-        if let Some(rps) = faults.quota(service, &op) {
-            if !sim
+        if let Some(rps) = faults.quota(service, &op)
+            && !sim
                 .inner
                 .limiter
                 .lock()
                 .admit(service, &op, &region, rps, Instant::now())
-            {
-                return Err(fail(AwsError::throttling()));
-            }
+        {
+            return Err(fail(AwsError::throttling()));
         }
         if faults.take_failure(service, &op, &region) {
             return Err(fail(AwsError::internal()));

@@ -167,23 +167,23 @@ impl ServiceModel {
             }
             "string" => {
                 let s = value.as_str().ok_or_else(wrong_type)?;
-                if let Some(allowed) = shape["enum"].as_array() {
-                    if !allowed.iter().any(|a| a.as_str() == Some(s)) {
-                        let set: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
-                        fail(format!(
-                            "Member must satisfy enum value set: [{}]",
-                            set.join(", ")
-                        ));
-                        return Ok(());
-                    }
+                if let Some(allowed) = shape["enum"].as_array()
+                    && !allowed.iter().any(|a| a.as_str() == Some(s))
+                {
+                    let set: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+                    fail(format!(
+                        "Member must satisfy enum value set: [{}]",
+                        set.join(", ")
+                    ));
+                    return Ok(());
                 }
                 length_bounds(shape, s.chars().count(), &mut fail);
-                if let Some(p) = shape["pattern"].as_str() {
-                    if !full_match(p, s) {
-                        fail(format!(
-                            "Member must satisfy regular expression pattern: {p}"
-                        ));
-                    }
+                if let Some(p) = shape["pattern"].as_str()
+                    && !full_match(p, s)
+                {
+                    fail(format!(
+                        "Member must satisfy regular expression pattern: {p}"
+                    ));
                 }
             }
             "integer" | "long" => {
@@ -221,36 +221,36 @@ fn quoted(v: &Value) -> String {
 }
 
 fn length_bounds(shape: &Value, len: usize, fail: &mut impl FnMut(String)) {
-    if let Some(min) = shape["min"].as_u64() {
-        if (len as u64) < min {
-            fail(format!(
-                "Member must have length greater than or equal to {min}"
-            ));
-        }
+    if let Some(min) = shape["min"].as_u64()
+        && (len as u64) < min
+    {
+        fail(format!(
+            "Member must have length greater than or equal to {min}"
+        ));
     }
-    if let Some(max) = shape["max"].as_u64() {
-        if (len as u64) > max {
-            fail(format!(
-                "Member must have length less than or equal to {max}"
-            ));
-        }
+    if let Some(max) = shape["max"].as_u64()
+        && (len as u64) > max
+    {
+        fail(format!(
+            "Member must have length less than or equal to {max}"
+        ));
     }
 }
 
 fn number_bounds(shape: &Value, n: f64, fail: &mut impl FnMut(String)) {
-    if let Some(min) = shape["min"].as_f64() {
-        if n < min {
-            fail(format!(
-                "Member must have value greater than or equal to {min}"
-            ));
-        }
+    if let Some(min) = shape["min"].as_f64()
+        && n < min
+    {
+        fail(format!(
+            "Member must have value greater than or equal to {min}"
+        ));
     }
-    if let Some(max) = shape["max"].as_f64() {
-        if n > max {
-            fail(format!(
-                "Member must have value less than or equal to {max}"
-            ));
-        }
+    if let Some(max) = shape["max"].as_f64()
+        && n > max
+    {
+        fail(format!(
+            "Member must have value less than or equal to {max}"
+        ));
     }
 }
 

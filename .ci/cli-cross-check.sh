@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The Bedrock-003 procedure, done by hand with the real AWS CLI against `guardkey sim`:
+# the audit (list-guardrails, get-guardrail --query kmsKeyArn) and the remediation
+# (kms create-key with a policy file, create-alias, update-guardrail --kms-key-id).
+# Usage: .ci/cli-cross-check.sh PATH/TO/guardkey   (the AWS CLI on PATH)
+set -euo pipefail
+guardkey=${1:?usage: cli-cross-check.sh PATH/TO/guardkey}
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$guardkey" sim --port "$port" --seed demo --settle-ms 200 >"$work/sim.log" 2>&1 &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q "Press Ctrl-C" "$work/sim.log" && break; sleep 0.1; done
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=$(sed -n 's/.*AWS_ACCESS_KEY_ID=//p' "$work/sim.log")
+export AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*AWS_SECRET_ACCESS_KEY=//p' "$work/sim.log")
+export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+R=us-east-1
+fail() { echo "cli-cross-check: FAIL: $*" >&2; exit 1; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+account=$(aws sts get-caller-identity --query Account --output text)
+[ "$account" = 123456789012 ] || fail "get-caller-identity answered $account"
+
+# The audit, as documented: every ARN, then each one's kmsKeyArn (null = AWS-owned key).
+arns=$(aws bedrock list-guardrails --region $R --query 'guardrails[*].arn' --output text)
+count=0; owned=0; cmk=0
+for arn in $arns; do
+  [[ "$arn" =~ ^arn:aws:bedrock:$R:123456789012:guardrail/[a-z0-9]+$ ]] || fail "bad guardrail ARN $arn"
+  key=$(aws bedrock get-guardrail --region $R --guardrail-identifier "$arn" --query kmsKeyArn)
+  count=$((count + 1))
+  if [ "$key" = null ]; then owned=$((owned + 1));
+  elif [[ "$key" =~ ^\"arn:aws:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]{36}\"$ ]]; then cmk=$((cmk + 1));
+  else fail "kmsKeyArn of $arn is $key"; fi
+done
+[ "$count" -gt 20 ] && [ "$owned" -gt 0 ] && [ "$cmk" -gt 0 ] || fail "audit saw $count guardrails, $owned AWS-owned, $cmk CMK"
+echo "cli-cross-check: audit of $R: $count guardrails, $owned on the AWS-owned key, $cmk on a KMS key"
+
+# The remediation, as documented.
+cat >"$work/policy.json" <<POLICY
+{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::$account:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "Guardrail managers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::$account:user/guardkey-admin"},
+   "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"}]}
+POLICY
+key_arn=$(aws kms create-key --region $R --description 'Bedrock guardrails' --policy "file://$work/policy.json" --query KeyMetadata.Arn --output text)
+[[ "$key_arn" =~ ^arn:aws:kms:$R:$account:key/ ]] || fail "create-key answered $key_arn"
+out=$(aws kms create-alias --region $R --alias-name alias/cli-cross-check --target-key-id "$key_arn")
+[ -z "$out" ] || fail "create-alias printed $out"
+aws kms create-alias --region $R --alias-name alias/cli-cross-check --target-key-id "$key_arn" 2>"$work/err" && fail "a duplicate alias was accepted"
+grep -q AlreadyExistsException "$work/err" || fail "duplicate alias: $(cat "$work/err")"
+
+id=$(aws bedrock create-guardrail --region $R --name cli-cross-check --blocked-input-messaging 'no in' \
+  --blocked-outputs-messaging 'no out' \
+  --content-policy-config 'filtersConfig=[{type=HATE,inputStrength=HIGH,outputStrength=HIGH}]' \
+  --word-policy-config 'wordsConfig=[{text=nightingale}]' --query guardrailId --output text)
+wait_ready() {
+  for _ in $(seq 50); do
+    [ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$1" --query status --output text)" = READY ] && return 0
+    sleep 0.1
+  done
+  fail "$1 never became READY"
+}
+wait_ready "$id"
+updated=$(aws bedrock update-guardrail --region $R --guardrail-identifier "$id" --name cli-cross-check \
+  --blocked-input-messaging 'no in' --blocked-outputs-messaging 'no out' \
+  --content-policy-config 'filtersConfig=[{type=HATE,inputStrength=HIGH,outputStrength=HIGH}]' \
+  --word-policy-config 'wordsConfig=[{text=nightingale}]' --kms-key-id "$key_arn")
+[ "$(echo "$updated" | json 'sorted(d)')" = "['guardrailArn', 'guardrailId', 'updatedAt', 'version']" ] || fail "update-guardrail answered $updated"
+[ "$(echo "$updated" | json 'd["version"]')" = DRAFT ] || fail "update-guardrail version"
+got=$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id" --query kmsKeyArn --output text)
+[ "$got" = "$key_arn" ] || fail "kmsKeyArn after the fix is $got, not $key_arn"
+full=$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id")
+[ "$(echo "$full" | json 'd["wordPolicy"]["words"][0]["text"]')" = nightingale ] || fail "the word policy was lost"
+[ "$(echo "$full" | json 'd["contentPolicy"]["filters"][0]["type"]')" = HATE ] || fail "the content policy was lost"
+
+# A left-out policy is gone: the trap of the documented procedure, reproduced faithfully.
+wait_ready "$id"
+aws bedrock update-guardrail --region $R --guardrail-identifier "$id" --name cli-cross-check \
+  --blocked-input-messaging 'no in' --blocked-outputs-messaging 'no out' --kms-key-id "$key_arn" >/dev/null
+[ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id" --query wordPolicy)" = null ] || fail "a left-out word policy survived"
+echo "cli-cross-check: remediation of $R: key $key_arn, alias, update-guardrail: all documented answers"
