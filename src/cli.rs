@@ -57,7 +57,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan headless and report every guardrail's encryption posture (for CI).
-    Scan,
+    ///
+    /// Exit codes: 0 every guardrail passes, 1 a finding (FAIL, or what --fail-on adds),
+    /// 2 an error (bad input, no credentials, every region failed).
+    Scan(ScanArgs),
     /// Create or choose a customer managed key and apply it to guardrails, losslessly.
     Fix,
     /// Put guardrails back as a fix journal recorded them before the fix.
@@ -67,6 +70,59 @@ pub enum Command {
     },
     /// Run the AWS simulator (Bedrock, KMS, STS) on loopback for the AWS CLI, SDKs and tests.
     Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Readable, with a summary per region and totals.
+    Table,
+    /// guardkey's versioned JSON (schema guardkey.scan/v1), the same as --save.
+    Json,
+    /// One row per guardrail.
+    Csv,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// OCSF Detection Findings (class 2004), for Security Lake and Prowler pipelines.
+    Ocsf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Also exit 1 when a guardrail has a warning.
+    Warn,
+    /// Also exit 1 when a guardrail's posture is unknown.
+    Unknown,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also save the scan as JSON to FILE, to replay later with --load.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Also read every numbered version and report those on another key than the DRAFT.
+    #[arg(long)]
+    pub versions: bool,
+
+    /// Exit 1 on more than FAIL: warn, unknown, or both (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+
+    /// GetGuardrail calls in flight per region.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Give up on a region after this many seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub region_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,11 @@
 //! guardkey: finds every Amazon Bedrock guardrail of an AWS account, says whether each is
 //! encrypted with a customer managed KMS key (Bedrock-003), and fixes it losslessly.
 
+pub mod aws;
 pub mod cli;
+pub mod commands;
+pub mod model;
 pub mod regions;
+pub mod report;
+pub mod scan;
 pub mod sim;

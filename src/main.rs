@@ -35,10 +35,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         None if cli.global.demo => run_demo().await,
-        None => not_built_yet("The interactive explorer", "guardkey --demo"),
-        Some(Command::Scan) => not_built_yet("`guardkey scan`", "guardkey sim"),
-        Some(Command::Fix) => not_built_yet("`guardkey fix`", "guardkey sim"),
-        Some(Command::Restore { .. }) => not_built_yet("`guardkey restore`", "guardkey sim"),
+        None => not_built_yet("The interactive explorer", "guardkey scan --demo"),
+        Some(Command::Scan(args)) => {
+            match guardkey::commands::scan::run(&cli.global, &args).await {
+                Ok(code) => Ok(ExitCode::from(code)),
+                Err(e) => {
+                    eprintln!("guardkey: {e}");
+                    Ok(ExitCode::from(guardkey::commands::scan::EXIT_ERROR))
+                }
+            }
+        }
+        Some(Command::Fix) => not_built_yet("`guardkey fix`", "guardkey scan"),
+        Some(Command::Restore { .. }) => not_built_yet("`guardkey restore`", "guardkey scan"),
     }
 }
 

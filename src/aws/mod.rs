@@ -1,0 +1,419 @@
+//! The only code that talks to AWS: one `Session` (credentials, endpoint, retries,
+//! timeouts, the read-only guard) and typed calls that return guardkey's own types.
+
+pub mod error;
+mod guard;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_bedrock::primitives::DateTime;
+
+use crate::model::{CallError, Rotation};
+use crate::regions::{BEDROCK_REGIONS, GOVCLOUD_REGIONS};
+pub use error::classify;
+pub use guard::ReadOnlyGuard;
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub read_only: bool,
+    /// Per-call attempt timeout; the default suits AWS's control planes.
+    pub attempt_timeout: Option<Duration>,
+}
+
+/// Who the credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+impl CallerIdentity {
+    /// `aws`, `aws-us-gov`, `aws-cn`, … from the caller's ARN.
+    pub fn partition(&self) -> &str {
+        self.arn.split(':').nth(1).unwrap_or("aws")
+    }
+}
+
+/// A guardrail summary from ListGuardrails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailSummary {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub status: String,
+    pub version: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// The parts of GetGuardrail a scan uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailHead {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub version: String,
+    pub status: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub kms_key_arn: Option<String>,
+}
+
+/// DescribeKey's answer, in guardkey's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDescription {
+    pub arn: String,
+    pub key_id: String,
+    pub account: String,
+    pub manager: String,
+    pub state: String,
+    pub spec: String,
+    pub usage: String,
+    pub multi_region: bool,
+    pub created_at: Option<String>,
+    pub deletion_date: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Region names from `--regions`: a list, `all`, or nothing (the partition's Bedrock regions).
+/// A name that is not a Bedrock region is an error before any call is made.
+pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<String>, String> {
+    let known: Vec<&str> = match partition {
+        "aws-us-gov" => GOVCLOUD_REGIONS.to_vec(),
+        _ => BEDROCK_REGIONS.to_vec(),
+    };
+    let requested: Vec<&str> = requested
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if requested.is_empty() || requested == ["all"] {
+        return Ok(known.iter().map(|s| s.to_string()).collect());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for r in requested {
+        if r == "all" {
+            return Err("`all` cannot be combined with region names".into());
+        }
+        let everywhere = BEDROCK_REGIONS.iter().chain(GOVCLOUD_REGIONS);
+        if !everywhere.clone().any(|k| *k == r) {
+            return Err(format!(
+                "'{r}' is not a region where Amazon Bedrock exists. Known regions: {}",
+                BEDROCK_REGIONS.join(", ")
+            ));
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn rfc3339(t: &DateTime) -> Option<String> {
+    t.fmt(aws_sdk_bedrock::primitives::DateTimeFormat::DateTime)
+        .ok()
+}
+
+/// A connection to AWS (or to anything that speaks its APIs, such as `guardkey sim`).
+#[derive(Clone, Debug)]
+pub struct Session {
+    sdk: SdkConfig,
+    read_only: bool,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Session {
+    pub async fn connect(options: SessionOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(
+                RetryConfig::adaptive()
+                    .with_max_attempts(8)
+                    .with_initial_backoff(Duration::from_millis(100))
+                    .with_max_backoff(Duration::from_secs(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(3100))
+                    .operation_attempt_timeout(
+                        options.attempt_timeout.unwrap_or(Duration::from_secs(10)),
+                    )
+                    .operation_timeout(Duration::from_secs(90))
+                    .build(),
+            );
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = &options.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let sdk = loader.load().await;
+        Session {
+            sdk,
+            read_only: options.read_only,
+            endpoint_url: options.endpoint_url,
+            profile: options.profile,
+        }
+    }
+
+    /// A session from a ready SDK configuration (tests, the embedded simulator).
+    pub fn from_sdk_config(sdk: SdkConfig, read_only: bool) -> Self {
+        let endpoint_url = sdk.endpoint_url().map(str::to_string);
+        Session {
+            sdk,
+            read_only,
+            endpoint_url,
+            profile: None,
+        }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The region STS and defaults use: the credential chain's, else us-east-1.
+    pub fn home_region(&self) -> String {
+        self.sdk
+            .region()
+            .map_or("us-east-1".to_string(), |r| r.to_string())
+    }
+
+    fn guard(&self) -> ReadOnlyGuard {
+        ReadOnlyGuard {
+            enabled: self.read_only,
+        }
+    }
+
+    pub fn bedrock(&self, region: &str) -> aws_sdk_bedrock::Client {
+        let conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_bedrock::Client::from_conf(conf)
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    fn sts(&self) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .region(Region::new(self.home_region()))
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, CallError> {
+        let out = self
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify(e, "sts:GetCallerIdentity"))?;
+        Ok(CallerIdentity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+            user_id: out.user_id().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// One page of ListGuardrails (the DRAFT of every guardrail, or one guardrail's versions).
+    pub async fn list_guardrails_page(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        guardrail: Option<&str>,
+        next_token: Option<String>,
+        page_size: i32,
+    ) -> Result<(Vec<GuardrailSummary>, Option<String>), CallError> {
+        let out = client
+            .list_guardrails()
+            .set_guardrail_identifier(guardrail.map(str::to_string))
+            .max_results(page_size)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:ListGuardrails"))?;
+        let rows = out
+            .guardrails()
+            .iter()
+            .map(|g| GuardrailSummary {
+                id: g.id().to_string(),
+                arn: g.arn().to_string(),
+                name: g.name().to_string(),
+                status: g.status().as_str().to_string(),
+                version: g.version().to_string(),
+                created_at: rfc3339(g.created_at()),
+                updated_at: rfc3339(g.updated_at()),
+            })
+            .collect();
+        Ok((rows, out.next_token().map(str::to_string)))
+    }
+
+    pub async fn get_guardrail_head(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        identifier: &str,
+        version: Option<&str>,
+    ) -> Result<GuardrailHead, CallError> {
+        let g = client
+            .get_guardrail()
+            .guardrail_identifier(identifier)
+            .set_guardrail_version(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:GetGuardrail"))?;
+        Ok(GuardrailHead {
+            id: g.guardrail_id().to_string(),
+            arn: g.guardrail_arn().to_string(),
+            name: g.name().to_string(),
+            description: g.description().map(str::to_string),
+            version: g.version().to_string(),
+            status: g.status().as_str().to_string(),
+            created_at: rfc3339(g.created_at()),
+            updated_at: rfc3339(g.updated_at()),
+            kms_key_arn: g.kms_key_arn().map(str::to_string),
+        })
+    }
+
+    pub async fn describe_key(
+        &self,
+        client: &aws_sdk_kms::Client,
+        key: &str,
+    ) -> Result<KeyDescription, CallError> {
+        let out = client
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:DescribeKey"))?;
+        let m = out.key_metadata().ok_or_else(|| CallError::Other {
+            code: "EmptyResponse".into(),
+            message: "DescribeKey answered without KeyMetadata".into(),
+        })?;
+        let kms_time = |t: Option<&aws_sdk_kms::primitives::DateTime>| {
+            t.and_then(|t| {
+                t.fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime)
+                    .ok()
+            })
+        };
+        Ok(KeyDescription {
+            arn: m.arn().unwrap_or_default().to_string(),
+            key_id: m.key_id().to_string(),
+            account: m.aws_account_id().unwrap_or_default().to_string(),
+            manager: m
+                .key_manager()
+                .map_or("CUSTOMER", |k| k.as_str())
+                .to_string(),
+            state: m.key_state().map_or("Unknown", |k| k.as_str()).to_string(),
+            spec: m
+                .key_spec()
+                .map_or("SYMMETRIC_DEFAULT", |k| k.as_str())
+                .to_string(),
+            usage: m
+                .key_usage()
+                .map_or("ENCRYPT_DECRYPT", |k| k.as_str())
+                .to_string(),
+            multi_region: m.multi_region().unwrap_or(false),
+            created_at: kms_time(m.creation_date()),
+            deletion_date: kms_time(m.deletion_date()),
+            description: m
+                .description()
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    pub async fn key_rotation(&self, client: &aws_sdk_kms::Client, key: &str) -> Rotation {
+        match client.get_key_rotation_status().key_id(key).send().await {
+            Ok(out) if out.key_rotation_enabled() => Rotation::Enabled {
+                period_days: out.rotation_period_in_days(),
+            },
+            Ok(_) => Rotation::Disabled,
+            Err(e) => Rotation::Unknown {
+                error: classify(e, "kms:GetKeyRotationStatus"),
+            },
+        }
+    }
+
+    /// Every alias of the region: (alias name, target key id).
+    pub async fn list_aliases(
+        &self,
+        client: &aws_sdk_kms::Client,
+    ) -> Result<Vec<(String, String)>, CallError> {
+        let mut out = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = client
+                .list_aliases()
+                .limit(100)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| classify(e, "kms:ListAliases"))?;
+            for a in page.aliases() {
+                if let (Some(name), Some(target)) = (a.alias_name(), a.target_key_id()) {
+                    out.push((name.to_string(), target.to_string()));
+                }
+            }
+            match page.next_marker() {
+                Some(m) if page.truncated() => marker = Some(m.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_resolve_or_fail_before_any_call() {
+        assert_eq!(
+            resolve_regions(&[], "aws").unwrap().len(),
+            BEDROCK_REGIONS.len()
+        );
+        assert_eq!(
+            resolve_regions(&["all".into()], "aws").unwrap().len(),
+            BEDROCK_REGIONS.len()
+        );
+        assert_eq!(
+            resolve_regions(&[], "aws-us-gov").unwrap(),
+            GOVCLOUD_REGIONS
+        );
+        assert_eq!(
+            resolve_regions(
+                &["eu-west-1".into(), "us-east-1".into(), "eu-west-1".into()],
+                "aws"
+            )
+            .unwrap(),
+            ["eu-west-1", "us-east-1"]
+        );
+        let err = resolve_regions(&["eu-west-9".into()], "aws").unwrap_err();
+        assert!(err.contains("'eu-west-9' is not a region"), "{err}");
+        assert!(resolve_regions(&["all".into(), "eu-west-1".into()], "aws").is_err());
+    }
+
+    #[test]
+    fn partition_comes_from_the_caller_arn() {
+        let id = CallerIdentity {
+            account: "1".into(),
+            arn: "arn:aws-us-gov:iam::1:user/x".into(),
+            user_id: "u".into(),
+        };
+        assert_eq!(id.partition(), "aws-us-gov");
+    }
+}

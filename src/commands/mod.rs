@@ -1,0 +1,117 @@
+//! The headless commands, and what they share: getting a session, against AWS or against
+//! the embedded demo simulator.
+
+pub mod scan;
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_bedrock::config::Credentials;
+
+use crate::aws::{CallerIdentity, Session, SessionOptions, resolve_regions};
+use crate::cli::GlobalArgs;
+use crate::sim::{
+    Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator,
+};
+
+/// A failed command: what to tell the user, and the exit code (2 for errors).
+#[derive(Debug)]
+pub struct CommandError(pub String);
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// Where the calls go, and who makes them.
+pub struct Target {
+    pub session: Session,
+    pub identity: CallerIdentity,
+    pub regions: Vec<String>,
+    /// The embedded simulator of `--demo`, kept alive as long as the target.
+    pub demo: Option<RunningSim>,
+}
+
+/// The embedded simulator with the demo estate and a realistic latency.
+pub async fn start_demo() -> Result<RunningSim, CommandError> {
+    let config = SimConfig {
+        seed: Seed::Demo,
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            jitter: Duration::from_millis(20),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    let sim = Simulator::new(config)
+        .map_err(|e| CommandError(format!("cannot seed the demo estate: {e}")))?;
+    sim.serve_loopback()
+        .await
+        .map_err(|e| CommandError(format!("cannot start the demo simulator on loopback: {e}")))
+}
+
+/// A session on a running simulator with its own credentials.
+pub async fn sim_session(sim: &RunningSim, read_only: bool) -> Session {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(sim.endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            SIM_ACCESS_KEY_ID,
+            SIM_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "guardkey-demo",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(8))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(90))
+                .build(),
+        )
+        .load()
+        .await;
+    Session::from_sdk_config(sdk, read_only)
+}
+
+/// Resolves the shared options into a session, the caller and the regions. Region names
+/// are checked before any call; the caller is asked once.
+pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, CommandError> {
+    // Names are checked against every partition now, against the caller's one below.
+    resolve_regions(&global.regions, "aws")
+        .or_else(|e| resolve_regions(&global.regions, "aws-us-gov").map_err(|_| e))
+        .map_err(CommandError)?;
+    let (session, demo) = if global.demo {
+        let sim = start_demo().await?;
+        (
+            sim_session(&sim, read_only || global.read_only).await,
+            Some(sim),
+        )
+    } else {
+        let options = SessionOptions {
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            read_only: read_only || global.read_only,
+            attempt_timeout: None,
+        };
+        (Session::connect(options).await, None)
+    };
+    let identity = session.caller_identity().await.map_err(|e| {
+        CommandError(format!(
+            "cannot tell who the credentials belong to (sts:GetCallerIdentity: {}). Check them with \
+             `aws sts get-caller-identity`{}, or try `--demo`.",
+            e.detail(),
+            global.profile.as_deref().map(|p| format!(" --profile {p}")).unwrap_or_default()
+        ))
+    })?;
+    let regions = resolve_regions(&global.regions, identity.partition()).map_err(CommandError)?;
+    Ok(Target {
+        session,
+        identity,
+        regions,
+        demo,
+    })
+}

@@ -1,0 +1,180 @@
+//! Plain data: what guardkey knows about a guardrail, its key, and its posture.
+
+pub mod posture;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use posture::{Finding, Level, Posture, PostureId, assess};
+
+/// Why an AWS call did not give an answer, classified once (in `aws::error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CallError {
+    /// The caller lacks a permission; `action` is the IAM action when AWS named it.
+    AccessDenied {
+        action: Option<String>,
+        message: String,
+    },
+    /// The region is not enabled for the account (403 UnrecognizedClientException).
+    NotEnabled,
+    /// Throttled, even after the retries.
+    Throttled,
+    /// No answer in time.
+    Timeout,
+    /// The resource does not exist.
+    NotFound { message: String },
+    /// The endpoint could not be reached.
+    Network { message: String },
+    /// Anything else AWS answered, with its error code.
+    Other { code: String, message: String },
+    /// The call was refused before it was sent, because the session is read-only.
+    ReadOnly { action: String },
+}
+
+impl CallError {
+    /// A short label for tables and the region strip.
+    pub fn label(&self) -> String {
+        match self {
+            CallError::AccessDenied {
+                action: Some(a), ..
+            } => format!("denied: {a}"),
+            CallError::AccessDenied { action: None, .. } => "access denied".into(),
+            CallError::NotEnabled => "not enabled".into(),
+            CallError::Throttled => "throttled".into(),
+            CallError::Timeout => "timed out".into(),
+            CallError::NotFound { .. } => "not found".into(),
+            CallError::Network { .. } => "unreachable".into(),
+            CallError::Other { code, .. } => code.clone(),
+            CallError::ReadOnly { action } => format!("read-only: {action} refused"),
+        }
+    }
+
+    /// The whole story, for error panels and reports.
+    pub fn detail(&self) -> String {
+        match self {
+            CallError::AccessDenied { message, .. } => message.clone(),
+            CallError::NotEnabled => {
+                "The region is not enabled for this account (UnrecognizedClientException). \
+                 Enable it under Account settings → AWS Regions, or leave it out with --regions."
+                    .into()
+            }
+            CallError::Throttled => "AWS kept throttling the calls after all retries.".into(),
+            CallError::Timeout => "AWS did not answer in time.".into(),
+            CallError::NotFound { message } | CallError::Network { message } => message.clone(),
+            CallError::Other { code, message } => format!("{code}: {message}"),
+            CallError::ReadOnly { action } => {
+                format!("{action} was refused before it was sent: the session is --read-only.")
+            }
+        }
+    }
+}
+
+/// How a KMS key is rotated, as GetKeyRotationStatus said (or could not say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Rotation {
+    Enabled { period_days: Option<i32> },
+    Disabled,
+    Unknown { error: CallError },
+}
+
+/// A KMS key as DescribeKey, GetKeyRotationStatus and ListAliases showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub arn: String,
+    pub key_id: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// "CUSTOMER" or "AWS".
+    pub manager: String,
+    /// Enabled, Disabled, PendingDeletion, Unavailable, …
+    pub state: String,
+    pub spec: String,
+    pub usage: String,
+    pub multi_region: bool,
+    /// RFC 3339.
+    pub created_at: Option<String>,
+    /// RFC 3339; set while the key is pending deletion.
+    pub deletion_date: Option<String>,
+    pub rotation: Rotation,
+    pub description: Option<String>,
+}
+
+impl KeyInfo {
+    pub fn is_customer_managed(&self) -> bool {
+        self.manager == "CUSTOMER"
+    }
+
+    /// What a table shows for the key: its first alias, else its id.
+    pub fn display_name(&self) -> &str {
+        self.aliases
+            .first()
+            .map_or(self.key_id.as_str(), String::as_str)
+    }
+}
+
+/// What looking a key up gave: the key, or why it could not be seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "lookup", rename_all = "kebab-case")]
+pub enum KeyLookup {
+    /// Shared by every guardrail on the key.
+    Found(Arc<KeyInfo>),
+    Failed {
+        arn: String,
+        error: CallError,
+    },
+}
+
+/// A numbered version of a guardrail and the key it is encrypted with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: String,
+    pub kms_key_arn: Option<String>,
+    pub created_at: Option<String>,
+}
+
+/// One guardrail (its DRAFT) as a scan saw it, with its posture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guardrail {
+    pub region: String,
+    pub account: String,
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// CREATING, UPDATING, VERSIONING, READY, FAILED, DELETING.
+    pub status: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// None: the AWS-owned key, or unknown when `read_error` is set.
+    pub kms_key_arn: Option<String>,
+    pub key: Option<KeyLookup>,
+    /// Set when GetGuardrail itself failed, so the key is not known.
+    pub read_error: Option<CallError>,
+    /// Present when the scan read the numbered versions.
+    pub versions: Option<Vec<VersionInfo>>,
+    pub posture: Posture,
+}
+
+impl Guardrail {
+    pub fn key_info(&self) -> Option<&KeyInfo> {
+        match &self.key {
+            Some(KeyLookup::Found(k)) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// What a table shows in the key column.
+    pub fn key_label(&self) -> String {
+        match (&self.read_error, &self.kms_key_arn, &self.key) {
+            (Some(_), _, _) => "?".into(),
+            (None, None, _) => "AWS-owned".into(),
+            (None, Some(_), Some(KeyLookup::Found(k))) => k.display_name().to_string(),
+            (None, Some(arn), _) => arn.rsplit('/').next().unwrap_or(arn).to_string(),
+        }
+    }
+}

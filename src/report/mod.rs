@@ -1,0 +1,449 @@
+//! Scan results written for people and machines (table, json, csv, sarif, ocsf), and saved
+//! scans read back.
+
+mod ocsf;
+mod sarif;
+mod table;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::CallerIdentity;
+use crate::model::{Guardrail, Level};
+use crate::scan::{RegionOutcome, ScanResult};
+
+pub use ocsf::to_ocsf;
+pub use sarif::to_sarif;
+pub use table::to_table;
+
+/// The schema id of guardkey's JSON report and saved scans. Bump on any breaking change.
+pub const SCHEMA: &str = "guardkey.scan/v1";
+
+/// Counts per posture level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub guardrails: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub unknown: usize,
+}
+
+impl Totals {
+    pub fn of<'a>(guardrails: impl IntoIterator<Item = &'a Guardrail>) -> Self {
+        let mut t = Totals::default();
+        for g in guardrails {
+            t.add(g.posture.level);
+        }
+        t
+    }
+
+    pub fn add(&mut self, level: Level) {
+        self.guardrails += 1;
+        match level {
+            Level::Pass => self.pass += 1,
+            Level::Fail => self.fail += 1,
+            Level::Warn => self.warn += 1,
+            Level::Unknown => self.unknown += 1,
+        }
+    }
+}
+
+/// A scan as written by `--format json` and `--save`, and read by `--load`.
+///
+/// Schema `guardkey.scan/v1`: `regions[]` (region, guardrails, elapsed_ms, error: null or
+/// {kind, …}), `guardrails[]` (region, account, id, arn, name, status, kms_key_arn, key:
+/// {lookup: found|failed, …}, posture: {level, id, reason, hint, more[]}), `totals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema: String,
+    pub guardkey_version: String,
+    /// RFC 3339.
+    pub generated_at: String,
+    pub caller: Option<CallerIdentity>,
+    pub endpoint_url: Option<String>,
+    pub totals: Totals,
+    pub elapsed_ms: u64,
+    pub regions: Vec<RegionOutcome>,
+    pub guardrails: Vec<Guardrail>,
+}
+
+impl ScanReport {
+    pub fn new(
+        result: ScanResult,
+        caller: Option<CallerIdentity>,
+        endpoint_url: Option<String>,
+    ) -> Self {
+        let generated_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        ScanReport {
+            schema: SCHEMA.into(),
+            guardkey_version: env!("CARGO_PKG_VERSION").into(),
+            generated_at,
+            caller,
+            endpoint_url,
+            totals: Totals::of(&result.guardrails),
+            elapsed_ms: result.elapsed_ms,
+            regions: result.regions,
+            guardrails: result.guardrails,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Reads a saved scan, refusing anything that is not one in a clear sentence.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text)
+            .map_err(|e| format!("{} is not a usable guardkey scan: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                "the file ends early (truncated?)".to_string()
+            } else {
+                format!("not JSON ({e})")
+            }
+        })?;
+        match value.get("schema").and_then(|s| s.as_str()) {
+            Some(SCHEMA) => {}
+            Some(other) => {
+                return Err(format!(
+                    "it has schema {other}, this guardkey reads {SCHEMA}"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "it has no \"schema\": \"{SCHEMA}\" field; save scans with `guardkey scan --save FILE`"
+                ));
+            }
+        }
+        let mut report: ScanReport = serde_json::from_value(value)
+            .map_err(|e| format!("it does not match {SCHEMA}: {e}"))?;
+        report.totals = Totals::of(&report.guardrails);
+        Ok(report)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        write_file(path, &self.to_json())
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file, so that a failure never leaves
+/// half a report behind.
+pub fn write_file(path: &Path, contents: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
+
+/// One row per guardrail.
+pub fn to_csv(report: &ScanReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "region",
+        "account",
+        "id",
+        "name",
+        "arn",
+        "status",
+        "level",
+        "posture",
+        "reason",
+        "kms_key_arn",
+        "key_alias",
+        "key_state",
+        "key_manager",
+        "key_rotation",
+        "hint",
+    ];
+    w.write_record(header).expect("in-memory write");
+    for g in &report.guardrails {
+        let key = g.key_info();
+        let rotation = key.map(|k| match &k.rotation {
+            crate::model::Rotation::Enabled {
+                period_days: Some(d),
+            } => format!("enabled ({d} days)"),
+            crate::model::Rotation::Enabled { period_days: None } => "enabled".into(),
+            crate::model::Rotation::Disabled => "disabled".into(),
+            crate::model::Rotation::Unknown { error } => format!("unknown ({})", error.label()),
+        });
+        w.write_record([
+            g.region.as_str(),
+            &g.account,
+            &g.id,
+            &g.name,
+            &g.arn,
+            &g.status,
+            g.posture.level.as_str(),
+            g.posture.id.as_str(),
+            &g.posture.reason,
+            g.kms_key_arn.as_deref().unwrap_or(""),
+            key.and_then(|k| k.aliases.first())
+                .map_or("", String::as_str),
+            key.map_or("", |k| k.state.as_str()),
+            key.map_or("", |k| k.manager.as_str()),
+            rotation.as_deref().unwrap_or(""),
+            &g.posture.hint,
+        ])
+        .expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory flush"))
+        .expect("CSV of UTF-8 fields is UTF-8")
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::model::{CallError, Guardrail, KeyInfo, KeyLookup, Rotation, assess};
+    use crate::scan::{RegionOutcome, ScanResult};
+
+    use super::ScanReport;
+
+    pub fn guardrail(region: &str, name: &str, key: Option<KeyInfo>) -> Guardrail {
+        let id = format!("{name}id").replace('-', "");
+        let arn = format!("arn:aws:bedrock:{region}:123456789012:guardrail/{id}");
+        let kms_key_arn = key.as_ref().map(|k| k.arn.clone());
+        let lookup = key.map(|k| KeyLookup::Found(std::sync::Arc::new(k)));
+        let posture = assess(
+            "123456789012",
+            region,
+            None,
+            kms_key_arn.as_deref(),
+            lookup.as_ref(),
+        );
+        Guardrail {
+            region: region.into(),
+            account: "123456789012".into(),
+            id,
+            arn,
+            name: name.into(),
+            description: None,
+            status: "READY".into(),
+            created_at: Some("2026-01-02T03:04:05Z".into()),
+            updated_at: Some("2026-02-03T04:05:06Z".into()),
+            kms_key_arn,
+            key: lookup,
+            read_error: None,
+            versions: None,
+            posture,
+        }
+    }
+
+    pub fn key(region: &str, state: &str, rotation: Rotation) -> KeyInfo {
+        KeyInfo {
+            arn: format!(
+                "arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            ),
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            account: "123456789012".into(),
+            region: region.into(),
+            aliases: vec!["alias/bedrock-guardrails".into()],
+            manager: "CUSTOMER".into(),
+            state: state.into(),
+            spec: "SYMMETRIC_DEFAULT".into(),
+            usage: "ENCRYPT_DECRYPT".into(),
+            multi_region: false,
+            created_at: Some("2025-01-01T00:00:00Z".into()),
+            deletion_date: None,
+            rotation,
+            description: None,
+        }
+    }
+
+    /// A small report with each level, a failed region and a denied read.
+    pub fn report() -> ScanReport {
+        let on = Rotation::Enabled {
+            period_days: Some(365),
+        };
+        let mut denied = guardrail("eu-west-1", "denied-bot", None);
+        denied.read_error = Some(CallError::AccessDenied {
+            action: Some("kms:Decrypt".into()),
+            message: "denied".into(),
+        });
+        denied.posture = assess(
+            "123456789012",
+            "eu-west-1",
+            denied.read_error.as_ref(),
+            None,
+            None,
+        );
+        let result = ScanResult {
+            regions: vec![
+                RegionOutcome {
+                    region: "us-east-1".into(),
+                    guardrails: 2,
+                    elapsed_ms: 120,
+                    error: None,
+                },
+                RegionOutcome {
+                    region: "eu-west-1".into(),
+                    guardrails: 2,
+                    elapsed_ms: 340,
+                    error: None,
+                },
+                RegionOutcome {
+                    region: "me-central-1".into(),
+                    guardrails: 0,
+                    elapsed_ms: 15,
+                    error: Some(CallError::NotEnabled),
+                },
+            ],
+            guardrails: vec![
+                guardrail("us-east-1", "support-bot", None),
+                guardrail(
+                    "us-east-1",
+                    "claims-bot",
+                    Some(key("us-east-1", "Enabled", on.clone())),
+                ),
+                guardrail(
+                    "eu-west-1",
+                    "legacy-bot",
+                    Some(key("eu-west-1", "Enabled", Rotation::Disabled)),
+                ),
+                denied,
+            ],
+            elapsed_ms: 400,
+        };
+        let mut r = ScanReport::new(result, None, None);
+        r.generated_at = "2026-11-30T12:00:00Z".into();
+        r.guardkey_version = "0.0.0-test".into();
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trips_and_foreign_files_are_refused() {
+        let report = fixtures::report();
+        let text = report.to_json();
+        assert_eq!(ScanReport::parse(&text).unwrap(), report);
+        let truncated = &text[..text.len() / 2];
+        assert!(
+            ScanReport::parse(truncated)
+                .unwrap_err()
+                .contains("truncated")
+        );
+        assert!(
+            ScanReport::parse("{\"hello\": 1}")
+                .unwrap_err()
+                .contains("no \"schema\"")
+        );
+        assert!(
+            ScanReport::parse("{\"schema\": \"guardkey.scan/v9\"}")
+                .unwrap_err()
+                .contains("v9")
+        );
+        assert!(ScanReport::parse("[1,2]").is_err());
+    }
+
+    #[test]
+    fn csv_has_a_row_per_guardrail() {
+        let csv = to_csv(&fixtures::report());
+        insta::assert_snapshot!(csv);
+    }
+
+    #[test]
+    fn json_report_golden() {
+        insta::assert_snapshot!(fixtures::report().to_json());
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// The published SARIF 2.1.0 schema has one malformed regex (run.language, an unbalanced
+    /// `]`) that the validator refuses to compile; it is replaced by its evident intent.
+    fn schema(text: &str) -> serde_json::Value {
+        let fixed = text.replace(
+            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+            r#"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$"#,
+        );
+        serde_json::from_str(&fixed).expect("schema is JSON")
+    }
+
+    fn assert_valid(schema_text: &str, document: &serde_json::Value, what: &str) {
+        let schema = schema(schema_text);
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(document)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what} does not follow its schema:\n{}",
+            errors.join("\n")
+        );
+    }
+
+    #[test]
+    fn sarif_follows_the_published_sarif_2_1_0_schema() {
+        let sarif: serde_json::Value =
+            serde_json::from_str(&to_sarif(&fixtures::report())).unwrap();
+        assert_valid(
+            include_str!("../../tests/schemas/sarif-schema-2.1.0.json"),
+            &sarif,
+            "SARIF",
+        );
+        // And the schema is not a rubber stamp: a result without a message is refused.
+        let mut broken = sarif.clone();
+        broken["runs"][0]["results"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("message");
+        let schema = schema(include_str!("../../tests/schemas/sarif-schema-2.1.0.json"));
+        assert!(
+            !jsonschema::validator_for(&schema)
+                .unwrap()
+                .is_valid(&broken)
+        );
+    }
+
+    #[test]
+    fn ocsf_follows_the_detection_finding_schema() {
+        let findings: serde_json::Value =
+            serde_json::from_str(&to_ocsf(&fixtures::report())).unwrap();
+        let list = findings.as_array().expect("a JSON array of findings");
+        assert_eq!(list.len(), 4);
+        for f in list {
+            assert_valid(
+                include_str!("../../tests/schemas/ocsf-detection-finding.schema.json"),
+                f,
+                "OCSF finding",
+            );
+            assert_eq!(f["class_uid"], 2004);
+        }
+        let mut broken = list[0].clone();
+        broken.as_object_mut().unwrap().remove("finding_info");
+        let schema = schema(include_str!(
+            "../../tests/schemas/ocsf-detection-finding.schema.json"
+        ));
+        assert!(
+            !jsonschema::validator_for(&schema)
+                .unwrap()
+                .is_valid(&broken)
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! OCSF Detection Finding (class 2004) records, one per guardrail, as Prowler emits them and
+//! Security Lake ingests them: a JSON array.
+
+use serde_json::{Value, json};
+
+use super::ScanReport;
+use super::sarif::rule_id;
+use crate::model::Level;
+
+const OCSF_VERSION: &str = "1.1.0";
+
+fn epoch_seconds(rfc3339: &str) -> i64 {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0)
+}
+
+pub fn to_ocsf(report: &ScanReport) -> String {
+    let time = epoch_seconds(&report.generated_at);
+    let findings: Vec<Value> = report
+        .guardrails
+        .iter()
+        .map(|g| {
+            let (severity_id, severity) = match g.posture.level {
+                Level::Fail => (4, "High"),
+                Level::Warn => (3, "Medium"),
+                Level::Unknown => (1, "Informational"),
+                Level::Pass => (1, "Informational"),
+            };
+            let status_code = match g.posture.level {
+                Level::Pass => "PASS",
+                Level::Fail => "FAIL",
+                Level::Warn => "FAIL",
+                Level::Unknown => "MANUAL",
+            };
+            json!({
+                "class_uid": 2004,
+                "class_name": "Detection Finding",
+                "category_uid": 2,
+                "category_name": "Findings",
+                "activity_id": 1,
+                "activity_name": "Create",
+                "type_uid": 200401,
+                "type_name": "Detection Finding: Create",
+                "severity_id": severity_id,
+                "severity": severity,
+                "status_id": 1,
+                "status": "New",
+                "status_code": status_code,
+                "status_detail": g.posture.reason,
+                "message": format!("{}: {}", g.name, g.posture.reason),
+                "time": time,
+                "time_dt": report.generated_at,
+                "metadata": {
+                    "event_code": rule_id(g.posture.id),
+                    "version": OCSF_VERSION,
+                    "product": {"name": "guardkey", "vendor_name": "guardkey", "version": report.guardkey_version},
+                    "profiles": ["cloud"],
+                },
+                "finding_info": {
+                    "uid": format!("guardkey-{}-{}", g.posture.id.as_str(), g.arn),
+                    "title": g.posture.id.title(),
+                    "desc": g.posture.reason,
+                    "types": ["Bedrock-003", g.posture.id.as_str()],
+                },
+                "resources": [{
+                    "uid": g.arn,
+                    "name": g.name,
+                    "type": "AwsBedrockGuardrail",
+                    "region": g.region,
+                    "cloud_partition": g.arn.split(':').nth(1).unwrap_or("aws"),
+                    "data": {"kms_key_arn": g.kms_key_arn, "status": g.status, "findings": g.posture.finding_ids()},
+                }],
+                "cloud": {
+                    "provider": "aws",
+                    "region": g.region,
+                    "account": {"uid": g.account, "name": g.account, "type": "AWS Account", "type_id": 10},
+                },
+                "remediation": {"desc": g.posture.hint},
+                "risk_details": "Bedrock-003 (risk High): guardrails must be encrypted with a customer managed KMS key the owner controls, audits, rotates and can revoke.",
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&findings).expect("OCSF serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ocsf_golden() {
+        insta::assert_snapshot!(super::to_ocsf(&super::super::fixtures::report()));
+    }
+}

@@ -1,0 +1,141 @@
+//! The human-readable report: one line per guardrail, a summary per region, totals.
+
+use std::fmt::Write;
+
+use super::{ScanReport, Totals};
+
+fn pad(s: &str, width: usize) -> String {
+    let len = s.chars().count();
+    if len >= width {
+        s.to_string()
+    } else {
+        format!("{s}{}", " ".repeat(width - len))
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+pub fn to_table(report: &ScanReport) -> String {
+    let mut out = String::new();
+    let failed_regions = report.regions.iter().filter(|r| r.error.is_some()).count();
+    let account = report
+        .caller
+        .as_ref()
+        .map(|c| format!("account {} — ", c.account))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "guardkey scan — {account}{} guardrails in {} regions ({failed_regions} failed) — {}",
+        report.totals.guardrails,
+        report.regions.len(),
+        seconds(report.elapsed_ms)
+    );
+    let _ = writeln!(out);
+    if !report.guardrails.is_empty() {
+        let headers = [
+            "REGION", "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON",
+        ];
+        let rows: Vec<[String; 7]> = report
+            .guardrails
+            .iter()
+            .map(|g| {
+                [
+                    g.region.clone(),
+                    format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str()),
+                    g.name.clone(),
+                    g.status.clone(),
+                    g.posture.id.as_str().to_string(),
+                    g.key_label(),
+                    g.posture.reason.clone(),
+                ]
+            })
+            .collect();
+        let widths: Vec<usize> = (0..6)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([headers[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: [&str; 7]| {
+            let mut l = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i < 6 {
+                    l.push_str(&pad(c, widths[i]));
+                    l.push_str("  ");
+                } else {
+                    l.push_str(c);
+                }
+            }
+            l
+        };
+        let _ = writeln!(out, "{}", line(headers));
+        for r in &rows {
+            let _ = writeln!(
+                out,
+                "{}",
+                line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]])
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "Regions");
+    let width = report
+        .regions
+        .iter()
+        .map(|r| r.region.len())
+        .max()
+        .unwrap_or(0);
+    for r in &report.regions {
+        let t = Totals::of(report.guardrails.iter().filter(|g| g.region == r.region));
+        match &r.error {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS  {}",
+                    pad(&r.region, width),
+                    t.guardrails,
+                    t.fail,
+                    t.warn,
+                    t.unknown,
+                    t.pass,
+                    seconds(r.elapsed_ms)
+                );
+            }
+            Some(e) => {
+                let partial = if t.guardrails > 0 {
+                    format!(" (after {} guardrails)", t.guardrails)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}  {}{partial}: {}",
+                    pad(&r.region, width),
+                    e.label(),
+                    e.detail()
+                );
+            }
+        }
+    }
+    let t = report.totals;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS",
+        t.guardrails, t.fail, t.warn, t.unknown, t.pass
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_golden() {
+        insta::assert_snapshot!(super::to_table(&super::super::fixtures::report()));
+    }
+}
