@@ -151,9 +151,9 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 300)]
     pub settle_ms: u64,
 
-    /// OPERATION=RPS: a per-region request-rate quota answering 429 ThrottlingException
-    /// (repeatable), e.g. GetGuardrail=25 or kms:DescribeKey=10.
-    #[arg(long = "quota", value_name = "OPERATION=RPS", value_parser = parse_quota)]
+    /// OPERATION[@REGION]=RPS: a request-rate quota per region answering 429
+    /// ThrottlingException (repeatable), e.g. GetGuardrail=25 or kms:DescribeKey@eu-west-1=10.
+    #[arg(long = "quota", value_name = "OPERATION[@REGION]=RPS", value_parser = parse_quota)]
     pub quotas: Vec<Quota>,
 
     /// A region not enabled for the account: every call answers 403 UnrecognizedClientException.
@@ -174,7 +174,11 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
 }
 
 fn parse_quota(s: &str) -> Result<Quota, String> {
-    s.parse()
+    let q: Quota = s.parse()?;
+    if let Some(r) = &q.region {
+        parse_region(r)?;
+    }
+    Ok(q)
 }
 
 fn parse_denial(s: &str) -> Result<Denial, String> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_bedrock::config::retry::RetryPartition;
 use aws_sdk_bedrock::primitives::DateTime;
 
 use crate::model::{CallError, Rotation};
@@ -117,6 +118,14 @@ pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<Stri
     Ok(out)
 }
 
+fn next_partition_prefix() -> String {
+    static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "guardkey{}",
+        SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 fn rfc3339(t: &DateTime) -> Option<String> {
     t.fmt(aws_sdk_bedrock::primitives::DateTimeFormat::DateTime)
         .ok()
@@ -127,6 +136,10 @@ fn rfc3339(t: &DateTime) -> Option<String> {
 pub struct Session {
     sdk: SdkConfig,
     read_only: bool,
+    /// Names this session's retry partitions. The SDK's adaptive rate limiter is shared by
+    /// every client of a partition, by default one per service: a throttled region would
+    /// then slow every other region down. Each region gets its own.
+    partition_prefix: String,
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
 }
@@ -159,6 +172,7 @@ impl Session {
         Session {
             sdk,
             read_only: options.read_only,
+            partition_prefix: next_partition_prefix(),
             endpoint_url: options.endpoint_url,
             profile: options.profile,
         }
@@ -170,9 +184,14 @@ impl Session {
         Session {
             sdk,
             read_only,
+            partition_prefix: next_partition_prefix(),
             endpoint_url,
             profile: None,
         }
+    }
+
+    fn partition(&self, service: &str, region: &str) -> RetryPartition {
+        RetryPartition::new(format!("{}-{service}-{region}", self.partition_prefix))
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -195,6 +214,7 @@ impl Session {
     pub fn bedrock(&self, region: &str) -> aws_sdk_bedrock::Client {
         let conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .retry_partition(self.partition("bedrock", region))
             .interceptor(self.guard())
             .build();
         aws_sdk_bedrock::Client::from_conf(conf)
@@ -203,6 +223,7 @@ impl Session {
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .retry_partition(self.partition("kms", region))
             .interceptor(self.guard())
             .build();
         aws_sdk_kms::Client::from_conf(conf)

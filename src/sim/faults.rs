@@ -56,10 +56,12 @@ impl FromStr for OperationMatcher {
     }
 }
 
-/// `OPERATION=RPS`: a request-rate quota per region, like `GetGuardrail=25`.
+/// `OPERATION[@REGION]=RPS`: a request-rate quota, enforced in each region separately (or
+/// only in REGION), like `GetGuardrail=25` or `GetGuardrail@eu-west-1=5`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quota {
     pub operation: OperationMatcher,
+    pub region: Option<String>,
     pub per_second: f64,
 }
 
@@ -75,8 +77,13 @@ impl FromStr for Quota {
             .ok()
             .filter(|r: &f64| r.is_finite() && *r > 0.0)
             .ok_or_else(|| format!("'{rps}' is not a positive request rate in '{s}'"))?;
+        let (op, region) = match op.split_once('@') {
+            Some((op, region)) => (op, Some(region.to_string())),
+            None => (op, None),
+        };
         Ok(Quota {
             operation: op.parse()?,
+            region,
             per_second,
         })
     }
@@ -142,10 +149,13 @@ impl Faults {
         })
     }
 
-    pub fn quota(&self, service: Service, operation: &str) -> Option<f64> {
+    pub fn quota(&self, service: Service, operation: &str, region: &str) -> Option<f64> {
         self.quotas
             .iter()
-            .find(|q| q.operation.matches(service, operation))
+            .find(|q| {
+                q.operation.matches(service, operation)
+                    && q.region.as_deref().is_none_or(|r| r == region)
+            })
             .map(|q| q.per_second)
     }
 
@@ -226,6 +236,11 @@ mod tests {
         let q: Quota = "GetGuardrail=25".parse().unwrap();
         assert_eq!(q.per_second, 25.0);
         assert!(q.operation.matches(Service::Bedrock, "GetGuardrail"));
+        let q: Quota = "kms:DescribeKey@eu-west-1=2.5".parse().unwrap();
+        assert_eq!(
+            (q.region.as_deref(), q.per_second),
+            (Some("eu-west-1"), 2.5)
+        );
         let d: Denial = "kms:DescribeKey@eu-west-1".parse().unwrap();
         assert!(d.operation.matches(Service::Kms, "DescribeKey"));
         assert!(!d.operation.matches(Service::Bedrock, "DescribeKey"));

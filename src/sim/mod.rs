@@ -555,7 +555,7 @@ async fn serve_call(
                 &resource,
             )));
         }
-        if let Some(rps) = faults.quota(service, &op)
+        if let Some(rps) = faults.quota(service, &op, &region)
             && !sim
                 .inner
                 .limiter
@@ -566,6 +566,18 @@ async fn serve_call(
         }
         if faults.take_failure(service, &op, &region) {
             return Err(fail(AwsError::internal()));
+        }
+        // Bedrock decrypts a CMK-encrypted guardrail with the caller's own KMS permissions:
+        // without kms:Decrypt on its key, reading or changing it is denied.
+        if service == Service::Bedrock
+            && faults.is_denied(Service::Kms, "Decrypt", &region)
+            && let Some(key) = guardrail_key(sim, &principal, &region, &call.input)
+        {
+            return Err(fail(AwsError::access_denied(
+                &principal.arn,
+                "kms:Decrypt",
+                &key,
+            )));
         }
     }
     *sim.inner
@@ -630,6 +642,20 @@ async fn serve_call(
     };
     sim.record(service, &op, status, None, &body);
     Ok(wire::json_response(service, status, &body, request_id))
+}
+
+/// The key of the guardrail a Bedrock call names, if it has one.
+fn guardrail_key(
+    sim: &Simulator,
+    principal: &Principal,
+    region: &str,
+    input: &Value,
+) -> Option<String> {
+    let identifier = input.get("guardrailIdentifier")?.as_str()?;
+    let world = sim.inner.world.lock();
+    let state = world.region(&principal.account, region)?;
+    let id = state.guardrail_id(identifier, &principal.account, region)?;
+    state.guardrails.get(&id)?.draft.kms_key_arn.clone()
 }
 
 fn strike_after_list(sim: &Simulator, world: &mut World, ctx: &state::Ctx, page: &Value) {
