@@ -37,6 +37,29 @@ done
 [ "$count" -gt 20 ] && [ "$owned" -gt 0 ] && [ "$cmk" -gt 0 ] || fail "audit saw $count guardrails, $owned AWS-owned, $cmk CMK"
 echo "cli-cross-check: audit of $R: $count guardrails, $owned on the AWS-owned key, $cmk on a KMS key"
 
+# guardkey scan must agree with the documented audit, region by region, guardrail by
+# guardrail: the same ARNs, the same kmsKeyArn (null for the AWS-owned key).
+"$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --format json --output "$work/scan.json" || [ $? -eq 1 ] || fail "guardkey scan failed"
+regions=$(python3 -c "import json; print(' '.join(r['region'] for r in json.load(open('$work/scan.json'))['regions'] if r['error'] is None))")
+: >"$work/cli.txt"
+for region in $regions; do
+  for arn in $(aws bedrock list-guardrails --region "$region" --query 'guardrails[*].arn' --output text); do
+    echo "$arn $(aws bedrock get-guardrail --region "$region" --guardrail-identifier "$arn" --query kmsKeyArn --output text)" >>"$work/cli.txt"
+  done
+done
+python3 - "$work/scan.json" "$work/cli.txt" <<'PY' || fail "guardkey scan and the AWS CLI disagree"
+import json, sys
+scan = json.load(open(sys.argv[1]))
+ours = {g["arn"]: g["kms_key_arn"] or "None" for g in scan["guardrails"]}
+theirs = dict(line.split() for line in open(sys.argv[2]) if line.strip())
+if ours != theirs:
+    for arn in sorted(set(ours) | set(theirs)):
+        if ours.get(arn) != theirs.get(arn):
+            print(f"  {arn}: guardkey {ours.get(arn)}, AWS CLI {theirs.get(arn)}")
+    sys.exit(1)
+print(f"cli-cross-check: guardkey scan agrees with the AWS CLI on {len(ours)} guardrails in {len({g['region'] for g in scan['guardrails']})} regions")
+PY
+
 # The remediation, as documented.
 cat >"$work/policy.json" <<POLICY
 {"Version": "2012-10-17", "Statement": [

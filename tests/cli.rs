@@ -1,0 +1,375 @@
+//! The guardkey binary, end to end: `guardkey scan` against the simulator, its formats,
+//! exit codes, saved scans, and bad input.
+//!
+//! The simulator runs on the test's runtime while the binary blocks a thread: the tests use
+//! a multi-threaded runtime so that the simulator keeps answering.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::*;
+use guardkey::sim::{SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig};
+
+fn guardkey(endpoint: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guardkey"));
+    cmd.args(args)
+        .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL");
+    if let Some(e) = endpoint {
+        cmd.arg("--endpoint-url").arg(e);
+    }
+    cmd.output().expect("run guardkey")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+async fn demo_sim() -> guardkey::sim::RunningSim {
+    start(SimConfig {
+        seed: Seed::Demo,
+        ..SimConfig::default()
+    })
+    .await
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = guardkey(None, &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for cmd in [
+        "scan",
+        "fix",
+        "restore",
+        "sim",
+        "--demo",
+        "--read-only",
+        "--regions",
+        "--profile",
+        "--endpoint-url",
+    ] {
+        assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
+    }
+    let scan_help = text(&guardkey(None, &["scan", "--help"]).stdout);
+    for opt in [
+        "--format",
+        "--output",
+        "--save",
+        "--versions",
+        "--fail-on",
+        "Exit codes",
+    ] {
+        assert!(scan_help.contains(opt), "scan --help lacks {opt}");
+    }
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_2() {
+    for args in [&["fix"][..], &["restore", "journal.jsonl"]] {
+        let out = guardkey(None, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("not built yet"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "no output that could be taken for a result"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_errors_not_panics() {
+    for args in [
+        &["scan", "--format", "xml"][..],
+        &["scan", "--concurrency", "0"],
+        &["--nope"],
+        &["sim", "--seed", "prod"],
+    ] {
+        let out = guardkey(None, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_region_is_refused_before_any_call() {
+    let sim = demo_sim().await;
+    let out = guardkey(
+        Some(&sim.endpoint()),
+        &["scan", "--regions", "us-east-1,eu-west-9"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("'eu-west-9' is not a region where Amazon Bedrock exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(sim.sim.request_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_reports_in_every_format_with_the_right_exit_code() {
+    let sim = demo_sim().await;
+    let endpoint = sim.endpoint();
+    let out = guardkey(
+        Some(&endpoint),
+        &[
+            "scan",
+            "--regions",
+            "us-east-1,eu-west-1,me-central-1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "FAILs exit 1: {}",
+        text(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["schema"], "guardkey.scan/v1");
+    assert_eq!(report["guardrails"].as_array().unwrap().len(), 33);
+    assert_eq!(report["caller"]["account"], "123456789012");
+    let me = report["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "me-central-1")
+        .unwrap();
+    assert_eq!(me["error"]["kind"], "not-enabled");
+    assert!(text(&out.stderr).contains("me-central-1: not enabled"));
+
+    for (format, marker) in [
+        ("table", "Totals: 33 guardrails"),
+        ("csv", "region,account,id,name,arn,status,level,posture"),
+        ("sarif", "\"version\": \"2.1.0\""),
+        ("ocsf", "\"class_uid\": 2004"),
+    ] {
+        let out = guardkey(
+            Some(&endpoint),
+            &[
+                "scan",
+                "--regions",
+                "us-east-1,eu-west-1",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(
+            text(&out.stdout).contains(marker),
+            "{format}: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_pass_fail_on_and_every_region_failed() {
+    let sim = demo_sim().await;
+    let endpoint = sim.endpoint();
+    // No guardrail at all in eu-west-3: nothing fails.
+    let out = guardkey(
+        Some(&endpoint),
+        &["scan", "--regions", "eu-west-3", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Every region failed: an error, not a pass.
+    let out = guardkey(
+        Some(&endpoint),
+        &["scan", "--regions", "me-central-1", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    // A saved scan with only warnings: exit 0, or 1 with --fail-on warn.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("scan.json");
+    let out = guardkey(
+        Some(&endpoint),
+        &[
+            "scan",
+            "--regions",
+            "us-east-1",
+            "--format",
+            "json",
+            "--save",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let mut report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    report["guardrails"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["posture"]["level"] == "WARN");
+    assert!(!report["guardrails"].as_array().unwrap().is_empty());
+    let warn_only = dir.path().join("warn.json");
+    std::fs::write(&warn_only, report.to_string()).unwrap();
+    let out = guardkey(
+        None,
+        &[
+            "--load",
+            warn_only.to_str().unwrap(),
+            "scan",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = guardkey(
+        None,
+        &[
+            "--load",
+            warn_only.to_str().unwrap(),
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "warn",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_scans_replay_without_any_aws_call() {
+    let sim = demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("scan.json");
+    let table = dir.path().join("report.txt");
+    let out = guardkey(
+        Some(&sim.endpoint()),
+        &[
+            "scan",
+            "--regions",
+            "us-east-1,us-west-2",
+            "--save",
+            saved.to_str().unwrap(),
+            "--format",
+            "table",
+            "--output",
+            table.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("scan saved to"));
+    let live = std::fs::read_to_string(&table).unwrap();
+    let requests = sim.sim.request_count();
+
+    // Replayed with an unreachable endpoint and no credentials: nothing is called.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guardkey"));
+    let out = cmd
+        .args([
+            "--load",
+            saved.to_str().unwrap(),
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "scan",
+            "--format",
+            "table",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let replayed = text(&out.stdout);
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        body(&replayed),
+        body(&live),
+        "the replay shows what the scan showed"
+    );
+    assert_eq!(sim.sim.request_count(), requests);
+
+    // A truncated or foreign file is a clear error.
+    let full = std::fs::read_to_string(&saved).unwrap();
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &full[..full.len() / 3]).unwrap();
+    let out = guardkey(None, &["--load", truncated.to_str().unwrap(), "scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("truncated"),
+        "{}",
+        text(&out.stderr)
+    );
+    let foreign = dir.path().join("foreign.json");
+    std::fs::write(&foreign, "{\"Findings\": []}").unwrap();
+    let out = guardkey(None, &["--load", foreign.to_str().unwrap(), "scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not a usable guardkey scan"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = guardkey(
+        None,
+        &[
+            "--load",
+            dir.path().join("missing.json").to_str().unwrap(),
+            "scan",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credentials_is_a_clear_error() {
+    let sim = demo_sim().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--endpoint-url",
+            &sim.endpoint(),
+            "--regions",
+            "us-east-1",
+        ])
+        .env_clear()
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot tell who the credentials belong to"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn scan_demo_works_with_no_account() {
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--regions",
+            "us-west-2",
+            "--format",
+            "csv",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        11,
+        "a header and the 10 guardrails of us-west-2"
+    );
+}
