@@ -55,8 +55,13 @@ pub async fn start_demo() -> Result<RunningSim, CommandError> {
 
 /// A session on a running simulator with its own credentials.
 pub async fn sim_session(sim: &RunningSim, read_only: bool) -> Session {
+    sim_session_at(&sim.endpoint(), read_only).await
+}
+
+/// A session on the simulator at `endpoint` (maybe another process's) with its credentials.
+pub async fn sim_session_at(endpoint: &str, read_only: bool) -> Session {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(sim.endpoint())
+        .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             SIM_ACCESS_KEY_ID,

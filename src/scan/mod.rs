@@ -27,7 +27,8 @@ pub struct ScanOptions {
     pub versions: bool,
     /// GetGuardrail calls in flight per region.
     pub concurrency_per_region: usize,
-    /// Regions scanned at once.
+    /// Regions scanned at once. Each region has its own quotas, so the default covers every
+    /// Bedrock region: a region waiting for a slot would add its whole time to the scan.
     pub parallel_regions: usize,
     /// A region that has not finished by then is reported as timed out.
     pub region_deadline: Duration,
@@ -42,7 +43,7 @@ impl Default for ScanOptions {
             regions: Vec::new(),
             versions: false,
             concurrency_per_region: 8,
-            parallel_regions: 16,
+            parallel_regions: 40,
             region_deadline: Duration::from_secs(300),
             page_size: 100,
             batch_size: 25,

@@ -1,0 +1,251 @@
+//! The scanner's speed and size against `guardkey sim` running as its own process:
+//!
+//! - a quota-bound scan: 20 regions × 250 guardrails, 40 ± 10 ms latency, GetGuardrail
+//!   limited to 25/s per region: wall time against the limit the quota sets, and the time to
+//!   the first row;
+//! - the same audit done the documented way (the AWS CLI, one list and one get per
+//!   guardrail) on a subset, as a ratio (when `aws` is on PATH);
+//! - peak memory of a scan of 100,000 guardrails;
+//! - criterion: guardrails per second of a scan without latency.
+//!
+//!     cargo bench --bench scan
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use guardkey::commands::sim_session_at;
+use guardkey::regions::BEDROCK_REGIONS;
+use guardkey::scan::{ScanEvent, ScanOptions, collect};
+
+/// `guardkey sim` in a process of its own, so that its memory and CPU are not the scanner's.
+struct SimProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl SimProcess {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+            .args(["sim", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start guardkey sim");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("banner");
+        let endpoint = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the banner names the endpoint")
+            .to_string();
+        SimProcess { child, endpoint }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn regions(n: usize) -> Vec<String> {
+    BEDROCK_REGIONS
+        .iter()
+        .take(n)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Runs one scan and returns (wall time, time to the first row, rows).
+async fn timed_scan(endpoint: &str, options: ScanOptions) -> (Duration, Duration, usize) {
+    let session = sim_session_at(endpoint, true).await;
+    let start = Instant::now();
+    let mut first_row = None;
+    let result = collect(session, options, |e| {
+        if first_row.is_none() && matches!(e, ScanEvent::Rows { .. }) {
+            first_row = Some(start.elapsed());
+        }
+    })
+    .await;
+    (
+        start.elapsed(),
+        first_row.unwrap_or_default(),
+        result.guardrails.len(),
+    )
+}
+
+fn quota_bound(rt: &tokio::runtime::Runtime) {
+    const REGIONS: usize = 20;
+    const PER_REGION: usize = 250;
+    const QUOTA: f64 = 25.0;
+    const PAGE: usize = 100;
+    let sim = SimProcess::start(&[
+        "--seed",
+        &format!("generated:{REGIONS}:{PER_REGION}"),
+        "--latency-ms",
+        "40",
+        "--jitter-ms",
+        "10",
+        "--quota",
+        &format!("GetGuardrail={QUOTA}"),
+    ]);
+    // The limit: the slowest region's GetGuardrail calls at the quota, plus one round trip
+    // per page of ListGuardrails.
+    let pages = PER_REGION.div_ceil(PAGE);
+    let limit = PER_REGION as f64 / QUOTA + pages as f64 * 0.040;
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        // Let the quota's buckets fill up again between runs.
+        std::thread::sleep(Duration::from_secs(2));
+        let options = ScanOptions {
+            regions: regions(REGIONS),
+            page_size: PAGE as i32,
+            ..ScanOptions::default()
+        };
+        let (wall, first, rows) = rt.block_on(timed_scan(&sim.endpoint, options));
+        assert_eq!(rows, REGIONS * PER_REGION);
+        runs.push((wall, first));
+    }
+    runs.sort();
+    let (wall, first) = runs[1];
+    println!(
+        "scan/quota-bound: {} guardrails in {REGIONS} regions, 40±10 ms, GetGuardrail {QUOTA}/s: median {:.2} s \
+         (runs {}), limit {limit:.2} s, ratio {:.2}; first row after {} ms",
+        REGIONS * PER_REGION,
+        wall.as_secs_f64(),
+        runs.iter()
+            .map(|(w, _)| format!("{:.2}", w.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        wall.as_secs_f64() / limit,
+        first.as_millis()
+    );
+}
+
+fn against_the_aws_cli(rt: &tokio::runtime::Runtime) {
+    const SUBSET: usize = 20;
+    if Command::new("aws").arg("--version").output().is_err() {
+        println!("scan/vs-aws-cli: skipped, no `aws` on PATH");
+        return;
+    }
+    let sim = SimProcess::start(&[
+        "--seed",
+        &format!("generated:1:{SUBSET}"),
+        "--latency-ms",
+        "40",
+        "--jitter-ms",
+        "10",
+    ]);
+    let aws = |args: &[&str]| {
+        let out = Command::new("aws")
+            .args(args)
+            .args([
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                &sim.endpoint,
+                "--output",
+                "text",
+            ])
+            .env("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID)
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                guardkey::sim::SIM_SECRET_ACCESS_KEY,
+            )
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .output()
+            .expect("aws");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let start = Instant::now();
+    let arns = aws(&["bedrock", "list-guardrails", "--query", "guardrails[*].arn"]);
+    let arns: Vec<&str> = arns.split_whitespace().collect();
+    for arn in &arns {
+        aws(&[
+            "bedrock",
+            "get-guardrail",
+            "--guardrail-identifier",
+            arn,
+            "--query",
+            "kmsKeyArn",
+        ]);
+    }
+    let by_hand = start.elapsed();
+    let options = ScanOptions {
+        regions: regions(1),
+        ..ScanOptions::default()
+    };
+    let (ours, _, rows) = rt.block_on(timed_scan(&sim.endpoint, options));
+    assert_eq!((arns.len(), rows), (SUBSET, SUBSET));
+    println!(
+        "scan/vs-aws-cli: {SUBSET} guardrails, 1 region, 40±10 ms: AWS CLI {:.2} s, guardkey {:.3} s (with key health), {:.0}× faster",
+        by_hand.as_secs_f64(),
+        ours.as_secs_f64(),
+        by_hand.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
+fn memory_of_a_large_scan(rt: &tokio::runtime::Runtime) {
+    let sim = SimProcess::start(&["--seed", "generated:20:5000"]);
+    let before = peak_rss_mib();
+    let options = ScanOptions {
+        regions: regions(20),
+        concurrency_per_region: 16,
+        ..ScanOptions::default()
+    };
+    let (wall, _, rows) = rt.block_on(timed_scan(&sim.endpoint, options));
+    println!(
+        "scan/memory: {rows} guardrails scanned in {:.1} s, peak resident {:.1} MiB (before the scan {before:.1} MiB)",
+        wall.as_secs_f64(),
+        peak_rss_mib()
+    );
+}
+
+fn throughput(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let sim = SimProcess::start(&["--seed", "generated:4:250"]);
+    let mut group = c.benchmark_group("scan");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(10);
+    group.bench_function("generated_4x250_no_latency", |b| {
+        b.to_async(rt).iter(|| async {
+            let options = ScanOptions {
+                regions: regions(4),
+                ..ScanOptions::default()
+            };
+            timed_scan(&sim.endpoint, options).await
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // Memory first: the peak of this process is then the large scan's own.
+    memory_of_a_large_scan(&rt);
+    quota_bound(&rt);
+    against_the_aws_cli(&rt);
+    let mut c = Criterion::default().configure_from_args();
+    throughput(&mut c, &rt);
+    c.final_summary();
+}
