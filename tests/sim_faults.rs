@@ -296,15 +296,45 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
         "{body}"
     );
 
-    // Malformed JSON to Bedrock and to KMS.
-    let body = "{not json";
+    // A signature that does not match, from a raw client and from an SDK with the wrong secret.
     let (status, head, _) = raw(
         &sim,
         &format!(
-            "POST /guardrails HTTP/1.1\r\n{host}{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            auth_header("us-east-1", "bedrock"),
-            body.len()
+            "GET /guardrails HTTP/1.1\r\n{host}x-amz-date: 20261130T120000Z\r\n{}\r\n",
+            auth_header("us-east-1", "bedrock")
         ),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        head.contains("x-amzn-errortype: invalidsignatureexception"),
+        "{head}"
+    );
+    let wrong = sdk_config_with(
+        &sim,
+        guardkey::sim::SIM_ACCESS_KEY_ID,
+        "not-the-secret",
+        RetryConfig::disabled(),
+    )
+    .await;
+    let err = sts(&wrong).get_caller_identity().send().await.unwrap_err();
+    assert_eq!(code(&err), "SignatureDoesNotMatch");
+    let err = kms(&wrong, "us-east-1")
+        .list_keys()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidSignatureException");
+
+    // Malformed JSON to Bedrock and to KMS, properly signed.
+    let (status, head, _) = signed_raw(
+        &sim,
+        "POST",
+        "/guardrails",
+        "us-east-1",
+        "bedrock",
+        &[("content-type", "application/json")],
+        "{not json",
     )
     .await;
     assert_eq!(status, 400);
@@ -312,13 +342,17 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
         head.contains("x-amzn-errortype: serializationexception"),
         "{head}"
     );
-    let (status, _, resp) = raw(
+    let (status, _, resp) = signed_raw(
         &sim,
-        &format!(
-            "POST / HTTP/1.1\r\n{host}{}X-Amz-Target: TrentService.DescribeKey\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
-            auth_header("us-east-1", "kms"),
-            body.len()
-        ),
+        "POST",
+        "/",
+        "us-east-1",
+        "kms",
+        &[
+            ("x-amz-target", "TrentService.DescribeKey"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ],
+        "{not json",
     )
     .await;
     assert_eq!(status, 400);
@@ -328,34 +362,38 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     );
 
     // Unknown operations.
-    let (status, _, resp) = raw(
+    let (status, _, resp) = signed_raw(
         &sim,
-        &format!(
-            "POST / HTTP/1.1\r\n{host}{}X-Amz-Target: TrentService.Decrypt\r\nContent-Length: 2\r\n\r\n{{}}",
-            auth_header("us-east-1", "kms")
-        ),
+        "POST",
+        "/",
+        "us-east-1",
+        "kms",
+        &[("x-amz-target", "TrentService.Decrypt")],
+        "{}",
     )
     .await;
     assert_eq!(status, 400);
     assert!(resp.contains("UnknownOperationException"), "{resp}");
-    let (status, head, _) = raw(
+    let (status, head, _) = signed_raw(
         &sim,
-        &format!(
-            "GET /foundation-models HTTP/1.1\r\n{host}{}\r\n",
-            auth_header("us-east-1", "bedrock")
-        ),
+        "GET",
+        "/foundation-models",
+        "us-east-1",
+        "bedrock",
+        &[],
+        "",
     )
     .await;
     assert_eq!(status, 404);
     assert!(head.contains("unknownoperationexception"), "{head}");
-    let sts_body = "Action=AssumeRole&Version=2011-06-15";
-    let (status, _, resp) = raw(
+    let (status, _, resp) = signed_raw(
         &sim,
-        &format!(
-            "POST / HTTP/1.1\r\n{host}{}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{sts_body}",
-            auth_header("us-east-1", "sts"),
-            sts_body.len()
-        ),
+        "POST",
+        "/",
+        "us-east-1",
+        "sts",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "Action=AssumeRole&Version=2011-06-15",
     )
     .await;
     assert_eq!(status, 400);
@@ -366,13 +404,14 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
 
     // A wrong JSON type is a serialization error, not a crash.
     let typed = r#"{"name": 42, "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"}"#;
-    let (status, head, _) = raw(
+    let (status, head, _) = signed_raw(
         &sim,
-        &format!(
-            "POST /guardrails HTTP/1.1\r\n{host}{}Content-Length: {}\r\n\r\n{typed}",
-            auth_header("us-east-1", "bedrock"),
-            typed.len()
-        ),
+        "POST",
+        "/guardrails",
+        "us-east-1",
+        "bedrock",
+        &[],
+        typed,
     )
     .await;
     assert_eq!(status, 400);
@@ -381,13 +420,14 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     // And the simulator still serves afterwards, with the real status codes.
     let create =
         r#"{"name": "after", "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"}"#;
-    let (status, _, resp) = raw(
+    let (status, _, resp) = signed_raw(
         &sim,
-        &format!(
-            "POST /guardrails HTTP/1.1\r\n{host}{}Content-Length: {}\r\n\r\n{create}",
-            auth_header("us-east-1", "bedrock"),
-            create.len()
-        ),
+        "POST",
+        "/guardrails",
+        "us-east-1",
+        "bedrock",
+        &[],
+        create,
     )
     .await;
     assert_eq!(status, 202, "CreateGuardrail answers 202: {resp}");

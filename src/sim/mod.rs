@@ -10,6 +10,7 @@ pub mod faults;
 pub mod kms;
 pub mod model;
 pub mod seed;
+pub mod sigv4;
 pub mod state;
 pub mod sts;
 pub mod wire;
@@ -81,6 +82,8 @@ pub struct SimConfig {
     pub record_dir: Option<PathBuf>,
     /// The seed of the simulator's own randomness (ids, jitter).
     pub rng_seed: u64,
+    /// Check every request's SigV4 signature against the principal's secret, as AWS does.
+    pub verify_signatures: bool,
 }
 
 impl Default for SimConfig {
@@ -92,6 +95,7 @@ impl Default for SimConfig {
             settle: Duration::from_millis(300),
             record_dir: std::env::var_os("GUARDKEY_SIM_RECORD").map(PathBuf::from),
             rng_seed: 0x6775_6172_646b_6579,
+            verify_signatures: true,
         }
     }
 }
@@ -117,6 +121,7 @@ struct Inner {
     calls: Mutex<HashMap<String, u64>>,
     requests: AtomicU64,
     account: String,
+    verify_signatures: bool,
 }
 
 /// The simulator: its state, its faults, and the HTTP front end that serves them.
@@ -204,6 +209,7 @@ impl Simulator {
                 calls: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
                 account: config.account,
+                verify_signatures: config.verify_signatures,
             }),
         })
     }
@@ -518,6 +524,22 @@ async fn serve_call(
             ),
         )
     })?;
+    if sim.inner.verify_signatures {
+        let code = match service {
+            Service::Sts => "SignatureDoesNotMatch",
+            _ => "InvalidSignatureException",
+        };
+        sigv4::verify(
+            &scope,
+            &principal.secret_access_key,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            code,
+        )
+        .map_err(|e| (String::new(), e))?;
+    }
     let call = parse_call(service, &parts.method, &parts.uri, &parts.headers, &body)
         .map_err(|e| (String::new(), e))?;
     let op = call.operation.clone();

@@ -123,6 +123,64 @@ pub async fn raw(sim: &RunningSim, request: &str) -> (u16, String, String) {
     (status, head.to_lowercase(), body.to_string())
 }
 
+/// A raw request signed properly with the simulator's credentials (SigV4), so that the
+/// simulator looks past the signature at what the request says.
+pub async fn signed_raw(
+    sim: &RunningSim,
+    method: &str,
+    path: &str,
+    region: &str,
+    service: &str,
+    extra_headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let host = sim.addr.to_string();
+    let amz_date = "20261130T120000Z";
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("host", host.parse().unwrap());
+    headers.insert("x-amz-date", amz_date.parse().unwrap());
+    for (k, v) in extra_headers {
+        headers.insert(
+            axum::http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    let mut names: Vec<String> = headers.keys().map(|k| k.as_str().to_string()).collect();
+    names.sort();
+    let scope = guardkey::sim::wire::CredentialScope {
+        access_key: SIM_ACCESS_KEY_ID.into(),
+        date: amz_date[..8].into(),
+        region: region.into(),
+        service: service.into(),
+        signed_headers: names.clone(),
+        signature: String::new(),
+    };
+    let method_: axum::http::Method = method.parse().unwrap();
+    let uri: axum::http::Uri = path.parse().unwrap();
+    let signature = guardkey::sim::sigv4::expected_signature(
+        &scope,
+        SIM_SECRET_ACCESS_KEY,
+        &method_,
+        &uri,
+        &headers,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &headers {
+        request.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    request.push_str(&format!(
+        "Authorization: AWS4-HMAC-SHA256 Credential={SIM_ACCESS_KEY_ID}/{}/{region}/{service}/aws4_request, SignedHeaders={}, Signature={signature}\r\n\r\n{body}",
+        &amz_date[..8],
+        names.join(";")
+    ));
+    raw(sim, &request).await
+}
+
 pub fn auth_header(region: &str, service: &str) -> String {
     format!(
         "Authorization: AWS4-HMAC-SHA256 Credential={SIM_ACCESS_KEY_ID}/20261130/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n"
