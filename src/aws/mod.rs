@@ -220,6 +220,27 @@ impl Session {
         aws_sdk_bedrock::Client::from_conf(conf)
     }
 
+    /// A Bedrock client whose calls are tried once: for callers that pace and retry
+    /// themselves, and must see every throttle to do it.
+    pub fn bedrock_without_retries(&self, region: &str) -> aws_sdk_bedrock::Client {
+        let conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::disabled())
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_bedrock::Client::from_conf(conf)
+    }
+
+    /// A KMS client whose calls are tried once (see `bedrock_without_retries`).
+    pub fn kms_without_retries(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::disabled())
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
@@ -357,16 +378,25 @@ impl Session {
         })
     }
 
-    pub async fn key_rotation(&self, client: &aws_sdk_kms::Client, key: &str) -> Rotation {
-        match client.get_key_rotation_status().key_id(key).send().await {
-            Ok(out) if out.key_rotation_enabled() => Rotation::Enabled {
+    /// Whether the key rotates automatically, and how often.
+    pub async fn key_rotation(
+        &self,
+        client: &aws_sdk_kms::Client,
+        key: &str,
+    ) -> Result<Rotation, CallError> {
+        let out = client
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:GetKeyRotationStatus"))?;
+        Ok(if out.key_rotation_enabled() {
+            Rotation::Enabled {
                 period_days: out.rotation_period_in_days(),
-            },
-            Ok(_) => Rotation::Disabled,
-            Err(e) => Rotation::Unknown {
-                error: classify(e, "kms:GetKeyRotationStatus"),
-            },
-        }
+            }
+        } else {
+            Rotation::Disabled
+        })
     }
 
     /// Every alias of the region: (alias name, target key id).

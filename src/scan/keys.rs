@@ -7,6 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
+use super::{Governor, paced};
 use crate::aws::Session;
 use crate::model::{CallError, KeyInfo, KeyLookup, Rotation};
 
@@ -16,6 +17,15 @@ type Aliases = Result<Vec<(String, String)>, CallError>;
 pub struct KeyCache {
     keys: Mutex<HashMap<String, Arc<OnceCell<KeyLookup>>>>,
     aliases: Mutex<HashMap<String, Arc<OnceCell<Aliases>>>>,
+    pace: Mutex<HashMap<String, Arc<KmsPace>>>,
+}
+
+/// KMS quotas are per region and operation; so is the pace.
+#[derive(Default)]
+struct KmsPace {
+    describe: Governor,
+    rotation: Governor,
+    aliases: Governor,
 }
 
 fn region_of(arn: &str) -> Option<&str> {
@@ -23,6 +33,14 @@ fn region_of(arn: &str) -> Option<&str> {
 }
 
 impl KeyCache {
+    fn pace(&self, region: &str) -> Arc<KmsPace> {
+        self.pace
+            .lock()
+            .entry(region.to_string())
+            .or_default()
+            .clone()
+    }
+
     pub async fn lookup(&self, session: &Session, key_arn: &str) -> KeyLookup {
         let cell = self
             .keys
@@ -42,7 +60,9 @@ impl KeyCache {
             .entry(region.to_string())
             .or_default()
             .clone();
-        cell.get_or_init(|| async { session.list_aliases(&session.kms(region)).await })
+        let pace = self.pace(region);
+        let kms = session.kms_without_retries(region);
+        cell.get_or_init(|| async { paced(&pace.aliases, || session.list_aliases(&kms)).await })
             .await
             .clone()
     }
@@ -58,8 +78,9 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
             },
         };
     };
-    let kms = session.kms(region);
-    let d = match session.describe_key(&kms, key_arn).await {
+    let kms = session.kms_without_retries(region);
+    let pace = cache.pace(region);
+    let d = match paced(&pace.describe, || session.describe_key(&kms, key_arn)).await {
         Ok(d) => d,
         Err(error) => {
             return KeyLookup::Failed {
@@ -69,7 +90,7 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
         }
     };
     let (rotation, aliases) = futures::join!(
-        session.key_rotation(&kms, key_arn),
+        paced(&pace.rotation, || session.key_rotation(&kms, key_arn)),
         cache.aliases(session, region)
     );
     // ListAliases shows the caller's own account: a key of another account has none here.
@@ -82,10 +103,12 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
         Err(_) => Vec::new(),
     };
     let rotation = match rotation {
-        Rotation::Unknown { .. } if d.manager == "AWS" => Rotation::Enabled {
+        Ok(r) => r,
+        // AWS managed keys rotate every year, whatever the call could say.
+        Err(_) if d.manager == "AWS" => Rotation::Enabled {
             period_days: Some(365),
         },
-        other => other,
+        Err(error) => Rotation::Unknown { error },
     };
     KeyLookup::Found(std::sync::Arc::new(KeyInfo {
         arn: d.arn,

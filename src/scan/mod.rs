@@ -6,9 +6,11 @@
 //! Results stream as `ScanEvent`s over a bounded channel while the scan goes on. Every event
 //! carries the scan's generation, so a consumer drops what a cancelled scan still sends.
 
+mod governor;
 mod keys;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -18,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::{GuardrailSummary, Session};
 use crate::model::{CallError, Guardrail, VersionInfo, assess};
+pub use governor::Governor;
 use keys::KeyCache;
 
 #[derive(Debug, Clone)]
@@ -188,12 +191,13 @@ async fn run(scan: Arc<Scan>) {
         tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
             let region_started = Instant::now();
-            let mut read = 0usize;
+            let read = AtomicUsize::new(0);
             let outcome = tokio::time::timeout(
                 scan.options.region_deadline,
-                scan_region(&scan, &region, &mut read),
+                scan_region(&scan, &region, &read),
             )
             .await;
+            let read = read.load(Ordering::Relaxed);
             let elapsed_ms = region_started.elapsed().as_millis() as u64;
             let event = match outcome {
                 Ok(Ok(guardrails)) => ScanEvent::RegionDone {
@@ -246,8 +250,14 @@ impl Drop for AbortOnDrop {
 }
 
 /// Lists and reads one region; returns how many guardrails it reported.
-async fn scan_region(scan: &Arc<Scan>, region: &str, read: &mut usize) -> Result<usize, CallError> {
-    let bedrock = scan.session.bedrock(region);
+async fn scan_region(
+    scan: &Arc<Scan>,
+    region: &str,
+    read: &AtomicUsize,
+) -> Result<usize, CallError> {
+    // The scanner paces and retries its Bedrock calls itself (see `governor`).
+    let bedrock = scan.session.bedrock_without_retries(region);
+    let pace = Arc::new(RegionPace::default());
     let generation = scan.generation;
     let (mut found_tx, found_rx) =
         futures::channel::mpsc::channel::<GuardrailSummary>(scan.options.page_size.max(1) as usize);
@@ -256,15 +266,18 @@ async fn scan_region(scan: &Arc<Scan>, region: &str, read: &mut usize) -> Result
         let bedrock = bedrock.clone();
         let scan = scan.clone();
         let region = region.to_string();
+        let pace = pace.clone();
         async move {
-            let mut token = None;
+            let mut token: Option<String> = None;
             let mut pages = 0u32;
             let mut listed = 0usize;
             loop {
-                let (page, next) = scan
-                    .session
-                    .list_guardrails_page(&bedrock, None, token, scan.options.page_size)
-                    .await?;
+                let (page, next) = paced(&pace.list, || {
+                    let size = scan.options.page_size;
+                    scan.session
+                        .list_guardrails_page(&bedrock, None, token.clone(), size)
+                })
+                .await?;
                 pages += 1;
                 listed += page.len();
                 for summary in page {
@@ -277,7 +290,7 @@ async fn scan_region(scan: &Arc<Scan>, region: &str, read: &mut usize) -> Result
                     region: region.clone(),
                     pages,
                     listed,
-                    read: 0,
+                    read: read.load(Ordering::Relaxed),
                 })
                 .await;
                 match next {
@@ -290,15 +303,19 @@ async fn scan_region(scan: &Arc<Scan>, region: &str, read: &mut usize) -> Result
 
     let reader = async {
         let mut rows = found_rx
-            .map(|summary| read_guardrail(scan, &bedrock, region, summary))
+            .map(|summary| read_guardrail(scan, &bedrock, &pace, region, summary))
             .buffer_unordered(scan.options.concurrency_per_region.max(1));
         let mut batch = Vec::with_capacity(scan.options.batch_size);
+        let mut last_flush: Option<Instant> = None;
         while let Some(row) = rows.next().await {
             // A guardrail that vanished between the list and the get is dropped quietly.
             let Some(row) = row else { continue };
-            *read += 1;
+            read.fetch_add(1, Ordering::Relaxed);
             batch.push(row);
-            if batch.len() >= scan.options.batch_size {
+            // Rows go out in batches, but the first at once and none waits long.
+            let due = last_flush.is_none_or(|t| t.elapsed() >= FLUSH_EVERY);
+            if batch.len() >= scan.options.batch_size || due {
+                last_flush = Some(Instant::now());
                 let rows = std::mem::take(&mut batch);
                 scan.emit(ScanEvent::Rows {
                     generation,
@@ -319,7 +336,64 @@ async fn scan_region(scan: &Arc<Scan>, region: &str, read: &mut usize) -> Result
     };
 
     let (listed, ()) = futures::join!(lister, reader);
-    listed.map(|()| *read)
+    listed.map(|()| read.load(Ordering::Relaxed))
+}
+
+/// The longest a read row waits for its batch.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// Each operation has its own quota, so its own pace.
+#[derive(Default)]
+struct RegionPace {
+    list: Governor,
+    get: Governor,
+}
+
+/// How often a throttled call is paced and sent again before it is reported throttled.
+const MAX_THROTTLED: u32 = 40;
+/// How often a call that failed on the server's side or the network is tried again.
+const MAX_TRANSIENT: u32 = 3;
+
+fn is_transient(e: &CallError) -> bool {
+    match e {
+        CallError::Timeout | CallError::Network { .. } => true,
+        CallError::Other { code, .. } => matches!(
+            code.as_str(),
+            "InternalServerException"
+                | "InternalFailure"
+                | "ServiceUnavailableException"
+                | "ServiceUnavailable"
+        ),
+        _ => false,
+    }
+}
+
+/// Sends a call at the region's pace, again when it is throttled (the pace slows down) or
+/// fails transiently (after a short backoff).
+pub(crate) async fn paced<T, F, Fut>(governor: &Governor, mut call: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let (mut throttled, mut transient) = (0, 0);
+    loop {
+        let sent = governor.acquire().await;
+        match call().await {
+            Ok(v) => {
+                governor.on_success();
+                return Ok(v);
+            }
+            Err(CallError::Throttled) if throttled < MAX_THROTTLED => {
+                throttled += 1;
+                governor.on_throttle(sent);
+            }
+            Err(e) if transient < MAX_TRANSIENT && is_transient(&e) => {
+                transient += 1;
+                tokio::time::sleep(Duration::from_millis(100 << transient)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn account_of(arn: &str) -> String {
@@ -329,14 +403,15 @@ fn account_of(arn: &str) -> String {
 async fn read_guardrail(
     scan: &Scan,
     bedrock: &aws_sdk_bedrock::Client,
+    pace: &RegionPace,
     region: &str,
     summary: GuardrailSummary,
 ) -> Option<Guardrail> {
     let account = account_of(&summary.arn);
-    let head = scan
-        .session
-        .get_guardrail_head(bedrock, &summary.arn, None)
-        .await;
+    let head = paced(&pace.get, || {
+        scan.session.get_guardrail_head(bedrock, &summary.arn, None)
+    })
+    .await;
     let (head, read_error) = match head {
         Ok(h) => (Some(h), None),
         Err(CallError::NotFound { .. }) => return None,
@@ -348,7 +423,7 @@ async fn read_guardrail(
         None => None,
     };
     let versions = match (&head, scan.options.versions) {
-        (Some(_), true) => Some(read_versions(scan, bedrock, &summary.arn).await),
+        (Some(_), true) => Some(read_versions(scan, bedrock, pace, &summary.arn).await),
         _ => None,
     };
     let posture = assess(
@@ -391,24 +466,27 @@ async fn read_guardrail(
 async fn read_versions(
     scan: &Scan,
     bedrock: &aws_sdk_bedrock::Client,
+    pace: &RegionPace,
     arn: &str,
 ) -> Vec<VersionInfo> {
     let mut out = Vec::new();
-    let mut token = None;
+    let mut token: Option<String> = None;
     loop {
-        let Ok((page, next)) = scan
-            .session
-            .list_guardrails_page(bedrock, Some(arn), token, 100)
-            .await
-        else {
+        let listed = paced(&pace.list, || {
+            scan.session
+                .list_guardrails_page(bedrock, Some(arn), token.clone(), 100)
+        })
+        .await;
+        let Ok((page, next)) = listed else {
             break;
         };
         for v in page.into_iter().filter(|v| v.version != "DRAFT") {
-            if let Ok(head) = scan
-                .session
-                .get_guardrail_head(bedrock, arn, Some(&v.version))
-                .await
-            {
+            let head = paced(&pace.get, || {
+                scan.session
+                    .get_guardrail_head(bedrock, arn, Some(&v.version))
+            })
+            .await;
+            if let Ok(head) = head {
                 out.push(VersionInfo {
                     version: v.version,
                     kms_key_arn: head.kms_key_arn,
