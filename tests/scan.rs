@@ -287,7 +287,7 @@ async fn region_faults_stay_in_their_region() {
     let rows = result
         .guardrails
         .iter()
-        .filter(|g| g.region == "eu-central-1")
+        .filter(|g| &*g.region == "eu-central-1")
         .count();
     assert_eq!(rows, 12);
 }

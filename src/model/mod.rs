@@ -140,8 +140,9 @@ pub struct VersionInfo {
 /// One guardrail (its DRAFT) as a scan saw it, with its posture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guardrail {
-    pub region: String,
-    pub account: String,
+    /// Shared by the region's guardrails.
+    pub region: Arc<str>,
+    pub account: Arc<str>,
     pub id: String,
     pub arn: String,
     pub name: String,
@@ -154,7 +155,7 @@ pub struct Guardrail {
     pub kms_key_arn: Option<String>,
     pub key: Option<KeyLookup>,
     /// Set when GetGuardrail itself failed, so the key is not known.
-    pub read_error: Option<CallError>,
+    pub read_error: Option<Box<CallError>>,
     /// Present when the scan read the numbered versions.
     pub versions: Option<Vec<VersionInfo>>,
     pub posture: Posture,

@@ -3,6 +3,8 @@
 //! Never a guessed pass or fail: when a call that the verdict depends on failed, the
 //! posture is UNKNOWN and says which call and which permission.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::{CallError, KeyInfo, KeyLookup};
@@ -143,12 +145,15 @@ impl PostureId {
 pub struct Finding {
     pub id: PostureId,
     pub level: Level,
-    pub reason: String,
-    pub hint: String,
+    pub reason: Text,
+    pub hint: Text,
 }
 
+/// Most reasons and hints are the same for thousands of guardrails: they are not copied.
+pub type Text = Cow<'static, str>;
+
 impl Finding {
-    fn new(id: PostureId, reason: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn new(id: PostureId, reason: impl Into<Text>, hint: impl Into<Text>) -> Self {
         Finding {
             id,
             level: id.level(),
@@ -163,8 +168,8 @@ impl Finding {
 pub struct Posture {
     pub level: Level,
     pub id: PostureId,
-    pub reason: String,
-    pub hint: String,
+    pub reason: Text,
+    pub hint: Text,
     /// The other findings, worst first (most guardrails have none, and store nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more: Vec<Finding>,

@@ -188,7 +188,7 @@ pub fn to_csv(report: &ScanReport) -> String {
             crate::model::Rotation::Unknown { error } => format!("unknown ({})", error.label()),
         });
         w.write_record([
-            g.region.as_str(),
+            &*g.region,
             &g.account,
             &g.id,
             &g.name,
@@ -275,14 +275,14 @@ pub(crate) mod fixtures {
             period_days: Some(365),
         };
         let mut denied = guardrail("eu-west-1", "denied-bot", None);
-        denied.read_error = Some(CallError::AccessDenied {
+        denied.read_error = Some(Box::new(CallError::AccessDenied {
             action: Some("kms:Decrypt".into()),
             message: "denied".into(),
-        });
+        }));
         denied.posture = assess(
             "123456789012",
             "eu-west-1",
-            denied.read_error.as_ref(),
+            denied.read_error.as_deref(),
             None,
             None,
         );

@@ -42,13 +42,13 @@ pub fn to_table(report: &ScanReport) -> String {
             .iter()
             .map(|g| {
                 [
-                    g.region.clone(),
+                    g.region.to_string(),
                     format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str()),
                     g.name.clone(),
                     g.status.clone(),
                     g.posture.id.as_str().to_string(),
                     g.key_label(),
-                    g.posture.reason.clone(),
+                    g.posture.reason.to_string(),
                 ]
             })
             .collect();
@@ -91,7 +91,7 @@ pub fn to_table(report: &ScanReport) -> String {
         .max()
         .unwrap_or(0);
     for r in &report.regions {
-        let t = Totals::of(report.guardrails.iter().filter(|g| g.region == r.region));
+        let t = Totals::of(report.guardrails.iter().filter(|g| *g.region == *r.region));
         match &r.error {
             None => {
                 let _ = writeln!(

@@ -342,11 +342,27 @@ async fn scan_region(
 /// The longest a read row waits for its batch.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
-/// Each operation has its own quota, so its own pace.
+/// What a region's reads share: a pace per operation (each has its own quota), and the
+/// region's and account's names, stored once for all its rows.
 #[derive(Default)]
 struct RegionPace {
     list: Governor,
     get: Governor,
+    names: parking_lot::Mutex<Vec<Arc<str>>>,
+}
+
+impl RegionPace {
+    fn shared(&self, name: &str) -> Arc<str> {
+        let mut names = self.names.lock();
+        match names.iter().find(|n| ***n == *name) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Arc<str> = Arc::from(name);
+                names.push(n.clone());
+                n
+            }
+        }
+    }
 }
 
 /// How often a throttled call is paced and sent again before it is reported throttled.
@@ -444,8 +460,8 @@ async fn read_guardrail(
         ),
     };
     Some(Guardrail {
-        region: region.to_string(),
-        account,
+        region: pace.shared(region),
+        account: pace.shared(&account),
         id: summary.id,
         arn: summary.arn,
         name,
@@ -455,7 +471,7 @@ async fn read_guardrail(
         updated_at,
         kms_key_arn,
         key,
-        read_error,
+        read_error: read_error.map(Box::new),
         versions,
         posture,
     })
@@ -556,7 +572,7 @@ pub async fn collect(
             .unwrap_or(usize::MAX)
     };
     result.regions.sort_by_key(|r| order(&r.region));
-    result.guardrails.sort_by(|a, b| {
+    result.guardrails.sort_unstable_by(|a, b| {
         (order(&a.region), &a.name, &a.id).cmp(&(order(&b.region), &b.name, &b.id))
     });
     result
