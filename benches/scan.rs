@@ -23,6 +23,8 @@ use guardkey::scan::{ScanEvent, ScanOptions, collect};
 struct SimProcess {
     child: Child,
     endpoint: String,
+    /// Kept open: the simulator's banner goes on after the line read here.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl SimProcess {
@@ -35,15 +37,18 @@ impl SimProcess {
             .spawn()
             .expect("start guardkey sim");
         let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("banner");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut first).expect("banner");
         let endpoint = first
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .expect("the banner names the endpoint")
             .to_string();
-        SimProcess { child, endpoint }
+        SimProcess {
+            child,
+            endpoint,
+            _stdout: stdout,
+        }
     }
 }
 
@@ -215,6 +220,7 @@ fn memory_of_a_large_scan(rt: &tokio::runtime::Runtime) {
         ..ScanOptions::default()
     };
     let (wall, _, rows) = rt.block_on(timed_scan(&sim.endpoint, options));
+    assert_eq!(rows, 100_000, "every guardrail was scanned");
     println!(
         "scan/memory: {rows} guardrails scanned in {:.1} s, peak resident {:.1} MiB (before the scan {before:.1} MiB)",
         wall.as_secs_f64(),

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -100,8 +101,11 @@ async fn run_demo() -> Result<ExitCode> {
         .serve_loopback()
         .await
         .wrap_err("cannot listen on loopback")?;
-    println!("guardkey demo: the interactive explorer is not built yet in this version;");
-    println!("the embedded simulator serves the demo estate so you can audit it by hand.\n");
+    let _ = writeln!(
+        std::io::stdout(),
+        "guardkey demo: the interactive explorer is not built yet in this version;\n\
+         the embedded simulator serves the demo estate so you can audit it by hand.\n"
+    );
     print_banner(&running, &Seed::Demo);
     serve_until_ctrl_c(running).await
 }
@@ -109,25 +113,29 @@ async fn run_demo() -> Result<ExitCode> {
 fn print_banner(running: &RunningSim, seed: &Seed) {
     let endpoint = running.endpoint();
     let guardrails = running.sim.with_world(|w| w.guardrail_count());
-    println!(
-        "guardkey sim: Bedrock, KMS and STS on {endpoint} (seed {seed}, {guardrails} guardrails, account {})",
-        running.sim.account()
+    let account = running.sim.account();
+    let banner = format!(
+        "guardkey sim: Bedrock, KMS and STS on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
+
+Point a client at it:
+  export AWS_ENDPOINT_URL={endpoint}
+  export AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY_ID}
+  export AWS_SECRET_ACCESS_KEY={SIM_SECRET_ACCESS_KEY}
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+
+Then audit as Bedrock-003 says:
+  aws sts get-caller-identity
+  aws bedrock list-guardrails --region us-east-1 --query 'guardrails[*].arn'
+  aws bedrock get-guardrail --region us-east-1 --guardrail-identifier ARN --query kmsKeyArn
+  guardkey scan --endpoint-url {endpoint}
+
+Press Ctrl-C to stop.
+"
     );
-    println!();
-    println!("Point a client at it:");
-    println!("  export AWS_ENDPOINT_URL={endpoint}");
-    println!("  export AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY_ID}");
-    println!("  export AWS_SECRET_ACCESS_KEY={SIM_SECRET_ACCESS_KEY}");
-    println!("  export AWS_REGION=us-east-1");
-    println!();
-    println!("Then audit as Bedrock-003 says:");
-    println!("  aws sts get-caller-identity");
-    println!("  aws bedrock list-guardrails --region us-east-1 --query 'guardrails[*].arn'");
-    println!(
-        "  aws bedrock get-guardrail --region us-east-1 --guardrail-identifier ARN --query kmsKeyArn"
-    );
-    println!();
-    println!("Press Ctrl-C to stop.");
+    // The simulator keeps serving if whoever reads its output goes away.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes());
+    let _ = out.flush();
 }
 
 async fn serve_until_ctrl_c(running: RunningSim) -> Result<ExitCode> {

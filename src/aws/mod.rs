@@ -399,6 +399,22 @@ impl Session {
         })
     }
 
+    /// The key's policy document (the one named "default").
+    pub async fn key_policy(
+        &self,
+        client: &aws_sdk_kms::Client,
+        key: &str,
+    ) -> Result<String, CallError> {
+        let out = client
+            .get_key_policy()
+            .key_id(key)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:GetKeyPolicy"))?;
+        Ok(out.policy().unwrap_or_default().to_string())
+    }
+
     /// Every alias of the region: (alias name, target key id).
     pub async fn list_aliases(
         &self,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{CommandError, connect};
 use crate::cli::{FailOn, GlobalArgs, ReportFormat, ScanArgs};
 use crate::model::Level;
-use crate::report::{ScanReport, to_csv, to_ocsf, to_sarif, to_table, write_file};
+use crate::report::{ScanReport, to_csv, to_ocsf, to_sarif, to_table, write_atomically};
 use crate::scan::{ScanEvent, ScanOptions, collect};
 
 /// Exit codes.
@@ -22,6 +22,30 @@ pub fn render(report: &ScanReport, format: ReportFormat) -> String {
         ReportFormat::Sarif => to_sarif(report),
         ReportFormat::Ocsf => to_ocsf(report),
     }
+}
+
+/// Writes the report; JSON is streamed, not built in memory first, so that a report of
+/// 100,000 guardrails does not hold a second copy of itself.
+pub fn stream(
+    report: &ScanReport,
+    format: ReportFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            out.write_all(b"\n")
+        }
+        other => out.write_all(render(report, other).as_bytes()),
+    }
+}
+
+fn write_report(
+    report: &ScanReport,
+    format: ReportFormat,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    write_atomically(path, |w| stream(report, format, w))
 }
 
 /// The exit code a report deserves.
@@ -110,10 +134,9 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             path.display()
         );
     }
-    let text = render(&report, format);
     match &args.output {
         Some(path) => {
-            write_file(path, &text).map_err(CommandError)?;
+            write_report(&report, format, path).map_err(CommandError)?;
             eprintln!(
                 "guardkey: {} report written to {}",
                 format_name(format),
@@ -121,10 +144,9 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             );
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
+            let _ = stream(&report, format, &mut out).and_then(|()| out.flush());
         }
     }
     for r in report.regions.iter().filter(|r| r.error.is_some()) {

@@ -133,27 +133,37 @@ impl ScanReport {
     }
 
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        write_file(path, &self.to_json())
+        write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, self)?;
+            w.write_all(b"\n")
+        })
     }
 }
 
-/// Writes `contents` to `path` through a temporary file, so that a failure never leaves
-/// half a report behind.
-pub fn write_file(path: &Path, contents: &str) -> Result<(), String> {
+/// Writes to `path` through a temporary file in the same directory, renamed into place
+/// when complete: a failure never leaves half a report behind.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    use std::io::Write;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    let tmp = tempfile::Builder::new()
+        .prefix(".guardkey-")
+        .tempfile_in(dir)
+        .map_err(|e| fail(&e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file());
+        write(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| fail(&e))?;
+    }
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
 }
 
 /// One row per guardrail.

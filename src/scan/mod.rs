@@ -519,6 +519,19 @@ async fn read_versions(
     out
 }
 
+/// Reads the numbered versions of one guardrail, on demand (the explorer's detail pane).
+pub async fn guardrail_versions(session: &Session, region: &str, arn: &str) -> Vec<VersionInfo> {
+    let scan = Scan {
+        session: session.clone(),
+        options: ScanOptions::default(),
+        generation: 0,
+        keys: KeyCache::default(),
+        events: mpsc::channel(1).0,
+    };
+    let bedrock = session.bedrock_without_retries(region);
+    read_versions(&scan, &bedrock, &RegionPace::default(), arn).await
+}
+
 /// Runs a scan to the end and collects what it found (headless use).
 pub async fn collect(
     session: Session,
