@@ -9,3 +9,4 @@ pub mod regions;
 pub mod report;
 pub mod scan;
 pub mod sim;
+pub mod tui;

@@ -35,8 +35,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
-        None if cli.global.demo => run_demo().await,
-        None => not_built_yet("The interactive explorer", "guardkey scan --demo"),
+        None => match guardkey::commands::explore::run(&cli.global).await {
+            Ok(code) => Ok(ExitCode::from(code)),
+            Err(e) => {
+                eprintln!("guardkey: {e}");
+                Ok(ExitCode::from(2))
+            }
+        },
         Some(Command::Scan(args)) => {
             match guardkey::commands::scan::run(&cli.global, &args).await {
                 Ok(code) => Ok(ExitCode::from(code)),
@@ -83,30 +88,6 @@ async fn run_sim(args: SimArgs) -> Result<ExitCode> {
         format!("cannot listen on {addr}: is the port taken? Choose another with --port")
     })?;
     print_banner(&running, &args.seed);
-    serve_until_ctrl_c(running).await
-}
-
-async fn run_demo() -> Result<ExitCode> {
-    let config = SimConfig {
-        seed: Seed::Demo,
-        faults: Faults {
-            latency: Duration::from_millis(40),
-            jitter: Duration::from_millis(20),
-            ..Faults::default()
-        },
-        ..SimConfig::default()
-    };
-    let sim = Simulator::new(config).wrap_err("cannot seed the demo estate")?;
-    let running = sim
-        .serve_loopback()
-        .await
-        .wrap_err("cannot listen on loopback")?;
-    let _ = writeln!(
-        std::io::stdout(),
-        "guardkey demo: the interactive explorer is not built yet in this version;\n\
-         the embedded simulator serves the demo estate so you can audit it by hand.\n"
-    );
-    print_banner(&running, &Seed::Demo);
     serve_until_ctrl_c(running).await
 }
 

@@ -1,6 +1,7 @@
 //! Scan results written for people and machines (table, json, csv, sarif, ocsf), and saved
 //! scans read back.
 
+mod markdown;
 mod ocsf;
 mod sarif;
 mod table;
@@ -13,6 +14,7 @@ use crate::aws::CallerIdentity;
 use crate::model::{Guardrail, Level};
 use crate::scan::{RegionOutcome, ScanResult};
 
+pub use markdown::to_markdown;
 pub use ocsf::to_ocsf;
 pub use sarif::to_sarif;
 pub use table::to_table;

@@ -1,0 +1,56 @@
+//! `guardkey` and `guardkey --demo`: the interactive explorer.
+
+use super::{CommandError, connect};
+use crate::cli::GlobalArgs;
+use crate::report::ScanReport;
+use crate::tui::{self, Header, Launch};
+
+pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
+    // Keeps the embedded simulator of --demo alive while the explorer runs.
+    let mut _demo = None;
+    let launch = match &global.load {
+        Some(path) => {
+            let report = ScanReport::load(path).map_err(CommandError)?;
+            Launch {
+                session: None,
+                header: Header {
+                    account: report.caller.as_ref().map(|c| c.account.clone()),
+                    caller_arn: report.caller.as_ref().map(|c| c.arn.clone()),
+                    profile: None,
+                    endpoint: report.endpoint_url.clone(),
+                    read_only: true,
+                    loaded_from: Some(path.display().to_string()),
+                },
+                regions: Vec::new(),
+                loaded: Some(report),
+            }
+        }
+        None => {
+            let target = connect(global, global.read_only).await?;
+            let endpoint = if target.demo.is_some() {
+                Some("embedded demo simulator".to_string())
+            } else {
+                target.session.endpoint_url.clone()
+            };
+            let launch = Launch {
+                header: Header {
+                    account: Some(target.identity.account.clone()),
+                    caller_arn: Some(target.identity.arn.clone()),
+                    profile: global.profile.clone(),
+                    endpoint,
+                    read_only: target.session.is_read_only(),
+                    loaded_from: None,
+                },
+                session: Some(target.session),
+                regions: target.regions,
+                loaded: None,
+            };
+            _demo = target.demo;
+            launch
+        }
+    };
+    tui::run(launch)
+        .await
+        .map_err(|e| CommandError(format!("the explorer stopped: {e}")))?;
+    Ok(0)
+}

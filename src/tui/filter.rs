@@ -1,0 +1,211 @@
+//! The explorer's filter: free text over name, id, region and alias, `field:value` terms
+//! (`status:fail`, `region:eu-*`, `key:none`, `state:updating`, `posture:key-disabled`),
+//! `!` to negate a term. Terms are ANDed; matching ignores case.
+
+use crate::model::{Guardrail, Level};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    Text,
+    Status,
+    Region,
+    Key,
+    State,
+    Posture,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Term {
+    negated: bool,
+    field: Field,
+    /// Lowercase.
+    value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    terms: Vec<Term>,
+}
+
+/// `*` matches any run of characters; without one, the value must appear somewhere.
+fn glob(pattern: &str, text: &str) -> bool {
+    if !pattern.contains('*') {
+        return text.contains(pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() {
+        // No allocation on the hot path: the filter runs over every row on each keystroke.
+        haystack
+            .as_bytes()
+            .windows(needle.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            || needle.is_empty()
+    } else {
+        haystack.to_lowercase().contains(needle)
+    }
+}
+
+impl Filter {
+    pub fn parse(input: &str) -> Self {
+        let terms = input
+            .split_whitespace()
+            .map(|raw| {
+                let (negated, raw) = match raw.strip_prefix('!') {
+                    Some(r) => (true, r),
+                    None => (false, raw),
+                };
+                let (field, value) = match raw.split_once(':') {
+                    Some(("status" | "level", v)) => (Field::Status, v),
+                    Some(("region", v)) => (Field::Region, v),
+                    Some(("key", v)) => (Field::Key, v),
+                    Some(("state", v)) => (Field::State, v),
+                    Some(("posture" | "id", v)) => (Field::Posture, v),
+                    _ => (Field::Text, raw),
+                };
+                Term {
+                    negated,
+                    field,
+                    value: value.to_lowercase(),
+                }
+            })
+            .filter(|t| !t.value.is_empty())
+            .collect();
+        Filter { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, g: &Guardrail) -> bool {
+        self.terms.iter().all(|t| term_matches(t, g) != t.negated)
+    }
+}
+
+fn term_matches(t: &Term, g: &Guardrail) -> bool {
+    let v = t.value.as_str();
+    match t.field {
+        Field::Text => {
+            contains_ci(&g.name, v)
+                || contains_ci(&g.id, v)
+                || contains_ci(&g.region, v)
+                || g.key_info()
+                    .is_some_and(|k| k.aliases.iter().any(|a| contains_ci(a, v)))
+        }
+        Field::Status => {
+            let level = g.posture.level;
+            match v {
+                "fail" | "failed" | "x" => level == Level::Fail,
+                "warn" | "warning" => level == Level::Warn,
+                "unknown" | "?" => level == Level::Unknown,
+                "pass" | "ok" | "passed" => level == Level::Pass,
+                _ => false,
+            }
+        }
+        Field::Region => glob(v, &g.region),
+        Field::Key => match v {
+            "none" | "aws-owned" | "aws" => g.kms_key_arn.is_none() && g.read_error.is_none(),
+            "cmk" | "any" => g.kms_key_arn.is_some(),
+            _ => {
+                g.kms_key_arn.as_deref().is_some_and(|k| contains_ci(k, v))
+                    || g.key_info()
+                        .is_some_and(|k| k.aliases.iter().any(|a| contains_ci(a, v)))
+            }
+        },
+        Field::State => contains_ci(&g.status, v),
+        Field::Posture => glob(v, g.posture.id.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Rotation;
+    use crate::report::fixtures::{guardrail, key};
+
+    fn rows() -> Vec<Guardrail> {
+        vec![
+            guardrail("us-east-1", "support-bot", None),
+            guardrail(
+                "eu-west-1",
+                "claims-bot",
+                Some(key("eu-west-1", "Enabled", Rotation::Disabled)),
+            ),
+            guardrail(
+                "eu-central-1",
+                "kb-search",
+                Some(key("eu-central-1", "Disabled", Rotation::Disabled)),
+            ),
+        ]
+    }
+
+    fn names(filter: &str) -> Vec<String> {
+        let f = Filter::parse(filter);
+        rows()
+            .into_iter()
+            .filter(|g| f.matches(g))
+            .map(|g| g.name)
+            .collect()
+    }
+
+    #[test]
+    fn free_text_and_fields() {
+        assert_eq!(names(""), ["support-bot", "claims-bot", "kb-search"]);
+        assert_eq!(names("BOT"), ["support-bot", "claims-bot"]);
+        assert_eq!(
+            names("bedrock-guardrails"),
+            ["claims-bot", "kb-search"],
+            "aliases are searched"
+        );
+        assert_eq!(names("status:fail"), ["support-bot", "kb-search"]);
+        assert_eq!(names("status:warn"), ["claims-bot"]);
+        assert_eq!(names("region:eu-*"), ["claims-bot", "kb-search"]);
+        assert_eq!(
+            names("region:*-1 !region:us-*"),
+            ["claims-bot", "kb-search"]
+        );
+        assert_eq!(names("key:none"), ["support-bot"]);
+        assert_eq!(names("!key:none"), ["claims-bot", "kb-search"]);
+        assert_eq!(names("posture:key-disabled"), ["kb-search"]);
+        assert_eq!(names("posture:key-*"), ["claims-bot", "kb-search"]);
+        assert_eq!(names("status:fail region:eu-*"), ["kb-search"]);
+        assert_eq!(
+            names("state:ready"),
+            ["support-bot", "claims-bot", "kb-search"]
+        );
+        assert!(names("nothing-like-this").is_empty());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("eu-*", "eu-west-1"));
+        assert!(glob("*-1", "eu-west-1"));
+        assert!(glob("eu-*-1", "eu-west-1"));
+        assert!(!glob("eu-*-2", "eu-west-1"));
+        assert!(glob("west", "eu-west-1"));
+        assert!(glob("*", "x"));
+    }
+}

@@ -1,0 +1,256 @@
+//! The interactive explorer: The Elm Architecture on ratatui.
+//!
+//! One `State`; `update(&mut State, Action) -> Vec<Effect>` is pure; effects run as tasks
+//! that send `Action`s back; `render(&State)` is pure. The network is never awaited in the
+//! draw loop, and a frame is drawn only when something changed.
+
+pub mod filter;
+pub mod keymap;
+pub mod state;
+pub mod update;
+pub mod view;
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+
+use crate::aws::Session;
+use crate::report::{ScanReport, write_atomically};
+use crate::scan::{ScanEvent, ScanHandle, ScanOptions};
+pub use state::{Header, State};
+pub use update::{Action, Effect, update};
+
+/// What the explorer opens on.
+pub struct Launch {
+    /// None when replaying a saved scan: no AWS call is made.
+    pub session: Option<Session>,
+    pub header: Header,
+    pub regions: Vec<String>,
+    pub loaded: Option<ScanReport>,
+}
+
+/// Puts the terminal back as it was; safe to call more than once.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
+
+fn enter() -> std::io::Result<Term> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(std::io::Error::other(
+            "the explorer needs a terminal; for headless use run `guardkey scan`",
+        ));
+    }
+    // Whatever happens, a panic leaves the terminal usable.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// Runs the explorer until the user quits. The terminal is restored on every way out.
+pub async fn run(launch: Launch) -> std::io::Result<()> {
+    let mut terminal = enter()?;
+    let result = event_loop(&mut terminal, launch).await;
+    restore_terminal();
+    result
+}
+
+/// The initial state: a saved scan's rows, or a live scan about to start.
+pub fn initial_state(launch: &Launch, color: bool) -> State {
+    let regions: Vec<String> = match &launch.loaded {
+        Some(r) => r.regions.iter().map(|o| o.region.clone()).collect(),
+        None => launch.regions.clone(),
+    };
+    let mut state = State::new(launch.header.clone(), &regions, color);
+    if let Some(report) = &launch.loaded {
+        for outcome in &report.regions {
+            if let Some(entry) = state.region_mut(&outcome.region) {
+                entry.status = match &outcome.error {
+                    Some(error) => state::RegionStatus::Failed {
+                        error: error.clone(),
+                        guardrails: outcome.guardrails,
+                    },
+                    None => state::RegionStatus::Done {
+                        guardrails: outcome.guardrails,
+                        elapsed_ms: outcome.elapsed_ms,
+                    },
+                };
+            }
+        }
+        state.add_rows(report.guardrails.clone());
+    }
+    state
+}
+
+/// At most this long is spent applying queued actions before a frame is drawn, so that a
+/// flood of scan events never makes the keyboard wait.
+const FRAME_BUDGET: Duration = Duration::from_millis(16);
+
+async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut state = initial_state(&launch, color);
+    let size = terminal.size()?;
+    state.width = size.width;
+    state.height = size.height;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut runner = EffectRunner {
+        session: launch.session.clone(),
+        tx: tx.clone(),
+        scans: Vec::new(),
+    };
+    if launch.session.is_some() && launch.loaded.is_none() {
+        runner.run(Effect::StartScan {
+            generation: state.generation,
+            regions: launch.regions.clone(),
+        });
+    }
+    let mut events = EventStream::new();
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        state.prepare();
+        if state.dirty {
+            terminal.draw(|f| view::render(&state, f))?;
+            state.dirty = false;
+        }
+        let needs_tick = state.loading() || state.toast.is_some();
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(k))) => Action::Key(k),
+                Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
+                Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            Some(action) = rx.recv() => action,
+            _ = ticker.tick(), if needs_tick => Action::Tick,
+        };
+        let mut effects = update(&mut state, action);
+        let started = Instant::now();
+        while started.elapsed() < FRAME_BUDGET {
+            match rx.try_recv() {
+                Ok(action) => effects.extend(update(&mut state, action)),
+                Err(_) => break,
+            }
+        }
+        for effect in effects {
+            runner.run(effect);
+        }
+        if state.quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Runs effects as tasks that report back with actions.
+struct EffectRunner {
+    session: Option<Session>,
+    tx: mpsc::UnboundedSender<Action>,
+    scans: Vec<ScanHandle>,
+}
+
+impl EffectRunner {
+    fn run(&mut self, effect: Effect) {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::StartScan {
+                generation,
+                regions,
+            } => {
+                let Some(session) = self.session.clone() else {
+                    return;
+                };
+                // A new generation makes every older scan pointless.
+                self.scans.retain(|s| {
+                    let keep = s.generation == generation;
+                    if !keep {
+                        s.cancel();
+                    }
+                    keep
+                });
+                let (scan_tx, mut scan_rx) = mpsc::channel::<ScanEvent>(64);
+                let options = ScanOptions {
+                    regions,
+                    ..ScanOptions::default()
+                };
+                self.scans
+                    .push(crate::scan::start(session, options, generation, scan_tx));
+                tokio::spawn(async move {
+                    while let Some(event) = scan_rx.recv().await {
+                        if tx.send(Action::Scan(event)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            Effect::LoadVersions { arn, region } => {
+                let Some(session) = self.session.clone() else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let versions = crate::scan::guardrail_versions(&session, &region, &arn).await;
+                    let _ = tx.send(Action::VersionsLoaded { arn, versions });
+                });
+            }
+            Effect::LoadPolicy { key_arn } => {
+                let Some(session) = self.session.clone() else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let region = key_arn.split(':').nth(3).unwrap_or("us-east-1").to_string();
+                    let result = session.key_policy(&session.kms(&region), &key_arn).await;
+                    let _ = tx.send(Action::PolicyLoaded { key_arn, result });
+                });
+            }
+            Effect::Export { extension, content } => {
+                let stamp = time::OffsetDateTime::now_utc()
+                    .format(time::macros::format_description!(
+                        "[year][month][day]-[hour][minute][second]"
+                    ))
+                    .unwrap_or_default();
+                let path = std::path::PathBuf::from(format!("guardkey-{stamp}.{extension}"));
+                let result =
+                    write_atomically(&path, |w| w.write_all(content.as_bytes())).map(|()| {
+                        std::fs::canonicalize(&path)
+                            .unwrap_or(path)
+                            .display()
+                            .to_string()
+                    });
+                let _ = tx.send(Action::Exported(result));
+            }
+            Effect::Copy(text) => {
+                // OSC 52: the terminal puts it on the clipboard, over SSH too.
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                let _ = out.flush();
+                let _ = tx.send(Action::Copied(text));
+            }
+        }
+    }
+}

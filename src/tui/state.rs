@@ -1,0 +1,367 @@
+//! Everything the explorer shows, in one place. Changed only by `update`.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+use super::filter::Filter;
+use crate::model::{CallError, Guardrail, Level, Rotation, VersionInfo};
+use crate::report::Totals;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionStatus {
+    Pending,
+    Loading {
+        pages: u32,
+        listed: usize,
+        read: usize,
+    },
+    Done {
+        guardrails: usize,
+        elapsed_ms: u64,
+    },
+    Failed {
+        error: CallError,
+        guardrails: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionEntry {
+    pub name: String,
+    pub status: RegionStatus,
+}
+
+/// The table's columns, in order; their number is their sort key (1–9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Status,
+    Name,
+    Region,
+    Id,
+    State,
+    Key,
+    KeyState,
+    Rotation,
+    Updated,
+}
+
+impl Column {
+    pub const ALL: [Column; 9] = [
+        Column::Status,
+        Column::Name,
+        Column::Region,
+        Column::Id,
+        Column::State,
+        Column::Key,
+        Column::KeyState,
+        Column::Rotation,
+        Column::Updated,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Status => "STATUS",
+            Column::Name => "NAME",
+            Column::Region => "REGION",
+            Column::Id => "ID",
+            Column::State => "STATE",
+            Column::Key => "KEY",
+            Column::KeyState => "KEY STATE",
+            Column::Rotation => "ROTATION",
+            Column::Updated => "UPDATED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Table,
+    Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Closed,
+    Split,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Errors,
+    Export,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(CallError),
+}
+
+/// Who and where, for the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub account: Option<String>,
+    pub caller_arn: Option<String>,
+    pub profile: Option<String>,
+    /// Shown when calls do not go to AWS.
+    pub endpoint: Option<String>,
+    pub read_only: bool,
+    /// Set when the rows come from a saved scan.
+    pub loaded_from: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    /// The tick after which it disappears.
+    pub until: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub header: Header,
+    pub regions: Vec<RegionEntry>,
+    pub rows: Vec<Guardrail>,
+    pub totals: Totals,
+    pub generation: u64,
+    /// Scans running (a refresh, a region retried).
+    pub active_scans: usize,
+    pub filter_input: String,
+    pub filter: Filter,
+    pub editing_filter: bool,
+    pub sort: Column,
+    pub descending: bool,
+    /// Every row in sort order (indices into `rows`).
+    order: Vec<usize>,
+    order_stale: bool,
+    /// The rows shown: `order` filtered.
+    pub visible: Vec<usize>,
+    visible_stale: bool,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// First row of `visible` in the viewport.
+    pub offset: usize,
+    /// Marked guardrails, by ARN (they stay marked across refreshes).
+    pub marks: HashSet<String>,
+    pub screen: Screen,
+    pub detail: Detail,
+    pub detail_scroll: u16,
+    pub overlay: Overlay,
+    pub help_scroll: u16,
+    pub error_selected: usize,
+    pub versions: HashMap<String, Loadable<Vec<VersionInfo>>>,
+    pub policies: HashMap<String, Loadable<String>>,
+    pub toast: Option<Toast>,
+    pub width: u16,
+    pub height: u16,
+    pub tick: u64,
+    pub color: bool,
+    pub quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+fn rotation_rank(g: &Guardrail) -> i32 {
+    match g.key_info().map(|k| &k.rotation) {
+        None => -2,
+        Some(Rotation::Disabled) => -1,
+        Some(Rotation::Unknown { .. }) => 0,
+        Some(Rotation::Enabled { period_days }) => period_days.unwrap_or(365),
+    }
+}
+
+fn level_rank(l: Level) -> u8 {
+    match l {
+        Level::Fail => 0,
+        Level::Unknown => 1,
+        Level::Warn => 2,
+        Level::Pass => 3,
+    }
+}
+
+pub fn compare(a: &Guardrail, b: &Guardrail, column: Column) -> Ordering {
+    let primary = match column {
+        Column::Status => level_rank(a.posture.level).cmp(&level_rank(b.posture.level)),
+        Column::Name => a.name.cmp(&b.name),
+        Column::Region => a.region.cmp(&b.region),
+        Column::Id => a.id.cmp(&b.id),
+        Column::State => a.status.cmp(&b.status),
+        Column::Key => a.key_label().cmp(&b.key_label()),
+        Column::KeyState => a
+            .key_info()
+            .map(|k| k.state.as_str())
+            .cmp(&b.key_info().map(|k| k.state.as_str())),
+        Column::Rotation => rotation_rank(a).cmp(&rotation_rank(b)),
+        Column::Updated => a.updated_at.cmp(&b.updated_at),
+    };
+    primary
+        .then_with(|| a.name.cmp(&b.name))
+        .then_with(|| a.arn.cmp(&b.arn))
+}
+
+impl State {
+    pub fn new(header: Header, regions: &[String], color: bool) -> Self {
+        State {
+            header,
+            regions: regions
+                .iter()
+                .map(|r| RegionEntry {
+                    name: r.clone(),
+                    status: RegionStatus::Pending,
+                })
+                .collect(),
+            rows: Vec::new(),
+            totals: Totals::default(),
+            generation: 0,
+            active_scans: 0,
+            filter_input: String::new(),
+            filter: Filter::default(),
+            editing_filter: false,
+            sort: Column::Status,
+            descending: false,
+            order: Vec::new(),
+            order_stale: false,
+            visible: Vec::new(),
+            visible_stale: false,
+            selected: 0,
+            offset: 0,
+            marks: HashSet::new(),
+            screen: Screen::Table,
+            detail: Detail::Closed,
+            detail_scroll: 0,
+            overlay: Overlay::None,
+            help_scroll: 0,
+            error_selected: 0,
+            versions: HashMap::new(),
+            policies: HashMap::new(),
+            toast: None,
+            width: 120,
+            height: 40,
+            tick: 0,
+            color,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
+        for g in &rows {
+            self.totals.add(g.posture.level);
+        }
+        self.rows.extend(rows);
+        self.order_stale = true;
+        self.visible_stale = true;
+    }
+
+    pub fn remove_rows_of(&mut self, region: &str) {
+        self.rows.retain(|g| &*g.region != region);
+        self.totals = Totals::of(&self.rows);
+        self.order_stale = true;
+        self.visible_stale = true;
+    }
+
+    pub fn clear_rows(&mut self) {
+        self.rows.clear();
+        self.totals = Totals::default();
+        self.order_stale = true;
+        self.visible_stale = true;
+    }
+
+    pub fn set_sort(&mut self, column: Column, descending: bool) {
+        self.sort = column;
+        self.descending = descending;
+        self.order_stale = true;
+        self.visible_stale = true;
+    }
+
+    pub fn set_filter(&mut self, input: String) {
+        self.filter = Filter::parse(&input);
+        self.filter_input = input;
+        self.visible_stale = true;
+    }
+
+    pub fn is_prepared(&self) -> bool {
+        !self.order_stale && !self.visible_stale
+    }
+
+    /// Recomputes the sorted and filtered views if rows, sort or filter changed, keeping
+    /// the same guardrail selected. Sorting happens only when rows or the sort change;
+    /// a filter keystroke is one pass over the sorted rows.
+    pub fn prepare(&mut self) {
+        if self.is_prepared() {
+            return;
+        }
+        let selected_arn = self.selected_row().map(|g| g.arn.clone());
+        if self.order_stale {
+            let rows = &self.rows;
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            let (column, descending) = (self.sort, self.descending);
+            order.sort_unstable_by(|&a, &b| {
+                let o = compare(&rows[a], &rows[b], column);
+                if descending { o.reverse() } else { o }
+            });
+            self.order = order;
+            self.order_stale = false;
+        }
+        let rows = &self.rows;
+        self.visible = if self.filter.is_empty() {
+            self.order.clone()
+        } else {
+            self.order
+                .iter()
+                .copied()
+                .filter(|&i| self.filter.matches(&rows[i]))
+                .collect()
+        };
+        self.visible_stale = false;
+        self.selected = selected_arn
+            .and_then(|arn| self.visible.iter().position(|&i| self.rows[i].arn == arn))
+            .unwrap_or(self.selected)
+            .min(self.visible.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    pub fn selected_row(&self) -> Option<&Guardrail> {
+        self.visible
+            .get(self.selected)
+            .and_then(|&i| self.rows.get(i))
+    }
+
+    pub fn visible_rows(&self) -> impl Iterator<Item = &Guardrail> {
+        self.visible.iter().filter_map(|&i| self.rows.get(i))
+    }
+
+    pub fn failed_regions(&self) -> Vec<&RegionEntry> {
+        self.regions
+            .iter()
+            .filter(|r| matches!(r.status, RegionStatus::Failed { .. }))
+            .collect()
+    }
+
+    pub fn loading(&self) -> bool {
+        self.active_scans > 0
+            || self
+                .regions
+                .iter()
+                .any(|r| matches!(r.status, RegionStatus::Loading { .. }))
+    }
+
+    pub fn region_mut(&mut self, name: &str) -> Option<&mut RegionEntry> {
+        self.regions.iter_mut().find(|r| r.name == name)
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        // About four seconds at the 100 ms tick.
+        self.toast = Some(Toast {
+            text: text.into(),
+            error,
+            until: self.tick + 40,
+        });
+        self.dirty = true;
+    }
+}
