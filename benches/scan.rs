@@ -70,11 +70,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn regions(n: usize) -> Vec<String> {
-    BEDROCK_REGIONS
-        .iter()
-        .take(n)
-        .map(|s| s.to_string())
-        .collect()
+    BEDROCK_REGIONS.iter().take(n).map(|s| s.to_string()).collect()
 }
 
 /// Runs one scan and returns (wall time, time to the first row, rows).
@@ -169,18 +165,11 @@ fn against_the_aws_cli(rt: &tokio::runtime::Runtime) {
                 "text",
             ])
             .env("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID)
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                guardkey::sim::SIM_SECRET_ACCESS_KEY,
-            )
+            .env("AWS_SECRET_ACCESS_KEY", guardkey::sim::SIM_SECRET_ACCESS_KEY)
             .env("AWS_CONFIG_FILE", "/dev/null")
             .output()
             .expect("aws");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let start = Instant::now();

@@ -42,15 +42,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         },
-        Some(Command::Scan(args)) => {
-            match guardkey::commands::scan::run(&cli.global, &args).await {
-                Ok(code) => Ok(ExitCode::from(code)),
-                Err(e) => {
-                    eprintln!("guardkey: {e}");
-                    Ok(ExitCode::from(guardkey::commands::scan::EXIT_ERROR))
-                }
+        Some(Command::Scan(args)) => match guardkey::commands::scan::run(&cli.global, &args).await {
+            Ok(code) => Ok(ExitCode::from(code)),
+            Err(e) => {
+                eprintln!("guardkey: {e}");
+                Ok(ExitCode::from(guardkey::commands::scan::EXIT_ERROR))
             }
-        }
+        },
         Some(Command::Fix) => not_built_yet("`guardkey fix`", "guardkey scan"),
         Some(Command::Restore { .. }) => not_built_yet("`guardkey restore`", "guardkey scan"),
     }
@@ -120,9 +118,7 @@ Press Ctrl-C to stop.
 }
 
 async fn serve_until_ctrl_c(running: RunningSim) -> Result<ExitCode> {
-    tokio::signal::ctrl_c()
-        .await
-        .wrap_err("cannot wait for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.wrap_err("cannot wait for Ctrl-C")?;
     eprintln!(
         "guardkey sim: stopped after {} requests",
         running.sim.request_count()

@@ -45,11 +45,9 @@ pub const GOVCLOUD_REGIONS: &[&str] = &["us-gov-west-1", "us-gov-east-1"];
 pub fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         && parts
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
@@ -70,14 +68,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_region() {
-        for bad in [
-            "",
-            "eu-west",
-            "EU-WEST-1",
-            "eu_west_1",
-            "eu-west-x",
-            "us--1",
-        ] {
+        for bad in ["", "eu-west", "EU-WEST-1", "eu_west_1", "eu-west-x", "us--1"] {
             assert!(!is_region_name(bad), "{bad}");
         }
     }

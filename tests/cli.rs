@@ -132,12 +132,7 @@ async fn scan_reports_in_every_format_with_the_right_exit_code() {
             "json",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "FAILs exit 1: {}",
-        text(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(1), "FAILs exit 1: {}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(report["schema"], "guardkey.scan/v1");
     assert_eq!(report["guardrails"].as_array().unwrap().len(), 33);
@@ -159,13 +154,7 @@ async fn scan_reports_in_every_format_with_the_right_exit_code() {
     ] {
         let out = guardkey(
             Some(&endpoint),
-            &[
-                "scan",
-                "--regions",
-                "us-east-1,eu-west-1",
-                "--format",
-                format,
-            ],
+            &["scan", "--regions", "us-east-1,eu-west-1", "--format", format],
         );
         assert_eq!(out.status.code(), Some(1), "{format}");
         assert!(
@@ -209,8 +198,7 @@ async fn exit_codes_pass_fail_on_and_every_region_failed() {
         ],
     );
     assert_eq!(out.status.code(), Some(1));
-    let mut report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    let mut report: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
     report["guardrails"]
         .as_array_mut()
         .unwrap()
@@ -220,13 +208,7 @@ async fn exit_codes_pass_fail_on_and_every_region_failed() {
     std::fs::write(&warn_only, report.to_string()).unwrap();
     let out = guardkey(
         None,
-        &[
-            "--load",
-            warn_only.to_str().unwrap(),
-            "scan",
-            "--format",
-            "json",
-        ],
+        &["--load", warn_only.to_str().unwrap(), "scan", "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = guardkey(
@@ -300,11 +282,7 @@ async fn saved_scans_replay_without_any_aws_call() {
     std::fs::write(&truncated, &full[..full.len() / 3]).unwrap();
     let out = guardkey(None, &["--load", truncated.to_str().unwrap(), "scan"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("truncated"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("truncated"), "{}", text(&out.stderr));
     let foreign = dir.path().join("foreign.json");
     std::fs::write(&foreign, "{\"Findings\": []}").unwrap();
     let out = guardkey(None, &["--load", foreign.to_str().unwrap(), "scan"]);
@@ -345,24 +323,14 @@ async fn no_credentials_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(
-        err.contains("cannot tell who the credentials belong to"),
-        "{err}"
-    );
+    assert!(err.contains("cannot tell who the credentials belong to"), "{err}");
     assert!(!err.contains("panicked"));
 }
 
 #[test]
 fn scan_demo_works_with_no_account() {
     let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
-        .args([
-            "scan",
-            "--demo",
-            "--regions",
-            "us-west-2",
-            "--format",
-            "csv",
-        ])
+        .args(["scan", "--demo", "--regions", "us-west-2", "--format", "csv"])
         .env_clear()
         .output()
         .unwrap();

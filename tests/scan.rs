@@ -24,11 +24,7 @@ fn options(regions: &[&str]) -> ScanOptions {
 }
 
 fn by_name(result: &ScanResult) -> HashMap<&str, &Guardrail> {
-    result
-        .guardrails
-        .iter()
-        .map(|g| (g.name.as_str(), g))
-        .collect()
+    result.guardrails.iter().map(|g| (g.name.as_str(), g)).collect()
 }
 
 const DEMO_REGIONS: &[&str] = &[
@@ -53,40 +49,16 @@ async fn every_posture_of_the_demo_estate_is_classified_right() {
     let result = collect(session(&sim, true).await, opts, |_| {}).await;
     let rows = by_name(&result);
     for (name, level, id) in [
-        (
-            "customer-support-bot",
-            Level::Pass,
-            PostureId::CustomerManagedKey,
-        ),
+        ("customer-support-bot", Level::Pass, PostureId::CustomerManagedKey),
         ("claims-assistant", Level::Fail, PostureId::AwsOwnedKey),
-        (
-            "legacy-chatbot",
-            Level::Warn,
-            PostureId::KeyRotationDisabled,
-        ),
+        ("legacy-chatbot", Level::Warn, PostureId::KeyRotationDisabled),
         ("fraud-triage", Level::Fail, PostureId::KeyPendingDeletion),
-        (
-            "marketing-copy",
-            Level::Fail,
-            PostureId::KeyNotCustomerManaged,
-        ),
+        ("marketing-copy", Level::Fail, PostureId::KeyNotCustomerManaged),
         ("deleted-key-bot", Level::Fail, PostureId::KeyNotFound),
-        (
-            "ml-platform-playground",
-            Level::Fail,
-            PostureId::KeyDisabled,
-        ),
+        ("ml-platform-playground", Level::Fail, PostureId::KeyDisabled),
         ("claims-intake", Level::Fail, PostureId::KeyUnavailable),
-        (
-            "cross-region-key-bot",
-            Level::Warn,
-            PostureId::KeyInOtherRegion,
-        ),
-        (
-            "shared-security-bot",
-            Level::Warn,
-            PostureId::KeyInOtherAccount,
-        ),
+        ("cross-region-key-bot", Level::Warn, PostureId::KeyInOtherRegion),
+        ("shared-security-bot", Level::Warn, PostureId::KeyInOtherAccount),
         ("onboarding-assistant", Level::Fail, PostureId::AwsOwnedKey),
     ] {
         let g = rows.get(name).unwrap_or_else(|| panic!("{name} missing"));
@@ -120,10 +92,7 @@ async fn every_posture_of_the_demo_estate_is_classified_right() {
     let versions = rows["customer-support-bot"].versions.as_ref().unwrap();
     assert_eq!(versions.len(), 2);
     assert!(versions[0].kms_key_arn.is_none());
-    assert_eq!(
-        versions[1].kms_key_arn,
-        rows["customer-support-bot"].kms_key_arn
-    );
+    assert_eq!(versions[1].kms_key_arn, rows["customer-support-bot"].kms_key_arn);
 
     // Region outcomes: denied and not enabled are reported as such, the rest finish.
     let outcome: HashMap<&str, &Option<CallError>> = result
@@ -191,10 +160,7 @@ async fn missing_permissions_make_the_posture_unknown_never_a_guess() {
         g.posture.reason
     );
     // The AWS-owned guardrail of that region is still a plain FAIL: no key to look up.
-    assert_eq!(
-        rows["sales-email-drafts"].posture.id,
-        PostureId::AwsOwnedKey
-    );
+    assert_eq!(rows["sales-email-drafts"].posture.id, PostureId::AwsOwnedKey);
 
     let g = rows["kb-search-rag"];
     assert_eq!(
@@ -203,10 +169,7 @@ async fn missing_permissions_make_the_posture_unknown_never_a_guess() {
     );
     assert!(g.posture.hint.contains("kms:Decrypt"), "{}", g.posture.hint);
     assert!(g.kms_key_arn.is_none() && g.read_error.is_some());
-    assert_eq!(
-        rows["betriebsrat-assistant"].posture.id,
-        PostureId::AwsOwnedKey
-    );
+    assert_eq!(rows["betriebsrat-assistant"].posture.id, PostureId::AwsOwnedKey);
 }
 
 #[tokio::test]
@@ -223,8 +186,7 @@ async fn region_faults_stay_in_their_region() {
     // eu-west-1 is denied, ap-northeast-1 is healthy.
     sim.sim.set_faults(|f| {
         f.hang_regions.insert("us-east-1".into());
-        f.quotas
-            .push("GetGuardrail@eu-central-1=5".parse().unwrap());
+        f.quotas.push("GetGuardrail@eu-central-1=5".parse().unwrap());
         f.denials
             .push("bedrock:ListGuardrails@eu-west-1".parse().unwrap());
     });
@@ -256,11 +218,7 @@ async fn region_faults_stay_in_their_region() {
         true,
     );
     let result = collect(session, opts, |_| {}).await;
-    let outcome: HashMap<&str, _> = result
-        .regions
-        .iter()
-        .map(|r| (r.region.as_str(), r))
-        .collect();
+    let outcome: HashMap<&str, _> = result.regions.iter().map(|r| (r.region.as_str(), r)).collect();
     assert!(
         matches!(outcome["us-east-1"].error, Some(CallError::Timeout)),
         "{:?}",
@@ -321,12 +279,7 @@ async fn no_row_is_lost_or_duplicated_under_throttling() {
     assert_eq!(pages, 3 * 8, "every page of 10 is listed once");
     let expected: HashSet<String> = sim.sim.with_world(|w| {
         w.regions()
-            .flat_map(|(_, r)| {
-                r.guardrails
-                    .values()
-                    .map(|g| g.arn.clone())
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|(_, r)| r.guardrails.values().map(|g| g.arn.clone()).collect::<Vec<_>>())
             .collect()
     });
     let seen: Vec<String> = result.guardrails.iter().map(|g| g.arn.clone()).collect();
@@ -430,9 +383,7 @@ async fn read_only_sessions_never_send_a_write() {
     for op in calls.keys() {
         let name = op.split(':').nth(1).unwrap();
         assert!(
-            ["Get", "List", "Describe"]
-                .iter()
-                .any(|p| name.starts_with(p)),
+            ["Get", "List", "Describe"].iter().any(|p| name.starts_with(p)),
             "{op} reached the simulator"
         );
     }

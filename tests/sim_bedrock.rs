@@ -8,8 +8,7 @@ use aws_sdk_bedrock::types::{
     GuardrailContentFilterConfig, GuardrailContentFilterType, GuardrailContentPolicyConfig,
     GuardrailFilterStrength, GuardrailRegexConfig, GuardrailSensitiveInformationAction,
     GuardrailSensitiveInformationPolicyConfig, GuardrailStatus, GuardrailTopicConfig,
-    GuardrailTopicPolicyConfig, GuardrailTopicType, GuardrailWordConfig, GuardrailWordPolicyConfig,
-    Tag,
+    GuardrailTopicPolicyConfig, GuardrailTopicType, GuardrailWordConfig, GuardrailWordPolicyConfig, Tag,
 };
 use common::*;
 
@@ -65,10 +64,7 @@ async fn create(client: &aws_sdk_bedrock::Client, name: &str) -> (String, String
         .send()
         .await
         .expect("create");
-    (
-        out.guardrail_id().to_string(),
-        out.guardrail_arn().to_string(),
-    )
+    (out.guardrail_id().to_string(), out.guardrail_arn().to_string())
 }
 
 async fn wait_ready(client: &aws_sdk_bedrock::Client, id: &str) {
@@ -94,8 +90,7 @@ async fn create_then_get_reads_the_config_back_in_response_shapes() {
     let client = bedrock(&cfg, "us-east-1");
     let (id, arn) = create(&client, "support-bot").await;
     assert!(
-        id.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
         "{id}"
     );
     assert_eq!(
@@ -118,10 +113,7 @@ async fn create_then_get_reads_the_config_back_in_response_shapes() {
     assert!(g.kms_key_arn().is_none(), "no key given: the AWS-owned key");
     let filters = g.content_policy().unwrap().filters();
     assert_eq!(filters[0].r#type(), &GuardrailContentFilterType::Hate);
-    assert_eq!(
-        filters[0].output_strength(),
-        &GuardrailFilterStrength::Medium
-    );
+    assert_eq!(filters[0].output_strength(), &GuardrailFilterStrength::Medium);
     assert_eq!(
         g.topic_policy().unwrap().topics()[0].examples(),
         ["Should I buy ACME?"]
@@ -218,13 +210,7 @@ async fn kms_key_id_takes_every_form_and_is_checked() {
     let cfg = sdk_config(&sim).await;
     let client = bedrock(&cfg, "us-east-1");
     let kms_use1 = kms(&cfg, "us-east-1");
-    let key = kms_use1
-        .create_key()
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let key = kms_use1.create_key().send().await.unwrap().key_metadata.unwrap();
     kms_use1
         .create_alias()
         .alias_name("alias/guardrails")
@@ -261,13 +247,7 @@ async fn kms_key_id_takes_every_form_and_is_checked() {
         assert_eq!(g.kms_key_arn(), key.arn(), "{form}");
     }
 
-    let disabled = kms_use1
-        .create_key()
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let disabled = kms_use1.create_key().send().await.unwrap().key_metadata.unwrap();
     kms_use1
         .disable_key()
         .key_id(disabled.key_id())
@@ -292,10 +272,7 @@ async fn kms_key_id_takes_every_form_and_is_checked() {
         .unwrap();
     for (bad, why) in [
         (disabled.key_id().to_string(), "Disabled"),
-        (
-            asymmetric.key_id().to_string(),
-            "not a symmetric encryption key",
-        ),
+        (asymmetric.key_id().to_string(), "not a symmetric encryption key"),
         (other_region.arn().unwrap().to_string(), "region us-east-1"),
         ("alias/nope".to_string(), "does not exist"),
         (
@@ -368,14 +345,8 @@ async fn versions_are_immutable_snapshots_with_their_own_key() {
         .send()
         .await
         .unwrap();
-    assert!(
-        got1.kms_key_arn().is_none(),
-        "version 1 keeps the AWS-owned key"
-    );
-    assert!(
-        got1.topic_policy().is_some(),
-        "version 1 keeps its policies"
-    );
+    assert!(got1.kms_key_arn().is_none(), "version 1 keeps the AWS-owned key");
+    assert!(got1.topic_policy().is_some(), "version 1 keeps its policies");
     assert_eq!(got1.description(), Some("first"));
     let got2 = client
         .get_guardrail()
@@ -434,12 +405,7 @@ async fn list_pages_with_max_results_and_next_token() {
     for i in 0..7 {
         created.push(create(&client, &format!("paged-{i}")).await.0);
     }
-    let first = client
-        .list_guardrails()
-        .max_results(3)
-        .send()
-        .await
-        .unwrap();
+    let first = client.list_guardrails().max_results(3).send().await.unwrap();
     assert_eq!(first.guardrails().len(), 3);
     assert!(first.next_token().is_some());
 

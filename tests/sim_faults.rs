@@ -49,23 +49,12 @@ async fn throttling_is_per_region_and_the_sdk_retries_through_it() {
     let raw_client = bedrock(&no_retry, "us-east-1");
     let mut codes = Vec::new();
     for _ in 0..15 {
-        if let Err(e) = raw_client
-            .get_guardrail()
-            .guardrail_identifier(&id)
-            .send()
-            .await
-        {
+        if let Err(e) = raw_client.get_guardrail().guardrail_identifier(&id).send().await {
             codes.push(code(&e));
         }
     }
-    assert!(
-        !codes.is_empty(),
-        "15 calls at once must exceed a quota of 10/s"
-    );
-    assert!(
-        codes.iter().all(|c| c == "ThrottlingException"),
-        "{codes:?}"
-    );
+    assert!(!codes.is_empty(), "15 calls at once must exceed a quota of 10/s");
+    assert!(codes.iter().all(|c| c == "ThrottlingException"), "{codes:?}");
 
     // Another region has its own bucket.
     let other = bedrock(&no_retry, "eu-west-1");
@@ -97,8 +86,7 @@ async fn disabled_regions_and_denials_answer_403() {
     let sim = start_empty().await;
     sim.sim.set_faults(|f| {
         f.disabled_regions.insert("me-central-1".into());
-        f.denials
-            .push("bedrock:GetGuardrail@eu-west-1".parse().unwrap());
+        f.denials.push("bedrock:GetGuardrail@eu-west-1".parse().unwrap());
         f.denials.push("kms:DescribeKey".parse().unwrap());
     });
     let cfg = sdk_config(&sim).await;
@@ -108,11 +96,7 @@ async fn disabled_regions_and_denials_answer_403() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "UnrecognizedClientException");
-    let err = kms(&cfg, "me-central-1")
-        .list_keys()
-        .send()
-        .await
-        .unwrap_err();
+    let err = kms(&cfg, "me-central-1").list_keys().send().await.unwrap_err();
     assert_eq!(code(&err), "UnrecognizedClientException");
 
     let err = bedrock(&cfg, "eu-west-1")
@@ -128,11 +112,7 @@ async fn disabled_regions_and_denials_answer_403() {
         message(&err)
     );
     // Listing is still allowed there, and GetGuardrail elsewhere.
-    bedrock(&cfg, "eu-west-1")
-        .list_guardrails()
-        .send()
-        .await
-        .unwrap();
+    bedrock(&cfg, "eu-west-1").list_guardrails().send().await.unwrap();
     let err = bedrock(&cfg, "us-east-1")
         .get_guardrail()
         .guardrail_identifier("abc")
@@ -173,11 +153,7 @@ async fn a_hanging_region_times_out_while_others_answer() {
         matches!(err, aws_sdk_bedrock::error::SdkError::TimeoutError(_)),
         "{err:?}"
     );
-    bedrock(&cfg, "us-east-1")
-        .list_guardrails()
-        .send()
-        .await
-        .unwrap();
+    bedrock(&cfg, "us-east-1").list_guardrails().send().await.unwrap();
 }
 
 #[tokio::test]
@@ -251,10 +227,7 @@ async fn guardrails_can_vanish_or_change_between_list_and_get() {
         .send()
         .await
         .unwrap();
-    assert_ne!(
-        after.blocked_input_messaging(),
-        before.blocked_input_messaging()
-    );
+    assert_ne!(after.blocked_input_messaging(), before.blocked_input_messaging());
     assert!(after.updated_at() > before.updated_at());
 }
 
@@ -275,7 +248,9 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     // A credential scope that is not one.
     let (status, head, _) = raw(
         &sim,
-        &format!("GET /guardrails HTTP/1.1\r\n{host}Authorization: AWS4-HMAC-SHA256 Credential=AKID/bad\r\n\r\n"),
+        &format!(
+            "GET /guardrails HTTP/1.1\r\n{host}Authorization: AWS4-HMAC-SHA256 Credential=AKID/bad\r\n\r\n"
+        ),
     )
     .await;
     assert_eq!(status, 400);
@@ -319,11 +294,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     .await;
     let err = sts(&wrong).get_caller_identity().send().await.unwrap_err();
     assert_eq!(code(&err), "SignatureDoesNotMatch");
-    let err = kms(&wrong, "us-east-1")
-        .list_keys()
-        .send()
-        .await
-        .unwrap_err();
+    let err = kms(&wrong, "us-east-1").list_keys().send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidSignatureException");
 
     // Malformed JSON to Bedrock and to KMS, properly signed.
@@ -356,10 +327,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        resp.contains("\"__type\":\"SerializationException\""),
-        "{resp}"
-    );
+    assert!(resp.contains("\"__type\":\"SerializationException\""), "{resp}");
 
     // Unknown operations.
     let (status, _, resp) = signed_raw(
@@ -374,16 +342,8 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     .await;
     assert_eq!(status, 400);
     assert!(resp.contains("UnknownOperationException"), "{resp}");
-    let (status, head, _) = signed_raw(
-        &sim,
-        "GET",
-        "/foundation-models",
-        "us-east-1",
-        "bedrock",
-        &[],
-        "",
-    )
-    .await;
+    let (status, head, _) =
+        signed_raw(&sim, "GET", "/foundation-models", "us-east-1", "bedrock", &[], "").await;
     assert_eq!(status, 404);
     assert!(head.contains("unknownoperationexception"), "{head}");
     let (status, _, resp) = signed_raw(
@@ -404,31 +364,13 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
 
     // A wrong JSON type is a serialization error, not a crash.
     let typed = r#"{"name": 42, "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"}"#;
-    let (status, head, _) = signed_raw(
-        &sim,
-        "POST",
-        "/guardrails",
-        "us-east-1",
-        "bedrock",
-        &[],
-        typed,
-    )
-    .await;
+    let (status, head, _) = signed_raw(&sim, "POST", "/guardrails", "us-east-1", "bedrock", &[], typed).await;
     assert_eq!(status, 400);
     assert!(head.contains("serializationexception"), "{head}");
 
     // And the simulator still serves afterwards, with the real status codes.
-    let create =
-        r#"{"name": "after", "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"}"#;
-    let (status, _, resp) = signed_raw(
-        &sim,
-        "POST",
-        "/guardrails",
-        "us-east-1",
-        "bedrock",
-        &[],
-        create,
-    )
-    .await;
+    let create = r#"{"name": "after", "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"}"#;
+    let (status, _, resp) =
+        signed_raw(&sim, "POST", "/guardrails", "us-east-1", "bedrock", &[], create).await;
     assert_eq!(status, 202, "CreateGuardrail answers 202: {resp}");
 }

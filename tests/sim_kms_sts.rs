@@ -74,11 +74,7 @@ async fn key_lifecycle() {
         .await
         .unwrap_err();
     assert_eq!(code(&too_short), "ValidationException");
-    kms.disable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    kms.disable_key_rotation().key_id(&key_id).send().await.unwrap();
     assert!(
         !kms.get_key_rotation_status()
             .key_id(&key_id)
@@ -156,11 +152,7 @@ async fn key_lifecycle() {
     assert!(d.deletion_date().is_some());
     let enable_pending = kms.enable_key().key_id(&key_id).send().await.unwrap_err();
     assert_eq!(code(&enable_pending), "KMSInvalidStateException");
-    kms.cancel_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    kms.cancel_key_deletion().key_id(&key_id).send().await.unwrap();
     let d = kms
         .describe_key()
         .key_id(&key_id)
@@ -188,17 +180,8 @@ async fn key_lifecycle() {
         .send()
         .await
         .unwrap();
-    let tags = kms
-        .list_resource_tags()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let pairs: Vec<(&str, &str)> = tags
-        .tags()
-        .iter()
-        .map(|t| (t.tag_key(), t.tag_value()))
-        .collect();
+    let tags = kms.list_resource_tags().key_id(&key_id).send().await.unwrap();
+    let pairs: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())).collect();
     assert_eq!(pairs, [("managed-by", "guardkey"), ("team", "secops")]);
 }
 
@@ -335,22 +318,12 @@ async fn list_keys_pages_and_regions_are_isolated() {
         .collect::<Vec<_>>()
         .await;
     assert_eq!(all.len(), 5);
-    let bad = kms_use1
-        .list_keys()
-        .marker("nope")
-        .send()
-        .await
-        .unwrap_err();
+    let bad = kms_use1.list_keys().marker("nope").send().await.unwrap_err();
     assert_eq!(code(&bad), "InvalidMarkerException");
     let kms_euw1 = kms(&cfg, "eu-west-1");
     assert!(kms_euw1.list_keys().send().await.unwrap().keys().is_empty());
     let other = all[0].as_ref().unwrap().key_id().unwrap().to_string();
-    let err = kms_euw1
-        .describe_key()
-        .key_id(&other)
-        .send()
-        .await
-        .unwrap_err();
+    let err = kms_euw1.describe_key().key_id(&other).send().await.unwrap_err();
     assert_eq!(code(&err), "NotFoundException");
 }
 
@@ -378,16 +351,8 @@ async fn aws_managed_keys_cannot_be_changed() {
         .send()
         .await
         .unwrap();
-    assert!(
-        rotation.key_rotation_enabled(),
-        "AWS managed keys always rotate"
-    );
-    let err = kms
-        .disable_key()
-        .key_id(d.key_id())
-        .send()
-        .await
-        .unwrap_err();
+    assert!(rotation.key_rotation_enabled(), "AWS managed keys always rotate");
+    let err = kms.disable_key().key_id(d.key_id()).send().await.unwrap_err();
     assert_eq!(code(&err), "UnsupportedOperationException");
 }
 
@@ -397,10 +362,7 @@ async fn sts_says_who_calls() {
     let cfg = sdk_config(&sim).await;
     let who = sts(&cfg).get_caller_identity().send().await.unwrap();
     assert_eq!(who.account(), Some("123456789012"));
-    assert_eq!(
-        who.arn(),
-        Some("arn:aws:iam::123456789012:user/guardkey-admin")
-    );
+    assert_eq!(who.arn(), Some("arn:aws:iam::123456789012:user/guardkey-admin"));
 
     let custom = guardkey::sim::Principal {
         access_key_id: "AKIAAUDITOR000000001".into(),
@@ -421,15 +383,7 @@ async fn sts_says_who_calls() {
     assert_eq!(who.arn(), Some(custom.arn.as_str()));
     // The principal's own account: it sees none of the default account's keys.
     let kms_other = kms(&cfg, "us-east-1");
-    assert!(
-        kms_other
-            .list_keys()
-            .send()
-            .await
-            .unwrap()
-            .keys()
-            .is_empty()
-    );
+    assert!(kms_other.list_keys().send().await.unwrap().keys().is_empty());
 
     let cfg = sdk_config_with(
         &sim,

@@ -79,13 +79,12 @@ where
 /// The classification of an error code AWS answered.
 pub fn classify_code(code: &str, message: String, action: &str) -> CallError {
     match code {
-        "AccessDeniedException"
-        | "AccessDenied"
-        | "NotAuthorizedException"
-        | "AuthorizationError" => CallError::AccessDenied {
-            action: denied_action(&message).or_else(|| Some(action.to_string())),
-            message,
-        },
+        "AccessDeniedException" | "AccessDenied" | "NotAuthorizedException" | "AuthorizationError" => {
+            CallError::AccessDenied {
+                action: denied_action(&message).or_else(|| Some(action.to_string())),
+                message,
+            }
+        }
         "UnrecognizedClientException" | "InvalidClientTokenId" => CallError::NotEnabled,
         "ThrottlingException"
         | "Throttling"
@@ -136,11 +135,7 @@ mod tests {
             CallError::Throttled
         );
         assert_eq!(
-            classify_code(
-                "AccessDeniedException",
-                "no".into(),
-                "bedrock:ListGuardrails"
-            ),
+            classify_code("AccessDeniedException", "no".into(), "bedrock:ListGuardrails"),
             CallError::AccessDenied {
                 action: Some("bedrock:ListGuardrails".into()),
                 message: "no".into()

@@ -127,8 +127,7 @@ fn next_partition_prefix() -> String {
 }
 
 fn rfc3339(t: &DateTime) -> Option<String> {
-    t.fmt(aws_sdk_bedrock::primitives::DateTimeFormat::DateTime)
-        .ok()
+    t.fmt(aws_sdk_bedrock::primitives::DateTimeFormat::DateTime).ok()
 }
 
 /// A connection to AWS (or to anything that speaks its APIs, such as `guardkey sim`).
@@ -156,9 +155,7 @@ impl Session {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_millis(3100))
-                    .operation_attempt_timeout(
-                        options.attempt_timeout.unwrap_or(Duration::from_secs(10)),
-                    )
+                    .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(10)))
                     .operation_timeout(Duration::from_secs(90))
                     .build(),
             );
@@ -346,19 +343,13 @@ impl Session {
             message: "DescribeKey answered without KeyMetadata".into(),
         })?;
         let kms_time = |t: Option<&aws_sdk_kms::primitives::DateTime>| {
-            t.and_then(|t| {
-                t.fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime)
-                    .ok()
-            })
+            t.and_then(|t| t.fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime).ok())
         };
         Ok(KeyDescription {
             arn: m.arn().unwrap_or_default().to_string(),
             key_id: m.key_id().to_string(),
             account: m.aws_account_id().unwrap_or_default().to_string(),
-            manager: m
-                .key_manager()
-                .map_or("CUSTOMER", |k| k.as_str())
-                .to_string(),
+            manager: m.key_manager().map_or("CUSTOMER", |k| k.as_str()).to_string(),
             state: m.key_state().map_or("Unknown", |k| k.as_str()).to_string(),
             spec: m
                 .key_spec()
@@ -371,19 +362,12 @@ impl Session {
             multi_region: m.multi_region().unwrap_or(false),
             created_at: kms_time(m.creation_date()),
             deletion_date: kms_time(m.deletion_date()),
-            description: m
-                .description()
-                .filter(|d| !d.is_empty())
-                .map(str::to_string),
+            description: m.description().filter(|d| !d.is_empty()).map(str::to_string),
         })
     }
 
     /// Whether the key rotates automatically, and how often.
-    pub async fn key_rotation(
-        &self,
-        client: &aws_sdk_kms::Client,
-        key: &str,
-    ) -> Result<Rotation, CallError> {
+    pub async fn key_rotation(&self, client: &aws_sdk_kms::Client, key: &str) -> Result<Rotation, CallError> {
         let out = client
             .get_key_rotation_status()
             .key_id(key)
@@ -400,11 +384,7 @@ impl Session {
     }
 
     /// The key's policy document (the one named "default").
-    pub async fn key_policy(
-        &self,
-        client: &aws_sdk_kms::Client,
-        key: &str,
-    ) -> Result<String, CallError> {
+    pub async fn key_policy(&self, client: &aws_sdk_kms::Client, key: &str) -> Result<String, CallError> {
         let out = client
             .get_key_policy()
             .key_id(key)
@@ -449,18 +429,12 @@ mod tests {
 
     #[test]
     fn regions_resolve_or_fail_before_any_call() {
-        assert_eq!(
-            resolve_regions(&[], "aws").unwrap().len(),
-            BEDROCK_REGIONS.len()
-        );
+        assert_eq!(resolve_regions(&[], "aws").unwrap().len(), BEDROCK_REGIONS.len());
         assert_eq!(
             resolve_regions(&["all".into()], "aws").unwrap().len(),
             BEDROCK_REGIONS.len()
         );
-        assert_eq!(
-            resolve_regions(&[], "aws-us-gov").unwrap(),
-            GOVCLOUD_REGIONS
-        );
+        assert_eq!(resolve_regions(&[], "aws-us-gov").unwrap(), GOVCLOUD_REGIONS);
         assert_eq!(
             resolve_regions(
                 &["eu-west-1".into(), "us-east-1".into(), "eu-west-1".into()],

@@ -11,9 +11,7 @@ use aws_sdk_bedrock::config::Credentials;
 
 use crate::aws::{CallerIdentity, Session, SessionOptions, resolve_regions};
 use crate::cli::GlobalArgs;
-use crate::sim::{
-    Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator,
-};
+use crate::sim::{Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator};
 
 /// A failed command: what to tell the user, and the exit code (2 for errors).
 #[derive(Debug)]
@@ -47,8 +45,8 @@ pub async fn start_demo() -> Result<RunningSim, CommandError> {
         },
         ..SimConfig::default()
     };
-    let sim = Simulator::new(config)
-        .map_err(|e| CommandError(format!("cannot seed the demo estate: {e}")))?;
+    let sim =
+        Simulator::new(config).map_err(|e| CommandError(format!("cannot seed the demo estate: {e}")))?;
     sim.serve_loopback()
         .await
         .map_err(|e| CommandError(format!("cannot start the demo simulator on loopback: {e}")))
@@ -92,10 +90,7 @@ pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, Com
         .map_err(CommandError)?;
     let (session, demo) = if global.demo {
         let sim = start_demo().await?;
-        (
-            sim_session(&sim, read_only || global.read_only).await,
-            Some(sim),
-        )
+        (sim_session(&sim, read_only || global.read_only).await, Some(sim))
     } else {
         let options = SessionOptions {
             profile: global.profile.clone(),
@@ -110,7 +105,11 @@ pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, Com
             "cannot tell who the credentials belong to (sts:GetCallerIdentity: {}). Check them with \
              `aws sts get-caller-identity`{}, or try `--demo`.",
             e.detail(),
-            global.profile.as_deref().map(|p| format!(" --profile {p}")).unwrap_or_default()
+            global
+                .profile
+                .as_deref()
+                .map(|p| format!(" --profile {p}"))
+                .unwrap_or_default()
         ))
     })?;
     let regions = resolve_regions(&global.regions, identity.partition()).map_err(CommandError)?;

@@ -26,11 +26,7 @@ pub fn render(report: &ScanReport, format: ReportFormat) -> String {
 
 /// Writes the report; JSON is streamed, not built in memory first, so that a report of
 /// 100,000 guardrails does not hold a second copy of itself.
-pub fn stream(
-    report: &ScanReport,
-    format: ReportFormat,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
+pub fn stream(report: &ScanReport, format: ReportFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
@@ -40,11 +36,7 @@ pub fn stream(
     }
 }
 
-fn write_report(
-    report: &ScanReport,
-    format: ReportFormat,
-    path: &std::path::Path,
-) -> Result<(), String> {
+fn write_report(report: &ScanReport, format: ReportFormat, path: &std::path::Path) -> Result<(), String> {
     write_atomically(path, |w| stream(report, format, w))
 }
 
@@ -177,14 +169,10 @@ mod tests {
         let report = fixtures::report();
         assert_eq!(exit_code(&report, &[]), EXIT_FINDINGS);
         let mut passing = report.clone();
-        passing
-            .guardrails
-            .retain(|g| g.posture.level == Level::Pass);
+        passing.guardrails.retain(|g| g.posture.level == Level::Pass);
         assert_eq!(exit_code(&passing, &[]), EXIT_PASS);
         let mut warn_only = report.clone();
-        warn_only
-            .guardrails
-            .retain(|g| g.posture.level == Level::Warn);
+        warn_only.guardrails.retain(|g| g.posture.level == Level::Warn);
         assert_eq!(exit_code(&warn_only, &[]), EXIT_PASS);
         assert_eq!(exit_code(&warn_only, &[FailOn::Warn]), EXIT_FINDINGS);
         let mut unknown_only = report.clone();

@@ -14,10 +14,7 @@ pub use posture::{Finding, Level, Posture, PostureId, assess};
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CallError {
     /// The caller lacks a permission; `action` is the IAM action when AWS named it.
-    AccessDenied {
-        action: Option<String>,
-        message: String,
-    },
+    AccessDenied { action: Option<String>, message: String },
     /// The region is not enabled for the account (403 UnrecognizedClientException).
     NotEnabled,
     /// Throttled, even after the retries.
@@ -38,9 +35,7 @@ impl CallError {
     /// A short label for tables and the region strip.
     pub fn label(&self) -> String {
         match self {
-            CallError::AccessDenied {
-                action: Some(a), ..
-            } => format!("denied: {a}"),
+            CallError::AccessDenied { action: Some(a), .. } => format!("denied: {a}"),
             CallError::AccessDenied { action: None, .. } => "access denied".into(),
             CallError::NotEnabled => "not enabled".into(),
             CallError::Throttled => "throttled".into(),
@@ -112,9 +107,7 @@ impl KeyInfo {
 
     /// What a table shows for the key: its first alias, else its id.
     pub fn display_name(&self) -> &str {
-        self.aliases
-            .first()
-            .map_or(self.key_id.as_str(), String::as_str)
+        self.aliases.first().map_or(self.key_id.as_str(), String::as_str)
     }
 }
 

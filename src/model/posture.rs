@@ -104,13 +104,12 @@ impl PostureId {
             | PostureId::KeyNotFound
             | PostureId::KeyUnavailable
             | PostureId::KeyNotCustomerManaged => Level::Fail,
-            PostureId::KeyRotationDisabled
-            | PostureId::KeyInOtherAccount
-            | PostureId::KeyInOtherRegion => Level::Warn,
-            PostureId::AccessDenied
-            | PostureId::Throttled
-            | PostureId::Timeout
-            | PostureId::LookupFailed => Level::Unknown,
+            PostureId::KeyRotationDisabled | PostureId::KeyInOtherAccount | PostureId::KeyInOtherRegion => {
+                Level::Warn
+            }
+            PostureId::AccessDenied | PostureId::Throttled | PostureId::Timeout | PostureId::LookupFailed => {
+                Level::Unknown
+            }
             PostureId::CustomerManagedKey => Level::Pass,
         }
     }
@@ -123,9 +122,7 @@ impl PostureId {
             PostureId::KeyPendingDeletion => "Guardrail's KMS key is pending deletion",
             PostureId::KeyNotFound => "Guardrail's KMS key does not exist",
             PostureId::KeyUnavailable => "Guardrail's KMS key is unavailable",
-            PostureId::KeyNotCustomerManaged => {
-                "Guardrail's KMS key is AWS managed, not customer managed"
-            }
+            PostureId::KeyNotCustomerManaged => "Guardrail's KMS key is AWS managed, not customer managed",
             PostureId::KeyRotationDisabled => "Guardrail's KMS key has automatic rotation off",
             PostureId::KeyInOtherAccount => "Guardrail's KMS key is in another account",
             PostureId::KeyInOtherRegion => "Guardrail's KMS key is in another region",
@@ -133,9 +130,7 @@ impl PostureId {
             PostureId::Throttled => "Posture unknown: throttled",
             PostureId::Timeout => "Posture unknown: timed out",
             PostureId::LookupFailed => "Posture unknown: a lookup failed",
-            PostureId::CustomerManagedKey => {
-                "Guardrail encrypted with a healthy customer managed key"
-            }
+            PostureId::CustomerManagedKey => "Guardrail encrypted with a healthy customer managed key",
         }
     }
 }
@@ -189,9 +184,7 @@ const FIX_HINT: &str = "Run `guardkey fix` (or the wizard, `f`) to create a cust
 fn unknown_from(error: &CallError, what: &str) -> Finding {
     match error {
         CallError::AccessDenied { action, .. } => {
-            let permission = action
-                .clone()
-                .unwrap_or_else(|| "the needed permission".into());
+            let permission = action.clone().unwrap_or_else(|| "the needed permission".into());
             Finding::new(
                 PostureId::AccessDenied,
                 format!("{what}: access denied ({permission})"),
@@ -243,9 +236,7 @@ fn key_findings(key: &KeyInfo, account: &str, region: &str) -> Vec<Finding> {
     if !key.is_customer_managed() {
         out.push(Finding::new(
             PostureId::KeyNotCustomerManaged,
-            format!(
-                "Key {name} is AWS managed: you cannot control, audit or revoke it (Bedrock-003)"
-            ),
+            format!("Key {name} is AWS managed: you cannot control, audit or revoke it (Bedrock-003)"),
             FIX_HINT,
         ));
     }
@@ -269,10 +260,7 @@ fn key_findings(key: &KeyInfo, account: &str, region: &str) -> Vec<Finding> {
     if key.region != region {
         out.push(Finding::new(
             PostureId::KeyInOtherRegion,
-            format!(
-                "Key {name} is in {}, not the guardrail's {region}",
-                key.region
-            ),
+            format!("Key {name} is in {}, not the guardrail's {region}", key.region),
             "Use a key in the guardrail's own region so a regional outage cannot take both down.",
         ));
     }
@@ -388,10 +376,7 @@ mod tests {
     #[test]
     fn a_healthy_cmk_passes() {
         let p = posture_of(key("Enabled", "CUSTOMER", ON), "123456789012", "eu-west-1");
-        assert_eq!(
-            (p.level, p.id),
-            (Level::Pass, PostureId::CustomerManagedKey)
-        );
+        assert_eq!((p.level, p.id), (Level::Pass, PostureId::CustomerManagedKey));
         assert!(p.more.is_empty());
     }
 
@@ -413,10 +398,7 @@ mod tests {
         );
         assert!(p.reason.contains("2026-12-09"), "{}", p.reason);
         let p = posture_of(key("Enabled", "AWS", ON), "123456789012", "eu-west-1");
-        assert_eq!(
-            (p.level, p.id),
-            (Level::Fail, PostureId::KeyNotCustomerManaged)
-        );
+        assert_eq!((p.level, p.id), (Level::Fail, PostureId::KeyNotCustomerManaged));
     }
 
     #[test]

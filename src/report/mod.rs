@@ -72,11 +72,7 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    pub fn new(
-        result: ScanResult,
-        caller: Option<CallerIdentity>,
-        endpoint_url: Option<String>,
-    ) -> Self {
+    pub fn new(result: ScanResult, caller: Option<CallerIdentity>, endpoint_url: Option<String>) -> Self {
         let generated_at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -101,10 +97,9 @@ impl ScanReport {
 
     /// Reads a saved scan, refusing anything that is not one in a clear sentence.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text)
-            .map_err(|e| format!("{} is not a usable guardkey scan: {e}", path.display()))
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{} is not a usable guardkey scan: {e}", path.display()))
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -118,9 +113,7 @@ impl ScanReport {
         match value.get("schema").and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
             Some(other) => {
-                return Err(format!(
-                    "it has schema {other}, this guardkey reads {SCHEMA}"
-                ));
+                return Err(format!("it has schema {other}, this guardkey reads {SCHEMA}"));
             }
             None => {
                 return Err(format!(
@@ -128,8 +121,8 @@ impl ScanReport {
                 ));
             }
         }
-        let mut report: ScanReport = serde_json::from_value(value)
-            .map_err(|e| format!("it does not match {SCHEMA}: {e}"))?;
+        let mut report: ScanReport =
+            serde_json::from_value(value).map_err(|e| format!("it does not match {SCHEMA}: {e}"))?;
         report.totals = Totals::of(&report.guardrails);
         Ok(report)
     }
@@ -160,9 +153,7 @@ pub fn write_atomically(
         .map_err(|e| fail(&e))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
-        write(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| fail(&e))?;
+        write(&mut w).and_then(|()| w.flush()).map_err(|e| fail(&e))?;
     }
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
@@ -192,9 +183,7 @@ pub fn to_csv(report: &ScanReport) -> String {
     for g in &report.guardrails {
         let key = g.key_info();
         let rotation = key.map(|k| match &k.rotation {
-            crate::model::Rotation::Enabled {
-                period_days: Some(d),
-            } => format!("enabled ({d} days)"),
+            crate::model::Rotation::Enabled { period_days: Some(d) } => format!("enabled ({d} days)"),
             crate::model::Rotation::Enabled { period_days: None } => "enabled".into(),
             crate::model::Rotation::Disabled => "disabled".into(),
             crate::model::Rotation::Unknown { error } => format!("unknown ({})", error.label()),
@@ -210,8 +199,7 @@ pub fn to_csv(report: &ScanReport) -> String {
             g.posture.id.as_str(),
             &g.posture.reason,
             g.kms_key_arn.as_deref().unwrap_or(""),
-            key.and_then(|k| k.aliases.first())
-                .map_or("", String::as_str),
+            key.and_then(|k| k.aliases.first()).map_or("", String::as_str),
             key.map_or("", |k| k.state.as_str()),
             key.map_or("", |k| k.manager.as_str()),
             rotation.as_deref().unwrap_or(""),
@@ -219,8 +207,7 @@ pub fn to_csv(report: &ScanReport) -> String {
         ])
         .expect("in-memory write");
     }
-    String::from_utf8(w.into_inner().expect("in-memory flush"))
-        .expect("CSV of UTF-8 fields is UTF-8")
+    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("CSV of UTF-8 fields is UTF-8")
 }
 
 #[cfg(test)]
@@ -262,9 +249,7 @@ pub(crate) mod fixtures {
 
     pub fn key(region: &str, state: &str, rotation: Rotation) -> KeyInfo {
         KeyInfo {
-            arn: format!(
-                "arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-            ),
+            arn: format!("arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
             key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
             account: "123456789012".into(),
             region: region.into(),
@@ -352,11 +337,7 @@ mod tests {
         let text = report.to_json();
         assert_eq!(ScanReport::parse(&text).unwrap(), report);
         let truncated = &text[..text.len() / 2];
-        assert!(
-            ScanReport::parse(truncated)
-                .unwrap_err()
-                .contains("truncated")
-        );
+        assert!(ScanReport::parse(truncated).unwrap_err().contains("truncated"));
         assert!(
             ScanReport::parse("{\"hello\": 1}")
                 .unwrap_err()
@@ -412,8 +393,7 @@ mod schema_tests {
 
     #[test]
     fn sarif_follows_the_published_sarif_2_1_0_schema() {
-        let sarif: serde_json::Value =
-            serde_json::from_str(&to_sarif(&fixtures::report())).unwrap();
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&fixtures::report())).unwrap();
         assert_valid(
             include_str!("../../tests/schemas/sarif-schema-2.1.0.json"),
             &sarif,
@@ -426,17 +406,12 @@ mod schema_tests {
             .unwrap()
             .remove("message");
         let schema = schema(include_str!("../../tests/schemas/sarif-schema-2.1.0.json"));
-        assert!(
-            !jsonschema::validator_for(&schema)
-                .unwrap()
-                .is_valid(&broken)
-        );
+        assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&broken));
     }
 
     #[test]
     fn ocsf_follows_the_detection_finding_schema() {
-        let findings: serde_json::Value =
-            serde_json::from_str(&to_ocsf(&fixtures::report())).unwrap();
+        let findings: serde_json::Value = serde_json::from_str(&to_ocsf(&fixtures::report())).unwrap();
         let list = findings.as_array().expect("a JSON array of findings");
         assert_eq!(list.len(), 4);
         for f in list {
@@ -452,10 +427,6 @@ mod schema_tests {
         let schema = schema(include_str!(
             "../../tests/schemas/ocsf-detection-finding.schema.json"
         ));
-        assert!(
-            !jsonschema::validator_for(&schema)
-                .unwrap()
-                .is_valid(&broken)
-        );
+        assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&broken));
     }
 }

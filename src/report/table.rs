@@ -34,9 +34,7 @@ pub fn to_table(report: &ScanReport) -> String {
     );
     let _ = writeln!(out);
     if !report.guardrails.is_empty() {
-        let headers = [
-            "REGION", "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON",
-        ];
+        let headers = ["REGION", "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON"];
         let rows: Vec<[String; 7]> = report
             .guardrails
             .iter()
@@ -75,21 +73,12 @@ pub fn to_table(report: &ScanReport) -> String {
         };
         let _ = writeln!(out, "{}", line(headers));
         for r in &rows {
-            let _ = writeln!(
-                out,
-                "{}",
-                line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]])
-            );
+            let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]));
         }
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "Regions");
-    let width = report
-        .regions
-        .iter()
-        .map(|r| r.region.len())
-        .max()
-        .unwrap_or(0);
+    let width = report.regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
     for r in &report.regions {
         let t = Totals::of(report.guardrails.iter().filter(|g| *g.region == *r.region));
         match &r.error {

@@ -34,32 +34,18 @@ fn region_of(arn: &str) -> Option<&str> {
 
 impl KeyCache {
     fn pace(&self, region: &str) -> Arc<KmsPace> {
-        self.pace
-            .lock()
-            .entry(region.to_string())
-            .or_default()
-            .clone()
+        self.pace.lock().entry(region.to_string()).or_default().clone()
     }
 
     pub async fn lookup(&self, session: &Session, key_arn: &str) -> KeyLookup {
-        let cell = self
-            .keys
-            .lock()
-            .entry(key_arn.to_string())
-            .or_default()
-            .clone();
+        let cell = self.keys.lock().entry(key_arn.to_string()).or_default().clone();
         cell.get_or_init(|| describe(self, session, key_arn))
             .await
             .clone()
     }
 
     async fn aliases(&self, session: &Session, region: &str) -> Aliases {
-        let cell = self
-            .aliases
-            .lock()
-            .entry(region.to_string())
-            .or_default()
-            .clone();
+        let cell = self.aliases.lock().entry(region.to_string()).or_default().clone();
         let pace = self.pace(region);
         let kms = session.kms_without_retries(region);
         cell.get_or_init(|| async { paced(&pace.aliases, || session.list_aliases(&kms)).await })

@@ -192,11 +192,8 @@ async fn run(scan: Arc<Scan>) {
             let _permit = permits.acquire_owned().await;
             let region_started = Instant::now();
             let read = AtomicUsize::new(0);
-            let outcome = tokio::time::timeout(
-                scan.options.region_deadline,
-                scan_region(&scan, &region, &read),
-            )
-            .await;
+            let outcome =
+                tokio::time::timeout(scan.options.region_deadline, scan_region(&scan, &region, &read)).await;
             let read = read.load(Ordering::Relaxed);
             let elapsed_ms = region_started.elapsed().as_millis() as u64;
             let event = match outcome {
@@ -250,11 +247,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// Lists and reads one region; returns how many guardrails it reported.
-async fn scan_region(
-    scan: &Arc<Scan>,
-    region: &str,
-    read: &AtomicUsize,
-) -> Result<usize, CallError> {
+async fn scan_region(scan: &Arc<Scan>, region: &str, read: &AtomicUsize) -> Result<usize, CallError> {
     // The scanner paces and retries its Bedrock calls itself (see `governor`).
     let bedrock = scan.session.bedrock_without_retries(region);
     let pace = Arc::new(RegionPace::default());
@@ -498,8 +491,7 @@ async fn read_versions(
         };
         for v in page.into_iter().filter(|v| v.version != "DRAFT") {
             let head = paced(&pace.get, || {
-                scan.session
-                    .get_guardrail_head(bedrock, arn, Some(&v.version))
+                scan.session.get_guardrail_head(bedrock, arn, Some(&v.version))
             })
             .await;
             if let Ok(head) = head {
@@ -577,17 +569,11 @@ pub async fn collect(
     }
     handle.join().await;
     // Stable output: regions in the order asked for, guardrails by region then name.
-    let order = |r: &str| {
-        options
-            .regions
-            .iter()
-            .position(|o| o == r)
-            .unwrap_or(usize::MAX)
-    };
+    let order = |r: &str| options.regions.iter().position(|o| o == r).unwrap_or(usize::MAX);
     result.regions.sort_by_key(|r| order(&r.region));
-    result.guardrails.sort_unstable_by(|a, b| {
-        (order(&a.region), &a.name, &a.id).cmp(&(order(&b.region), &b.name, &b.id))
-    });
+    result
+        .guardrails
+        .sort_unstable_by(|a, b| (order(&a.region), &a.name, &a.id).cmp(&(order(&b.region), &b.name, &b.id)));
     result
 }
 

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use super::kms;
 use super::state::{
-    Ctx, Guardrail, GuardrailConfig, GuardrailStatus, GuardrailVersion, RegionState, World,
-    guardrail_arn, new_guardrail_id, parse_arn,
+    Ctx, Guardrail, GuardrailConfig, GuardrailStatus, GuardrailVersion, RegionState, World, guardrail_arn,
+    new_guardrail_id, parse_arn,
 };
 use super::wire::AwsError;
 
@@ -39,21 +39,14 @@ pub const POLICY_RENAMES: &[(&str, &str, &[Rename])] = &[
     (
         "sensitiveInformationPolicyConfig",
         "sensitiveInformationPolicy",
-        &[
-            ("piiEntitiesConfig", "piiEntities"),
-            ("regexesConfig", "regexes"),
-        ],
+        &[("piiEntitiesConfig", "piiEntities"), ("regexesConfig", "regexes")],
     ),
     (
         "contextualGroundingPolicyConfig",
         "contextualGroundingPolicy",
         &[("filtersConfig", "filters"), ("tierConfig", "tier")],
     ),
-    (
-        "automatedReasoningPolicyConfig",
-        "automatedReasoningPolicy",
-        &[],
-    ),
+    ("automatedReasoningPolicyConfig", "automatedReasoningPolicy", &[]),
 ];
 
 /// The routes of the REST API: the operation a method and path name, and the guardrail
@@ -83,12 +76,7 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Option<String>)>
     Some((op, id))
 }
 
-pub fn handle(
-    world: &mut World,
-    ctx: &mut Ctx,
-    op: &str,
-    req: &Value,
-) -> Result<(u16, Value), AwsError> {
+pub fn handle(world: &mut World, ctx: &mut Ctx, op: &str, req: &Value) -> Result<(u16, Value), AwsError> {
     match op {
         "CreateGuardrail" => create_guardrail(world, ctx, req),
         "GetGuardrail" => get_guardrail(world, ctx, req),
@@ -132,11 +120,7 @@ fn not_found(identifier: &str) -> AwsError {
 }
 
 /// Finds the guardrail an identifier (id or ARN) names in the caller's account and region.
-fn find<'w>(
-    world: &'w mut World,
-    ctx: &Ctx,
-    identifier: &str,
-) -> Result<&'w mut Guardrail, AwsError> {
+fn find<'w>(world: &'w mut World, ctx: &Ctx, identifier: &str) -> Result<&'w mut Guardrail, AwsError> {
     let region = world.region_mut(ctx.account, ctx.region);
     let id = region
         .guardrail_id(identifier, ctx.account, ctx.region)
@@ -171,9 +155,7 @@ pub fn policies_from_request(
     {
         let (id, arn) = match parse_arn(profile) {
             Some(arn) => (
-                arn.resource
-                    .trim_start_matches("guardrail-profile/")
-                    .to_string(),
+                arn.resource.trim_start_matches("guardrail-profile/").to_string(),
                 profile.to_string(),
             ),
             None => (
@@ -201,11 +183,7 @@ pub fn policies_from_request(
 }
 
 /// The request's whole configuration, as UpdateGuardrail replaces it.
-fn config_from_request(
-    world: &mut World,
-    ctx: &Ctx,
-    req: &Value,
-) -> Result<GuardrailConfig, AwsError> {
+fn config_from_request(world: &mut World, ctx: &Ctx, req: &Value) -> Result<GuardrailConfig, AwsError> {
     let policies = policies_from_request(req, ctx.account, ctx.region)?;
     let kms_key_arn = match str_member(req, "kmsKeyId") {
         Some(key) => Some(kms::key_for_guardrail(world, ctx.account, ctx.region, key)?),
@@ -232,11 +210,7 @@ fn name_taken(region: &RegionState, name: &str, except_id: Option<&str>) -> bool
         .any(|g| g.draft.name == name && Some(g.id.as_str()) != except_id)
 }
 
-fn create_guardrail(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-) -> Result<(u16, Value), AwsError> {
+fn create_guardrail(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16, Value), AwsError> {
     let config = config_from_request(world, ctx, req)?;
     let region = world.region_mut(ctx.account, ctx.region);
     if name_taken(region, &config.name, None) {
@@ -318,10 +292,7 @@ fn get_guardrail(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16, 
                 out.insert("statusReasons".into(), json!(g.status_reasons));
             }
             if !g.failure_recommendations.is_empty() {
-                out.insert(
-                    "failureRecommendations".into(),
-                    json!(g.failure_recommendations),
-                );
+                out.insert("failureRecommendations".into(), json!(g.failure_recommendations));
             }
             out.insert("createdAt".into(), json!(iso8601(g.created_at)));
             out.insert("updatedAt".into(), json!(iso8601(g.updated_at)));
@@ -368,9 +339,7 @@ fn summary(
 }
 
 fn bad_token() -> AwsError {
-    AwsError::validation(
-        "The pagination token is invalid. Use the nextToken from the previous response.",
-    )
+    AwsError::validation("The pagination token is invalid. Use the nextToken from the previous response.")
 }
 
 fn decode_token(req: &Value) -> Result<Option<String>, AwsError> {
@@ -405,11 +374,7 @@ pub fn listed_ids(response: &Value) -> Vec<String> {
 
 const DEFAULT_PAGE_SIZE: usize = 20;
 
-fn list_guardrails(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-) -> Result<(u16, Value), AwsError> {
+fn list_guardrails(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16, Value), AwsError> {
     let max = req
         .get("maxResults")
         .and_then(Value::as_u64)
@@ -479,11 +444,7 @@ fn list_guardrails(
     Ok((200, out))
 }
 
-fn update_guardrail(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-) -> Result<(u16, Value), AwsError> {
+fn update_guardrail(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16, Value), AwsError> {
     let identifier = str_member(req, "guardrailIdentifier").unwrap_or_default();
     let config = config_from_request(world, ctx, req)?;
     let (now, instant, settle) = (ctx.now, ctx.instant, ctx.settle);
@@ -539,17 +500,10 @@ fn create_version(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16,
     });
     g.next_version += 1;
     g.begin(GuardrailStatus::Versioning, settle, instant);
-    Ok((
-        202,
-        json!({"guardrailId": g.id, "version": number.to_string()}),
-    ))
+    Ok((202, json!({"guardrailId": g.id, "version": number.to_string()})))
 }
 
-fn delete_guardrail(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-) -> Result<(u16, Value), AwsError> {
+fn delete_guardrail(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u16, Value), AwsError> {
     let identifier = str_member(req, "guardrailIdentifier").unwrap_or_default();
     let version = parse_version(req)?;
     let id = find(world, ctx, identifier)?.id.clone();
@@ -576,12 +530,9 @@ fn tagged<'w>(world: &'w mut World, ctx: &Ctx, req: &Value) -> Result<&'w mut Gu
     let arn = str_member(req, "resourceARN").unwrap_or_default();
     let is_guardrail = parse_arn(arn).is_some_and(|a| a.resource.starts_with("guardrail/"));
     if !is_guardrail {
-        return Err(AwsError::not_found(format!(
-            "The resource {arn} was not found."
-        )));
+        return Err(AwsError::not_found(format!("The resource {arn} was not found.")));
     }
-    find(world, ctx, arn)
-        .map_err(|_| AwsError::not_found(format!("The resource {arn} was not found.")))
+    find(world, ctx, arn).map_err(|_| AwsError::not_found(format!("The resource {arn} was not found.")))
 }
 
 const MAX_TAGS: usize = 200;

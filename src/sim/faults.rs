@@ -32,17 +32,13 @@ impl FromStr for OperationMatcher {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (service, operation) = match s.split_once(':') {
             Some((svc, op)) => {
-                let service = Service::from_signing_name(svc).ok_or_else(|| {
-                    format!("unknown service '{svc}' in '{s}': use bedrock, kms or sts")
-                })?;
+                let service = Service::from_signing_name(svc)
+                    .ok_or_else(|| format!("unknown service '{svc}' in '{s}': use bedrock, kms or sts"))?;
                 (Some(service), op)
             }
             None => (None, s),
         };
-        let valid = operation
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase())
+        let valid = operation.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && operation.chars().all(|c| c.is_ascii_alphanumeric());
         if !valid {
             return Err(format!(
@@ -144,8 +140,7 @@ impl Faults {
 
     pub fn is_denied(&self, service: Service, operation: &str, region: &str) -> bool {
         self.denials.iter().any(|d| {
-            d.operation.matches(service, operation)
-                && d.region.as_deref().is_none_or(|r| r == region)
+            d.operation.matches(service, operation) && d.region.as_deref().is_none_or(|r| r == region)
         })
     }
 
@@ -153,8 +148,7 @@ impl Faults {
         self.quotas
             .iter()
             .find(|q| {
-                q.operation.matches(service, operation)
-                    && q.region.as_deref().is_none_or(|r| r == region)
+                q.operation.matches(service, operation) && q.region.as_deref().is_none_or(|r| r == region)
             })
             .map(|q| q.per_second)
     }
@@ -237,10 +231,7 @@ mod tests {
         assert_eq!(q.per_second, 25.0);
         assert!(q.operation.matches(Service::Bedrock, "GetGuardrail"));
         let q: Quota = "kms:DescribeKey@eu-west-1=2.5".parse().unwrap();
-        assert_eq!(
-            (q.region.as_deref(), q.per_second),
-            (Some("eu-west-1"), 2.5)
-        );
+        assert_eq!((q.region.as_deref(), q.per_second), (Some("eu-west-1"), 2.5));
         let d: Denial = "kms:DescribeKey@eu-west-1".parse().unwrap();
         assert!(d.operation.matches(Service::Kms, "DescribeKey"));
         assert!(!d.operation.matches(Service::Bedrock, "DescribeKey"));

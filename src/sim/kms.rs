@@ -51,11 +51,7 @@ pub fn epoch(t: OffsetDateTime) -> Value {
 }
 
 fn not_found(ident: &str) -> AwsError {
-    AwsError::new(
-        "NotFoundException",
-        400,
-        format!("Key '{ident}' does not exist"),
-    )
+    AwsError::new("NotFoundException", 400, format!("Key '{ident}' does not exist"))
 }
 
 fn invalid_state(key: &Key, what: &str) -> AwsError {
@@ -78,24 +74,16 @@ fn locate(
         Some(_) => {
             let arn = parse_arn(ident)
                 .filter(|a| a.service == "kms")
-                .ok_or_else(|| {
-                    AwsError::new("InvalidArnException", 400, format!("Invalid arn {ident}"))
-                })?;
+                .ok_or_else(|| AwsError::new("InvalidArnException", 400, format!("Invalid arn {ident}")))?;
             (
                 arn.account.to_string(),
                 arn.region.to_string(),
                 arn.resource.to_string(),
             )
         }
-        None => (
-            ctx.account.to_string(),
-            ctx.region.to_string(),
-            ident.to_string(),
-        ),
+        None => (ctx.account.to_string(), ctx.region.to_string(), ident.to_string()),
     };
-    let state = world
-        .region(&account, &region)
-        .ok_or_else(|| not_found(ident))?;
+    let state = world.region(&account, &region).ok_or_else(|| not_found(ident))?;
     if let Some(key_id) = resource.strip_prefix("key/") {
         return Ok((account, region, key_id.to_string()));
     }
@@ -107,10 +95,7 @@ fn locate(
             AwsError::new(
                 "NotFoundException",
                 400,
-                format!(
-                    "Alias {} is not found.",
-                    alias_arn(&region, &account, &resource)
-                ),
+                format!("Alias {} is not found.", alias_arn(&region, &account, &resource)),
             )
         })?;
         return Ok((account, region, alias.target_key_id.clone()));
@@ -125,12 +110,7 @@ fn locate(
     Ok((account, region, resource))
 }
 
-fn resolve<'w>(
-    world: &'w World,
-    ctx: &Ctx,
-    ident: &str,
-    allow_alias: bool,
-) -> Result<&'w Key, AwsError> {
+fn resolve<'w>(world: &'w World, ctx: &Ctx, ident: &str, allow_alias: bool) -> Result<&'w Key, AwsError> {
     let (account, region, key_id) = locate(world, ctx, ident, allow_alias)?;
     world
         .region(&account, &region)
@@ -268,10 +248,8 @@ fn policy_principal(caller_arn: &str) -> String {
 /// KMS refuses a policy that is not a JSON policy document, or (unless the caller bypasses
 /// the check) one that would no longer let the caller change the policy.
 fn check_policy(policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(), AwsError> {
-    let malformed =
-        |why: &str| AwsError::new("MalformedPolicyDocumentException", 400, why.to_string());
-    let doc: Value =
-        serde_json::from_str(policy).map_err(|_| malformed("The policy is not valid JSON."))?;
+    let malformed = |why: &str| AwsError::new("MalformedPolicyDocumentException", 400, why.to_string());
+    let doc: Value = serde_json::from_str(policy).map_err(|_| malformed("The policy is not valid JSON."))?;
     let statements: Vec<&Value> = match &doc["Statement"] {
         Value::Array(a) => a.iter().collect(),
         s @ Value::Object(_) => vec![s],
@@ -316,10 +294,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         .get("KeyUsage")
         .and_then(Value::as_str)
         .unwrap_or("ENCRYPT_DECRYPT");
-    let origin = req
-        .get("Origin")
-        .and_then(Value::as_str)
-        .unwrap_or("AWS_KMS");
+    let origin = req.get("Origin").and_then(Value::as_str).unwrap_or("AWS_KMS");
     if origin != "AWS_KMS" {
         return Err(AwsError::new(
             "UnsupportedOperationException",
@@ -355,12 +330,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         .as_array()
         .into_iter()
         .flatten()
-        .map(|t| {
-            (
-                member(t, "TagKey").to_string(),
-                member(t, "TagValue").to_string(),
-            )
-        })
+        .map(|t| (member(t, "TagKey").to_string(), member(t, "TagValue").to_string()))
         .collect();
     let key = Key {
         arn: key_arn(ctx.region, ctx.account, &key_id),
@@ -382,10 +352,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         tags,
     };
     let out = json!({ "KeyMetadata": metadata(&key) });
-    world
-        .region_mut(ctx.account, ctx.region)
-        .keys
-        .insert(key_id, key);
+    world.region_mut(ctx.account, ctx.region).keys.insert(key_id, key);
     Ok(out)
 }
 
@@ -466,13 +433,7 @@ fn list_aliases(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, 
 }
 
 fn check_alias_name(name: &str) -> Result<(), AwsError> {
-    let invalid = |why: &str| {
-        AwsError::new(
-            "InvalidAliasNameException",
-            400,
-            format!("Alias {name} {why}"),
-        )
-    };
+    let invalid = |why: &str| AwsError::new("InvalidAliasNameException", 400, format!("Alias {name} {why}"));
     if !name.starts_with("alias/") || name.len() <= "alias/".len() {
         return Err(invalid("must begin with 'alias/' followed by a name"));
     }
@@ -543,13 +504,7 @@ fn update_alias(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, 
         .region_mut(ctx.account, ctx.region)
         .aliases
         .get_mut(name)
-        .ok_or_else(|| {
-            AwsError::new(
-                "NotFoundException",
-                400,
-                format!("Alias {name} is not found."),
-            )
-        })?;
+        .ok_or_else(|| AwsError::new("NotFoundException", 400, format!("Alias {name} is not found.")))?;
     alias.target_key_id = target;
     alias.updated_at = now;
     Ok(json!({}))
@@ -563,13 +518,7 @@ fn delete_alias(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, 
         .aliases
         .remove(name)
         .map(|_| json!({}))
-        .ok_or_else(|| {
-            AwsError::new(
-                "NotFoundException",
-                400,
-                format!("Alias {name} is not found."),
-            )
-        })
+        .ok_or_else(|| AwsError::new("NotFoundException", 400, format!("Alias {name} is not found.")))
 }
 
 fn customer_key<'w>(
@@ -589,12 +538,7 @@ fn customer_key<'w>(
     Ok(key)
 }
 
-fn set_rotation(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-    enable: bool,
-) -> Result<Value, AwsError> {
+fn set_rotation(world: &mut World, ctx: &mut Ctx, req: &Value, enable: bool) -> Result<Value, AwsError> {
     let period = req["RotationPeriodInDays"].as_i64().unwrap_or(365);
     let key = customer_key(world, ctx, req, "change the rotation of")?;
     match key.state {
@@ -675,12 +619,7 @@ fn put_key_policy(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value
     Ok(json!({}))
 }
 
-fn set_enabled(
-    world: &mut World,
-    ctx: &mut Ctx,
-    req: &Value,
-    enable: bool,
-) -> Result<Value, AwsError> {
+fn set_enabled(world: &mut World, ctx: &mut Ctx, req: &Value, enable: bool) -> Result<Value, AwsError> {
     let key = customer_key(world, ctx, req, if enable { "enable" } else { "disable" })?;
     match key.state {
         KeyState::Enabled | KeyState::Disabled => {

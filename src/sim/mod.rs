@@ -188,14 +188,8 @@ impl Simulator {
         let mut faults = config.faults.clone();
         let mut world = World::default();
         let mut rng = fastrand::Rng::with_seed(config.rng_seed);
-        seed::apply(
-            &config.seed,
-            &mut world,
-            &mut faults,
-            &config.account,
-            &mut rng,
-        )
-        .map_err(std::io::Error::other)?;
+        seed::apply(&config.seed, &mut world, &mut faults, &config.account, &mut rng)
+            .map_err(std::io::Error::other)?;
         Ok(Simulator {
             inner: Arc::new(Inner {
                 world: Mutex::new(world),
@@ -263,15 +257,11 @@ impl Simulator {
     /// 500 InternalServerException.
     pub fn fail_next(&self, operation: &str, region: Option<&str>, count: u32) {
         let operation = operation.parse().expect("operation name");
-        self.inner
-            .faults
-            .write()
-            .failures
-            .push(faults::InjectedFailure {
-                operation,
-                region: region.map(str::to_string),
-                remaining: count,
-            });
+        self.inner.faults.write().failures.push(faults::InjectedFailure {
+            operation,
+            region: region.map(str::to_string),
+            remaining: count,
+        });
     }
 
     /// Arms a change that strikes the guardrail right after a ListGuardrails returns it.
@@ -304,14 +294,7 @@ impl Simulator {
         self.inner.requests.load(Ordering::Relaxed)
     }
 
-    fn record(
-        &self,
-        service: Service,
-        operation: &str,
-        status: u16,
-        error: Option<&str>,
-        body: &Value,
-    ) {
+    fn record(&self, service: Service, operation: &str, status: u16, error: Option<&str>, body: &Value) {
         if let Some(rec) = &self.inner.recorder {
             let line = json!({
                 "service": service.signing_name(),
@@ -405,23 +388,17 @@ fn parse_call(
                 match serde_json::from_slice(body) {
                     Ok(Value::Object(m)) => m,
                     _ => {
-                        return Err(AwsError::serialization(
-                            "The request body is not a JSON object.",
-                        ));
+                        return Err(AwsError::serialization("The request body is not a JSON object."));
                     }
                 }
             };
-            let query: Vec<(String, String)> =
-                form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
+            let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
             for (name, location, wire, kind) in model::bedrock().http_members(op) {
                 let raw = match location.as_str() {
                     "uri" => id.clone(),
-                    "querystring" => query
-                        .iter()
-                        .find(|(k, _)| *k == wire)
-                        .map(|(_, v)| v.clone()),
+                    "querystring" => query.iter().find(|(k, _)| *k == wire).map(|(_, v)| v.clone()),
                     "header" => headers
                         .get(&wire)
                         .and_then(|v| v.to_str().ok())
@@ -571,11 +548,7 @@ async fn serve_call(
                 Service::Sts => principal.arn.clone(),
             };
             let action = format!("{}:{op}", service.signing_name());
-            return Err(fail(AwsError::access_denied(
-                &principal.arn,
-                &action,
-                &resource,
-            )));
+            return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
         }
         if let Some(rps) = faults.quota(service, &op, &region)
             && !sim
@@ -595,11 +568,7 @@ async fn serve_call(
             && faults.is_denied(Service::Kms, "Decrypt", &region)
             && let Some(key) = guardrail_key(sim, &principal, &region, &call.input)
         {
-            return Err(fail(AwsError::access_denied(
-                &principal.arn,
-                "kms:Decrypt",
-                &key,
-            )));
+            return Err(fail(AwsError::access_denied(&principal.arn, "kms:Decrypt", &key)));
         }
     }
     *sim.inner
@@ -667,12 +636,7 @@ async fn serve_call(
 }
 
 /// The key of the guardrail a Bedrock call names, if it has one.
-fn guardrail_key(
-    sim: &Simulator,
-    principal: &Principal,
-    region: &str,
-    input: &Value,
-) -> Option<String> {
+fn guardrail_key(sim: &Simulator, principal: &Principal, region: &str, input: &Value) -> Option<String> {
     let identifier = input.get("guardrailIdentifier")?.as_str()?;
     let world = sim.inner.world.lock();
     let state = world.region(&principal.account, region)?;

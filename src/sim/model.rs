@@ -80,9 +80,7 @@ impl ServiceModel {
             .filter_map(|(name, m)| {
                 let location = m["location"].as_str()?.to_string();
                 let wire = m["locationName"].as_str().unwrap_or(&name).to_string();
-                let kind = self.shape(m["shape"].as_str()?)["type"]
-                    .as_str()?
-                    .to_string();
+                let kind = self.shape(m["shape"].as_str()?)["type"].as_str()?.to_string();
                 Some((name, location, wire, kind))
             })
             .collect()
@@ -114,12 +112,8 @@ impl ServiceModel {
         let shape = self.shape(shape_name);
         let sensitive = sensitive || shape["sensitive"].as_bool() == Some(true);
         let kind = shape["type"].as_str().unwrap_or("");
-        let wrong_type = || {
-            Invalid::Serialization(format!(
-                "Unexpected value type for '{}': expected {kind}",
-                path
-            ))
-        };
+        let wrong_type =
+            || Invalid::Serialization(format!("Unexpected value type for '{}': expected {kind}", path));
         let mut fail = |constraint: String| {
             let at = path;
             errors.push(if sensitive {
@@ -181,9 +175,7 @@ impl ServiceModel {
                 if let Some(p) = shape["pattern"].as_str()
                     && !full_match(p, s)
                 {
-                    fail(format!(
-                        "Member must satisfy regular expression pattern: {p}"
-                    ));
+                    fail(format!("Member must satisfy regular expression pattern: {p}"));
                 }
             }
             "integer" | "long" => {
@@ -224,16 +216,12 @@ fn length_bounds(shape: &Value, len: usize, fail: &mut impl FnMut(String)) {
     if let Some(min) = shape["min"].as_u64()
         && (len as u64) < min
     {
-        fail(format!(
-            "Member must have length greater than or equal to {min}"
-        ));
+        fail(format!("Member must have length greater than or equal to {min}"));
     }
     if let Some(max) = shape["max"].as_u64()
         && (len as u64) > max
     {
-        fail(format!(
-            "Member must have length less than or equal to {max}"
-        ));
+        fail(format!("Member must have length less than or equal to {max}"));
     }
 }
 
@@ -241,16 +229,12 @@ fn number_bounds(shape: &Value, n: f64, fail: &mut impl FnMut(String)) {
     if let Some(min) = shape["min"].as_f64()
         && n < min
     {
-        fail(format!(
-            "Member must have value greater than or equal to {min}"
-        ));
+        fail(format!("Member must have value greater than or equal to {min}"));
     }
     if let Some(max) = shape["max"].as_f64()
         && n > max
     {
-        fail(format!(
-            "Member must have value less than or equal to {max}"
-        ));
+        fail(format!("Member must have value less than or equal to {max}"));
     }
 }
 
@@ -264,9 +248,7 @@ pub fn full_match(pattern: &str, s: &str) -> bool {
         .entry(pattern.to_string())
         .or_insert_with(|| {
             let translated = pattern.replace("\\u", "\\x{").replace_unicode_escapes();
-            Regex::new(&format!("^(?:{translated})$"))
-                .ok()
-                .map(Arc::new)
+            Regex::new(&format!("^(?:{translated})$")).ok().map(Arc::new)
         })
         .clone();
     re.is_none_or(|re| re.is_match(s))
@@ -309,9 +291,9 @@ mod tests {
             .unwrap_err();
         let msg = err.message();
         assert!(msg.starts_with("2 validation errors detected"), "{msg}");
-        assert!(msg.contains(
-            "'blockedOutputsMessaging' failed to satisfy constraint: Member must not be null"
-        ));
+        assert!(
+            msg.contains("'blockedOutputsMessaging' failed to satisfy constraint: Member must not be null")
+        );
         assert!(msg.contains(
             "at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern"
         ));

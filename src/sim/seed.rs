@@ -36,10 +36,7 @@ impl fmt::Display for Seed {
         match self {
             Seed::Empty => write!(f, "empty"),
             Seed::Demo => write!(f, "demo"),
-            Seed::Generated {
-                regions,
-                per_region,
-            } => write!(f, "generated:{regions}:{per_region}"),
+            Seed::Generated { regions, per_region } => write!(f, "generated:{regions}:{per_region}"),
         }
     }
 }
@@ -72,10 +69,7 @@ impl FromStr for Seed {
                         "generated:…:{per_region} is more than 1,000,000 guardrails a region"
                     ));
                 }
-                Ok(Seed::Generated {
-                    regions,
-                    per_region,
-                })
+                Ok(Seed::Generated { regions, per_region })
             }
         }
     }
@@ -141,10 +135,7 @@ pub fn apply(
     match seed {
         Seed::Empty => Ok(()),
         Seed::Demo => apply_estate(DEMO_ESTATE, world, faults, account, rng),
-        Seed::Generated {
-            regions,
-            per_region,
-        } => {
+        Seed::Generated { regions, per_region } => {
             generate(world, account, *regions, *per_region, rng);
             Ok(())
         }
@@ -260,8 +251,8 @@ fn apply_estate(
             .templates
             .get(&spec.template)
             .ok_or_else(|| format!("unknown template {}", spec.template))?;
-        let template = serde_json::from_str::<Value>(&rebase(&template.to_string()))
-            .map_err(|e| e.to_string())?;
+        let template =
+            serde_json::from_str::<Value>(&rebase(&template.to_string())).map_err(|e| e.to_string())?;
         let count = spec.count.unwrap_or(1);
         for n in 1..=count {
             let name = spec.name.replace("{n}", &format!("{n:02}"));
@@ -275,8 +266,7 @@ fn apply_estate(
             model::bedrock()
                 .validate_input("CreateGuardrail", &request)
                 .map_err(|e| format!("guardrail {name}: {}", e.message()))?;
-            let policies =
-                policies_from_request(&request, account, &spec.region).map_err(|e| e.message)?;
+            let policies = policies_from_request(&request, account, &spec.region).map_err(|e| e.message)?;
             let config = GuardrailConfig {
                 name,
                 description: spec.description.clone(),
@@ -305,8 +295,8 @@ fn apply_estate(
                 g.next_version = i as u32 + 2;
             }
             if let Some(status) = &spec.status {
-                let status = GuardrailStatus::parse(status)
-                    .ok_or_else(|| format!("unknown status {status}"))?;
+                let status =
+                    GuardrailStatus::parse(status).ok_or_else(|| format!("unknown status {status}"))?;
                 g.set_status(status);
             }
             g.status_reasons = spec.status_reasons.clone();
@@ -360,19 +350,13 @@ fn generated_templates() -> Vec<Value> {
 /// A generated estate: per region, a healthy CMK, one without rotation, a disabled one, one
 /// pending deletion and the AWS managed key; guardrails spread over the AWS-owned key
 /// (about 40%) and those keys, with a fixed random seed so that runs compare.
-fn generate(
-    world: &mut World,
-    account: &str,
-    regions: usize,
-    per_region: usize,
-    rng: &mut fastrand::Rng,
-) {
+fn generate(world: &mut World, account: &str, regions: usize, per_region: usize, rng: &mut fastrand::Rng) {
     let now = OffsetDateTime::now_utc();
     let templates: Vec<_> = generated_templates()
         .into_iter()
         .map(|t| {
-            let policies = policies_from_request(&t, account, "us-east-1")
-                .expect("generated templates are valid");
+            let policies =
+                policies_from_request(&t, account, "us-east-1").expect("generated templates are valid");
             world.intern(policies)
         })
         .collect();
@@ -387,12 +371,7 @@ fn generate(
             ),
             ("alias/no-rotation", KeyState::Enabled, None, "CUSTOMER"),
             ("alias/disabled", KeyState::Disabled, Some(365), "CUSTOMER"),
-            (
-                "alias/retiring",
-                KeyState::PendingDeletion,
-                Some(365),
-                "CUSTOMER",
-            ),
+            ("alias/retiring", KeyState::PendingDeletion, Some(365), "CUSTOMER"),
             ("alias/aws/bedrock", KeyState::Enabled, Some(365), "AWS"),
         ] {
             let mut key = make_key(account, region, alias, rng, now - TimeDuration::days(500));
@@ -475,14 +454,7 @@ mod tests {
         let mut world = World::default();
         let mut faults = Faults::default();
         let mut rng = fastrand::Rng::with_seed(1);
-        apply(
-            &Seed::Demo,
-            &mut world,
-            &mut faults,
-            "123456789012",
-            &mut rng,
-        )
-        .unwrap();
+        apply(&Seed::Demo, &mut world, &mut faults, "123456789012", &mut rng).unwrap();
         assert!(world.guardrail_count() > 50, "{}", world.guardrail_count());
         assert!(faults.disabled_regions.contains("me-central-1"));
         assert_eq!(faults.denials.len(), 1);
@@ -519,9 +491,6 @@ mod tests {
             .values()
             .filter(|g| g.draft.kms_key_arn.is_none())
             .count();
-        assert!(
-            (20..60).contains(&owned),
-            "{owned} of 100 on the AWS-owned key"
-        );
+        assert!((20..60).contains(&owned), "{owned} of 100 on the AWS-owned key");
     }
 }

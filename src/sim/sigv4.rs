@@ -70,7 +70,11 @@ pub fn expected_signature(
     let amz_date = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| AwsError::incomplete_signature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."))?;
+        .ok_or_else(|| {
+            AwsError::incomplete_signature(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+            )
+        })?;
     let mut canonical_headers = String::new();
     for name in &scope.signed_headers {
         let values: Vec<String> = headers
@@ -84,10 +88,7 @@ pub fn expected_signature(
         }
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload_hash = match headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
+    let payload_hash = match headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()) {
         Some(h) if h != "UNSIGNED-PAYLOAD" => h.to_string(),
         _ => hex::encode(Sha256::digest(body)),
     };
@@ -100,10 +101,7 @@ pub fn expected_signature(
         scope.signed_headers.join(";"),
         payload_hash
     );
-    let credential_scope = format!(
-        "{}/{}/{}/aws4_request",
-        scope.date, scope.region, scope.service
-    );
+    let credential_scope = format!("{}/{}/{}/aws4_request", scope.date, scope.region, scope.service);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{credential_scope}\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
@@ -184,9 +182,6 @@ mod tests {
     fn query_and_path_are_canonical() {
         assert_eq!(canonical_query(Some("b=2&a=1&a=0")), "a=0&a=1&b=2");
         assert_eq!(canonical_query(Some("next=a%2Bb")), "next=a%2Bb");
-        assert_eq!(
-            canonical_uri("/guardrails/arn%3Aaws"),
-            "/guardrails/arn%253Aaws"
-        );
+        assert_eq!(canonical_uri("/guardrails/arn%3Aaws"), "/guardrails/arn%253Aaws");
     }
 }

@@ -297,17 +297,13 @@ pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
 /// A guardrail id as Bedrock makes them: 12 lowercase letters and digits.
 pub fn new_guardrail_id(rng: &mut fastrand::Rng) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..12)
-        .map(|_| CHARS[rng.usize(..CHARS.len())] as char)
-        .collect()
+    (0..12).map(|_| CHARS[rng.usize(..CHARS.len())] as char).collect()
 }
 
 /// A KMS key id: a random (version 4) UUID.
 pub fn new_key_id(rng: &mut fastrand::Rng) -> String {
     let bytes: [u8; 16] = std::array::from_fn(|_| rng.u8(..));
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 #[cfg(test)]
@@ -319,10 +315,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(7);
         let id = new_guardrail_id(&mut rng);
         assert_eq!(id.len(), 12);
-        assert!(
-            id.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        );
+        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         let key = new_key_id(&mut rng);
         assert_eq!(uuid::Uuid::parse_str(&key).unwrap().get_version_num(), 4);
     }
@@ -340,10 +333,7 @@ mod tests {
     fn equal_policies_are_stored_once() {
         let mut world = World::default();
         let mut p = Map::new();
-        p.insert(
-            "wordPolicy".into(),
-            serde_json::json!({"words": [{"text": "x"}]}),
-        );
+        p.insert("wordPolicy".into(), serde_json::json!({"words": [{"text": "x"}]}));
         let a = world.intern(p.clone());
         let b = world.intern(p);
         assert!(Arc::ptr_eq(&a, &b));

@@ -231,11 +231,7 @@ impl AwsError {
                 resp
             }
             Service::Sts => {
-                let kind = if self.sender_fault {
-                    "Sender"
-                } else {
-                    "Receiver"
-                };
+                let kind = if self.sender_fault { "Sender" } else { "Receiver" };
                 let body = format!(
                     "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
                      <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
@@ -276,12 +272,7 @@ pub fn xml_escape(s: &str) -> String {
 }
 
 /// A successful JSON response with the protocol's content type.
-pub fn json_response(
-    service: Service,
-    status: u16,
-    body: &Value,
-    request_id: &str,
-) -> Response<Body> {
+pub fn json_response(service: Service, status: u16, body: &Value, request_id: &str) -> Response<Body> {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let content_type = match service {

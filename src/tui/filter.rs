@@ -183,19 +183,13 @@ mod tests {
         assert_eq!(names("status:fail"), ["support-bot", "kb-search"]);
         assert_eq!(names("status:warn"), ["claims-bot"]);
         assert_eq!(names("region:eu-*"), ["claims-bot", "kb-search"]);
-        assert_eq!(
-            names("region:*-1 !region:us-*"),
-            ["claims-bot", "kb-search"]
-        );
+        assert_eq!(names("region:*-1 !region:us-*"), ["claims-bot", "kb-search"]);
         assert_eq!(names("key:none"), ["support-bot"]);
         assert_eq!(names("!key:none"), ["claims-bot", "kb-search"]);
         assert_eq!(names("posture:key-disabled"), ["kb-search"]);
         assert_eq!(names("posture:key-*"), ["claims-bot", "kb-search"]);
         assert_eq!(names("status:fail region:eu-*"), ["kb-search"]);
-        assert_eq!(
-            names("state:ready"),
-            ["support-bot", "claims-bot", "kb-search"]
-        );
+        assert_eq!(names("state:ready"), ["support-bot", "claims-bot", "kb-search"]);
         assert!(names("nothing-like-this").is_empty());
     }
 

@@ -65,36 +65,16 @@ pub const KEYMAP: &[Binding] = &[
     b(Context::Table, "/", "filter", true),
     b(Context::Table, "Space", "mark", true),
     b(Context::Table, "a / A", "mark all shown / none", false),
-    b(
-        Context::Table,
-        "1-9",
-        "sort by column 1-9 (again: reverse)",
-        true,
-    ),
+    b(Context::Table, "1-9", "sort by column 1-9 (again: reverse)", true),
     b(Context::Table, "y", "copy the ARN (OSC 52)", true),
     b(Context::Table, "e", "export the view to a file", true),
-    b(
-        Context::Table,
-        "mouse",
-        "wheel scrolls, click selects",
-        false,
-    ),
+    b(Context::Table, "mouse", "wheel scrolls, click selects", false),
     b(Context::Detail, "j/k", "scroll", true),
     b(Context::Detail, "Enter", "full screen / split", true),
     b(Context::Detail, "Esc", "close", true),
     b(Context::Filter, "text", "name, id, region, alias", false),
-    b(
-        Context::Filter,
-        "status:fail",
-        "also warn, unknown, pass",
-        true,
-    ),
-    b(
-        Context::Filter,
-        "region:eu-*",
-        "regions, * is a wildcard",
-        true,
-    ),
+    b(Context::Filter, "status:fail", "also warn, unknown, pass", true),
+    b(Context::Filter, "region:eu-*", "regions, * is a wildcard", true),
     b(
         Context::Filter,
         "key:none",
@@ -124,8 +104,7 @@ pub fn footer(context: Context) -> Vec<(&'static str, &'static str)> {
         .iter()
         .filter(|k| {
             k.footer
-                && (k.context == context
-                    || (k.context == Context::Everywhere && context != Context::Filter))
+                && (k.context == context || (k.context == Context::Everywhere && context != Context::Filter))
         })
         .map(|k| (k.keys, k.what))
         .collect()

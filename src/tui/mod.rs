@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
 use crossterm::execute;
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -178,10 +176,7 @@ impl EffectRunner {
     fn run(&mut self, effect: Effect) {
         let tx = self.tx.clone();
         match effect {
-            Effect::StartScan {
-                generation,
-                regions,
-            } => {
+            Effect::StartScan { generation, regions } => {
                 let Some(session) = self.session.clone() else {
                     return;
                 };
@@ -234,13 +229,8 @@ impl EffectRunner {
                     ))
                     .unwrap_or_default();
                 let path = std::path::PathBuf::from(format!("guardkey-{stamp}.{extension}"));
-                let result =
-                    write_atomically(&path, |w| w.write_all(content.as_bytes())).map(|()| {
-                        std::fs::canonicalize(&path)
-                            .unwrap_or(path)
-                            .display()
-                            .to_string()
-                    });
+                let result = write_atomically(&path, |w| w.write_all(content.as_bytes()))
+                    .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string());
                 let _ = tx.send(Action::Exported(result));
             }
             Effect::Copy(text) => {
@@ -254,3 +244,6 @@ impl EffectRunner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

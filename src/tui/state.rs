@@ -10,19 +10,9 @@ use crate::report::Totals;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionStatus {
     Pending,
-    Loading {
-        pages: u32,
-        listed: usize,
-        read: usize,
-    },
-    Done {
-        guardrails: usize,
-        elapsed_ms: u64,
-    },
-    Failed {
-        error: CallError,
-        guardrails: usize,
-    },
+    Loading { pages: u32, listed: usize, read: usize },
+    Done { guardrails: usize, elapsed_ms: u64 },
+    Failed { error: CallError, guardrails: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,9 +317,7 @@ impl State {
     }
 
     pub fn selected_row(&self) -> Option<&Guardrail> {
-        self.visible
-            .get(self.selected)
-            .and_then(|&i| self.rows.get(i))
+        self.visible.get(self.selected).and_then(|&i| self.rows.get(i))
     }
 
     pub fn visible_rows(&self) -> impl Iterator<Item = &Guardrail> {
@@ -348,7 +336,7 @@ impl State {
             || self
                 .regions
                 .iter()
-                .any(|r| matches!(r.status, RegionStatus::Loading { .. }))
+                .any(|r| matches!(r.status, RegionStatus::Pending | RegionStatus::Loading { .. }))
     }
 
     pub fn region_mut(&mut self, name: &str) -> Option<&mut RegionEntry> {

@@ -139,11 +139,7 @@ fn on_scan(state: &mut State, event: ScanEvent) {
             ..
         } => {
             if let Some(entry) = state.region_mut(&region) {
-                entry.status = RegionStatus::Loading {
-                    pages,
-                    listed,
-                    read,
-                };
+                entry.status = RegionStatus::Loading { pages, listed, read };
             }
         }
         ScanEvent::RegionDone {
@@ -334,32 +330,19 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.overlay {
         Overlay::Help => {
             match key.code {
-                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => {
-                    state.overlay = Overlay::None
-                }
-                KeyCode::Char('j') | KeyCode::Down => {
-                    state.help_scroll = state.help_scroll.saturating_add(1)
-                }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    state.help_scroll = state.help_scroll.saturating_sub(1)
-                }
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => state.overlay = Overlay::None,
+                KeyCode::Char('j') | KeyCode::Down => state.help_scroll = state.help_scroll.saturating_add(1),
+                KeyCode::Char('k') | KeyCode::Up => state.help_scroll = state.help_scroll.saturating_sub(1),
                 _ => {}
             }
             return Vec::new();
         }
         Overlay::Errors => {
-            let failed: Vec<String> = state
-                .failed_regions()
-                .iter()
-                .map(|r| r.name.clone())
-                .collect();
+            let failed: Vec<String> = state.failed_regions().iter().map(|r| r.name.clone()).collect();
             match key.code {
-                KeyCode::Esc | KeyCode::Char('E') | KeyCode::Char('q') => {
-                    state.overlay = Overlay::None
-                }
+                KeyCode::Esc | KeyCode::Char('E') | KeyCode::Char('q') => state.overlay = Overlay::None,
                 KeyCode::Char('j') | KeyCode::Down => {
-                    state.error_selected =
-                        (state.error_selected + 1).min(failed.len().saturating_sub(1))
+                    state.error_selected = (state.error_selected + 1).min(failed.len().saturating_sub(1))
                 }
                 KeyCode::Char('k') | KeyCode::Up => {
                     state.error_selected = state.error_selected.saturating_sub(1)

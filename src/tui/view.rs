@@ -136,9 +136,7 @@ impl Theme {
 
     fn selected(&self) -> Style {
         if self.color {
-            Style::default()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD)
+            Style::default().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
         } else {
             Style::default().add_modifier(Modifier::REVERSED)
         }
@@ -203,10 +201,7 @@ fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         first.push(Span::raw(format!("  profile {p}")));
     }
     if let Some(e) = &h.endpoint {
-        first.push(Span::styled(
-            format!("  endpoint {e}"),
-            theme.fg(Color::Cyan),
-        ));
+        first.push(Span::styled(format!("  endpoint {e}"), theme.fg(Color::Cyan)));
     }
     if let Some(file) = &h.loaded_from {
         first.push(Span::styled(
@@ -220,11 +215,7 @@ fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             " READ-ONLY ",
             theme
                 .fg(Color::Black)
-                .bg(if state.color {
-                    Color::Yellow
-                } else {
-                    Color::Reset
-                })
+                .bg(if state.color { Color::Yellow } else { Color::Reset })
                 .add_modifier(Modifier::BOLD),
         ));
     }
@@ -239,10 +230,7 @@ fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         Span::raw(format!("{} guardrails  ", t.guardrails)),
         Span::styled(format!("✗ {} FAIL  ", t.fail), theme.level(Level::Fail)),
         Span::styled(format!("! {} WARN  ", t.warn), theme.level(Level::Warn)),
-        Span::styled(
-            format!("? {} UNKNOWN  ", t.unknown),
-            theme.level(Level::Unknown),
-        ),
+        Span::styled(format!("? {} UNKNOWN  ", t.unknown), theme.level(Level::Unknown)),
         Span::styled(format!("✓ {} PASS", t.pass), theme.level(Level::Pass)),
         Span::raw(format!("    regions {done}/{} done", state.regions.len())),
     ];
@@ -258,10 +246,7 @@ fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             SPINNER[state.tick as usize % SPINNER.len()]
         )));
     }
-    f.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]),
-        area,
-    );
+    f.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
 }
 
 fn render_strip(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -296,9 +281,7 @@ fn render_strip(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
 fn rotation_label(g: &Guardrail) -> String {
     match g.key_info().map(|k| &k.rotation) {
         None => String::new(),
-        Some(Rotation::Enabled {
-            period_days: Some(d),
-        }) => format!("{d} days"),
+        Some(Rotation::Enabled { period_days: Some(d) }) => format!("{d} days"),
         Some(Rotation::Enabled { period_days: None }) => "on".into(),
         Some(Rotation::Disabled) => "off".into(),
         Some(Rotation::Unknown { .. }) => "?".into(),
@@ -352,15 +335,10 @@ fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Rect, page: u
         .map(|(n, &i)| {
             let g = &state.rows[i];
             let level = g.posture.level;
-            let mark = if state.marks.contains(&g.arn) {
-                "●"
-            } else {
-                " "
-            };
+            let mark = if state.marks.contains(&g.arn) { "●" } else { " " };
             let row = Row::new(vec![
                 Cell::from(mark).style(theme.fg(Color::Cyan)),
-                Cell::from(format!("{} {}", level.symbol(), level.as_str()))
-                    .style(theme.level(level)),
+                Cell::from(format!("{} {}", level.symbol(), level.as_str())).style(theme.level(level)),
                 Cell::from(g.name.clone()),
                 Cell::from(g.region.to_string()),
                 Cell::from(g.id.clone()),
@@ -423,10 +401,7 @@ fn section<'a>(title: &str, theme: &Theme) -> Line<'a> {
 }
 
 fn field<'a>(name: &str, value: impl Into<String>) -> Line<'a> {
-    Line::from(vec![
-        Span::raw(format!("  {name:<14}")),
-        Span::raw(value.into()),
-    ])
+    Line::from(vec![Span::raw(format!("  {name:<14}")), Span::raw(value.into())])
 }
 
 fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>> {
@@ -445,12 +420,7 @@ fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>
     out.push(Line::from(vec![
         Span::raw("  "),
         Span::styled(
-            format!(
-                "{} {} {}",
-                p.level.symbol(),
-                p.level.as_str(),
-                p.id.as_str()
-            ),
+            format!("{} {} {}", p.level.symbol(), p.level.as_str(), p.id.as_str()),
             theme.level(p.level),
         ),
     ]));
@@ -523,10 +493,7 @@ fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>
             ));
             out.push(field("spec", format!("{} {}", k.spec, k.usage)));
             out.push(field("created", k.created_at.clone().unwrap_or_default()));
-            out.push(field(
-                "multi-region",
-                if k.multi_region { "yes" } else { "no" },
-            ));
+            out.push(field("multi-region", if k.multi_region { "yes" } else { "no" }));
             if let Some(d) = &k.description {
                 out.push(field("description", d.clone()));
             }
@@ -535,9 +502,7 @@ fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>
             match state.policies.get(&k.arn) {
                 None => out.push(Line::raw("  (press Enter to load)")),
                 Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
-                Some(Loadable::Failed(e)) => {
-                    out.push(Line::raw(format!("  cannot read: {}", e.label())))
-                }
+                Some(Loadable::Failed(e)) => out.push(Line::raw(format!("  cannot read: {}", e.label()))),
                 Some(Loadable::Ready(text)) => match summarize(text, &k.account) {
                     None => out.push(Line::raw("  not a JSON policy document")),
                     Some(s) => {
@@ -614,12 +579,7 @@ fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(5), Constraint::Length(10)])
         .split(area);
-    let name_width = state
-        .regions
-        .iter()
-        .map(|r| r.name.len())
-        .max()
-        .unwrap_or(10);
+    let name_width = state.regions.iter().map(|r| r.name.len()).max().unwrap_or(10);
     let bar_width = (parts[0].width as usize)
         .saturating_sub(name_width + 64)
         .clamp(10, 60);
@@ -704,11 +664,7 @@ fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         })
         .collect();
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Top reasons "),
-        ),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Top reasons ")),
         parts[1],
     );
 }
@@ -821,10 +777,7 @@ fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             Style::default()
         };
         lines.push(Line::from(vec![
-            Span::styled(
-                format!("{:<16}", r.name),
-                style.add_modifier(Modifier::BOLD),
-            ),
+            Span::styled(format!("{:<16}", r.name), style.add_modifier(Modifier::BOLD)),
             Span::styled(error.label(), style.patch(theme.fg(Color::Red))),
             Span::styled(
                 if *guardrails > 0 {

@@ -37,12 +37,7 @@ pub async fn sdk_config(sim: &RunningSim) -> SdkConfig {
     .await
 }
 
-pub async fn sdk_config_with(
-    sim: &RunningSim,
-    key: &str,
-    secret: &str,
-    retry: RetryConfig,
-) -> SdkConfig {
+pub async fn sdk_config_with(sim: &RunningSim, key: &str, secret: &str, retry: RetryConfig) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(sim.endpoint())
         .region(Region::new("us-east-1"))
@@ -85,9 +80,7 @@ where
     R: std::fmt::Debug,
 {
     match err {
-        aws_sdk_bedrock::error::SdkError::ServiceError(e) => {
-            e.err().code().unwrap_or("<none>").to_string()
-        }
+        aws_sdk_bedrock::error::SdkError::ServiceError(e) => e.err().code().unwrap_or("<none>").to_string(),
         other => format!("<not a service error: {other:?}>"),
     }
 }
@@ -98,18 +91,14 @@ where
     R: std::fmt::Debug,
 {
     match err {
-        aws_sdk_bedrock::error::SdkError::ServiceError(e) => {
-            e.err().message().unwrap_or("").to_string()
-        }
+        aws_sdk_bedrock::error::SdkError::ServiceError(e) => e.err().message().unwrap_or("").to_string(),
         other => format!("{other:?}"),
     }
 }
 
 /// A raw HTTP/1.1 exchange, for requests no SDK would send. Returns (status, headers, body).
 pub async fn raw(sim: &RunningSim, request: &str) -> (u16, String, String) {
-    let mut stream = tokio::net::TcpStream::connect(sim.addr)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(sim.addr).await.expect("connect");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await.expect("read");

@@ -1,0 +1,703 @@
+//! The explorer without a terminal: `update` for every key and scan event, and snapshots of
+//! every screen drawn on a fixed-size `TestBackend`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::state::{Column, Detail, Header, Loadable, Overlay, RegionStatus, Screen, State};
+use super::update::{Action, Effect, update};
+use super::view::render;
+use crate::model::{CallError, Guardrail, Level, Rotation};
+use crate::report::fixtures::{guardrail, key as kms_key};
+use crate::scan::ScanEvent;
+
+const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-south-1", "me-central-1"];
+
+fn header() -> Header {
+    Header {
+        account: Some("123456789012".into()),
+        caller_arn: Some("arn:aws:iam::123456789012:user/auditor".into()),
+        profile: Some("audit".into()),
+        endpoint: Some("http://127.0.0.1:4566".into()),
+        read_only: true,
+        loaded_from: None,
+    }
+}
+
+fn fresh() -> State {
+    let regions: Vec<String> = REGIONS.iter().map(|s| s.to_string()).collect();
+    let mut s = State::new(header(), &regions, true);
+    s.width = 120;
+    s.height = 30;
+    s
+}
+
+fn rows() -> Vec<Guardrail> {
+    let on = Rotation::Enabled {
+        period_days: Some(365),
+    };
+    vec![
+        guardrail("us-east-1", "support-bot", None),
+        guardrail(
+            "us-east-1",
+            "claims-bot",
+            Some(kms_key("us-east-1", "Enabled", on.clone())),
+        ),
+        guardrail("us-east-1", "hr-helpdesk", None),
+        guardrail(
+            "eu-west-1",
+            "legacy-bot",
+            Some(kms_key("eu-west-1", "Enabled", Rotation::Disabled)),
+        ),
+        guardrail(
+            "eu-west-1",
+            "kb-search",
+            Some(kms_key("eu-west-1", "Disabled", on)),
+        ),
+    ]
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
+    update(state, Action::Scan(event))
+}
+
+/// A state after a complete scan: us-east-1 and eu-west-1 done, ap-south-1 denied,
+/// me-central-1 not enabled.
+fn loaded() -> State {
+    let mut s = fresh();
+    let g = s.generation;
+    scan(
+        &mut s,
+        ScanEvent::Started {
+            generation: g,
+            regions: REGIONS.iter().map(|r| r.to_string()).collect(),
+        },
+    );
+    let all = rows();
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: g,
+            region: "us-east-1".into(),
+            rows: all[..3].to_vec(),
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: g,
+            region: "eu-west-1".into(),
+            rows: all[3..].to_vec(),
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::RegionDone {
+            generation: g,
+            region: "us-east-1".into(),
+            guardrails: 3,
+            elapsed_ms: 120,
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::RegionDone {
+            generation: g,
+            region: "eu-west-1".into(),
+            guardrails: 2,
+            elapsed_ms: 300,
+        },
+    );
+    let denied = CallError::AccessDenied {
+        action: Some("bedrock:ListGuardrails".into()),
+        message: "User: x is not authorized to perform: bedrock:ListGuardrails".into(),
+    };
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: g,
+            region: "ap-south-1".into(),
+            error: denied,
+            guardrails: 0,
+            elapsed_ms: 20,
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: g,
+            region: "me-central-1".into(),
+            error: CallError::NotEnabled,
+            guardrails: 0,
+            elapsed_ms: 10,
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::Finished {
+            generation: g,
+            elapsed_ms: 310,
+        },
+    );
+    s.toast = None;
+    s
+}
+
+fn draw(state: &State) -> Terminal<TestBackend> {
+    let mut state = state.clone();
+    state.prepare();
+    let mut t = Terminal::new(TestBackend::new(state.width, state.height)).unwrap();
+    t.draw(|f| render(&state, f)).unwrap();
+    t
+}
+
+fn names(state: &State) -> Vec<String> {
+    state.visible_rows().map(|g| g.name.clone()).collect()
+}
+
+#[test]
+fn scan_events_fill_the_table_and_the_totals() {
+    let s = loaded();
+    assert_eq!(s.rows.len(), 5);
+    assert_eq!((s.totals.fail, s.totals.warn, s.totals.pass), (3, 1, 1));
+    assert!(matches!(
+        s.regions[0].status,
+        RegionStatus::Done { guardrails: 3, .. }
+    ));
+    assert!(matches!(s.regions[2].status, RegionStatus::Failed { .. }));
+    assert!(!s.loading());
+    // Sorted by status first: failures on top.
+    assert_eq!(s.selected_row().unwrap().posture.level, Level::Fail);
+}
+
+#[test]
+fn stale_generations_are_dropped() {
+    let mut s = loaded();
+    let effects = update(&mut s, key('r'));
+    assert_eq!(
+        effects,
+        [Effect::StartScan {
+            generation: 1,
+            regions: REGIONS.iter().map(|r| r.to_string()).collect()
+        }]
+    );
+    assert!(s.rows.is_empty(), "a refresh drops the old results");
+    // A late event of the old scan is ignored.
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: 0,
+            region: "us-east-1".into(),
+            rows: rows(),
+        },
+    );
+    assert!(s.rows.is_empty());
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: 1,
+            region: "us-east-1".into(),
+            rows: rows()[..1].to_vec(),
+        },
+    );
+    assert_eq!(s.rows.len(), 1);
+}
+
+#[test]
+fn progress_and_failures_update_the_strip_and_toast() {
+    let mut s = fresh();
+    scan(
+        &mut s,
+        ScanEvent::Started {
+            generation: 0,
+            regions: vec!["us-east-1".into()],
+        },
+    );
+    assert!(s.loading());
+    scan(
+        &mut s,
+        ScanEvent::RegionProgress {
+            generation: 0,
+            region: "us-east-1".into(),
+            pages: 2,
+            listed: 200,
+            read: 150,
+        },
+    );
+    assert_eq!(
+        s.regions[0].status,
+        RegionStatus::Loading {
+            pages: 2,
+            listed: 200,
+            read: 150
+        }
+    );
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: 0,
+            region: "eu-west-1".into(),
+            error: CallError::Timeout,
+            guardrails: 0,
+            elapsed_ms: 1,
+        },
+    );
+    assert!(s.toast.as_ref().unwrap().text.contains("eu-west-1: timed out"));
+    // A not-enabled region is no error: no toast.
+    s.toast = None;
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: 0,
+            region: "me-central-1".into(),
+            error: CallError::NotEnabled,
+            guardrails: 0,
+            elapsed_ms: 1,
+        },
+    );
+    assert!(s.toast.is_none());
+    // Toasts go away with time.
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: 0,
+            region: "ap-south-1".into(),
+            error: CallError::Throttled,
+            guardrails: 0,
+            elapsed_ms: 1,
+        },
+    );
+    for _ in 0..41 {
+        update(&mut s, Action::Tick);
+    }
+    assert!(s.toast.is_none());
+}
+
+#[test]
+fn navigation_keys() {
+    let mut s = loaded();
+    update(&mut s, key('j'));
+    assert_eq!(s.selected, 1);
+    update(&mut s, code(KeyCode::Down));
+    assert_eq!(s.selected, 2);
+    update(&mut s, key('k'));
+    assert_eq!(s.selected, 1);
+    update(&mut s, key('G'));
+    assert_eq!(s.selected, 4);
+    update(&mut s, key('j'));
+    assert_eq!(s.selected, 4, "stays on the last row");
+    update(&mut s, key('g'));
+    assert_eq!(s.selected, 0);
+    update(&mut s, code(KeyCode::PageDown));
+    assert_eq!(s.selected, 4);
+    update(&mut s, code(KeyCode::PageUp));
+    assert_eq!(s.selected, 0);
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.selected > 0);
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.selected, 0);
+    // An Alt-chord (a fast Esc then a key) does nothing.
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::ALT)),
+    );
+    assert_eq!(s.selected, 0);
+}
+
+#[test]
+fn the_viewport_follows_the_selection() {
+    let mut s = loaded();
+    s.height = 14;
+    for _ in 0..4 {
+        update(&mut s, key('j'));
+    }
+    let page = super::update::page_size(&s);
+    assert!(s.selected < s.offset + page && s.selected >= s.offset);
+}
+
+#[test]
+fn filter_keys() {
+    let mut s = loaded();
+    update(&mut s, key('/'));
+    assert!(s.editing_filter);
+    for c in "status:fail".chars() {
+        update(&mut s, key(c));
+    }
+    assert_eq!(names(&s), ["hr-helpdesk", "kb-search", "support-bot"]);
+    update(&mut s, code(KeyCode::Backspace));
+    assert_eq!(s.filter_input, "status:fai");
+    update(&mut s, key('l'));
+    update(&mut s, code(KeyCode::Enter));
+    assert!(!s.editing_filter);
+    assert_eq!(s.visible.len(), 3, "the filter stays");
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.visible.len(), 5, "Esc clears it");
+    update(&mut s, key('/'));
+    update(&mut s, key('x'));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.editing_filter && s.filter_input.is_empty());
+    // q while typing is text, not quit.
+    update(&mut s, key('/'));
+    update(&mut s, key('q'));
+    assert!(!s.quit);
+}
+
+#[test]
+fn sorting_marks_and_copy() {
+    let mut s = loaded();
+    update(&mut s, key('2'));
+    assert_eq!(s.sort, Column::Name);
+    assert_eq!(
+        names(&s),
+        [
+            "claims-bot",
+            "hr-helpdesk",
+            "kb-search",
+            "legacy-bot",
+            "support-bot"
+        ]
+    );
+    update(&mut s, key('2'));
+    assert!(s.descending);
+    assert_eq!(names(&s)[0], "support-bot");
+    assert_eq!(
+        s.selected_row().unwrap().name,
+        "hr-helpdesk",
+        "the selection follows its guardrail"
+    );
+    update(&mut s, key('g'));
+    update(&mut s, key(' '));
+    assert_eq!(s.marks.len(), 1);
+    assert_eq!(s.selected, 1, "Space marks and moves on");
+    update(&mut s, key('a'));
+    assert_eq!(s.marks.len(), 5);
+    update(&mut s, key('A'));
+    assert!(s.marks.is_empty());
+    let effects = update(&mut s, key('y'));
+    assert_eq!(effects, [Effect::Copy(s.selected_row().unwrap().arn.clone())]);
+    update(&mut s, Action::Copied("arn".into()));
+    assert!(s.toast.as_ref().unwrap().text.contains("copied"));
+}
+
+#[test]
+fn detail_loads_what_it_needs_once() {
+    let mut s = loaded();
+    update(&mut s, key('2'));
+    update(&mut s, key('g'));
+    // claims-bot, on a customer managed key.
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.detail, Detail::Split);
+    let arn = s.selected_row().unwrap().arn.clone();
+    let key_arn = s.selected_row().unwrap().kms_key_arn.clone().unwrap();
+    assert_eq!(
+        effects,
+        [
+            Effect::LoadVersions {
+                arn: arn.clone(),
+                region: "us-east-1".into()
+            },
+            Effect::LoadPolicy {
+                key_arn: key_arn.clone()
+            }
+        ]
+    );
+    assert_eq!(s.versions.get(&arn), Some(&Loadable::Loading));
+    update(
+        &mut s,
+        Action::VersionsLoaded {
+            arn: arn.clone(),
+            versions: Vec::new(),
+        },
+    );
+    update(
+        &mut s,
+        Action::PolicyLoaded {
+            key_arn: key_arn.clone(),
+            result: Ok("{}".into()),
+        },
+    );
+    // Moving away and back does not load again.
+    let effects = update(&mut s, key('j'));
+    assert_eq!(effects.len(), 1, "hr-helpdesk has no key: versions only");
+    update(&mut s, key('k'));
+    assert!(update(&mut s, key('k')).is_empty() || s.selected == 0);
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.detail, Detail::Full);
+    update(&mut s, key('j'));
+    assert_eq!(s.detail_scroll, 1, "j scrolls the full-screen detail");
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.detail, Detail::Split);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.detail, Detail::Closed);
+}
+
+#[test]
+fn overlays_help_errors_export() {
+    let mut s = loaded();
+    update(&mut s, key('?'));
+    assert_eq!(s.overlay, Overlay::Help);
+    update(&mut s, key('j'));
+    assert_eq!(s.help_scroll, 1);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.overlay, Overlay::None);
+
+    update(&mut s, key('E'));
+    assert_eq!(s.overlay, Overlay::Errors);
+    let effects = update(&mut s, key('R'));
+    assert_eq!(
+        effects,
+        [Effect::StartScan {
+            generation: 0,
+            regions: vec!["ap-south-1".into()]
+        }]
+    );
+    assert_eq!(s.regions[2].status, RegionStatus::Pending);
+    update(&mut s, code(KeyCode::Esc));
+
+    update(&mut s, key('e'));
+    assert_eq!(s.overlay, Overlay::Export);
+    let effects = update(&mut s, key('c'));
+    match &effects[..] {
+        [
+            Effect::Export {
+                extension: "csv",
+                content,
+            },
+        ] => assert_eq!(content.lines().count(), 6),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, Action::Exported(Ok("/tmp/x.csv".into())));
+    assert!(s.toast.as_ref().unwrap().text.contains("/tmp/x.csv"));
+    update(&mut s, key('e'));
+    match &update(&mut s, key('m'))[..] {
+        [
+            Effect::Export {
+                extension: "md",
+                content,
+            },
+        ] => assert!(content.contains("# Bedrock guardrail encryption")),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('e'));
+    match &update(&mut s, key('j'))[..] {
+        [
+            Effect::Export {
+                extension: "json",
+                content,
+            },
+        ] => {
+            assert_eq!(
+                crate::report::ScanReport::parse(content)
+                    .unwrap()
+                    .guardrails
+                    .len(),
+                5
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn screens_quit_and_saved_scans() {
+    let mut s = loaded();
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.screen, Screen::Summary);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.screen, Screen::Table);
+    update(&mut s, Action::Resize(80, 20));
+    assert_eq!((s.width, s.height), (80, 20));
+    s.header.loaded_from = Some("scan.json".into());
+    assert!(
+        update(&mut s, key('r')).is_empty(),
+        "a saved scan is not refreshed"
+    );
+    assert!(s.toast.as_ref().unwrap().error);
+    update(&mut s, key('q'));
+    assert!(s.quit);
+    let mut s = loaded();
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.quit);
+}
+
+#[test]
+fn mouse_wheel_and_click() {
+    let mut s = loaded();
+    update(
+        &mut s,
+        Action::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(s.selected, 3);
+    let table_y = super::view::layout(&s).table.y;
+    update(
+        &mut s,
+        Action::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row: table_y + 2,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(s.selected, 0, "a click on the first row selects it");
+}
+
+// ---- snapshots -------------------------------------------------------------------------
+
+#[test]
+fn snapshot_first_frame() {
+    insta::assert_snapshot!(draw(&fresh()).backend());
+}
+
+#[test]
+fn snapshot_partial_load_with_a_failed_region() {
+    let mut s = fresh();
+    scan(
+        &mut s,
+        ScanEvent::Started {
+            generation: 0,
+            regions: REGIONS.iter().map(|r| r.to_string()).collect(),
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: 0,
+            region: "us-east-1".into(),
+            rows: rows()[..2].to_vec(),
+        },
+    );
+    scan(
+        &mut s,
+        ScanEvent::RegionFailed {
+            generation: 0,
+            region: "ap-south-1".into(),
+            error: CallError::Timeout,
+            guardrails: 0,
+            elapsed_ms: 1,
+        },
+    );
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn snapshot_full_table_with_status_colours() {
+    let s = loaded();
+    let t = draw(&s);
+    insta::assert_snapshot!(t.backend());
+    // Status is mark and colour: every ✗ is red, every ✓ green, every ! yellow.
+    let buffer = t.backend().buffer();
+    let mut seen = 0;
+    for cell in buffer.content() {
+        let expected = match cell.symbol() {
+            "✗" => Color::Red,
+            "✓" => Color::Green,
+            "!" => Color::Yellow,
+            _ => continue,
+        };
+        assert_eq!(cell.fg, expected, "{}", cell.symbol());
+        seen += 1;
+    }
+    assert!(seen >= 5);
+}
+
+#[test]
+fn snapshot_no_color() {
+    let mut s = loaded();
+    s.color = false;
+    let t = draw(&s);
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+}
+
+#[test]
+fn snapshot_filtered_and_empty() {
+    let mut s = loaded();
+    s.set_filter("region:eu-* status:fail".into());
+    insta::assert_snapshot!("filtered", draw(&s).backend());
+    s.set_filter("no-such-guardrail".into());
+    insta::assert_snapshot!("empty", draw(&s).backend());
+}
+
+#[test]
+fn snapshot_detail_pane() {
+    let mut s = loaded();
+    update(&mut s, key('2'));
+    update(&mut s, key('g'));
+    update(&mut s, code(KeyCode::Enter));
+    let arn = s.selected_row().unwrap().arn.clone();
+    let key_arn = s.selected_row().unwrap().kms_key_arn.clone().unwrap();
+    let policy = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    update(
+        &mut s,
+        Action::VersionsLoaded {
+            arn,
+            versions: vec![crate::model::VersionInfo {
+                version: "1".into(),
+                kms_key_arn: None,
+                created_at: None,
+            }],
+        },
+    );
+    update(
+        &mut s,
+        Action::PolicyLoaded {
+            key_arn,
+            result: Ok(policy.into()),
+        },
+    );
+    s.width = 160;
+    s.height = 40;
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn snapshot_help_summary_errors() {
+    let mut s = loaded();
+    s.height = 40;
+    update(&mut s, key('?'));
+    insta::assert_snapshot!("help", draw(&s).backend());
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, code(KeyCode::Tab));
+    insta::assert_snapshot!("summary", draw(&s).backend());
+    update(&mut s, code(KeyCode::Tab));
+    update(&mut s, key('E'));
+    insta::assert_snapshot!("errors", draw(&s).backend());
+}
+
+#[test]
+fn snapshot_tiny_terminal() {
+    let mut s = loaded();
+    s.width = 40;
+    s.height = 8;
+    let t = draw(&s);
+    insta::assert_snapshot!(t.backend());
+}
