@@ -6,6 +6,12 @@ use crate::report::ScanReport;
 use crate::tui::{self, Header, Launch};
 
 pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CommandError(
+            "the explorer needs a terminal; for headless use run `guardkey scan` (see --help)".into(),
+        ));
+    }
     // Keeps the embedded simulator of --demo alive while the explorer runs.
     let mut _demo = None;
     let launch = match &global.load {

@@ -63,10 +63,15 @@ fn enter() -> std::io::Result<Term> {
         previous(info);
     }));
     enable_raw_mode()?;
-    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    terminal.clear()?;
-    Ok(terminal)
+    // Cleared by hand: ratatui's clear() asks the terminal where the cursor is, and not
+    // every terminal answers.
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    Terminal::new(CrosstermBackend::new(std::io::stdout()))
 }
 
 /// Runs the explorer until the user quits. The terminal is restored on every way out.

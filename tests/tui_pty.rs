@@ -1,0 +1,210 @@
+//! The explorer end to end: the real binary in a pseudo-terminal, driven by keys, its screen
+//! read through a VT100 parser.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const ROWS: u16 = 45;
+const COLS: u16 = 160;
+
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_guardkey"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).expect("spawn guardkey");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            ROWS.try_into().unwrap(),
+            COLS.try_into().unwrap(),
+            0,
+        )));
+        let parser = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        // The master must outlive the session: keep it alive in a leaked box.
+        Box::leak(Box::new(pair.master));
+        Session {
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.contents();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // Keys sent apart are read apart: an Esc followed at once by a key reads as Alt-key.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+#[test]
+fn demo_explorer_end_to_end() {
+    let mut s = Session::start(&["--demo"]);
+    // The first frame, then rows streaming in from the embedded simulator.
+    s.wait_for("guardkey");
+    let screen = s.wait_for("claims-assistant");
+    assert!(screen.contains("account 123456789012"), "{screen}");
+    s.wait_for("regions 31/33 done, 2 failed");
+    let screen = s.wait_for("62 guardrails");
+    assert!(screen.contains("me-central-1 not enabled"), "{screen}");
+
+    // Filter.
+    s.keys("/");
+    for c in "status:warn".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    let screen = s.wait_for("Guardrails 3/62");
+    assert!(
+        screen.contains("legacy-chatbot") && !screen.contains("claims-assistant"),
+        "{screen}"
+    );
+
+    // Detail of the selected row, with its key and the commands to audit it by hand.
+    s.keys("\r");
+    s.wait_for("key-in-other-region");
+    s.wait_for("no numbered version");
+    // Full screen, scrolled to the key policy (loaded on demand) and the audit commands.
+    s.keys("\r");
+    for _ in 0..12 {
+        s.keys("j");
+    }
+    let screen = s.wait_for("Audit by hand");
+    assert!(
+        screen.contains("aws kms describe-key --region us-east-1"),
+        "{screen}"
+    );
+    s.wait_for("account root");
+    // Esc backs out one level at a time: full → split → closed → filter cleared.
+    s.keys("\x1b");
+    s.keys("\x1b");
+    s.keys("\x1b");
+    s.wait_for("Guardrails 62/62");
+
+    // Help, summary.
+    s.keys("?");
+    s.wait_for("Typing a filter");
+    s.keys("\x1b");
+    s.keys("\t");
+    s.wait_for("Top reasons");
+    s.keys("\t");
+
+    // Refresh: a new scan streams the rows again.
+    s.keys("r");
+    s.wait_for("62 guardrails");
+
+    // Quit: the process ends and the terminal is given back.
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "guardkey did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let parser = s.screen.lock().unwrap();
+    let screen = parser.screen();
+    assert!(!screen.alternate_screen(), "the alternate screen was left");
+    assert!(!screen.hide_cursor(), "the cursor is visible again");
+    assert_eq!(
+        screen.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "mouse capture is off"
+    );
+}
+
+#[test]
+fn a_saved_scan_opens_in_the_explorer_without_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("scan.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--regions",
+            "us-west-2",
+            "--save",
+            saved.to_str().unwrap(),
+            "--format",
+            "csv",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let mut s = Session::start(&["--load", saved.to_str().unwrap()]);
+    let screen = s.wait_for("code-review-copilot");
+    assert!(screen.contains("saved scan"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    s.keys("r");
+    s.wait_for("a saved scan cannot be refreshed");
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "guardkey did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn no_terminal_means_a_clear_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args(["--demo"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the explorer needs a terminal"), "{err}");
+}
