@@ -1,0 +1,116 @@
+//! The explorer with 100,000 guardrails: a full frame, a filter keystroke (re-filter and
+//! render), and the memory of the state.
+//!
+//!     cargo bench --bench tui
+
+use std::sync::Arc;
+
+use criterion::Criterion;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use guardkey::model::{Guardrail, KeyInfo, KeyLookup, Rotation, assess};
+use guardkey::regions::BEDROCK_REGIONS;
+use guardkey::tui::state::{Header, State};
+use guardkey::tui::update::{Action, update};
+use guardkey::tui::view::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const ROWS: usize = 100_000;
+const WIDTH: u16 = 200;
+const HEIGHT: u16 = 60;
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn estate() -> Vec<Guardrail> {
+    let regions: Vec<Arc<str>> = BEDROCK_REGIONS.iter().take(20).map(|r| Arc::from(*r)).collect();
+    let account: Arc<str> = Arc::from("123456789012");
+    let keys: Vec<Arc<KeyInfo>> = regions
+        .iter()
+        .map(|r| {
+            Arc::new(KeyInfo {
+                arn: format!("arn:aws:kms:{r}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+                key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+                account: "123456789012".into(),
+                region: r.to_string(),
+                aliases: vec!["alias/bedrock-guardrails".into()],
+                manager: "CUSTOMER".into(),
+                state: "Enabled".into(),
+                spec: "SYMMETRIC_DEFAULT".into(),
+                usage: "ENCRYPT_DECRYPT".into(),
+                multi_region: false,
+                created_at: None,
+                deletion_date: None,
+                rotation: Rotation::Enabled { period_days: Some(365) },
+                description: None,
+            })
+        })
+        .collect();
+    (0..ROWS)
+        .map(|n| {
+            let r = n % regions.len();
+            let region = regions[r].clone();
+            let key = (n % 5 < 3).then(|| KeyLookup::Found(keys[r].clone()));
+            let kms_key_arn = key.as_ref().map(|_| keys[r].arn.clone());
+            let posture = assess(&account, &region, None, kms_key_arn.as_deref(), key.as_ref());
+            let id = format!("{n:012x}");
+            Guardrail {
+                arn: format!("arn:aws:bedrock:{region}:123456789012:guardrail/{id}"),
+                region,
+                account: account.clone(),
+                id,
+                name: format!("guardrail-{n:06}"),
+                description: None,
+                status: "READY".into(),
+                created_at: Some("2026-01-02T03:04:05Z".into()),
+                updated_at: Some("2026-02-03T04:05:06Z".into()),
+                kms_key_arn,
+                key,
+                read_error: None,
+                versions: None,
+                posture,
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let before = rss_mib();
+    let regions: Vec<String> = BEDROCK_REGIONS.iter().take(20).map(|s| s.to_string()).collect();
+    let mut state = State::new(Header::default(), &regions, true);
+    state.width = WIDTH;
+    state.height = HEIGHT;
+    state.add_rows(estate());
+    state.prepare();
+    println!(
+        "tui/memory: {ROWS} guardrails in the explorer's state: {:.1} MiB resident ({:.1} MiB for the rows)",
+        rss_mib(),
+        rss_mib() - before
+    );
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+    let mut c = Criterion::default().configure_from_args();
+    c.bench_function("tui/render_full_frame_100k", |b| {
+        b.iter(|| {
+            terminal.draw(|f| render(&state, f)).unwrap();
+        })
+    });
+    // A keystroke in the filter: re-filter the 100,000 rows and draw the frame.
+    update(&mut state, Action::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
+    c.bench_function("tui/filter_keystroke_100k", |b| {
+        let mut toggle = false;
+        b.iter(|| {
+            let key = if toggle { KeyCode::Backspace } else { KeyCode::Char('9') };
+            toggle = !toggle;
+            update(&mut state, Action::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+            terminal.draw(|f| render(&state, f)).unwrap();
+        })
+    });
+    c.final_summary();
+}
