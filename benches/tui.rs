@@ -48,7 +48,9 @@ fn estate() -> Vec<Guardrail> {
                 multi_region: false,
                 created_at: None,
                 deletion_date: None,
-                rotation: Rotation::Enabled { period_days: Some(365) },
+                rotation: Rotation::Enabled {
+                    period_days: Some(365),
+                },
                 description: None,
             })
         })
@@ -102,11 +104,18 @@ fn main() {
         })
     });
     // A keystroke in the filter: re-filter the 100,000 rows and draw the frame.
-    update(&mut state, Action::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
+    update(
+        &mut state,
+        Action::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+    );
     c.bench_function("tui/filter_keystroke_100k", |b| {
         let mut toggle = false;
         b.iter(|| {
-            let key = if toggle { KeyCode::Backspace } else { KeyCode::Char('9') };
+            let key = if toggle {
+                KeyCode::Backspace
+            } else {
+                KeyCode::Char('9')
+            };
             toggle = !toggle;
             update(&mut state, Action::Key(KeyEvent::new(key, KeyModifiers::NONE)));
             terminal.draw(|f| render(&state, f)).unwrap();

@@ -341,3 +341,29 @@ fn scan_demo_works_with_no_account() {
         "a header and the 10 guardrails of us-west-2"
     );
 }
+
+#[test]
+fn versions_on_another_key_are_reported() {
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--regions",
+            "us-east-1",
+            "--versions",
+            "--format",
+            "table",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("us-east-1 customer-support-bot version 1: the AWS-owned key"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("customer-support-bot version 2"),
+        "version 2 is on the DRAFT's key"
+    );
+}

@@ -77,6 +77,32 @@ pub fn to_table(report: &ScanReport) -> String {
         }
         let _ = writeln!(out);
     }
+    // With --versions: the numbered versions that are not on their DRAFT's key.
+    let off_key: Vec<String> = report
+        .guardrails
+        .iter()
+        .flat_map(|g| {
+            g.versions
+                .iter()
+                .flatten()
+                .filter(|v| v.kms_key_arn != g.kms_key_arn)
+                .map(move |v| {
+                    let key = v.kms_key_arn.as_deref().unwrap_or("the AWS-owned key");
+                    format!("  {} {} version {}: {key}", g.region, g.name, v.version)
+                })
+        })
+        .collect();
+    if !off_key.is_empty() {
+        let _ = writeln!(
+            out,
+            "Versions on another key than their DRAFT ({}):",
+            off_key.len()
+        );
+        for line in off_key {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "Regions");
     let width = report.regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
     for r in &report.regions {
