@@ -3,6 +3,7 @@
 
 pub mod error;
 mod guard;
+pub mod guardrails;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_bedrock::config::retry::RetryPartition;
 use aws_sdk_bedrock::primitives::DateTime;
 
+use crate::model::config::GuardrailConfig;
 use crate::model::{CallError, Rotation};
 use crate::regions::{BEDROCK_REGIONS, GOVCLOUD_REGIONS};
 pub use error::classify;
@@ -66,6 +68,16 @@ pub struct GuardrailHead {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub kms_key_arn: Option<String>,
+}
+
+/// A guardrail as a fix reads it: its whole DRAFT and its status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardrailDraft {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    pub updated_at: Option<String>,
+    pub config: GuardrailConfig,
 }
 
 /// DescribeKey's answer, in guardkey's terms.
@@ -381,6 +393,177 @@ impl Session {
         } else {
             Rotation::Disabled
         })
+    }
+
+    /// A guardrail's DRAFT (or a version) in full, with its status.
+    pub async fn read_guardrail(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        identifier: &str,
+        version: Option<&str>,
+    ) -> Result<GuardrailDraft, CallError> {
+        let g = client
+            .get_guardrail()
+            .guardrail_identifier(identifier)
+            .set_guardrail_version(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:GetGuardrail"))?;
+        Ok(GuardrailDraft {
+            id: g.guardrail_id().to_string(),
+            arn: g.guardrail_arn().to_string(),
+            status: g.status().as_str().to_string(),
+            updated_at: rfc3339(g.updated_at()),
+            config: guardrails::config_from_output(&g),
+        })
+    }
+
+    /// UpdateGuardrail with the whole configuration and `kms_key_id` (None: the AWS-owned key).
+    pub async fn write_guardrail(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        identifier: &str,
+        config: &GuardrailConfig,
+        kms_key_id: Option<&str>,
+    ) -> Result<(), CallError> {
+        let p = guardrails::request_policies(config).map_err(|message| CallError::Other {
+            code: "InvalidConfiguration".into(),
+            message,
+        })?;
+        client
+            .update_guardrail()
+            .guardrail_identifier(identifier)
+            .name(&config.name)
+            .set_description(config.description.clone())
+            .blocked_input_messaging(&config.blocked_input_messaging)
+            .blocked_outputs_messaging(&config.blocked_outputs_messaging)
+            .set_topic_policy_config(p.topic)
+            .set_content_policy_config(p.content)
+            .set_word_policy_config(p.word)
+            .set_sensitive_information_policy_config(p.sensitive)
+            .set_contextual_grounding_policy_config(p.grounding)
+            .set_automated_reasoning_policy_config(p.reasoning)
+            .set_cross_region_config(p.cross_region)
+            .set_kms_key_id(kms_key_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:UpdateGuardrail"))?;
+        Ok(())
+    }
+
+    /// CreateGuardrail from a configuration (tests, demos); returns (id, ARN).
+    pub async fn create_guardrail(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        config: &GuardrailConfig,
+    ) -> Result<(String, String), CallError> {
+        let p = guardrails::request_policies(config).map_err(|message| CallError::Other {
+            code: "InvalidConfiguration".into(),
+            message,
+        })?;
+        let out = client
+            .create_guardrail()
+            .name(&config.name)
+            .set_description(config.description.clone())
+            .blocked_input_messaging(&config.blocked_input_messaging)
+            .blocked_outputs_messaging(&config.blocked_outputs_messaging)
+            .set_topic_policy_config(p.topic)
+            .set_content_policy_config(p.content)
+            .set_word_policy_config(p.word)
+            .set_sensitive_information_policy_config(p.sensitive)
+            .set_contextual_grounding_policy_config(p.grounding)
+            .set_automated_reasoning_policy_config(p.reasoning)
+            .set_cross_region_config(p.cross_region)
+            .set_kms_key_id(config.kms_key_arn.clone())
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:CreateGuardrail"))?;
+        Ok((out.guardrail_id().to_string(), out.guardrail_arn().to_string()))
+    }
+
+    /// CreateGuardrailVersion; returns the new version's number.
+    pub async fn publish_version(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        identifier: &str,
+        description: &str,
+    ) -> Result<String, CallError> {
+        let out = client
+            .create_guardrail_version()
+            .guardrail_identifier(identifier)
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:CreateGuardrailVersion"))?;
+        Ok(out.version().to_string())
+    }
+
+    /// CreateKey: a symmetric encryption key with this policy; returns its description.
+    pub async fn create_key(
+        &self,
+        client: &aws_sdk_kms::Client,
+        policy: &str,
+        description: &str,
+        tags: &[(String, String)],
+    ) -> Result<KeyDescription, CallError> {
+        let mut req = client
+            .create_key()
+            .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+            .origin(aws_sdk_kms::types::OriginType::AwsKms)
+            .policy(policy)
+            .description(description);
+        for (k, v) in tags {
+            req = req.tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key(k)
+                    .tag_value(v)
+                    .build()
+                    .map_err(|e| CallError::Other {
+                        code: "InvalidTag".into(),
+                        message: e.to_string(),
+                    })?,
+            );
+        }
+        let out = req.send().await.map_err(|e| classify(e, "kms:CreateKey"))?;
+        let arn = out
+            .key_metadata()
+            .and_then(|m| m.arn())
+            .unwrap_or_default()
+            .to_string();
+        self.describe_key(client, &arn).await
+    }
+
+    pub async fn create_alias(
+        &self,
+        client: &aws_sdk_kms::Client,
+        alias: &str,
+        key: &str,
+    ) -> Result<(), CallError> {
+        client
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(key)
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:CreateAlias"))?;
+        Ok(())
+    }
+
+    pub async fn enable_key_rotation(
+        &self,
+        client: &aws_sdk_kms::Client,
+        key: &str,
+        period_days: i32,
+    ) -> Result<(), CallError> {
+        client
+            .enable_key_rotation()
+            .key_id(key)
+            .rotation_period_in_days(period_days)
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:EnableKeyRotation"))?;
+        Ok(())
     }
 
     /// The key's policy document (the one named "default").

@@ -1,5 +1,6 @@
 //! Plain data: what guardkey knows about a guardrail, its key, and its posture.
 
+pub mod config;
 pub mod policy;
 pub mod posture;
 

@@ -1,0 +1,292 @@
+//! Property: any guardrail configuration survives GetGuardrail → UpdateGuardrail →
+//! GetGuardrail through the real SDK, with only the key changed. The simulator checks every
+//! request against botocore's model, so a member sent in the wrong shape fails here.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use guardkey::model::config::*;
+use guardkey::sim::SimConfig;
+use proptest::prelude::*;
+
+fn opt<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+    prop::option::of(s)
+}
+
+fn directions(actions: &'static [&'static str]) -> impl Strategy<Value = Directions> {
+    (
+        opt(prop::sample::select(actions)),
+        opt(prop::sample::select(actions)),
+        opt(any::<bool>()),
+        opt(any::<bool>()),
+    )
+        .prop_map(|(ia, oa, ie, oe)| Directions {
+            input_action: ia.map(str::to_string),
+            output_action: oa.map(str::to_string),
+            input_enabled: ie,
+            output_enabled: oe,
+        })
+}
+
+const BLOCK_NONE: &[&str] = &["BLOCK", "NONE"];
+const SENSITIVE: &[&str] = &["BLOCK", "ANONYMIZE", "NONE"];
+const STRENGTH: &[&str] = &["NONE", "LOW", "MEDIUM", "HIGH"];
+const FILTERS: &[&str] = &[
+    "SEXUAL",
+    "VIOLENCE",
+    "HATE",
+    "INSULTS",
+    "MISCONDUCT",
+    "PROMPT_ATTACK",
+];
+const PII: &[&str] = &[
+    "EMAIL",
+    "PHONE",
+    "NAME",
+    "ADDRESS",
+    "AWS_SECRET_KEY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+];
+
+fn text(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Za-z][A-Za-z0-9 ,.!?-]{{0,{}}}", max - 1)).unwrap()
+}
+
+fn topic() -> impl Strategy<Value = Topic> {
+    (
+        proptest::string::string_regex("[A-Za-z][A-Za-z0-9 _-]{0,30}").unwrap(),
+        text(100),
+        prop::collection::vec(text(40), 0..3),
+        opt(Just("DENY".to_string())),
+        directions(BLOCK_NONE),
+    )
+        .prop_map(|(name, definition, examples, kind, directions)| Topic {
+            name,
+            definition,
+            examples,
+            kind,
+            directions,
+        })
+}
+
+fn content_filter(kind: &'static str) -> impl Strategy<Value = ContentFilter> {
+    (
+        prop::sample::select(STRENGTH),
+        prop::sample::select(STRENGTH),
+        prop::sample::subsequence(vec!["TEXT", "IMAGE"], 0..=2),
+        prop::sample::subsequence(vec!["TEXT", "IMAGE"], 0..=2),
+        directions(BLOCK_NONE),
+    )
+        .prop_map(move |(i, o, im, om, directions)| ContentFilter {
+            kind: kind.into(),
+            input_strength: i.into(),
+            output_strength: o.into(),
+            input_modalities: im.into_iter().map(str::to_string).collect(),
+            output_modalities: om.into_iter().map(str::to_string).collect(),
+            directions,
+        })
+}
+
+fn config() -> impl Strategy<Value = GuardrailConfig> {
+    let topics = opt((
+        prop::collection::vec(topic(), 1..4),
+        opt(Just("CLASSIC".to_string())),
+    )
+        .prop_map(|(topics, tier)| TopicPolicy { topics, tier }));
+    let content = opt(
+        prop::sample::subsequence(FILTERS.to_vec(), 1..=6).prop_flat_map(|kinds| {
+            let filters: Vec<_> = kinds.into_iter().map(content_filter).collect();
+            (filters, opt(Just("CLASSIC".to_string())))
+                .prop_map(|(filters, tier)| ContentPolicy { filters, tier })
+        }),
+    );
+    let words = opt((
+        prop::collection::vec(
+            (text(30), directions(BLOCK_NONE)).prop_map(|(text, directions)| Word { text, directions }),
+            1..4,
+        ),
+        prop::collection::vec(
+            directions(BLOCK_NONE).prop_map(|directions| ManagedWords {
+                kind: "PROFANITY".into(),
+                directions,
+            }),
+            0..2,
+        ),
+    )
+        .prop_map(|(words, managed_word_lists)| WordPolicy {
+            words,
+            managed_word_lists,
+        }));
+    let sensitive = opt((
+        prop::collection::vec(
+            (
+                prop::sample::select(PII),
+                prop::sample::select(SENSITIVE),
+                directions(SENSITIVE),
+            )
+                .prop_map(|(k, a, directions)| PiiEntity {
+                    kind: k.into(),
+                    action: a.into(),
+                    directions,
+                }),
+            1..4,
+        ),
+        prop::collection::vec(
+            (
+                proptest::string::string_regex("[a-z][a-z0-9-]{0,20}").unwrap(),
+                opt(text(60)),
+                Just("[0-9]{3}-[0-9]{4}".to_string()),
+                prop::sample::select(SENSITIVE),
+                directions(SENSITIVE),
+            )
+                .prop_map(|(name, description, pattern, action, directions)| Regex {
+                    name,
+                    description,
+                    pattern,
+                    action: action.into(),
+                    directions,
+                }),
+            0..3,
+        ),
+    )
+        .prop_map(|(pii_entities, regexes)| SensitiveInformationPolicy {
+            pii_entities,
+            regexes,
+        }));
+    let grounding = opt(
+        prop::sample::subsequence(vec!["GROUNDING", "RELEVANCE"], 1..=2).prop_flat_map(|kinds| {
+            let filters: Vec<_> = kinds
+                .into_iter()
+                .map(|k| {
+                    (
+                        0u32..99,
+                        opt(prop::sample::select(BLOCK_NONE)),
+                        opt(any::<bool>()),
+                    )
+                        .prop_map(move |(t, action, enabled)| GroundingFilter {
+                            kind: k.into(),
+                            threshold: t as f64 / 100.0,
+                            action: action.map(str::to_string),
+                            enabled,
+                        })
+                })
+                .collect();
+            filters.prop_map(|filters| ContextualGroundingPolicy { filters, tier: None })
+        }),
+    );
+    let reasoning = opt((
+        proptest::string::string_regex("[a-z0-9]{12}").unwrap(),
+        opt(0u32..=100),
+    )
+        .prop_map(|(id, t)| AutomatedReasoningPolicy {
+            policies: vec![format!(
+                "arn:aws:bedrock:us-east-1:123456789012:automated-reasoning-policy/{id}"
+            )],
+            confidence_threshold: t.map(|t| t as f64 / 100.0),
+        }));
+    (
+        opt(text(100)),
+        text(200),
+        text(200),
+        topics,
+        content,
+        words,
+        sensitive,
+        grounding,
+        reasoning,
+        any::<bool>(),
+    )
+        .prop_map(
+            |(description, bi, bo, topic_policy, content_policy, word_policy, sip, cgp, arp, cross)| {
+                GuardrailConfig {
+                    name: String::new(),
+                    description,
+                    blocked_input_messaging: bi,
+                    blocked_outputs_messaging: bo,
+                    topic_policy,
+                    content_policy,
+                    word_policy,
+                    sensitive_information_policy: sip,
+                    contextual_grounding_policy: cgp,
+                    automated_reasoning_policy: arp,
+                    cross_region_details: cross.then(|| CrossRegionDetails {
+                        guardrail_profile_id: Some("us.guardrail.v1:0".into()),
+                        guardrail_profile_arn: Some(
+                            "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"
+                                .into(),
+                        ),
+                    }),
+                    kms_key_arn: None,
+                }
+            },
+        )
+}
+
+#[test]
+fn any_configuration_survives_a_rewrite_with_only_the_key_changed() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt.block_on(common::start(SimConfig {
+        settle: Duration::ZERO,
+        ..SimConfig::default()
+    }));
+    let session = rt.block_on(guardkey::commands::sim_session(&sim, false));
+    let bedrock = session.bedrock("us-east-1");
+    let kms = session.kms("us-east-1");
+    let key = rt
+        .block_on(session.create_key(
+            &kms,
+            &guardkey::sim::kms::default_policy("123456789012"),
+            "round trip",
+            &[],
+        ))
+        .unwrap();
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&config(), |mut config| {
+            config.name = format!("roundtrip-{}", N.fetch_add(1, Ordering::Relaxed));
+            rt.block_on(async {
+                let (id, _) = session.create_guardrail(&bedrock, &config).await.expect("create");
+                let before = session.read_guardrail(&bedrock, &id, None).await.expect("read");
+                // A topic's type may be absent from a response; requests must say DENY.
+                let mut expected = config.clone();
+                for t in expected.topic_policy.iter_mut().flat_map(|p| p.topics.iter_mut()) {
+                    t.kind.get_or_insert_with(|| "DENY".into());
+                }
+                assert_eq!(
+                    before.config, expected,
+                    "CreateGuardrail then GetGuardrail gives the configuration back"
+                );
+                session
+                    .write_guardrail(&bedrock, &id, &before.config, Some(&key.arn))
+                    .await
+                    .expect("update");
+                let after = session
+                    .read_guardrail(&bedrock, &id, None)
+                    .await
+                    .expect("read again");
+                assert_eq!(
+                    after.config.differences_besides_key(&before.config),
+                    Vec::<&str>::new()
+                );
+                assert_eq!(after.config.kms_key_arn.as_deref(), Some(key.arn.as_str()));
+                // And the same through the AWS CLI's request JSON: every member has a request name.
+                let request = before.config.update_request(&id, Some(&key.arn));
+                guardkey::sim::model::bedrock()
+                    .validate_input("UpdateGuardrail", &request)
+                    .unwrap_or_else(|e| panic!("{}: {request}", e.message()));
+            });
+            Ok(())
+        })
+        .unwrap();
+}
