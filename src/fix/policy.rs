@@ -1,0 +1,323 @@
+//! The key policy of a new guardrail key, and the checks on what goes into it.
+//!
+//! The account-root statement is always there, so the key can never be locked out; key
+//! administrators manage the key; guardrail managers get what creating and updating an
+//! encrypted guardrail needs (kms:Decrypt, kms:GenerateDataKey, kms:DescribeKey, and
+//! kms:CreateGrant only for AWS resources); guardrail users get kms:Decrypt. Never `*`.
+
+use serde_json::{Value, json};
+
+/// Who gets what on the key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPolicySpec {
+    pub account: String,
+    /// `aws`, `aws-us-gov`, …
+    pub partition: String,
+    pub administrators: Vec<String>,
+    pub managers: Vec<String>,
+    pub users: Vec<String>,
+    /// Other accounts whose principals may use the key (kms:Decrypt, kms:DescribeKey).
+    pub external_accounts: Vec<String>,
+}
+
+const ADMIN_ACTIONS: &[&str] = &[
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+];
+
+/// The role ARN behind an assumed-role session ARN: key policies name roles, not sessions.
+pub fn principal_of_caller(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "sts", "", account, resource] if resource.starts_with("assumed-role/") => {
+            let role = resource["assumed-role/".len()..].split('/').next().unwrap_or_default();
+            format!("arn:{partition}:iam::{account}:role/{role}")
+        }
+        _ => arn.to_string(),
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A principal as a key policy may name it: an IAM ARN (user, role, root) or an account id
+/// (turned into its root ARN). `*` and anything else are refused with the reason.
+pub fn principal(input: &str, partition: &str) -> Result<String, String> {
+    let p = input.trim();
+    if p == "*" || p.contains('*') {
+        return Err(format!("'{p}': a key policy from guardkey never grants to everyone (*)"));
+    }
+    if is_account_id(p) {
+        return Ok(format!("arn:{partition}:iam::{p}:root"));
+    }
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", part, "iam", "", account, resource]
+            if part.starts_with("aws")
+                && is_account_id(account)
+                && (*resource == "root"
+                    || resource.starts_with("user/")
+                    || resource.starts_with("role/")) =>
+        {
+            Ok(p.to_string())
+        }
+        ["arn", _, "sts", "", _, r] if r.starts_with("assumed-role/") => Ok(principal_of_caller(p)),
+        _ => Err(format!(
+            "'{p}' is not a principal: give an IAM user or role ARN (arn:aws:iam::123456789012:role/Name) or an account id"
+        )),
+    }
+}
+
+fn principals(list: &[String], partition: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in list {
+        let p = principal(p, partition)?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn aws(list: Vec<String>) -> Value {
+    if list.len() == 1 { json!({ "AWS": list[0] }) } else { json!({ "AWS": list }) }
+}
+
+/// The policy document, pretty-printed.
+pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
+    if !is_account_id(&spec.account) {
+        return Err(format!("'{}' is not an account id", spec.account));
+    }
+    let partition = if spec.partition.is_empty() { "aws" } else { spec.partition.as_str() };
+    let root = format!("arn:{partition}:iam::{}:root", spec.account);
+    let mut statements = vec![json!({
+        "Sid": "Enable IAM User Permissions",
+        "Effect": "Allow",
+        "Principal": { "AWS": root },
+        "Action": "kms:*",
+        "Resource": "*"
+    })];
+    let admins = principals(&spec.administrators, partition)?;
+    if !admins.is_empty() {
+        statements.push(json!({
+            "Sid": "Allow access for Key Administrators",
+            "Effect": "Allow",
+            "Principal": aws(admins),
+            "Action": ADMIN_ACTIONS,
+            "Resource": "*"
+        }));
+    }
+    let managers = principals(&spec.managers, partition)?;
+    if !managers.is_empty() {
+        statements.push(json!({
+            "Sid": "Allow guardrail managers to encrypt guardrails",
+            "Effect": "Allow",
+            "Principal": aws(managers.clone()),
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": "*"
+        }));
+        statements.push(json!({
+            "Sid": "Allow grants for AWS resources only",
+            "Effect": "Allow",
+            "Principal": aws(managers),
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": "*",
+            "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
+        }));
+    }
+    let users = principals(&spec.users, partition)?;
+    if !users.is_empty() {
+        statements.push(json!({
+            "Sid": "Allow guardrail users to use encrypted guardrails",
+            "Effect": "Allow",
+            "Principal": aws(users),
+            "Action": "kms:Decrypt",
+            "Resource": "*"
+        }));
+    }
+    let external: Vec<String> = spec
+        .external_accounts
+        .iter()
+        .map(|a| {
+            if is_account_id(a.trim()) {
+                Ok(format!("arn:{partition}:iam::{}:root", a.trim()))
+            } else {
+                Err(format!("'{a}' is not an account id (12 digits)"))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if !external.is_empty() {
+        statements.push(json!({
+            "Sid": "Allow other accounts to use encrypted guardrails",
+            "Effect": "Allow",
+            "Principal": aws(external),
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*"
+        }));
+    }
+    let doc = json!({ "Version": "2012-10-17", "Id": "guardkey-bedrock-guardrails", "Statement": statements });
+    let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
+    if text.len() > 131_072 {
+        return Err("the key policy is longer than KMS allows (131,072 characters)".into());
+    }
+    Ok(text)
+}
+
+/// An alias KMS will accept: `alias/` then letters, digits, `/_-`, not `alias/aws/`.
+pub fn validate_alias(alias: &str) -> Result<(), String> {
+    let Some(name) = alias.strip_prefix("alias/") else {
+        return Err(format!("'{alias}' must start with alias/ (e.g. alias/bedrock-guardrails)"));
+    };
+    if name.is_empty() {
+        return Err("the alias needs a name after alias/".into());
+    }
+    if alias.starts_with("alias/aws/") {
+        return Err(format!("'{alias}': alias/aws/ is reserved for AWS managed keys"));
+    }
+    if alias.len() > 256 {
+        return Err(format!("'{alias}' is longer than 256 characters"));
+    }
+    if let Some(bad) = alias.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))) {
+        return Err(format!("'{alias}' has '{bad}': use letters, digits, /, _ and -"));
+    }
+    Ok(())
+}
+
+/// Whether an existing key's policy lets guardrails be encrypted with it; the missing
+/// statements, described for a warning.
+pub fn missing_for_guardrails(policy: &str, account: &str, caller: &str) -> Vec<String> {
+    let Some(summary) = crate::model::policy::summarize(policy, account) else {
+        return vec!["the key policy is not a JSON policy document".into()];
+    };
+    let mut missing = Vec::new();
+    if !summary.root_statement {
+        missing.push("no account-root statement: IAM policies cannot grant use of the key".into());
+    }
+    let caller = principal_of_caller(caller);
+    let root = format!("arn:aws:iam::{account}:root");
+    let covers = |list: &[String]| list.iter().any(|p| *p == caller || *p == root || p == account);
+    for (what, list) in [
+        ("kms:Decrypt", &summary.decrypt),
+        ("kms:GenerateDataKey", &summary.generate_data_key),
+        ("kms:CreateGrant", &summary.create_grant),
+    ] {
+        if !covers(list) {
+            missing.push(format!("{what} is not granted to {caller} (nor through the account root)"));
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn spec() -> KeyPolicySpec {
+        KeyPolicySpec {
+            account: "123456789012".into(),
+            partition: "aws".into(),
+            administrators: vec!["arn:aws:sts::123456789012:assumed-role/SecOps/alice".into()],
+            managers: vec!["arn:aws:iam::123456789012:role/GuardrailAdmin".into()],
+            users: vec!["arn:aws:iam::123456789012:role/ChatApp".into(), "arn:aws:iam::123456789012:role/ChatApp".into()],
+            external_accounts: vec!["210987654321".into()],
+        }
+    }
+
+    #[test]
+    fn the_policy_has_every_statement_guardrails_need() {
+        let text = build(&spec()).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let sids: Vec<&str> = doc["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        assert_eq!(sids.len(), 6);
+        assert_eq!(doc["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
+        assert_eq!(doc["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/SecOps", "a session becomes its role");
+        assert_eq!(doc["Statement"][3]["Condition"]["Bool"]["kms:GrantIsForAWSResource"], "true");
+        assert_eq!(doc["Statement"][4]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/ChatApp", "no duplicates");
+        let summary = crate::model::policy::summarize(&text, "123456789012").unwrap();
+        assert!(summary.root_statement);
+        assert!(summary.decrypt.contains(&"arn:aws:iam::123456789012:role/GuardrailAdmin".to_string()));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn principals_are_checked() {
+        assert_eq!(principal("123456789012", "aws").unwrap(), "arn:aws:iam::123456789012:root");
+        assert!(principal("*", "aws").unwrap_err().contains("never grants to everyone"));
+        assert!(principal("arn:aws:iam::*:root", "aws").is_err());
+        assert!(principal("bob", "aws").is_err());
+        assert!(principal("arn:aws:s3:::bucket", "aws").is_err());
+        assert!(principal("arn:aws:iam::12345:role/x", "aws").is_err());
+        let mut bad = spec();
+        bad.users.push("*".into());
+        assert!(build(&bad).is_err());
+        bad = spec();
+        bad.external_accounts.push("acme".into());
+        assert!(build(&bad).is_err());
+    }
+
+    #[test]
+    fn aliases_are_checked_before_any_call() {
+        assert!(validate_alias("alias/bedrock-guardrails").is_ok());
+        assert!(validate_alias("alias/team/prod_1").is_ok());
+        for bad in ["bedrock", "alias/", "alias/aws/x", "alias/has space", "alias/ümlaut"] {
+            assert!(validate_alias(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn existing_key_policies_are_checked_for_guardrails() {
+        let ok = build(&spec()).unwrap();
+        assert!(missing_for_guardrails(&ok, "123456789012", "arn:aws:iam::123456789012:user/x").is_empty());
+        let narrow = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/App"},"Action":"kms:Decrypt","Resource":"*"}]}"#;
+        let missing = missing_for_guardrails(narrow, "123456789012", "arn:aws:iam::123456789012:user/x");
+        assert_eq!(missing.len(), 4, "{missing:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_valid_principals_give_a_valid_policy_without_wildcards(
+            roles in prop::collection::vec("[A-Za-z][A-Za-z0-9_-]{0,20}", 0..4),
+            accounts in prop::collection::vec("[0-9]{12}", 0..3),
+        ) {
+            let arns: Vec<String> = roles.iter().map(|r| format!("arn:aws:iam::123456789012:role/{r}")).collect();
+            let s = KeyPolicySpec {
+                account: "123456789012".into(),
+                partition: "aws".into(),
+                administrators: arns.clone(),
+                managers: arns.clone(),
+                users: accounts.clone(),
+                external_accounts: accounts,
+            };
+            let text = build(&s).unwrap();
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            prop_assert!(!text.contains("\"*\"") || doc["Statement"].as_array().unwrap().iter().all(|st| st["Principal"] != "*"));
+            prop_assert!(crate::model::policy::summarize(&text, "123456789012").unwrap().root_statement);
+            for st in doc["Statement"].as_array().unwrap() {
+                let principals = match &st["Principal"]["AWS"] {
+                    Value::String(p) => vec![p.clone()],
+                    Value::Array(a) => a.iter().map(|p| p.as_str().unwrap().to_string()).collect(),
+                    _ => vec![],
+                };
+                prop_assert!(!principals.is_empty());
+                for p in principals {
+                    prop_assert!(p.starts_with("arn:aws:iam::") && !p.contains('*'));
+                }
+            }
+        }
+    }
+}
