@@ -103,6 +103,14 @@ fn main() {
             terminal.draw(|f| render(&state, f)).unwrap();
         })
     });
+    c.bench_function("tui/refilter_only_100k", |b| {
+        let mut toggle = false;
+        b.iter(|| {
+            toggle = !toggle;
+            state.set_filter(if toggle { "9".into() } else { String::new() });
+            state.prepare();
+        })
+    });
     // A keystroke in the filter: re-filter the 100,000 rows and draw the frame.
     update(
         &mut state,

@@ -43,7 +43,10 @@ pub fn principal_of_caller(arn: &str) -> String {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
         ["arn", partition, "sts", "", account, resource] if resource.starts_with("assumed-role/") => {
-            let role = resource["assumed-role/".len()..].split('/').next().unwrap_or_default();
+            let role = resource["assumed-role/".len()..]
+                .split('/')
+                .next()
+                .unwrap_or_default();
             format!("arn:{partition}:iam::{account}:role/{role}")
         }
         _ => arn.to_string(),
@@ -59,7 +62,9 @@ fn is_account_id(s: &str) -> bool {
 pub fn principal(input: &str, partition: &str) -> Result<String, String> {
     let p = input.trim();
     if p == "*" || p.contains('*') {
-        return Err(format!("'{p}': a key policy from guardkey never grants to everyone (*)"));
+        return Err(format!(
+            "'{p}': a key policy from guardkey never grants to everyone (*)"
+        ));
     }
     if is_account_id(p) {
         return Ok(format!("arn:{partition}:iam::{p}:root"));
@@ -94,7 +99,11 @@ fn principals(list: &[String], partition: &str) -> Result<Vec<String>, String> {
 }
 
 fn aws(list: Vec<String>) -> Value {
-    if list.len() == 1 { json!({ "AWS": list[0] }) } else { json!({ "AWS": list }) }
+    if list.len() == 1 {
+        json!({ "AWS": list[0] })
+    } else {
+        json!({ "AWS": list })
+    }
 }
 
 /// The policy document, pretty-printed.
@@ -102,7 +111,11 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
     if !is_account_id(&spec.account) {
         return Err(format!("'{}' is not an account id", spec.account));
     }
-    let partition = if spec.partition.is_empty() { "aws" } else { spec.partition.as_str() };
+    let partition = if spec.partition.is_empty() {
+        "aws"
+    } else {
+        spec.partition.as_str()
+    };
     let root = format!("arn:{partition}:iam::{}:root", spec.account);
     let mut statements = vec![json!({
         "Sid": "Enable IAM User Permissions",
@@ -169,7 +182,8 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
             "Resource": "*"
         }));
     }
-    let doc = json!({ "Version": "2012-10-17", "Id": "guardkey-bedrock-guardrails", "Statement": statements });
+    let doc =
+        json!({ "Version": "2012-10-17", "Id": "guardkey-bedrock-guardrails", "Statement": statements });
     let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
     if text.len() > 131_072 {
         return Err("the key policy is longer than KMS allows (131,072 characters)".into());
@@ -180,7 +194,9 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
 /// An alias KMS will accept: `alias/` then letters, digits, `/_-`, not `alias/aws/`.
 pub fn validate_alias(alias: &str) -> Result<(), String> {
     let Some(name) = alias.strip_prefix("alias/") else {
-        return Err(format!("'{alias}' must start with alias/ (e.g. alias/bedrock-guardrails)"));
+        return Err(format!(
+            "'{alias}' must start with alias/ (e.g. alias/bedrock-guardrails)"
+        ));
     };
     if name.is_empty() {
         return Err("the alias needs a name after alias/".into());
@@ -191,7 +207,10 @@ pub fn validate_alias(alias: &str) -> Result<(), String> {
     if alias.len() > 256 {
         return Err(format!("'{alias}' is longer than 256 characters"));
     }
-    if let Some(bad) = alias.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))) {
+    if let Some(bad) = alias
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
+    {
         return Err(format!("'{alias}' has '{bad}': use letters, digits, /, _ and -"));
     }
     Ok(())
@@ -216,7 +235,9 @@ pub fn missing_for_guardrails(policy: &str, account: &str, caller: &str) -> Vec<
         ("kms:CreateGrant", &summary.create_grant),
     ] {
         if !covers(list) {
-            missing.push(format!("{what} is not granted to {caller} (nor through the account root)"));
+            missing.push(format!(
+                "{what} is not granted to {caller} (nor through the account root)"
+            ));
         }
     }
     missing
@@ -233,7 +254,10 @@ mod tests {
             partition: "aws".into(),
             administrators: vec!["arn:aws:sts::123456789012:assumed-role/SecOps/alice".into()],
             managers: vec!["arn:aws:iam::123456789012:role/GuardrailAdmin".into()],
-            users: vec!["arn:aws:iam::123456789012:role/ChatApp".into(), "arn:aws:iam::123456789012:role/ChatApp".into()],
+            users: vec![
+                "arn:aws:iam::123456789012:role/ChatApp".into(),
+                "arn:aws:iam::123456789012:role/ChatApp".into(),
+            ],
             external_accounts: vec!["210987654321".into()],
         }
     }
@@ -242,22 +266,50 @@ mod tests {
     fn the_policy_has_every_statement_guardrails_need() {
         let text = build(&spec()).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
-        let sids: Vec<&str> = doc["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        let sids: Vec<&str> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
         assert_eq!(sids.len(), 6);
-        assert_eq!(doc["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
-        assert_eq!(doc["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/SecOps", "a session becomes its role");
-        assert_eq!(doc["Statement"][3]["Condition"]["Bool"]["kms:GrantIsForAWSResource"], "true");
-        assert_eq!(doc["Statement"][4]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/ChatApp", "no duplicates");
+        assert_eq!(
+            doc["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::123456789012:root"
+        );
+        assert_eq!(
+            doc["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/SecOps",
+            "a session becomes its role"
+        );
+        assert_eq!(
+            doc["Statement"][3]["Condition"]["Bool"]["kms:GrantIsForAWSResource"],
+            "true"
+        );
+        assert_eq!(
+            doc["Statement"][4]["Principal"]["AWS"], "arn:aws:iam::123456789012:role/ChatApp",
+            "no duplicates"
+        );
         let summary = crate::model::policy::summarize(&text, "123456789012").unwrap();
         assert!(summary.root_statement);
-        assert!(summary.decrypt.contains(&"arn:aws:iam::123456789012:role/GuardrailAdmin".to_string()));
+        assert!(
+            summary
+                .decrypt
+                .contains(&"arn:aws:iam::123456789012:role/GuardrailAdmin".to_string())
+        );
         insta::assert_snapshot!(text);
     }
 
     #[test]
     fn principals_are_checked() {
-        assert_eq!(principal("123456789012", "aws").unwrap(), "arn:aws:iam::123456789012:root");
-        assert!(principal("*", "aws").unwrap_err().contains("never grants to everyone"));
+        assert_eq!(
+            principal("123456789012", "aws").unwrap(),
+            "arn:aws:iam::123456789012:root"
+        );
+        assert!(
+            principal("*", "aws")
+                .unwrap_err()
+                .contains("never grants to everyone")
+        );
         assert!(principal("arn:aws:iam::*:root", "aws").is_err());
         assert!(principal("bob", "aws").is_err());
         assert!(principal("arn:aws:s3:::bucket", "aws").is_err());
@@ -274,7 +326,13 @@ mod tests {
     fn aliases_are_checked_before_any_call() {
         assert!(validate_alias("alias/bedrock-guardrails").is_ok());
         assert!(validate_alias("alias/team/prod_1").is_ok());
-        for bad in ["bedrock", "alias/", "alias/aws/x", "alias/has space", "alias/ümlaut"] {
+        for bad in [
+            "bedrock",
+            "alias/",
+            "alias/aws/x",
+            "alias/has space",
+            "alias/ümlaut",
+        ] {
             assert!(validate_alias(bad).is_err(), "{bad}");
         }
     }

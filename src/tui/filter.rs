@@ -14,17 +14,38 @@ enum Field {
     Posture,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Term {
     negated: bool,
     field: Field,
     /// Lowercase.
     value: String,
+    /// For free text: a fast substring search over a row's search text.
+    finder: memchr::memmem::Finder<'static>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl PartialEq for Term {
+    fn eq(&self, other: &Self) -> bool {
+        (self.negated, &self.field, &self.value) == (other.negated, &other.field, &other.value)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     terms: Vec<Term>,
+}
+
+/// What free text is matched against: name, id, region and aliases, lowercase, one per line.
+/// Built once per row, so that a keystroke is one substring search per row.
+pub fn search_text(g: &Guardrail) -> Box<str> {
+    let mut s = format!("{}\n{}\n{}", g.name, g.id, g.region);
+    if let Some(k) = g.key_info() {
+        for a in &k.aliases {
+            s.push('\n');
+            s.push_str(a);
+        }
+    }
+    s.to_lowercase().into_boxed_str()
 }
 
 /// `*` matches any run of characters; without one, the value must appear somewhere.
@@ -85,10 +106,13 @@ impl Filter {
                     Some(("posture" | "id", v)) => (Field::Posture, v),
                     _ => (Field::Text, raw),
                 };
+                let value = value.to_lowercase();
+                let finder = memchr::memmem::Finder::new(value.as_bytes()).into_owned();
                 Term {
                     negated,
                     field,
-                    value: value.to_lowercase(),
+                    value,
+                    finder,
                 }
             })
             .filter(|t| !t.value.is_empty())
@@ -100,21 +124,16 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    pub fn matches(&self, g: &Guardrail) -> bool {
-        self.terms.iter().all(|t| term_matches(t, g) != t.negated)
+    /// `search` is the row's `search_text`.
+    pub fn matches(&self, g: &Guardrail, search: &str) -> bool {
+        self.terms.iter().all(|t| term_matches(t, g, search) != t.negated)
     }
 }
 
-fn term_matches(t: &Term, g: &Guardrail) -> bool {
+fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
     let v = t.value.as_str();
     match t.field {
-        Field::Text => {
-            contains_ci(&g.name, v)
-                || contains_ci(&g.id, v)
-                || contains_ci(&g.region, v)
-                || g.key_info()
-                    .is_some_and(|k| k.aliases.iter().any(|a| contains_ci(a, v)))
-        }
+        Field::Text => t.finder.find(search.as_bytes()).is_some(),
         Field::Status => {
             let level = g.posture.level;
             match v {
@@ -166,7 +185,7 @@ mod tests {
         let f = Filter::parse(filter);
         rows()
             .into_iter()
-            .filter(|g| f.matches(g))
+            .filter(|g| f.matches(g, &search_text(g)))
             .map(|g| g.name)
             .collect()
     }

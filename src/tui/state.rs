@@ -117,6 +117,8 @@ pub struct State {
     pub header: Header,
     pub regions: Vec<RegionEntry>,
     pub rows: Vec<Guardrail>,
+    /// Each row's free-text search string (see `filter::search_text`).
+    search: Vec<Box<str>>,
     pub totals: Totals,
     pub generation: u64,
     /// Scans running (a refresh, a region retried).
@@ -206,6 +208,7 @@ impl State {
                 })
                 .collect(),
             rows: Vec::new(),
+            search: Vec::new(),
             totals: Totals::default(),
             generation: 0,
             active_scans: 0,
@@ -242,6 +245,7 @@ impl State {
     pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
         for g in &rows {
             self.totals.add(g.posture.level);
+            self.search.push(super::filter::search_text(g));
         }
         self.rows.extend(rows);
         self.order_stale = true;
@@ -250,14 +254,20 @@ impl State {
 
     pub fn remove_rows_of(&mut self, region: &str) {
         self.rows.retain(|g| &*g.region != region);
+        self.search = self.rows.iter().map(super::filter::search_text).collect();
         self.totals = Totals::of(&self.rows);
+        self.selected = 0;
+        self.offset = 0;
         self.order_stale = true;
         self.visible_stale = true;
     }
 
     pub fn clear_rows(&mut self) {
         self.rows.clear();
+        self.search.clear();
         self.totals = Totals::default();
+        self.selected = 0;
+        self.offset = 0;
         self.order_stale = true;
         self.visible_stale = true;
     }
@@ -286,7 +296,9 @@ impl State {
         if self.is_prepared() {
             return;
         }
-        let selected_arn = self.selected_row().map(|g| g.arn.clone());
+        // Rows are only ever appended (or all renumbered, which resets the selection), so
+        // the selected row keeps its index.
+        let selected_row = self.visible.get(self.selected).copied();
         if self.order_stale {
             let rows = &self.rows;
             let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -298,19 +310,19 @@ impl State {
             self.order = order;
             self.order_stale = false;
         }
-        let rows = &self.rows;
+        let (rows, search) = (&self.rows, &self.search);
         self.visible = if self.filter.is_empty() {
             self.order.clone()
         } else {
             self.order
                 .iter()
                 .copied()
-                .filter(|&i| self.filter.matches(&rows[i]))
+                .filter(|&i| self.filter.matches(&rows[i], &search[i]))
                 .collect()
         };
         self.visible_stale = false;
-        self.selected = selected_arn
-            .and_then(|arn| self.visible.iter().position(|&i| self.rows[i].arn == arn))
+        self.selected = selected_row
+            .and_then(|row| self.visible.iter().position(|&i| i == row))
             .unwrap_or(self.selected)
             .min(self.visible.len().saturating_sub(1));
         self.dirty = true;
