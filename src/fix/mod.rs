@@ -6,4 +6,5 @@
 //! guardrail's pre-image before writing, waits for READY, reads back and proves that only
 //! the key changed, and restores what it cannot prove.
 
+pub mod plan;
 pub mod policy;

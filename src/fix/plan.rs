@@ -1,0 +1,438 @@
+//! The plan of a fix: per region, the key to create or use and the guardrails to move to
+//! it. Pure: it says what will be called, and renders as a summary, a diff, an AWS CLI
+//! script and a Terraform snippet.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::model::config::GuardrailConfig;
+
+/// A key to create in a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub alias: String,
+    pub description: String,
+    /// The key policy document (JSON).
+    pub policy: String,
+    pub tags: Vec<(String, String)>,
+    /// Automatic rotation period; None leaves rotation off.
+    pub rotation_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChoice {
+    Create(NewKey),
+    /// An existing key, as the user named it (key id, key ARN, alias name or alias ARN).
+    Existing(String),
+}
+
+/// A guardrail to move to the region's key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub arn: String,
+    pub id: String,
+    pub name: String,
+    /// Its key when the plan was made (None: the AWS-owned key).
+    pub current_key: Option<String>,
+    /// Its DRAFT when the plan was made; the fix reads it again before writing.
+    pub config: Option<GuardrailConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionPlan {
+    pub region: String,
+    pub key: KeyChoice,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixPlan {
+    pub account: String,
+    pub regions: Vec<RegionPlan>,
+    pub publish_version: bool,
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn var(region: &str) -> String {
+    format!("KEY_{}", region.replace('-', "_").to_uppercase())
+}
+
+impl FixPlan {
+    pub fn guardrail_count(&self) -> usize {
+        self.regions.iter().map(|r| r.targets.len()).sum()
+    }
+
+    fn key_label(choice: &KeyChoice) -> String {
+        match choice {
+            KeyChoice::Create(k) => format!("a new customer managed key {} (created first)", k.alias),
+            KeyChoice::Existing(k) => format!("the existing key {k}"),
+        }
+    }
+
+    /// What will happen, step by step, for a person to read before saying yes.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Plan: {} guardrails in {} regions of account {} move to a customer managed KMS key.",
+            self.guardrail_count(),
+            self.regions.len(),
+            self.account
+        );
+        for r in &self.regions {
+            let _ = writeln!(out, "\n{}:", r.region);
+            let mut step = 1;
+            match &r.key {
+                KeyChoice::Create(k) => {
+                    let _ = writeln!(
+                        out,
+                        "  {step}. kms:CreateKey  symmetric encryption key, \"{}\"",
+                        k.description
+                    );
+                    step += 1;
+                    let _ = writeln!(out, "  {step}. kms:CreateAlias {}", k.alias);
+                    step += 1;
+                    if let Some(days) = k.rotation_days {
+                        let _ = writeln!(out, "  {step}. kms:EnableKeyRotation every {days} days");
+                        step += 1;
+                    }
+                }
+                KeyChoice::Existing(k) => {
+                    let _ = writeln!(
+                        out,
+                        "  {step}. kms:DescribeKey {k} (checked: enabled, customer managed, symmetric, this region)"
+                    );
+                    step += 1;
+                }
+            }
+            for t in &r.targets {
+                let _ = writeln!(
+                    out,
+                    "  {step}. bedrock:UpdateGuardrail {} ({}): the whole DRAFT resent, only the key changes{}",
+                    t.name,
+                    t.id,
+                    if self.publish_version {
+                        "; then CreateGuardrailVersion"
+                    } else {
+                        ""
+                    }
+                );
+                step += 1;
+            }
+            let _ = writeln!(out, "     key: {}", Self::key_label(&r.key));
+        }
+        out
+    }
+
+    /// Per guardrail, the one line that changes.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for r in &self.regions {
+            let new = match &r.key {
+                KeyChoice::Create(k) => format!("<new key {}>", k.alias),
+                KeyChoice::Existing(k) => k.clone(),
+            };
+            for t in &r.targets {
+                let _ = writeln!(out, "{} ({}, {})", t.name, r.region, t.arn);
+                let _ = writeln!(
+                    out,
+                    "- kmsKeyArn: {}",
+                    t.current_key.as_deref().unwrap_or("AWS-owned key")
+                );
+                let _ = writeln!(out, "+ kmsKeyArn: {new}");
+                let _ = writeln!(out, "  (every other setting is resent unchanged)");
+            }
+        }
+        out
+    }
+
+    /// A bash script doing the same with the AWS CLI. update-guardrail gets the whole
+    /// configuration through --cli-input-json, so the script is lossless too.
+    pub fn cli_script(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "#!/usr/bin/env bash");
+        let _ = writeln!(
+            out,
+            "# Written by guardkey: moves {} Bedrock guardrails to a customer managed KMS key.",
+            self.guardrail_count()
+        );
+        let _ = writeln!(
+            out,
+            "# Each update-guardrail resends the guardrail's whole DRAFT as read when this was written."
+        );
+        let _ = writeln!(out, "set -euo pipefail");
+        let _ = writeln!(out, "work=$(mktemp -d)\ntrap 'rm -rf \"$work\"' EXIT");
+        for r in &self.regions {
+            let region = &r.region;
+            let v = var(region);
+            let _ = writeln!(out, "\n# {region}");
+            match &r.key {
+                KeyChoice::Create(k) => {
+                    let _ = writeln!(
+                        out,
+                        "cat >\"$work/policy-{region}.json\" <<'POLICY'\n{}\nPOLICY",
+                        k.policy
+                    );
+                    let tags: Vec<String> = k
+                        .tags
+                        .iter()
+                        .map(|(key, value)| format!("TagKey={},TagValue={}", key, value))
+                        .collect();
+                    let tag_arg = if tags.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " --tags {}",
+                            tags.iter().map(|t| shell_quote(t)).collect::<Vec<_>>().join(" ")
+                        )
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{v}=$(aws kms create-key --region {region} --description {} --policy \"file://$work/policy-{region}.json\"{tag_arg} --query KeyMetadata.Arn --output text)",
+                        shell_quote(&k.description)
+                    );
+                    let _ = writeln!(
+                        out,
+                        "aws kms create-alias --region {region} --alias-name {} --target-key-id \"${v}\"",
+                        shell_quote(&k.alias)
+                    );
+                    if let Some(days) = k.rotation_days {
+                        let _ = writeln!(
+                            out,
+                            "aws kms enable-key-rotation --region {region} --key-id \"${v}\" --rotation-period-in-days {days}"
+                        );
+                    }
+                }
+                KeyChoice::Existing(k) => {
+                    let _ = writeln!(
+                        out,
+                        "{v}=$(aws kms describe-key --region {region} --key-id {} --query KeyMetadata.Arn --output text)",
+                        shell_quote(k)
+                    );
+                }
+            }
+            for t in &r.targets {
+                let Some(config) = &t.config else { continue };
+                let request = config.update_request(&t.arn, None);
+                let file = format!("$work/{}.json", t.id);
+                let _ = writeln!(
+                    out,
+                    "cat >\"{file}\" <<'GUARDRAIL'\n{}\nGUARDRAIL",
+                    serde_json::to_string_pretty(&request).expect("a request serializes")
+                );
+                let _ = writeln!(
+                    out,
+                    "aws bedrock update-guardrail --region {region} --cli-input-json \"file://{file}\" --kms-key-id \"${v}\" >/dev/null"
+                );
+                let _ = writeln!(
+                    out,
+                    "until [ \"$(aws bedrock get-guardrail --region {region} --guardrail-identifier {} --query status --output text)\" = READY ]; do sleep 2; done",
+                    shell_quote(&t.arn)
+                );
+                if self.publish_version {
+                    let _ = writeln!(
+                        out,
+                        "aws bedrock create-guardrail-version --region {region} --guardrail-identifier {} --description 'Encrypted with a customer managed key (guardkey)'",
+                        shell_quote(&t.arn)
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The keys as Terraform, for teams that manage keys as code; the guardrails' own
+    /// resources then take `kms_key_arn = aws_kms_key.<name>.arn`.
+    pub fn terraform(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# Written by guardkey. Import existing guardrails, then set kms_key_arn as below."
+        );
+        for r in &self.regions {
+            let name = format!("bedrock_guardrails_{}", r.region.replace('-', "_"));
+            let _ = writeln!(
+                out,
+                "\nprovider \"aws\" {{\n  alias  = \"{}\"\n  region = \"{}\"\n}}",
+                r.region.replace('-', "_"),
+                r.region
+            );
+            match &r.key {
+                KeyChoice::Create(k) => {
+                    let _ = writeln!(out, "\nresource \"aws_kms_key\" \"{name}\" {{");
+                    let _ = writeln!(
+                        out,
+                        "  provider                = aws.{}",
+                        r.region.replace('-', "_")
+                    );
+                    let _ = writeln!(out, "  description             = {:?}", k.description);
+                    let _ = writeln!(out, "  key_usage               = \"ENCRYPT_DECRYPT\"");
+                    let _ = writeln!(out, "  customer_master_key_spec = \"SYMMETRIC_DEFAULT\"");
+                    let _ = writeln!(out, "  enable_key_rotation     = {}", k.rotation_days.is_some());
+                    if let Some(days) = k.rotation_days {
+                        let _ = writeln!(out, "  rotation_period_in_days = {days}");
+                    }
+                    let _ = writeln!(out, "  policy                  = <<POLICY\n{}\nPOLICY", k.policy);
+                    if !k.tags.is_empty() {
+                        let _ = writeln!(out, "  tags = {{");
+                        for (key, value) in &k.tags {
+                            let _ = writeln!(out, "    {key:?} = {value:?}");
+                        }
+                        let _ = writeln!(out, "  }}");
+                    }
+                    let _ = writeln!(out, "}}");
+                    let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
+                    let _ = writeln!(out, "  provider      = aws.{}", r.region.replace('-', "_"));
+                    let _ = writeln!(out, "  name          = {:?}", k.alias);
+                    let _ = writeln!(out, "  target_key_id = aws_kms_key.{name}.key_id\n}}");
+                }
+                KeyChoice::Existing(k) => {
+                    let _ = writeln!(out, "\ndata \"aws_kms_key\" \"{name}\" {{");
+                    let _ = writeln!(out, "  provider = aws.{}", r.region.replace('-', "_"));
+                    let _ = writeln!(out, "  key_id   = {k:?}\n}}");
+                }
+            }
+            let reference = match &r.key {
+                KeyChoice::Create(_) => format!("aws_kms_key.{name}.arn"),
+                KeyChoice::Existing(_) => format!("data.aws_kms_key.{name}.arn"),
+            };
+            for t in &r.targets {
+                let _ = writeln!(
+                    out,
+                    "# aws_bedrock_guardrail for {} ({}): kms_key_arn = {reference}",
+                    t.name, t.arn
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Groups targets by region, keeping the regions' first-seen order.
+pub fn by_region(targets: Vec<(String, Target)>) -> Vec<(String, Vec<Target>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<Target>> = HashMap::new();
+    for (region, t) in targets {
+        if !groups.contains_key(&region) {
+            order.push(region.clone());
+        }
+        groups.entry(region).or_default().push(t);
+    }
+    order
+        .into_iter()
+        .map(|r| {
+            let targets = groups.remove(&r).unwrap_or_default();
+            (r, targets)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> FixPlan {
+        let config = GuardrailConfig {
+            name: "support-bot".into(),
+            description: None,
+            blocked_input_messaging: "no".into(),
+            blocked_outputs_messaging: "no".into(),
+            topic_policy: None,
+            content_policy: None,
+            word_policy: Some(crate::model::config::WordPolicy {
+                words: vec![crate::model::config::Word {
+                    text: "it's".into(),
+                    directions: Default::default(),
+                }],
+                managed_word_lists: vec![],
+            }),
+            sensitive_information_policy: None,
+            contextual_grounding_policy: None,
+            automated_reasoning_policy: None,
+            cross_region_details: None,
+            kms_key_arn: None,
+        };
+        FixPlan {
+            account: "123456789012".into(),
+            publish_version: true,
+            regions: vec![
+                RegionPlan {
+                    region: "us-east-1".into(),
+                    key: KeyChoice::Create(NewKey {
+                        alias: "alias/bedrock-guardrails".into(),
+                        description: "Bedrock guardrails".into(),
+                        policy: "{\"Statement\": []}".into(),
+                        tags: vec![("managed-by".into(), "guardkey".into())],
+                        rotation_days: Some(365),
+                    }),
+                    targets: vec![Target {
+                        arn: "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc".into(),
+                        id: "abc".into(),
+                        name: "support-bot".into(),
+                        current_key: None,
+                        config: Some(config),
+                    }],
+                },
+                RegionPlan {
+                    region: "eu-west-1".into(),
+                    key: KeyChoice::Existing("alias/shared".into()),
+                    targets: vec![Target {
+                        arn: "arn:aws:bedrock:eu-west-1:123456789012:guardrail/def".into(),
+                        id: "def".into(),
+                        name: "claims".into(),
+                        current_key: Some("arn:aws:kms:eu-west-1:123456789012:key/old".into()),
+                        config: None,
+                    }],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn renders_summary_diff_script_and_terraform() {
+        let p = plan();
+        assert_eq!(p.guardrail_count(), 2);
+        insta::assert_snapshot!("summary", p.summary());
+        insta::assert_snapshot!("diff", p.diff());
+        let script = p.cli_script();
+        assert!(
+            script.contains("--cli-input-json \"file://$work/abc.json\" --kms-key-id \"$KEY_US_EAST_1\"")
+        );
+        assert!(
+            script.contains("\"text\": \"it's\""),
+            "quoted heredocs keep the config verbatim"
+        );
+        insta::assert_snapshot!("script", script);
+        insta::assert_snapshot!("terraform", p.terraform());
+    }
+
+    #[test]
+    fn groups_by_region_in_order() {
+        let t = |id: &str| Target {
+            arn: id.into(),
+            id: id.into(),
+            name: id.into(),
+            current_key: None,
+            config: None,
+        };
+        let groups = by_region(vec![
+            ("b".into(), t("1")),
+            ("a".into(), t("2")),
+            ("b".into(), t("3")),
+        ]);
+        let shape: Vec<(String, Vec<String>)> = groups
+            .into_iter()
+            .map(|(r, ts)| (r, ts.into_iter().map(|t| t.id).collect()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("b".to_string(), vec!["1".to_string(), "3".to_string()]),
+                ("a".to_string(), vec!["2".to_string()])
+            ]
+        );
+    }
+}
