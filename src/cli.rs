@@ -62,12 +62,13 @@ pub enum Command {
     /// 2 an error (bad input, no credentials, every region failed).
     Scan(ScanArgs),
     /// Create or choose a customer managed key and apply it to guardrails, losslessly.
-    Fix,
+    ///
+    /// Every guardrail's whole DRAFT is read, journaled, resent with the new key, read back
+    /// and compared: only the key may change, or the guardrail is put back. Without --yes
+    /// nothing is written. Exit codes: 0 done, 1 a guardrail failed, 2 an error.
+    Fix(FixArgs),
     /// Put guardrails back as a fix journal recorded them before the fix.
-    Restore {
-        /// The journal file that `guardkey fix` printed.
-        journal: PathBuf,
-    },
+    Restore(RestoreArgs),
     /// Run the AWS simulator (Bedrock, KMS, STS) on loopback for the AWS CLI, SDKs and tests.
     Sim(SimArgs),
 }
@@ -123,6 +124,114 @@ pub struct ScanArgs {
     /// Give up on a region after this many seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub region_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["filter", "guardrails"])))]
+#[command(group(clap::ArgGroup::new("key_choice").required(true).args(["create_key", "key"])))]
+pub struct FixArgs {
+    /// Fix the guardrails a scan finds matching this filter (as in the explorer), e.g.
+    /// 'status:fail key:none' or 'region:eu-*'.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Fix this guardrail (id or ARN; repeatable).
+    #[arg(long = "guardrail", value_name = "ID_OR_ARN")]
+    pub guardrails: Vec<String>,
+
+    /// Create a new customer managed key in each region (recommended).
+    #[arg(long)]
+    pub create_key: bool,
+
+    /// Use this existing key (key id, ARN, alias name or alias ARN) instead.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// The alias of the new key.
+    #[arg(long, default_value = "alias/bedrock-guardrails")]
+    pub alias: String,
+
+    /// The new key's description.
+    #[arg(
+        long,
+        default_value = "Encrypts Amazon Bedrock guardrails (created by guardkey)"
+    )]
+    pub description: String,
+
+    /// Key administrator (IAM ARN; repeatable). Default: the caller.
+    #[arg(long = "admin", value_name = "ARN")]
+    pub admins: Vec<String>,
+
+    /// Principal that creates and updates guardrails (IAM ARN; repeatable). Default: the caller.
+    #[arg(long = "manager", value_name = "ARN")]
+    pub managers: Vec<String>,
+
+    /// Principal that uses guardrails at inference (IAM ARN; repeatable).
+    #[arg(long = "user", value_name = "ARN")]
+    pub users: Vec<String>,
+
+    /// Another account whose principals may use the key (repeatable).
+    #[arg(long = "external-account", value_name = "ACCOUNT_ID")]
+    pub external_accounts: Vec<String>,
+
+    /// A tag of the new key, KEY=VALUE (repeatable; managed-by=guardkey is always added).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
+    /// Automatic rotation period of the new key, in days.
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i32).range(90..=2560))]
+    pub rotation_days: i32,
+
+    /// Leave automatic rotation off on the new key (not recommended).
+    #[arg(long)]
+    pub no_rotation: bool,
+
+    /// Publish a new guardrail version after the key is applied.
+    #[arg(long)]
+    pub publish_version: bool,
+
+    /// Show the plan (and write --emit-* files) without changing anything.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+
+    /// Apply the plan.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Write the equivalent AWS CLI script (bash) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub emit_cli: Option<PathBuf>,
+
+    /// Write the keys as Terraform to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub emit_terraform: Option<PathBuf>,
+
+    /// Where the journal goes (default: $XDG_STATE_HOME/guardkey).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The journal file that `guardkey fix` printed.
+    pub journal: PathBuf,
+
+    /// Restore only this guardrail (id or ARN; repeatable).
+    #[arg(long = "guardrail", value_name = "ID_OR_ARN")]
+    pub guardrails: Vec<String>,
+
+    /// Where the restore's own journal goes (default: $XDG_STATE_HOME/guardkey).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.starts_with("aws:") => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!(
+            "'{s}' is not KEY=VALUE (and keys may not start with aws:)"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -49,18 +49,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(guardkey::commands::scan::EXIT_ERROR))
             }
         },
-        Some(Command::Fix) => not_built_yet("`guardkey fix`", "guardkey scan"),
-        Some(Command::Restore { .. }) => not_built_yet("`guardkey restore`", "guardkey scan"),
+        Some(Command::Fix(args)) => exit(guardkey::commands::fix::run(&cli.global, &args).await),
+        Some(Command::Restore(args)) => exit(guardkey::commands::fix::restore(&cli.global, &args).await),
     }
 }
 
-/// Says plainly that a command does not exist yet, rather than printing anything that
-/// could be taken for a result.
-fn not_built_yet(what: &str, instead: &str) -> Result<ExitCode> {
-    eprintln!(
-        "guardkey: {what} is not built yet in this version. What works today: `{instead}` (see README.md)."
-    );
-    Ok(ExitCode::from(2))
+/// A command's outcome as an exit code; its error said on standard error.
+fn exit(result: std::result::Result<u8, guardkey::commands::CommandError>) -> Result<ExitCode> {
+    match result {
+        Ok(code) => Ok(ExitCode::from(code)),
+        Err(e) => {
+            eprintln!("guardkey: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 async fn run_sim(args: SimArgs) -> Result<ExitCode> {

@@ -72,19 +72,48 @@ fn help_lists_the_commands() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [&["fix"][..], &["restore", "journal.jsonl"]] {
-        let out = guardkey(None, args);
+fn fix_and_restore_refuse_bad_input_before_any_call() {
+    for (args, says) in [
+        (&["fix", "--filter", "x"][..], "required"),
+        (
+            &["fix", "--filter", "x", "--create-key", "--key", "alias/k"],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "fix",
+                "--filter",
+                "x",
+                "--create-key",
+                "--alias",
+                "alias/aws/mine",
+            ],
+            "reserved for AWS managed keys",
+        ),
+        (
+            &["fix", "--filter", "x", "--create-key", "--alias", "bedrock"],
+            "must start with alias/",
+        ),
+        (
+            &["--read-only", "fix", "--filter", "x", "--create-key"],
+            "--read-only",
+        ),
+        (
+            &["fix", "--filter", "x", "--create-key", "--tag", "novalue"],
+            "KEY=VALUE",
+        ),
+        (
+            &["fix", "--filter", "x", "--create-key", "--rotation-days", "30"],
+            "30",
+        ),
+        (&["restore", "/no/such/journal.jsonl"], "cannot read"),
+        (&["--read-only", "restore", "j.jsonl"], "--read-only"),
+    ] {
+        let out = guardkey(Some("http://127.0.0.1:9"), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            text(&out.stderr).contains("not built yet"),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "no output that could be taken for a result"
-        );
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
     }
 }
 

@@ -2,6 +2,7 @@
 //! the embedded demo simulator.
 
 pub mod explore;
+pub mod fix;
 pub mod scan;
 
 use std::time::Duration;

@@ -6,5 +6,7 @@
 //! guardrail's pre-image before writing, waits for READY, reads back and proves that only
 //! the key changed, and restores what it cannot prove.
 
+pub mod apply;
+pub mod journal;
 pub mod plan;
 pub mod policy;

@@ -1,0 +1,364 @@
+//! `guardkey fix` and `guardkey restore`: headless remediation.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::{CommandError, Target, connect};
+use crate::cli::{FixArgs, GlobalArgs, RestoreArgs};
+use crate::fix::apply::{
+    ApplyOptions, FixEvent, Outcome, OutcomeKind, apply, check_existing_key, restore_one,
+};
+use crate::fix::journal::{self, Entry, Journal};
+use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target as PlanTarget, by_region};
+use crate::fix::policy::{KeyPolicySpec, build, principal_of_caller, validate_alias};
+use crate::report::write_atomically;
+use crate::scan::{ScanOptions, collect};
+use crate::tui::filter::{Filter, search_text};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+fn region_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+/// The guardrails the arguments select, from a scan of the regions they can be in.
+async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarget)>, CommandError> {
+    let regions: Vec<String> =
+        if args.guardrails.iter().all(|g| g.starts_with("arn:")) && args.filter.is_none() {
+            let mut r: Vec<String> = Vec::new();
+            for arn in &args.guardrails {
+                let region =
+                    region_of(arn).ok_or_else(|| CommandError(format!("'{arn}' is not a guardrail ARN")))?;
+                if !r.iter().any(|x| x == region) {
+                    r.push(region.to_string());
+                }
+            }
+            r
+        } else {
+            target.regions.clone()
+        };
+    let result = collect(
+        target.session.clone(),
+        ScanOptions {
+            regions,
+            ..ScanOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    for r in result.regions.iter().filter(|r| r.error.is_some()) {
+        eprintln!(
+            "guardkey: {} not scanned: {}",
+            r.region,
+            r.error.as_ref().map(|e| e.label()).unwrap_or_default()
+        );
+    }
+    let filter = args.filter.as_deref().map(Filter::parse);
+    let mut wanted: HashSet<&str> = args.guardrails.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for g in result.guardrails {
+        let picked = match &filter {
+            Some(f) => f.matches(&g, &search_text(&g)),
+            None => wanted.remove(g.arn.as_str()) || wanted.remove(g.id.as_str()),
+        };
+        if picked {
+            out.push((
+                g.region.to_string(),
+                PlanTarget {
+                    arn: g.arn.clone(),
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                    current_key: g.kms_key_arn.clone(),
+                    config: None,
+                },
+            ));
+        }
+    }
+    if !wanted.is_empty() {
+        let mut missing: Vec<&str> = wanted.into_iter().collect();
+        missing.sort();
+        return Err(CommandError(format!(
+            "not found in the regions scanned: {} (give the ARN, or --regions)",
+            missing.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+async fn build_plan(
+    target: &Target,
+    args: &FixArgs,
+    selected: Vec<(String, PlanTarget)>,
+) -> Result<(FixPlan, Vec<String>), CommandError> {
+    let caller = principal_of_caller(&target.identity.arn);
+    let mut notes = Vec::new();
+    let mut regions = Vec::new();
+    for (region, targets) in by_region(selected) {
+        let key = if args.create_key {
+            // An alias that exists already is said before anything is created.
+            if let Ok(existing) = target
+                .session
+                .describe_key(&target.session.kms(&region), &args.alias)
+                .await
+            {
+                return Err(CommandError(format!(
+                    "{} already exists in {region} and points to {} ({}): use it with --key {}, or choose another --alias",
+                    args.alias, existing.arn, existing.state, args.alias
+                )));
+            }
+            let spec = KeyPolicySpec {
+                account: target.identity.account.clone(),
+                partition: target.identity.partition().to_string(),
+                administrators: if args.admins.is_empty() {
+                    vec![caller.clone()]
+                } else {
+                    args.admins.clone()
+                },
+                managers: if args.managers.is_empty() {
+                    vec![caller.clone()]
+                } else {
+                    args.managers.clone()
+                },
+                users: args.users.clone(),
+                external_accounts: args.external_accounts.clone(),
+            };
+            let mut tags = vec![("managed-by".to_string(), "guardkey".to_string())];
+            tags.extend(args.tags.iter().filter(|(k, _)| k != "managed-by").cloned());
+            KeyChoice::Create(NewKey {
+                alias: args.alias.clone(),
+                description: args.description.clone(),
+                policy: build(&spec).map_err(CommandError)?,
+                tags,
+                rotation_days: (!args.no_rotation).then_some(args.rotation_days),
+            })
+        } else {
+            let given = args.key.clone().unwrap_or_default();
+            let arn = check_existing_key(&target.session, &region, &target.identity.account, &given)
+                .await
+                .map_err(CommandError)?;
+            KeyChoice::Existing(arn)
+        };
+        let mut kept = Vec::new();
+        for mut t in targets {
+            if let KeyChoice::Existing(k) = &key
+                && t.current_key.as_deref() == Some(k.as_str())
+            {
+                notes.push(format!("{} ({region}) is already on {k}: skipped", t.name));
+                continue;
+            }
+            // The whole DRAFT, for the AWS CLI script (the fix reads it again before writing).
+            let bedrock = target.session.bedrock(&region);
+            t.config = target
+                .session
+                .read_guardrail(&bedrock, &t.arn, None)
+                .await
+                .ok()
+                .map(|d| d.config);
+            kept.push(t);
+        }
+        if !kept.is_empty() {
+            regions.push(RegionPlan {
+                region,
+                key,
+                targets: kept,
+            });
+        }
+    }
+    Ok((
+        FixPlan {
+            account: target.identity.account.clone(),
+            regions,
+            publish_version: args.publish_version,
+        },
+        notes,
+    ))
+}
+
+fn print_event(e: FixEvent) {
+    match &e {
+        FixEvent::KeyReady {
+            region,
+            key_arn,
+            created: true,
+        } => eprintln!("  {region}: created {key_arn}"),
+        FixEvent::KeyReady {
+            region,
+            key_arn,
+            created: false,
+        } => eprintln!("  {region}: using {key_arn}"),
+        FixEvent::KeyWarning { region, warning } => {
+            eprintln!("  {region}: warning: the key policy: {warning}")
+        }
+        FixEvent::KeyFailed { region, error } => eprintln!("  {region}: ✗ {error}"),
+        FixEvent::Writing { .. } => {}
+        FixEvent::Done(Outcome {
+            region, name, kind, ..
+        }) => match kind {
+            OutcomeKind::Fixed { .. } => eprintln!("  {region}: ✓ {name}"),
+            OutcomeKind::Skipped { reason } => eprintln!("  {region}: - {name}: {reason}"),
+            OutcomeKind::Failed { error, .. } => eprintln!("  {region}: ✗ {name}: {error}"),
+        },
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
+    if global.read_only {
+        return Err(CommandError(
+            "--read-only: guardkey fix writes to AWS, so it refuses to start".into(),
+        ));
+    }
+    if global.load.is_some() {
+        return Err(CommandError(
+            "--load replays a saved scan; guardkey fix needs live access to AWS".into(),
+        ));
+    }
+    if args.create_key {
+        validate_alias(&args.alias).map_err(CommandError)?;
+    }
+    let target = connect(global, false).await?;
+    let selected = select(&target, args).await?;
+    if selected.is_empty() {
+        println!("Nothing to fix: no guardrail matches.");
+        return Ok(EXIT_OK);
+    }
+    let (plan, notes) = build_plan(&target, args, selected).await?;
+    for n in &notes {
+        println!("{n}");
+    }
+    if plan.guardrail_count() == 0 {
+        println!("Nothing to fix: every selected guardrail is on the target key already.");
+        return Ok(EXIT_OK);
+    }
+    println!("{}", plan.summary());
+    println!("{}", plan.diff());
+    if let Some(path) = &args.emit_cli {
+        write_atomically(path, |w| w.write_all(plan.cli_script().as_bytes())).map_err(CommandError)?;
+        println!("AWS CLI script written to {}", path.display());
+    }
+    if let Some(path) = &args.emit_terraform {
+        write_atomically(path, |w| w.write_all(plan.terraform().as_bytes())).map_err(CommandError)?;
+        println!("Terraform written to {}", path.display());
+    }
+    if args.dry_run {
+        println!("Dry run: nothing was changed. Run again with --yes to apply.");
+        return Ok(EXIT_OK);
+    }
+    if !args.yes {
+        return Err(CommandError(
+            "nothing was changed: add --yes to apply this plan, or --dry-run to only show it".into(),
+        ));
+    }
+    let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
+    let journal = Journal::create(&dir, "fix").map_err(CommandError)?;
+    eprintln!("guardkey: journal {}", journal.path().display());
+    let options = ApplyOptions {
+        caller_arn: target.identity.arn.clone(),
+        ..ApplyOptions::default()
+    };
+    let report = apply(&target.session, &plan, &journal, &options, &print_event).await;
+    println!("{}", report.summary());
+    println!(
+        "Journal: {}\nTo undo: guardkey restore {}",
+        journal.path().display(),
+        journal.path().display()
+    );
+    Ok(if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK })
+}
+
+pub async fn restore(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandError> {
+    if global.read_only {
+        return Err(CommandError(
+            "--read-only: guardkey restore writes to AWS, so it refuses to start".into(),
+        ));
+    }
+    let entries = Journal::read(&args.journal).map_err(CommandError)?;
+    let mut pre_images = Journal::pre_images(&entries);
+    if !args.guardrails.is_empty() {
+        pre_images.retain(|(_, arn, _)| {
+            args.guardrails
+                .iter()
+                .any(|g| g == arn || arn.rsplit('/').next() == Some(g.as_str()))
+        });
+        if pre_images.is_empty() {
+            return Err(CommandError(format!(
+                "{} has no guardrail {}",
+                args.journal.display(),
+                args.guardrails.join(", ")
+            )));
+        }
+    }
+    if pre_images.is_empty() {
+        println!("The journal records no change: nothing to restore.");
+        return Ok(EXIT_OK);
+    }
+    let target = connect(global, false).await?;
+    let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
+    let journal = Journal::create(&dir, "restore").map_err(CommandError)?;
+    journal
+        .append(&Entry::Started {
+            schema: journal::SCHEMA.into(),
+            at: journal::now(),
+            account: target.identity.account.clone(),
+            caller: target.identity.arn.clone(),
+            guardkey_version: env!("CARGO_PKG_VERSION").into(),
+        })
+        .map_err(CommandError)?;
+    let mut failed = 0;
+    for (region, arn, pre_image) in &pre_images {
+        let bedrock = target.session.bedrock(region);
+        // What is there now is journaled too: a restore can itself be undone.
+        match target.session.read_guardrail(&bedrock, arn, None).await {
+            Ok(now) => {
+                journal
+                    .append(&Entry::PreImage {
+                        at: journal::now(),
+                        region: region.clone(),
+                        arn: arn.clone(),
+                        pre_image: Box::new(now.config.clone()),
+                        target_key: pre_image.kms_key_arn.clone(),
+                        request: pre_image.update_request(arn, pre_image.kms_key_arn.as_deref()),
+                    })
+                    .map_err(CommandError)?;
+            }
+            Err(e) => {
+                failed += 1;
+                println!("✗ {} ({region}): {}", pre_image.name, e.detail());
+                continue;
+            }
+        }
+        match restore_one(
+            &target.session,
+            &bedrock,
+            arn,
+            pre_image,
+            Duration::from_secs(300),
+        )
+        .await
+        {
+            Ok(()) => {
+                let _ = journal.append(&Entry::Restored {
+                    at: journal::now(),
+                    arn: arn.clone(),
+                });
+                println!(
+                    "✓ {} ({region}) is back on {}",
+                    pre_image.name,
+                    pre_image.kms_key_arn.as_deref().unwrap_or("the AWS-owned key")
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                let _ = journal.append(&Entry::Failed {
+                    at: journal::now(),
+                    arn: arn.clone(),
+                    error: e.clone(),
+                });
+                println!("✗ {} ({region}): {e}", pre_image.name);
+            }
+        }
+    }
+    println!("Journal of this restore: {}", journal.path().display());
+    Ok(if failed > 0 { EXIT_FAILED } else { EXIT_OK })
+}

@@ -1,0 +1,538 @@
+//! Carries a `FixPlan` out: per region the key, then each guardrail: a fresh read of the
+//! DRAFT, the journal, the whole-DRAFT UpdateGuardrail with the new key, READY, a read
+//! back, and the proof that nothing but the key changed (or a restore).
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use super::journal::{Entry, Journal, now};
+use super::plan::{FixPlan, KeyChoice, RegionPlan, Target};
+use super::policy::missing_for_guardrails;
+use crate::aws::{GuardrailDraft, Session};
+use crate::model::CallError;
+use crate::model::config::GuardrailConfig;
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Guardrails written at once per region.
+    pub concurrency: usize,
+    /// How long to wait for a guardrail to become READY.
+    pub ready_timeout: Duration,
+    pub caller_arn: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            concurrency: 4,
+            ready_timeout: Duration::from_secs(300),
+            caller_arn: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Fixed {
+        key_arn: String,
+        version: Option<String>,
+    },
+    Skipped {
+        reason: String,
+    },
+    Failed {
+        error: String,
+        restored: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub region: String,
+    pub arn: String,
+    pub name: String,
+    pub kind: OutcomeKind,
+}
+
+/// What happens, as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixEvent {
+    KeyReady {
+        region: String,
+        key_arn: String,
+        created: bool,
+    },
+    KeyWarning {
+        region: String,
+        warning: String,
+    },
+    KeyFailed {
+        region: String,
+        error: String,
+    },
+    Writing {
+        region: String,
+        arn: String,
+    },
+    Done(Outcome),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FixReport {
+    pub outcomes: Vec<Outcome>,
+    pub keys: Vec<(String, String)>,
+}
+
+impl FixReport {
+    pub fn failed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.kind, OutcomeKind::Failed { .. }))
+            .count()
+    }
+
+    pub fn summary(&self) -> String {
+        let count = |f: fn(&OutcomeKind) -> bool| self.outcomes.iter().filter(|o| f(&o.kind)).count();
+        let mut out = format!(
+            "{} fixed, {} skipped, {} failed\n",
+            count(|k| matches!(k, OutcomeKind::Fixed { .. })),
+            count(|k| matches!(k, OutcomeKind::Skipped { .. })),
+            count(|k| matches!(k, OutcomeKind::Failed { .. }))
+        );
+        for o in &self.outcomes {
+            let line = match &o.kind {
+                OutcomeKind::Fixed {
+                    key_arn,
+                    version: Some(v),
+                } => format!("✓ {} → {key_arn} (version {v} published)", o.name),
+                OutcomeKind::Fixed {
+                    key_arn,
+                    version: None,
+                } => format!("✓ {} → {key_arn}", o.name),
+                OutcomeKind::Skipped { reason } => format!("- {} skipped: {reason}", o.name),
+                OutcomeKind::Failed {
+                    error,
+                    restored: true,
+                } => format!("✗ {} failed and was put back: {error}", o.name),
+                OutcomeKind::Failed {
+                    error,
+                    restored: false,
+                } => format!("✗ {} failed: {error}", o.name),
+            };
+            out.push_str(&format!("  {} {line}\n", o.region));
+        }
+        out
+    }
+}
+
+fn region_of(arn: &str) -> &str {
+    arn.split(':').nth(3).unwrap_or_default()
+}
+
+/// Waits until the guardrail is READY (or FAILED, which can be updated too), with backoff.
+pub async fn wait_ready(
+    session: &Session,
+    bedrock: &aws_sdk_bedrock::Client,
+    arn: &str,
+    timeout: Duration,
+) -> Result<GuardrailDraft, String> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let draft = session
+            .read_guardrail(bedrock, arn, None)
+            .await
+            .map_err(|e| e.detail())?;
+        match draft.status.as_str() {
+            "READY" | "FAILED" => return Ok(draft),
+            "DELETING" => return Err("the guardrail is being deleted".into()),
+            other if Instant::now() >= deadline => {
+                return Err(format!("still {other} after {} s", timeout.as_secs()));
+            }
+            _ => {}
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Writes `config` with `key` and proves it: READY again, and nothing but the key differs.
+async fn write_and_verify(
+    session: &Session,
+    bedrock: &aws_sdk_bedrock::Client,
+    arn: &str,
+    config: &GuardrailConfig,
+    key: Option<&str>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut attempts = 0;
+    loop {
+        match session.write_guardrail(bedrock, arn, config, key).await {
+            Ok(()) => break,
+            // Someone else's change is in progress: wait for it, then write again.
+            Err(CallError::Other { code, .. }) if code == "ConflictException" && attempts < 3 => {
+                attempts += 1;
+                wait_ready(session, bedrock, arn, timeout).await?;
+            }
+            Err(e) => return Err(format!("UpdateGuardrail: {}", e.detail())),
+        }
+    }
+    let after = wait_ready(session, bedrock, arn, timeout).await?;
+    let differences = after.config.differences_besides_key(config);
+    if !differences.is_empty() {
+        return Err(format!(
+            "after the write these settings differ: {}",
+            differences.join(", ")
+        ));
+    }
+    if after.config.kms_key_arn.as_deref() != key {
+        return Err(format!(
+            "the key read back is {} instead of {}",
+            after.config.kms_key_arn.as_deref().unwrap_or("the AWS-owned key"),
+            key.unwrap_or("the AWS-owned key")
+        ));
+    }
+    Ok(())
+}
+
+/// Puts one guardrail on `key_arn`. Journals before writing; restores what it cannot prove.
+pub async fn fix_guardrail(
+    session: &Session,
+    journal: &Journal,
+    target: &Target,
+    key_arn: &str,
+    publish_version: bool,
+    options: &ApplyOptions,
+    on_event: &(dyn Fn(FixEvent) + Send + Sync),
+) -> Outcome {
+    let region = region_of(&target.arn).to_string();
+    let outcome = |kind| Outcome {
+        region: region.clone(),
+        arn: target.arn.clone(),
+        name: target.name.clone(),
+        kind,
+    };
+    let failed = |error: String, restored| outcome(OutcomeKind::Failed { error, restored });
+    let bedrock = session.bedrock(&region);
+    // The DRAFT as it is now, not as it was when the plan was made.
+    let draft = match session.read_guardrail(&bedrock, &target.arn, None).await {
+        Ok(d) => d,
+        Err(e) => return failed(format!("GetGuardrail: {}", e.detail()), false),
+    };
+    if draft.config.kms_key_arn.as_deref() == Some(key_arn) {
+        return outcome(OutcomeKind::Skipped {
+            reason: "already on the target key".into(),
+        });
+    }
+    let draft = if matches!(draft.status.as_str(), "READY" | "FAILED") {
+        draft
+    } else {
+        match wait_ready(session, &bedrock, &target.arn, options.ready_timeout).await {
+            Ok(d) => d,
+            Err(e) => {
+                return outcome(OutcomeKind::Skipped {
+                    reason: format!("not READY: {e}"),
+                });
+            }
+        }
+    };
+    let pre_image = draft.config.clone();
+    let entry = Entry::PreImage {
+        at: now(),
+        region: region.clone(),
+        arn: target.arn.clone(),
+        pre_image: Box::new(pre_image.clone()),
+        target_key: Some(key_arn.to_string()),
+        request: pre_image.update_request(&target.arn, Some(key_arn)),
+    };
+    if let Err(e) = journal.append(&entry) {
+        // Without the journal entry there is no way back: do not write.
+        return failed(e, false);
+    }
+    on_event(FixEvent::Writing {
+        region: region.clone(),
+        arn: target.arn.clone(),
+    });
+    match write_and_verify(
+        session,
+        &bedrock,
+        &target.arn,
+        &pre_image,
+        Some(key_arn),
+        options.ready_timeout,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(error) => {
+            // Whatever happened, the guardrail goes back to its pre-image.
+            let restore =
+                restore_one(session, &bedrock, &target.arn, &pre_image, options.ready_timeout).await;
+            let _ = journal.append(&Entry::Failed {
+                at: now(),
+                arn: target.arn.clone(),
+                error: error.clone(),
+            });
+            let restored = restore.is_ok();
+            if restored {
+                let _ = journal.append(&Entry::Restored {
+                    at: now(),
+                    arn: target.arn.clone(),
+                });
+            }
+            let error = match restore {
+                Ok(()) => error,
+                Err(r) => format!(
+                    "{error}; restoring it failed too: {r} (run guardkey restore {})",
+                    journal.path().display()
+                ),
+            };
+            return failed(error, restored);
+        }
+    }
+    let version = if publish_version {
+        match session
+            .publish_version(
+                &bedrock,
+                &target.arn,
+                "Encrypted with a customer managed KMS key (guardkey)",
+            )
+            .await
+        {
+            Ok(v) => {
+                let _ = wait_ready(session, &bedrock, &target.arn, options.ready_timeout).await;
+                Some(v)
+            }
+            Err(e) => {
+                let _ = journal.append(&Entry::Verified {
+                    at: now(),
+                    arn: target.arn.clone(),
+                    key: Some(key_arn.into()),
+                    version: None,
+                });
+                return failed(
+                    format!(
+                        "the key was applied, but CreateGuardrailVersion failed: {}",
+                        e.detail()
+                    ),
+                    false,
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let _ = journal.append(&Entry::Verified {
+        at: now(),
+        arn: target.arn.clone(),
+        key: Some(key_arn.into()),
+        version: version.clone(),
+    });
+    outcome(OutcomeKind::Fixed {
+        key_arn: key_arn.to_string(),
+        version,
+    })
+}
+
+/// Writes a pre-image back (its own key, or the AWS-owned key) and verifies it, unless the
+/// guardrail already is exactly that.
+pub async fn restore_one(
+    session: &Session,
+    bedrock: &aws_sdk_bedrock::Client,
+    arn: &str,
+    pre_image: &GuardrailConfig,
+    timeout: Duration,
+) -> Result<(), String> {
+    let now = wait_ready(session, bedrock, arn, timeout).await?;
+    if now.config.differences_besides_key(pre_image).is_empty()
+        && now.config.kms_key_arn == pre_image.kms_key_arn
+    {
+        return Ok(());
+    }
+    write_and_verify(
+        session,
+        bedrock,
+        arn,
+        pre_image,
+        pre_image.kms_key_arn.as_deref(),
+        timeout,
+    )
+    .await
+}
+
+/// The key of a region: created as planned, or checked as given.
+async fn region_key(
+    session: &Session,
+    journal: &Journal,
+    plan: &RegionPlan,
+    account: &str,
+    options: &ApplyOptions,
+    on_event: &(dyn Fn(FixEvent) + Send + Sync),
+) -> Result<String, String> {
+    let kms = session.kms(&plan.region);
+    match &plan.key {
+        KeyChoice::Create(k) => {
+            let key = session
+                .create_key(&kms, &k.policy, &k.description, &k.tags)
+                .await
+                .map_err(|e| format!("CreateKey: {}", e.detail()))?;
+            journal.append(&Entry::KeyCreated {
+                at: now(),
+                region: plan.region.clone(),
+                key_arn: key.arn.clone(),
+                alias: Some(k.alias.clone()),
+            })?;
+            session
+                .create_alias(&kms, &k.alias, &key.arn)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "the key {} was created, but CreateAlias {} failed: {}",
+                        key.arn,
+                        k.alias,
+                        e.detail()
+                    )
+                })?;
+            if let Some(days) = k.rotation_days {
+                session
+                    .enable_key_rotation(&kms, &key.arn, days)
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "the key {} was created, but EnableKeyRotation failed: {}",
+                            key.arn,
+                            e.detail()
+                        )
+                    })?;
+            }
+            on_event(FixEvent::KeyReady {
+                region: plan.region.clone(),
+                key_arn: key.arn.clone(),
+                created: true,
+            });
+            Ok(key.arn)
+        }
+        KeyChoice::Existing(given) => {
+            let key = check_existing_key(session, &plan.region, account, given).await?;
+            if let Ok(policy) = session.key_policy(&kms, &key).await {
+                for warning in missing_for_guardrails(&policy, account, &options.caller_arn) {
+                    on_event(FixEvent::KeyWarning {
+                        region: plan.region.clone(),
+                        warning,
+                    });
+                }
+            }
+            on_event(FixEvent::KeyReady {
+                region: plan.region.clone(),
+                key_arn: key.clone(),
+                created: false,
+            });
+            Ok(key)
+        }
+    }
+}
+
+/// An existing key, checked the way Bedrock will check it; returns its ARN.
+pub async fn check_existing_key(
+    session: &Session,
+    region: &str,
+    account: &str,
+    key: &str,
+) -> Result<String, String> {
+    let d = session
+        .describe_key(&session.kms(region), key)
+        .await
+        .map_err(|e| format!("{key}: {}", e.detail()))?;
+    let key_region = region_of(&d.arn);
+    if key_region != region || d.account != account {
+        return Err(format!(
+            "{key} is in {} of account {}: guardrails need a key in their own region and account ({region}, {account})",
+            key_region, d.account
+        ));
+    }
+    if d.state != "Enabled" {
+        return Err(format!(
+            "{key} is {}: only an enabled key can encrypt guardrails",
+            d.state
+        ));
+    }
+    if d.manager != "CUSTOMER" {
+        return Err(format!(
+            "{key} is AWS managed: Bedrock-003 asks for a customer managed key"
+        ));
+    }
+    if d.spec != "SYMMETRIC_DEFAULT" || d.usage != "ENCRYPT_DECRYPT" {
+        return Err(format!(
+            "{key} is {} {}: guardrails need a symmetric encryption key",
+            d.spec, d.usage
+        ));
+    }
+    Ok(d.arn)
+}
+
+/// Applies a whole plan: regions in parallel, guardrails bounded within a region. One
+/// guardrail failing never stops the others.
+pub async fn apply(
+    session: &Session,
+    plan: &FixPlan,
+    journal: &Journal,
+    options: &ApplyOptions,
+    on_event: &(dyn Fn(FixEvent) + Send + Sync),
+) -> FixReport {
+    let _ = journal.append(&Entry::Started {
+        schema: super::journal::SCHEMA.into(),
+        at: now(),
+        account: plan.account.clone(),
+        caller: options.caller_arn.clone(),
+        guardkey_version: env!("CARGO_PKG_VERSION").into(),
+    });
+    let regions = plan.regions.iter().map(|r| async move {
+        let mut report = FixReport::default();
+        let key = match region_key(session, journal, r, &plan.account, options, on_event).await {
+            Ok(k) => k,
+            Err(error) => {
+                on_event(FixEvent::KeyFailed {
+                    region: r.region.clone(),
+                    error: error.clone(),
+                });
+                for t in &r.targets {
+                    let o = Outcome {
+                        region: r.region.clone(),
+                        arn: t.arn.clone(),
+                        name: t.name.clone(),
+                        kind: OutcomeKind::Failed {
+                            error: format!("no key: {error}"),
+                            restored: false,
+                        },
+                    };
+                    on_event(FixEvent::Done(o.clone()));
+                    report.outcomes.push(o);
+                }
+                return report;
+            }
+        };
+        report.keys.push((r.region.clone(), key.clone()));
+        let outcomes: Vec<Outcome> = futures::stream::iter(r.targets.iter())
+            .map(|t| {
+                let key = key.clone();
+                async move {
+                    let o = fix_guardrail(session, journal, t, &key, plan.publish_version, options, on_event)
+                        .await;
+                    on_event(FixEvent::Done(o.clone()));
+                    o
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        report.outcomes.extend(outcomes);
+        report
+    });
+    let mut report = FixReport::default();
+    for r in futures::future::join_all(regions).await {
+        report.outcomes.extend(r.outcomes);
+        report.keys.extend(r.keys);
+    }
+    report
+}
