@@ -70,7 +70,12 @@ pub async fn sim_session_at(endpoint: &str, read_only: bool) -> Session {
             None,
             "guardkey-demo",
         ))
-        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(8))
+        .retry_config(
+            aws_config::retry::RetryConfig::adaptive()
+                .with_max_attempts(8)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .operation_attempt_timeout(Duration::from_secs(10))
