@@ -25,7 +25,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            concurrency: 4,
+            concurrency: 8,
             ready_timeout: Duration::from_secs(300),
             caller_arn: String::new(),
         }
