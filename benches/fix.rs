@@ -91,4 +91,5 @@ fn main() {
         );
     });
     let _ = child.kill();
+    let _ = child.wait();
 }
