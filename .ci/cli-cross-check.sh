@@ -104,3 +104,34 @@ aws bedrock update-guardrail --region $R --guardrail-identifier "$id" --name cli
   --blocked-input-messaging 'no in' --blocked-outputs-messaging 'no out' --kms-key-id "$key_arn" >/dev/null
 [ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id" --query wordPolicy)" = null ] || fail "a left-out word policy survived"
 echo "cli-cross-check: remediation of $R: key $key_arn, alias, update-guardrail: all documented answers"
+
+# The AWS CLI script that `guardkey fix --dry-run --emit-cli` writes, run by the real AWS CLI
+# against one simulator, must reach the same end state as `guardkey fix --yes` against a
+# second simulator with the same estate.
+port_b=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$guardkey" sim --port "$port_b" --seed demo --settle-ms 200 >"$work/sim-b.log" 2>&1 &
+sim_b=$!
+trap 'kill $sim_pid $sim_b 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q "Press Ctrl-C" "$work/sim-b.log" && break; sleep 0.1; done
+endpoint_a="http://127.0.0.1:$port" endpoint_b="http://127.0.0.1:$port_b"
+select=(--regions us-west-2,eu-west-2 --filter 'key:none' --create-key --alias alias/ci-fix)
+"$guardkey" fix --endpoint-url "$endpoint_a" "${select[@]}" --dry-run --emit-cli "$work/fix.sh" >/dev/null
+"$guardkey" fix --endpoint-url "$endpoint_b" "${select[@]}" --yes --journal-dir "$work" >"$work/fix-b.log" \
+  || fail "guardkey fix --yes: $(cat "$work/fix-b.log")"
+AWS_ENDPOINT_URL="$endpoint_a" bash "$work/fix.sh" || fail "the emitted AWS CLI script failed"
+state() {  # endpoint region -> the guardrails' configs, the new key shown by its alias
+  local key arn
+  key=$(AWS_ENDPOINT_URL="$1" aws kms describe-key --region "$2" --key-id alias/ci-fix --query KeyMetadata.Arn --output text)
+  for arn in $(AWS_ENDPOINT_URL="$1" aws bedrock list-guardrails --region "$2" --query 'guardrails[*].arn' --output text); do
+    AWS_ENDPOINT_URL="$1" aws bedrock get-guardrail --region "$2" --guardrail-identifier "$arn" \
+      | python3 -c "import json,sys; d=json.load(sys.stdin); [d.pop(k, None) for k in ('createdAt','updatedAt','status','version')]; d['kmsKeyArn'] = 'alias/ci-fix' if d.get('kmsKeyArn') == '$key' else d.get('kmsKeyArn'); print(json.dumps(d, sort_keys=True))"
+  done
+}
+for region in us-west-2 eu-west-2; do
+  state "$endpoint_a" "$region" >"$work/a-$region.txt"
+  state "$endpoint_b" "$region" >"$work/b-$region.txt"
+  diff "$work/a-$region.txt" "$work/b-$region.txt" >/dev/null || fail "$region: the AWS CLI script and guardkey fix disagree: $(diff "$work/a-$region.txt" "$work/b-$region.txt" | head -5)"
+  grep -q '"kmsKeyArn": "alias/ci-fix"' "$work/a-$region.txt" || fail "$region: the script moved nothing to the new key"
+  grep -q '"kmsKeyArn": null' "$work/a-$region.txt" && fail "$region: a guardrail is still on the AWS-owned key"
+done
+echo "cli-cross-check: the emitted AWS CLI script and guardkey fix --yes reach the same end state"
