@@ -18,8 +18,19 @@ const QUOTA: f64 = 5.0;
 
 fn main() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_guardkey"))
-        .args(["sim", "--port", "0", "--seed", &format!("generated:1:{GUARDRAILS}")])
-        .args(["--quota", &format!("UpdateGuardrail={QUOTA}"), "--settle-ms", "300"])
+        .args([
+            "sim",
+            "--port",
+            "0",
+            "--seed",
+            &format!("generated:1:{GUARDRAILS}"),
+        ])
+        .args([
+            "--quota",
+            &format!("UpdateGuardrail={QUOTA}"),
+            "--settle-ms",
+            "300",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -27,7 +38,11 @@ fn main() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
     stdout.read_line(&mut banner).unwrap();
-    let endpoint = banner.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let endpoint = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let session = sim_session_at(&endpoint, false).await;
@@ -35,7 +50,10 @@ fn main() {
         let mut targets = Vec::new();
         let mut token = None;
         loop {
-            let (page, next) = session.list_guardrails_page(&bedrock, None, token, 1000).await.unwrap();
+            let (page, next) = session
+                .list_guardrails_page(&bedrock, None, token, 1000)
+                .await
+                .unwrap();
             for g in page {
                 let d = session.read_guardrail(&bedrock, &g.arn, None).await.unwrap();
                 targets.push((g.arn.clone(), d.config));
@@ -72,11 +90,18 @@ fn main() {
         };
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), "fix").unwrap();
-        let options = ApplyOptions { ready_timeout: Duration::from_secs(120), ..ApplyOptions::default() };
+        let options = ApplyOptions {
+            ready_timeout: Duration::from_secs(120),
+            ..ApplyOptions::default()
+        };
         let started = Instant::now();
         let report = apply(&session, &plan, &journal, &options, &|_| {}).await;
         let wall = started.elapsed().as_secs_f64();
-        let writes = report.outcomes.iter().filter(|o| matches!(o.kind, OutcomeKind::Fixed { .. })).count();
+        let writes = report
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.kind, OutcomeKind::Fixed { .. }))
+            .count();
         let limit = writes as f64 / QUOTA;
         let mut lost = 0;
         for (arn, before) in &targets {

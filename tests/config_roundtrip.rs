@@ -290,3 +290,92 @@ fn any_configuration_survives_a_rewrite_with_only_the_key_changed() {
         })
         .unwrap();
 }
+
+/// Property: random rich configurations survive `guardkey fix` (plan, journal, write,
+/// verify) with only the key changed, read back through the SDK.
+#[test]
+fn any_configurations_survive_a_fix_with_only_the_key_changed() {
+    use guardkey::fix::apply::{ApplyOptions, OutcomeKind, apply};
+    use guardkey::fix::journal::Journal;
+    use guardkey::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt.block_on(common::start(SimConfig {
+        settle: Duration::from_millis(5),
+        ..SimConfig::default()
+    }));
+    let session = rt.block_on(guardkey::commands::sim_session(&sim, false));
+    let bedrock = session.bedrock("eu-west-1");
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 12,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&prop::collection::vec(config(), 1..5), |configs| {
+            rt.block_on(async {
+                let mut targets = Vec::new();
+                for mut config in configs {
+                    config.name = format!("fixprop-{}", N.fetch_add(1, Ordering::Relaxed));
+                    let (id, arn) = session.create_guardrail(&bedrock, &config).await.expect("create");
+                    let draft =
+                        guardkey::fix::apply::wait_ready(&session, &bedrock, &arn, Duration::from_secs(10))
+                            .await
+                            .unwrap();
+                    targets.push((
+                        Target {
+                            arn,
+                            id,
+                            name: config.name.clone(),
+                            current_key: None,
+                            config: None,
+                        },
+                        draft.config,
+                    ));
+                }
+                let alias = format!("alias/fixprop-{}", N.fetch_add(1, Ordering::Relaxed));
+                let plan = FixPlan {
+                    account: "123456789012".into(),
+                    publish_version: false,
+                    regions: vec![RegionPlan {
+                        region: "eu-west-1".into(),
+                        key: KeyChoice::Create(NewKey {
+                            alias,
+                            description: "property".into(),
+                            policy: guardkey::sim::kms::default_policy("123456789012"),
+                            tags: vec![],
+                            rotation_days: None,
+                        }),
+                        targets: targets.iter().map(|(t, _)| t.clone()).collect(),
+                    }],
+                };
+                let dir = tempfile::tempdir().unwrap();
+                let journal = Journal::create(dir.path(), "fix").unwrap();
+                let report = apply(&session, &plan, &journal, &ApplyOptions::default(), &|_| {}).await;
+                assert_eq!(report.failed(), 0, "{}", report.summary());
+                let key = &report.keys[0].1;
+                for (t, before) in &targets {
+                    let after = session.read_guardrail(&bedrock, &t.arn, None).await.unwrap();
+                    assert_eq!(
+                        after.config.differences_besides_key(before),
+                        Vec::<&str>::new(),
+                        "{}",
+                        t.name
+                    );
+                    assert_eq!(after.config.kms_key_arn.as_ref(), Some(key));
+                }
+                assert!(
+                    report
+                        .outcomes
+                        .iter()
+                        .all(|o| matches!(o.kind, OutcomeKind::Fixed { .. }))
+                );
+            });
+            Ok(())
+        })
+        .unwrap();
+}
