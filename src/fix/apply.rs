@@ -20,6 +20,8 @@ pub struct ApplyOptions {
     /// How long to wait for a guardrail to become READY.
     pub ready_timeout: Duration,
     pub caller_arn: String,
+    /// Set to stop between calls: guardrails not started yet are skipped.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for ApplyOptions {
@@ -28,6 +30,7 @@ impl Default for ApplyOptions {
             concurrency: 8,
             ready_timeout: Duration::from_secs(300),
             caller_arn: String::new(),
+            cancel: None,
         }
     }
 }
@@ -214,6 +217,15 @@ pub async fn fix_guardrail(
         kind,
     };
     let failed = |error: String, restored| outcome(OutcomeKind::Failed { error, restored });
+    if options
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    {
+        return outcome(OutcomeKind::Skipped {
+            reason: "cancelled before it started".into(),
+        });
+    }
     let bedrock = session.bedrock(&region);
     // The DRAFT as it is now, not as it was when the plan was made.
     let draft = match session.read_guardrail(&bedrock, &target.arn, None).await {

@@ -68,6 +68,12 @@ pub const KEYMAP: &[Binding] = &[
     b(Context::Table, "1-9", "sort by column 1-9 (again: reverse)", true),
     b(Context::Table, "y", "copy the ARN (OSC 52)", true),
     b(Context::Table, "e", "export the view to a file", true),
+    b(
+        Context::Table,
+        "f",
+        "fix: the remediation wizard on the marked (or selected) guardrails",
+        true,
+    ),
     b(Context::Table, "mouse", "wheel scrolls, click selects", false),
     b(Context::Detail, "j/k", "scroll", true),
     b(Context::Detail, "Enter", "full screen / split", true),

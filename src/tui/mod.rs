@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod state;
 pub mod update;
 pub mod view;
+pub mod wizard;
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use crate::report::{ScanReport, write_atomically};
 use crate::scan::{ScanEvent, ScanHandle, ScanOptions};
 pub use state::{Header, State};
 pub use update::{Action, Effect, update};
+use wizard::WizardEffect;
 
 /// What the explorer opens on.
 pub struct Launch {
@@ -124,6 +126,9 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> 
         session: launch.session.clone(),
         tx: tx.clone(),
         scans: Vec::new(),
+        account: launch.header.account.clone().unwrap_or_default(),
+        caller: launch.header.caller_arn.clone().unwrap_or_default(),
+        cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
@@ -175,6 +180,10 @@ struct EffectRunner {
     session: Option<Session>,
     tx: mpsc::UnboundedSender<Action>,
     scans: Vec<ScanHandle>,
+    account: String,
+    caller: String,
+    /// Stops a running fix between calls.
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl EffectRunner {
@@ -238,6 +247,7 @@ impl EffectRunner {
                     .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string());
                 let _ = tx.send(Action::Exported(result));
             }
+            Effect::Wizard(w) => self.run_wizard(w),
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
                 let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
@@ -248,6 +258,112 @@ impl EffectRunner {
             }
         }
     }
+}
+
+impl EffectRunner {
+    fn run_wizard(&mut self, effect: WizardEffect) {
+        let tx = self.tx.clone();
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        match effect {
+            WizardEffect::LoadKeys { region } => {
+                let account = self.account.clone();
+                tokio::spawn(async move {
+                    let keys = existing_keys(&session, &region, &account).await;
+                    let _ = tx.send(Action::WizardKeys { region, keys });
+                });
+            }
+            WizardEffect::CheckAlias { region, alias } => {
+                tokio::spawn(async move {
+                    let taken_by = session
+                        .describe_key(&session.kms(&region), &alias)
+                        .await
+                        .ok()
+                        .map(|d| d.arn);
+                    let _ = tx.send(Action::WizardAlias {
+                        region,
+                        alias,
+                        taken_by,
+                    });
+                });
+            }
+            WizardEffect::Save { extension, content } => self.run(Effect::Export { extension, content }),
+            WizardEffect::Apply(plan) => {
+                self.cancel.store(false, std::sync::atomic::Ordering::SeqCst);
+                let options = crate::fix::apply::ApplyOptions {
+                    caller_arn: self.caller.clone(),
+                    cancel: Some(self.cancel.clone()),
+                    ..crate::fix::apply::ApplyOptions::default()
+                };
+                // The fix runs on a thread of its own, driven by this runtime: its future
+                // borrows from itself, which a spawned task's future may not.
+                let handle = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    handle.block_on(async move {
+                        let journal = match crate::fix::journal::Journal::create(
+                            &crate::fix::journal::default_dir(),
+                            "fix",
+                        ) {
+                            Ok(j) => j,
+                            Err(e) => {
+                                let _ = tx.send(Action::FixFinished {
+                                    journal: String::new(),
+                                    summary: format!("nothing was changed: {e}"),
+                                });
+                                return;
+                            }
+                        };
+                        let events = tx.clone();
+                        let on_event = move |e: crate::fix::apply::FixEvent| {
+                            let _ = events.send(Action::Fix(e));
+                        };
+                        let report =
+                            crate::fix::apply::apply(&session, &plan, &journal, &options, &on_event).await;
+                        let _ = tx.send(Action::FixFinished {
+                            journal: journal.path().display().to_string(),
+                            summary: report.summary(),
+                        });
+                    })
+                });
+            }
+            WizardEffect::Cancel => self.cancel.store(true, std::sync::atomic::Ordering::SeqCst),
+            WizardEffect::Reread { .. } => {}
+        }
+    }
+}
+
+/// The customer managed keys of a region (by alias), each checked for guardrails.
+async fn existing_keys(
+    session: &Session,
+    region: &str,
+    account: &str,
+) -> Result<Vec<wizard::ExistingKey>, String> {
+    let kms = session.kms(region);
+    let aliases = session.list_aliases(&kms).await.map_err(|e| e.detail())?;
+    let mut out = Vec::new();
+    for (alias, _) in aliases.into_iter().filter(|(a, _)| !a.starts_with("alias/aws/")) {
+        let suitable = crate::fix::apply::check_existing_key(session, region, account, &alias).await;
+        let (arn, state) = match session.describe_key(&kms, &alias).await {
+            Ok(d) => (d.arn, d.state),
+            Err(e) => (alias.clone(), e.label()),
+        };
+        let rotation = match session.key_rotation(&kms, &arn).await {
+            Ok(crate::model::Rotation::Enabled { period_days }) => {
+                format!("{} days", period_days.unwrap_or(365))
+            }
+            Ok(_) => "off".into(),
+            Err(_) => "?".into(),
+        };
+        out.push(wizard::ExistingKey {
+            arn,
+            alias: Some(alias),
+            state,
+            rotation,
+            suitable: suitable.map(|_| ()),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

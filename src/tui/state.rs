@@ -156,6 +156,8 @@ pub struct State {
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// The remediation wizard, while it is open.
+    pub wizard: Option<super::wizard::Wizard>,
 }
 
 fn rotation_rank(g: &Guardrail) -> i32 {
@@ -239,6 +241,7 @@ impl State {
             color,
             quit: false,
             dirty: true,
+            wizard: None,
         }
     }
 

@@ -5,6 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use super::state::{Column, Detail, Loadable, Overlay, RegionStatus, Screen, State};
 use super::view::layout;
+use super::wizard::{ExistingKey, Wizard, WizardEffect};
+use crate::fix::apply::FixEvent;
 use crate::model::{CallError, KeyLookup, VersionInfo};
 use crate::report::{ScanReport, to_csv, to_markdown};
 use crate::scan::{RegionOutcome, ScanEvent, ScanResult};
@@ -26,9 +28,23 @@ pub enum Action {
     },
     Exported(Result<String, String>),
     Copied(String),
+    WizardKeys {
+        region: String,
+        keys: Result<Vec<ExistingKey>, String>,
+    },
+    WizardAlias {
+        region: String,
+        alias: String,
+        taken_by: Option<String>,
+    },
+    Fix(FixEvent),
+    FixFinished {
+        journal: String,
+        summary: String,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Scan these regions; events carry `generation`. A new generation cancels older scans.
     StartScan {
@@ -49,6 +65,7 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    Wizard(WizardEffect),
 }
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -104,6 +121,38 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Copied(arn) => {
             state.toast(format!("copied {arn}"), false);
+            Vec::new()
+        }
+        Action::WizardKeys { region, keys } => {
+            if let Some(w) = &mut state.wizard {
+                w.keys_loaded(&region, keys);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::WizardAlias {
+            region,
+            alias,
+            taken_by,
+        } => {
+            if let Some(w) = &mut state.wizard {
+                w.alias_checked(&region, &alias, taken_by);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Fix(event) => {
+            if let Some(w) = &mut state.wizard {
+                w.on_fix_event(event);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::FixFinished { journal, summary } => {
+            if let Some(w) = &mut state.wizard {
+                w.finished(journal, summary);
+            }
+            state.dirty = true;
             Vec::new()
         }
     };
@@ -304,6 +353,30 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     state.dirty = true;
+    if let Some(wizard) = &mut state.wizard {
+        let (effects, closed) = wizard.on_key(key);
+        if closed {
+            state.wizard = None;
+        }
+        let mut out = Vec::new();
+        for e in effects {
+            if let WizardEffect::Reread { regions } = &e {
+                for r in regions {
+                    state.remove_rows_of(r);
+                    if let Some(entry) = state.region_mut(r) {
+                        entry.status = RegionStatus::Pending;
+                    }
+                }
+                out.push(Effect::StartScan {
+                    generation: state.generation,
+                    regions: regions.clone(),
+                });
+            } else {
+                out.push(Effect::Wizard(e));
+            }
+        }
+        return out;
+    }
     if state.editing_filter {
         match key.code {
             KeyCode::Enter => state.editing_filter = false,
@@ -476,6 +549,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         KeyCode::Char('e') => state.overlay = Overlay::Export,
+        KeyCode::Char('f') => open_wizard(state),
         KeyCode::Char(c @ '1'..='9') => {
             let column = Column::ALL[c as usize - '1' as usize];
             let descending = state.sort == column && !state.descending;
@@ -488,6 +562,40 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         effects = detail_loads(state);
     }
     effects
+}
+
+/// `f`: the wizard, on the marked guardrails or else the selected one.
+fn open_wizard(state: &mut State) {
+    if state.header.read_only {
+        state.toast(
+            "read-only: the remediation wizard does not open (start guardkey without --read-only)",
+            true,
+        );
+        return;
+    }
+    if state.header.loaded_from.is_some() {
+        state.toast(
+            "a saved scan cannot be remediated: run guardkey on the account",
+            true,
+        );
+        return;
+    }
+    let rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
+        state.selected_row().into_iter().collect()
+    } else {
+        state
+            .rows
+            .iter()
+            .filter(|g| state.marks.contains(&g.arn))
+            .collect()
+    };
+    if rows.is_empty() {
+        state.toast("no guardrail selected", true);
+        return;
+    }
+    let account = state.header.account.clone().unwrap_or_default();
+    let caller = state.header.caller_arn.clone().unwrap_or_default();
+    state.wizard = Some(Wizard::new(rows, &account, &caller));
 }
 
 fn on_mouse(state: &mut State, m: MouseEvent) {

@@ -1,0 +1,616 @@
+//! The guided remediation wizard: targets → key per region → key settings → review →
+//! confirm → apply → done. The engine (`fix`) does the work; the wizard makes it guided.
+//! Nothing is written before the confirm step, which wants the number of guardrails typed.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::fix::apply::{FixEvent, OutcomeKind};
+use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target, by_region};
+use crate::fix::policy::{KeyPolicySpec, build, principal_of_caller, validate_alias};
+use crate::model::{Guardrail, Level};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Targets,
+    Keys,
+    Settings,
+    Review,
+    Confirm,
+    Apply,
+    Done,
+}
+
+impl Step {
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Targets => "1/7 Targets",
+            Step::Keys => "2/7 Key per region",
+            Step::Settings => "3/7 Key settings",
+            Step::Review => "4/7 Review",
+            Step::Confirm => "5/7 Confirm",
+            Step::Apply => "6/7 Apply",
+            Step::Done => "7/7 Done",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WizardTarget {
+    pub arn: String,
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub level: Level,
+    pub current_key: Option<String>,
+    pub included: bool,
+}
+
+/// A key that exists in a region, and whether it can encrypt guardrails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingKey {
+    pub arn: String,
+    pub alias: Option<String>,
+    pub state: String,
+    pub rotation: String,
+    /// Ok, or why the key cannot (or should not) be used.
+    pub suitable: Result<(), String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyList {
+    Loading,
+    Ready(Vec<ExistingKey>),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionKey {
+    pub region: String,
+    /// None: create a new key (the default); Some(i): the i-th existing key.
+    pub existing: Option<usize>,
+    pub keys: KeyList,
+    /// Set when the alias is taken in this region: the key it points to.
+    pub alias_taken: Option<String>,
+}
+
+pub const FIELDS: [&str; 7] = [
+    "alias",
+    "description",
+    "rotation (days)",
+    "administrators",
+    "managers",
+    "users",
+    "tags",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The values of `FIELDS`.
+    pub values: [String; 7],
+    pub focus: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Pending,
+    Writing,
+    Fixed,
+    Skipped(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wizard {
+    pub step: Step,
+    pub account: String,
+    pub caller: String,
+    pub targets: Vec<WizardTarget>,
+    pub cursor: usize,
+    pub regions: Vec<RegionKey>,
+    pub settings: Settings,
+    pub publish_version: bool,
+    pub review_scroll: u16,
+    pub confirm_input: String,
+    pub error: Option<String>,
+    pub key_progress: Vec<(String, Result<String, String>)>,
+    pub progress: Vec<(String, Progress)>,
+    pub asking_cancel: bool,
+    pub cancelled: bool,
+    pub journal: Option<String>,
+    pub summary: Option<String>,
+}
+
+/// What the wizard asks the outside world for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WizardEffect {
+    LoadKeys {
+        region: String,
+    },
+    CheckAlias {
+        region: String,
+        alias: String,
+    },
+    Save {
+        extension: &'static str,
+        content: String,
+    },
+    Apply(FixPlan),
+    Cancel,
+    /// The fix is over: re-read these regions so the rows show the new keys.
+    Reread {
+        regions: Vec<String>,
+    },
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split([',', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Wizard {
+    /// Opens on the marked guardrails (or the selected one). Compliant ones are listed but
+    /// left out, to be put back in by hand.
+    pub fn new(rows: Vec<&Guardrail>, account: &str, caller: &str) -> Self {
+        let targets: Vec<WizardTarget> = rows
+            .into_iter()
+            .map(|g| WizardTarget {
+                arn: g.arn.clone(),
+                id: g.id.clone(),
+                name: g.name.clone(),
+                region: g.region.to_string(),
+                level: g.posture.level,
+                current_key: g.kms_key_arn.clone(),
+                included: g.posture.level != Level::Pass,
+            })
+            .collect();
+        let mut wizard = Wizard {
+            step: Step::Targets,
+            account: account.to_string(),
+            caller: caller.to_string(),
+            targets,
+            cursor: 0,
+            regions: Vec::new(),
+            settings: Settings {
+                values: [
+                    "alias/bedrock-guardrails".into(),
+                    "Encrypts Amazon Bedrock guardrails (created by guardkey)".into(),
+                    "365".into(),
+                    principal_of_caller(caller),
+                    principal_of_caller(caller),
+                    String::new(),
+                    "managed-by=guardkey".into(),
+                ],
+                focus: 0,
+            },
+            publish_version: false,
+            review_scroll: 0,
+            confirm_input: String::new(),
+            error: None,
+            key_progress: Vec::new(),
+            progress: Vec::new(),
+            asking_cancel: false,
+            cancelled: false,
+            journal: None,
+            summary: None,
+        };
+        wizard.sync_regions();
+        wizard
+    }
+
+    pub fn included(&self) -> impl Iterator<Item = &WizardTarget> {
+        self.targets.iter().filter(|t| t.included)
+    }
+
+    fn sync_regions(&mut self) {
+        let mut regions: Vec<String> = Vec::new();
+        for t in self.included() {
+            if !regions.contains(&t.region) {
+                regions.push(t.region.clone());
+            }
+        }
+        self.regions.retain(|r| regions.contains(&r.region));
+        for r in regions {
+            if !self.regions.iter().any(|k| k.region == r) {
+                self.regions.push(RegionKey {
+                    region: r,
+                    existing: None,
+                    keys: KeyList::Loading,
+                    alias_taken: None,
+                });
+            }
+        }
+    }
+
+    fn creates_keys(&self) -> bool {
+        self.regions.iter().any(|r| r.existing.is_none())
+    }
+
+    /// The alias problem, if any: its form, or a region where it is taken.
+    pub fn alias_error(&self) -> Option<String> {
+        let alias = &self.settings.values[0];
+        if let Err(e) = validate_alias(alias) {
+            return Some(e);
+        }
+        self.regions
+            .iter()
+            .filter(|r| r.existing.is_none())
+            .find_map(|r| r.alias_taken.as_ref().map(|k| format!("{alias} already exists in {} and points to {k}: choose that key in step 2, or another alias", r.region)))
+    }
+
+    fn rotation_days(&self) -> Result<Option<i32>, String> {
+        let v = self.settings.values[2].trim();
+        if v.is_empty() || v == "off" {
+            return Ok(None);
+        }
+        match v.parse::<i32>() {
+            Ok(d) if (90..=2560).contains(&d) => Ok(Some(d)),
+            _ => Err(format!(
+                "rotation '{v}': a number of days from 90 to 2560, or off"
+            )),
+        }
+    }
+
+    fn tags(&self) -> Result<Vec<(String, String)>, String> {
+        split_list(&self.settings.values[6])
+            .into_iter()
+            .map(|t| match t.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => Err(format!("tag '{t}' is not KEY=VALUE")),
+            })
+            .collect()
+    }
+
+    fn policy(&self) -> Result<String, String> {
+        build(&KeyPolicySpec {
+            account: self.account.clone(),
+            partition: self.caller.split(':').nth(1).unwrap_or("aws").to_string(),
+            administrators: split_list(&self.settings.values[3]),
+            managers: split_list(&self.settings.values[4]),
+            users: split_list(&self.settings.values[5]),
+            external_accounts: Vec::new(),
+        })
+    }
+
+    /// The plan the review shows and the apply carries out.
+    pub fn plan(&self) -> Result<FixPlan, String> {
+        let mut regions = Vec::new();
+        let new_key = if self.creates_keys() {
+            if let Some(e) = self.alias_error() {
+                return Err(e);
+            }
+            Some(NewKey {
+                alias: self.settings.values[0].clone(),
+                description: self.settings.values[1].clone(),
+                policy: self.policy()?,
+                tags: self.tags()?,
+                rotation_days: self.rotation_days()?,
+            })
+        } else {
+            None
+        };
+        let grouped = by_region(
+            self.included()
+                .map(|t| {
+                    (
+                        t.region.clone(),
+                        Target {
+                            arn: t.arn.clone(),
+                            id: t.id.clone(),
+                            name: t.name.clone(),
+                            current_key: t.current_key.clone(),
+                            config: None,
+                        },
+                    )
+                })
+                .collect(),
+        );
+        for (region, targets) in grouped {
+            let r = self
+                .regions
+                .iter()
+                .find(|k| k.region == region)
+                .ok_or("a region has no key choice")?;
+            let key = match (r.existing, &r.keys) {
+                (None, _) => KeyChoice::Create(new_key.clone().ok_or("no key settings")?),
+                (Some(i), KeyList::Ready(keys)) => {
+                    let k = keys.get(i).ok_or("no such key")?;
+                    k.suitable.clone().map_err(|why| {
+                        format!(
+                            "{region}: {} cannot be used: {why}",
+                            k.alias.as_deref().unwrap_or(&k.arn)
+                        )
+                    })?;
+                    KeyChoice::Existing(k.arn.clone())
+                }
+                _ => return Err(format!("{region}: the keys are still loading")),
+            };
+            regions.push(RegionPlan { region, key, targets });
+        }
+        Ok(FixPlan {
+            account: self.account.clone(),
+            regions,
+            publish_version: self.publish_version,
+        })
+    }
+
+    fn go_to_keys(&mut self) -> Vec<WizardEffect> {
+        self.sync_regions();
+        self.step = Step::Keys;
+        self.cursor = 0;
+        self.regions
+            .iter()
+            .filter(|r| r.keys == KeyList::Loading)
+            .map(|r| WizardEffect::LoadKeys {
+                region: r.region.clone(),
+            })
+            .collect()
+    }
+
+    fn alias_checks(&self) -> Vec<WizardEffect> {
+        let alias = self.settings.values[0].clone();
+        if validate_alias(&alias).is_err() {
+            return Vec::new();
+        }
+        self.regions
+            .iter()
+            .filter(|r| r.existing.is_none())
+            .map(|r| WizardEffect::CheckAlias {
+                region: r.region.clone(),
+                alias: alias.clone(),
+            })
+            .collect()
+    }
+
+    /// Handles a key. Returns what to do outside, and whether the wizard is closed.
+    pub fn on_key(&mut self, key: KeyEvent) -> (Vec<WizardEffect>, bool) {
+        self.error = None;
+        match self.step {
+            Step::Targets => match key.code {
+                KeyCode::Esc => return (Vec::new(), true),
+                KeyCode::Char('j') | KeyCode::Down => {
+                    self.cursor = (self.cursor + 1).min(self.targets.len().saturating_sub(1))
+                }
+                KeyCode::Char('k') | KeyCode::Up => self.cursor = self.cursor.saturating_sub(1),
+                KeyCode::Char(' ') => {
+                    if let Some(t) = self.targets.get_mut(self.cursor) {
+                        t.included = !t.included;
+                    }
+                }
+                KeyCode::Enter => {
+                    if self.included().count() == 0 {
+                        self.error = Some("no guardrail is included: Space includes one".into());
+                    } else {
+                        return (self.go_to_keys(), false);
+                    }
+                }
+                _ => {}
+            },
+            Step::Keys => match key.code {
+                KeyCode::Esc => {
+                    self.step = Step::Targets;
+                    self.cursor = 0;
+                }
+                KeyCode::Char('j') | KeyCode::Down => {
+                    self.cursor = (self.cursor + 1).min(self.regions.len().saturating_sub(1))
+                }
+                KeyCode::Char('k') | KeyCode::Up => self.cursor = self.cursor.saturating_sub(1),
+                KeyCode::Char('n') => {
+                    if let Some(r) = self.regions.get_mut(self.cursor) {
+                        r.existing = None;
+                    }
+                }
+                KeyCode::Char('l') | KeyCode::Right | KeyCode::Char('h') | KeyCode::Left => {
+                    let forward = matches!(key.code, KeyCode::Char('l') | KeyCode::Right);
+                    if let Some(r) = self.regions.get_mut(self.cursor)
+                        && let KeyList::Ready(keys) = &r.keys
+                        && !keys.is_empty()
+                    {
+                        let n = keys.len();
+                        r.existing = Some(match (r.existing, forward) {
+                            (None, true) => 0,
+                            (None, false) => n - 1,
+                            (Some(i), true) => (i + 1) % n,
+                            (Some(i), false) => (i + n - 1) % n,
+                        });
+                    }
+                }
+                KeyCode::Enter => {
+                    if let Some(bad) = self.regions.iter().find_map(|r| match (r.existing, &r.keys) {
+                        (Some(i), KeyList::Ready(keys)) => keys
+                            .get(i)
+                            .and_then(|k| k.suitable.clone().err())
+                            .map(|why| format!("{}: {why}", r.region)),
+                        _ => None,
+                    }) {
+                        self.error = Some(bad);
+                    } else if self.creates_keys() {
+                        self.step = Step::Settings;
+                        return (self.alias_checks(), false);
+                    } else {
+                        self.step = Step::Review;
+                    }
+                }
+                _ => {}
+            },
+            Step::Settings => match key.code {
+                KeyCode::Esc => self.step = Step::Keys,
+                KeyCode::Tab | KeyCode::Down => {
+                    self.settings.focus = (self.settings.focus + 1) % FIELDS.len()
+                }
+                KeyCode::BackTab | KeyCode::Up => {
+                    self.settings.focus = (self.settings.focus + FIELDS.len() - 1) % FIELDS.len()
+                }
+                KeyCode::Backspace => {
+                    self.settings.values[self.settings.focus].pop();
+                    if self.settings.focus == 0 {
+                        for r in &mut self.regions {
+                            r.alias_taken = None;
+                        }
+                        return (self.alias_checks(), false);
+                    }
+                }
+                KeyCode::Char(c) => {
+                    self.settings.values[self.settings.focus].push(c);
+                    if self.settings.focus == 0 {
+                        for r in &mut self.regions {
+                            r.alias_taken = None;
+                        }
+                        return (self.alias_checks(), false);
+                    }
+                }
+                KeyCode::Enter => match self.plan() {
+                    Ok(_) => {
+                        self.step = Step::Review;
+                        self.review_scroll = 0;
+                    }
+                    Err(e) => self.error = Some(e),
+                },
+                _ => {}
+            },
+            Step::Review => match key.code {
+                KeyCode::Esc => {
+                    self.step = if self.creates_keys() {
+                        Step::Settings
+                    } else {
+                        Step::Keys
+                    }
+                }
+                KeyCode::Char('j') | KeyCode::Down => {
+                    self.review_scroll = self.review_scroll.saturating_add(1)
+                }
+                KeyCode::Char('k') | KeyCode::Up => self.review_scroll = self.review_scroll.saturating_sub(1),
+                KeyCode::Char('v') => self.publish_version = !self.publish_version,
+                KeyCode::Char('s') | KeyCode::Char('t') => match self.plan() {
+                    Ok(plan) => {
+                        let (extension, content) = if key.code == KeyCode::Char('s') {
+                            ("sh", plan.cli_script())
+                        } else {
+                            ("tf", plan.terraform())
+                        };
+                        return (vec![WizardEffect::Save { extension, content }], false);
+                    }
+                    Err(e) => self.error = Some(e),
+                },
+                KeyCode::Enter => {
+                    self.step = Step::Confirm;
+                    self.confirm_input.clear();
+                }
+                _ => {}
+            },
+            Step::Confirm => match key.code {
+                KeyCode::Esc => self.step = Step::Review,
+                KeyCode::Backspace => {
+                    self.confirm_input.pop();
+                }
+                KeyCode::Char(c) if c.is_ascii_digit() => self.confirm_input.push(c),
+                KeyCode::Enter => {
+                    let n = self.included().count();
+                    if self.confirm_input.trim() != n.to_string() {
+                        self.error = Some(format!("type {n}, the number of guardrails, to apply"));
+                    } else {
+                        match self.plan() {
+                            Ok(plan) => {
+                                self.step = Step::Apply;
+                                self.progress = self
+                                    .included()
+                                    .map(|t| (t.arn.clone(), Progress::Pending))
+                                    .collect();
+                                return (vec![WizardEffect::Apply(plan)], false);
+                            }
+                            Err(e) => self.error = Some(e),
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Step::Apply => match (self.asking_cancel, key.code) {
+                (false, KeyCode::Esc) => self.asking_cancel = true,
+                (true, KeyCode::Char('y')) => {
+                    self.asking_cancel = false;
+                    self.cancelled = true;
+                    return (vec![WizardEffect::Cancel], false);
+                }
+                (true, KeyCode::Char('n') | KeyCode::Esc) => self.asking_cancel = false,
+                _ => {}
+            },
+            Step::Done => {
+                if matches!(key.code, KeyCode::Enter | KeyCode::Esc | KeyCode::Char('q')) {
+                    let mut regions: Vec<String> = Vec::new();
+                    for t in self.included() {
+                        if !regions.contains(&t.region) {
+                            regions.push(t.region.clone());
+                        }
+                    }
+                    return (vec![WizardEffect::Reread { regions }], true);
+                }
+            }
+        }
+        (Vec::new(), false)
+    }
+
+    pub fn keys_loaded(&mut self, region: &str, keys: Result<Vec<ExistingKey>, String>) {
+        if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
+            r.keys = match keys {
+                Ok(k) => KeyList::Ready(k),
+                Err(e) => KeyList::Failed(e),
+            };
+        }
+    }
+
+    pub fn alias_checked(&mut self, region: &str, alias: &str, taken_by: Option<String>) {
+        if self.settings.values[0] != alias {
+            return;
+        }
+        if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
+            r.alias_taken = taken_by;
+        }
+    }
+
+    pub fn on_fix_event(&mut self, event: FixEvent) {
+        let set = |w: &mut Wizard, arn: &str, p: Progress| {
+            if let Some(entry) = w.progress.iter_mut().find(|(a, _)| a == arn) {
+                entry.1 = p;
+            }
+        };
+        match event {
+            FixEvent::KeyReady { region, key_arn, .. } => self.key_progress.push((region, Ok(key_arn))),
+            FixEvent::KeyFailed { region, error } => self.key_progress.push((region, Err(error))),
+            FixEvent::KeyWarning { .. } => {}
+            FixEvent::Writing { arn, .. } => set(self, &arn, Progress::Writing),
+            FixEvent::Done(o) => {
+                let p = match o.kind {
+                    OutcomeKind::Fixed { .. } => Progress::Fixed,
+                    OutcomeKind::Skipped { reason } => Progress::Skipped(reason),
+                    OutcomeKind::Failed { error, .. } => Progress::Failed(error),
+                };
+                set(self, &o.arn, p);
+            }
+        }
+    }
+
+    pub fn finished(&mut self, journal: String, summary: String) {
+        self.step = Step::Done;
+        self.asking_cancel = false;
+        self.journal = Some(journal);
+        self.summary = Some(summary);
+    }
+
+    /// The keys the footer shows for the current step.
+    pub fn hints(&self) -> &'static str {
+        match self.step {
+            Step::Targets => "j/k move · Space include/leave out · Enter next · Esc close",
+            Step::Keys => "j/k region · n new key · h/l existing keys · Enter next · Esc back",
+            Step::Settings => "Tab next field · type to edit · Enter review · Esc back",
+            Step::Review => {
+                "j/k scroll · v publish version · s save CLI script · t save Terraform · Enter confirm · Esc back"
+            }
+            Step::Confirm => "type the number of guardrails, then Enter · Esc back",
+            Step::Apply if self.asking_cancel => "cancel? y stops between calls · n goes on",
+            Step::Apply => "applying… Esc cancels safely between calls",
+            Step::Done => "Enter or Esc: back to the table",
+        }
+    }
+}
