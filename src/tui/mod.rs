@@ -368,3 +368,6 @@ async fn existing_keys(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod wizard_tests;
