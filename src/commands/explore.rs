@@ -29,6 +29,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 },
                 regions: Vec::new(),
                 loaded: Some(report),
+                journal_dir: None,
             }
         }
         None => {
@@ -50,6 +51,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 session: Some(target.session),
                 regions: target.regions,
                 loaded: None,
+                journal_dir: None,
             };
             _demo = target.demo;
             launch

@@ -37,6 +37,8 @@ pub struct Launch {
     pub header: Header,
     pub regions: Vec<String>,
     pub loaded: Option<ScanReport>,
+    /// Where the wizard's fix journals go (default: the XDG state directory).
+    pub journal_dir: Option<std::path::PathBuf>,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -129,6 +131,10 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> 
         account: launch.header.account.clone().unwrap_or_default(),
         caller: launch.header.caller_arn.clone().unwrap_or_default(),
         cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        journal_dir: launch
+            .journal_dir
+            .clone()
+            .unwrap_or_else(crate::fix::journal::default_dir),
     };
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
@@ -184,6 +190,7 @@ struct EffectRunner {
     caller: String,
     /// Stops a running fix between calls.
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    journal_dir: std::path::PathBuf,
 }
 
 impl EffectRunner {
@@ -299,12 +306,10 @@ impl EffectRunner {
                 // The fix runs on a thread of its own, driven by this runtime: its future
                 // borrows from itself, which a spawned task's future may not.
                 let handle = tokio::runtime::Handle::current();
+                let dir = self.journal_dir.clone();
                 tokio::task::spawn_blocking(move || {
                     handle.block_on(async move {
-                        let journal = match crate::fix::journal::Journal::create(
-                            &crate::fix::journal::default_dir(),
-                            "fix",
-                        ) {
+                        let journal = match crate::fix::journal::Journal::create(&dir, "fix") {
                             Ok(j) => j,
                             Err(e) => {
                                 let _ = tx.send(Action::FixFinished {

@@ -10,7 +10,7 @@ use super::view::render;
 use super::wizard::{ExistingKey, Step, WizardEffect};
 use crate::fix::apply::{FixEvent, Outcome, OutcomeKind};
 use crate::fix::plan::KeyChoice;
-use crate::model::Rotation;
+use crate::model::{Level, Rotation};
 use crate::report::fixtures::{guardrail, key as kms_key};
 
 fn state() -> State {
@@ -22,10 +22,16 @@ fn state() -> State {
     let mut s = State::new(header, &["us-east-1".into(), "eu-west-1".into()], true);
     s.width = 120;
     s.height = 34;
-    let on = Rotation::Enabled { period_days: Some(365) };
+    let on = Rotation::Enabled {
+        period_days: Some(365),
+    };
     s.add_rows(vec![
         guardrail("us-east-1", "support-bot", None),
-        guardrail("us-east-1", "claims-bot", Some(kms_key("us-east-1", "Enabled", on))),
+        guardrail(
+            "us-east-1",
+            "claims-bot",
+            Some(kms_key("us-east-1", "Enabled", on)),
+        ),
         guardrail("eu-west-1", "hr-helpdesk", None),
     ]);
     s.prepare();
@@ -78,7 +84,13 @@ fn keys_loaded(s: &mut State) {
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
             },
         ];
-        update(s, Action::WizardKeys { region: region.into(), keys: Ok(keys) });
+        update(
+            s,
+            Action::WizardKeys {
+                region: region.into(),
+                keys: Ok(keys),
+            },
+        );
     }
 }
 
@@ -130,8 +142,12 @@ fn every_step_forward_and_back() {
     assert_eq!(
         effects,
         [
-            Effect::Wizard(WizardEffect::LoadKeys { region: "us-east-1".into() }),
-            Effect::Wizard(WizardEffect::LoadKeys { region: "eu-west-1".into() })
+            Effect::Wizard(WizardEffect::LoadKeys {
+                region: "us-east-1".into()
+            }),
+            Effect::Wizard(WizardEffect::LoadKeys {
+                region: "eu-west-1".into()
+            })
         ]
     );
     insta::assert_snapshot!("wizard_keys_loading", draw(&s).backend());
@@ -140,7 +156,15 @@ fn every_step_forward_and_back() {
     update(&mut s, key('h'));
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Keys);
-    assert!(s.wizard.as_ref().unwrap().error.as_ref().unwrap().contains("Disabled"));
+    assert!(
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("Disabled")
+    );
     insta::assert_snapshot!("wizard_keys_unsuitable", draw(&s).backend());
     update(&mut s, key('n'));
 
@@ -156,7 +180,14 @@ fn every_step_forward_and_back() {
     update(&mut s, key('s'));
     update(&mut s, key('/'));
     update(&mut s, key('x'));
-    assert!(s.wizard.as_ref().unwrap().alias_error().unwrap().contains("reserved"));
+    assert!(
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .alias_error()
+            .unwrap()
+            .contains("reserved")
+    );
     insta::assert_snapshot!("wizard_settings_invalid", draw(&s).backend());
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Settings, "an invalid alias stops here");
@@ -167,12 +198,33 @@ fn every_step_forward_and_back() {
         update(&mut s, key(c));
     }
     // The alias is taken in one region: said, with the key it points to.
-    update(&mut s, Action::WizardAlias { region: "eu-west-1".into(), alias: "alias/guardrails".into(), taken_by: Some("arn:aws:kms:eu-west-1:123456789012:key/other".into()) });
-    assert!(s.wizard.as_ref().unwrap().alias_error().unwrap().contains("key/other"));
+    update(
+        &mut s,
+        Action::WizardAlias {
+            region: "eu-west-1".into(),
+            alias: "alias/guardrails".into(),
+            taken_by: Some("arn:aws:kms:eu-west-1:123456789012:key/other".into()),
+        },
+    );
+    assert!(
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .alias_error()
+            .unwrap()
+            .contains("key/other")
+    );
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Settings);
     update(&mut s, key('2'));
-    update(&mut s, Action::WizardAlias { region: "eu-west-1".into(), alias: "alias/guardrails2".into(), taken_by: None });
+    update(
+        &mut s,
+        Action::WizardAlias {
+            region: "eu-west-1".into(),
+            alias: "alias/guardrails2".into(),
+            taken_by: None,
+        },
+    );
     assert!(s.wizard.as_ref().unwrap().alias_error().is_none());
     insta::assert_snapshot!("wizard_settings", draw(&s).backend());
 
@@ -183,18 +235,35 @@ fn every_step_forward_and_back() {
     assert!(s.wizard.as_ref().unwrap().publish_version);
     let plan = s.wizard.as_ref().unwrap().plan().unwrap();
     assert_eq!(plan.guardrail_count(), 2);
-    assert!(plan.regions.iter().all(|r| matches!(&r.key, KeyChoice::Create(k) if k.alias == "alias/guardrails2")));
+    assert!(
+        plan.regions
+            .iter()
+            .all(|r| matches!(&r.key, KeyChoice::Create(k) if k.alias == "alias/guardrails2"))
+    );
     match &plan.regions[0].key {
-        KeyChoice::Create(k) => assert!(k.policy.contains("arn:aws:iam::123456789012:role/SecOps"), "the caller's role administers the key"),
+        KeyChoice::Create(k) => assert!(
+            k.policy.contains("arn:aws:iam::123456789012:role/SecOps"),
+            "the caller's role administers the key"
+        ),
         other => panic!("{other:?}"),
     }
     insta::assert_snapshot!("wizard_review", draw(&s).backend());
     match &update(&mut s, key('s'))[..] {
-        [Effect::Wizard(WizardEffect::Save { extension: "sh", content })] => assert!(content.contains("aws kms create-key")),
+        [
+            Effect::Wizard(WizardEffect::Save {
+                extension: "sh",
+                content,
+            }),
+        ] => assert!(content.contains("aws kms create-key")),
         other => panic!("{other:?}"),
     }
     match &update(&mut s, key('t'))[..] {
-        [Effect::Wizard(WizardEffect::Save { extension: "tf", content })] => assert!(content.contains("aws_kms_key")),
+        [
+            Effect::Wizard(WizardEffect::Save {
+                extension: "tf",
+                content,
+            }),
+        ] => assert!(content.contains("aws_kms_key")),
         other => panic!("{other:?}"),
     }
 
@@ -209,7 +278,15 @@ fn every_step_forward_and_back() {
     update(&mut s, key('3'));
     let effects = update(&mut s, code(KeyCode::Enter));
     assert!(effects.is_empty(), "a wrong number writes nothing");
-    assert!(s.wizard.as_ref().unwrap().error.as_ref().unwrap().contains("type 2"));
+    assert!(
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("type 2")
+    );
     update(&mut s, code(KeyCode::Backspace));
     update(&mut s, key('2'));
     insta::assert_snapshot!("wizard_confirm", draw(&s).backend());
@@ -218,12 +295,59 @@ fn every_step_forward_and_back() {
     assert!(matches!(&effects[..], [Effect::Wizard(WizardEffect::Apply(p))] if p.publish_version));
 
     // Apply: progress, a partial failure, cancel asks first.
-    let arns: Vec<String> = s.wizard.as_ref().unwrap().included().map(|t| t.arn.clone()).collect();
-    update(&mut s, Action::Fix(FixEvent::KeyReady { region: "us-east-1".into(), key_arn: "arn:aws:kms:us-east-1:123456789012:key/new".into(), created: true }));
-    update(&mut s, Action::Fix(FixEvent::Writing { region: "us-east-1".into(), arn: arns[0].clone() }));
-    update(&mut s, Action::Fix(FixEvent::Done(Outcome { region: "us-east-1".into(), arn: arns[0].clone(), name: "support-bot".into(), kind: OutcomeKind::Fixed { key_arn: "k".into(), version: Some("1".into()) } })));
-    update(&mut s, Action::Fix(FixEvent::KeyFailed { region: "eu-west-1".into(), error: "CreateKey: AccessDeniedException".into() }));
-    update(&mut s, Action::Fix(FixEvent::Done(Outcome { region: "eu-west-1".into(), arn: arns[1].clone(), name: "hr-helpdesk".into(), kind: OutcomeKind::Failed { error: "no key: CreateKey: AccessDeniedException".into(), restored: false } })));
+    let arns: Vec<String> = s
+        .wizard
+        .as_ref()
+        .unwrap()
+        .included()
+        .map(|t| t.arn.clone())
+        .collect();
+    update(
+        &mut s,
+        Action::Fix(FixEvent::KeyReady {
+            region: "us-east-1".into(),
+            key_arn: "arn:aws:kms:us-east-1:123456789012:key/new".into(),
+            created: true,
+        }),
+    );
+    update(
+        &mut s,
+        Action::Fix(FixEvent::Writing {
+            region: "us-east-1".into(),
+            arn: arns[0].clone(),
+        }),
+    );
+    update(
+        &mut s,
+        Action::Fix(FixEvent::Done(Outcome {
+            region: "us-east-1".into(),
+            arn: arns[0].clone(),
+            name: "support-bot".into(),
+            kind: OutcomeKind::Fixed {
+                key_arn: "k".into(),
+                version: Some("1".into()),
+            },
+        })),
+    );
+    update(
+        &mut s,
+        Action::Fix(FixEvent::KeyFailed {
+            region: "eu-west-1".into(),
+            error: "CreateKey: AccessDeniedException".into(),
+        }),
+    );
+    update(
+        &mut s,
+        Action::Fix(FixEvent::Done(Outcome {
+            region: "eu-west-1".into(),
+            arn: arns[1].clone(),
+            name: "hr-helpdesk".into(),
+            kind: OutcomeKind::Failed {
+                error: "no key: CreateKey: AccessDeniedException".into(),
+                restored: false,
+            },
+        })),
+    );
     update(&mut s, code(KeyCode::Esc));
     assert!(s.wizard.as_ref().unwrap().asking_cancel);
     insta::assert_snapshot!("wizard_apply_partial_failure", draw(&s).backend());
@@ -233,13 +357,28 @@ fn every_step_forward_and_back() {
     assert_eq!(update(&mut s, key('y')), [Effect::Wizard(WizardEffect::Cancel)]);
 
     // Done: the summary, the journal, and the rows re-read.
-    update(&mut s, Action::FixFinished { journal: "/state/fix-1.jsonl".into(), summary: "1 fixed, 0 skipped, 1 failed\n".into() });
+    update(
+        &mut s,
+        Action::FixFinished {
+            journal: "/state/fix-1.jsonl".into(),
+            summary: "1 fixed, 0 skipped, 1 failed\n".into(),
+        },
+    );
     assert_eq!(step(&s), Step::Done);
     insta::assert_snapshot!("wizard_done", draw(&s).backend());
     let effects = update(&mut s, code(KeyCode::Enter));
     assert!(s.wizard.is_none());
-    assert_eq!(effects, [Effect::StartScan { generation: 0, regions: vec!["us-east-1".into(), "eu-west-1".into()] }]);
-    assert!(s.rows.is_empty(), "the rows of the affected regions are read again");
+    assert_eq!(
+        effects,
+        [Effect::StartScan {
+            generation: 0,
+            regions: vec!["us-east-1".into(), "eu-west-1".into()]
+        }]
+    );
+    assert!(
+        s.rows.is_empty(),
+        "the rows of the affected regions are read again"
+    );
 }
 
 #[test]
@@ -254,11 +393,203 @@ fn esc_closes_from_the_first_step_and_existing_keys_skip_settings() {
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Review);
     let plan = s.wizard.as_ref().unwrap().plan().unwrap();
-    assert!(plan.regions.iter().all(|r| matches!(&r.key, KeyChoice::Existing(k) if k.ends_with("key/good"))));
+    assert!(
+        plan.regions
+            .iter()
+            .all(|r| matches!(&r.key, KeyChoice::Existing(k) if k.ends_with("key/good")))
+    );
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(step(&s), Step::Keys);
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(step(&s), Step::Targets);
     update(&mut s, code(KeyCode::Esc));
     assert!(s.wizard.is_none());
+}
+
+/// The wizard end to end without a terminal: keys through `update`, effects run by the
+/// explorer's own effect runner against the simulator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_against_the_simulator() {
+    use crate::sim::{Seed, SimConfig, Simulator};
+    use std::time::Duration;
+
+    let sim = Simulator::new(SimConfig {
+        seed: Seed::Demo,
+        settle: Duration::from_millis(20),
+        ..SimConfig::default()
+    })
+    .unwrap()
+    .serve_loopback()
+    .await
+    .unwrap();
+    let session = crate::commands::sim_session(&sim, false).await;
+    let result = crate::scan::collect(
+        session.clone(),
+        crate::scan::ScanOptions {
+            regions: vec!["us-west-2".into()],
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let before: Vec<(String, crate::model::config::GuardrailConfig)> = {
+        let bedrock = session.bedrock("us-west-2");
+        let mut v = Vec::new();
+        for g in result.guardrails.iter().filter(|g| g.kms_key_arn.is_none()) {
+            v.push((
+                g.arn.clone(),
+                session
+                    .read_guardrail(&bedrock, &g.arn, None)
+                    .await
+                    .unwrap()
+                    .config,
+            ));
+        }
+        v
+    };
+    assert_eq!(before.len(), 2, "data-science-notebooks and sales-email-drafts");
+    let dir = tempfile::tempdir().unwrap();
+    let header = Header {
+        account: Some("123456789012".into()),
+        caller_arn: Some("arn:aws:iam::123456789012:user/guardkey-admin".into()),
+        ..Header::default()
+    };
+    let mut s = State::new(header.clone(), &["us-west-2".into()], true);
+    s.add_rows(result.guardrails);
+    s.set_filter("key:none".into());
+    s.prepare();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = super::EffectRunner {
+        session: Some(session.clone()),
+        tx,
+        scans: Vec::new(),
+        account: "123456789012".into(),
+        caller: "arn:aws:iam::123456789012:user/guardkey-admin".into(),
+        cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        journal_dir: dir.path().to_path_buf(),
+    };
+    // Runs effects and feeds the actions they send back until `done` holds.
+    async fn drive(
+        s: &mut State,
+        runner: &mut super::EffectRunner,
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>,
+        effects: Vec<Effect>,
+        done: impl Fn(&State) -> bool,
+    ) {
+        for e in effects {
+            runner.run(e);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !done(s) {
+            let action = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("the effects answer")
+                .unwrap();
+            for e in update(s, action) {
+                runner.run(e);
+            }
+        }
+    }
+    update(&mut s, key('a'));
+    update(&mut s, key('f'));
+    assert_eq!(s.wizard.as_ref().unwrap().included().count(), 2);
+    let effects = update(&mut s, code(KeyCode::Enter));
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .regions
+            .iter()
+            .all(|r| r.keys != super::wizard::KeyList::Loading)
+    })
+    .await;
+    // us-west-2 has alias/bedrock-guardrails already: the wizard finds it and says so.
+    let effects = update(&mut s, code(KeyCode::Enter));
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        s.wizard.as_ref().unwrap().alias_error().is_some()
+    })
+    .await;
+    assert!(
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .alias_error()
+            .unwrap()
+            .contains("already exists in us-west-2")
+    );
+    for c in "-wizard".chars() {
+        let effects = update(&mut s, key(c));
+        for e in effects {
+            runner.run(e);
+        }
+    }
+    // Let the last alias check answer.
+    let effects = Vec::new();
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .regions
+            .iter()
+            .all(|r| r.alias_taken.is_none())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok(a) = rx.try_recv() {
+        update(&mut s, a);
+    }
+    assert!(
+        s.wizard.as_ref().unwrap().alias_error().is_none(),
+        "{:?}",
+        s.wizard.as_ref().unwrap().alias_error()
+    );
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(step(&s), Step::Review);
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('2'));
+    let effects = update(&mut s, code(KeyCode::Enter));
+    drive(&mut s, &mut runner, &mut rx, effects, |s| step(s) == Step::Done).await;
+    let w = s.wizard.as_ref().unwrap();
+    assert!(
+        w.summary
+            .as_ref()
+            .unwrap()
+            .starts_with("2 fixed, 0 skipped, 0 failed"),
+        "{:?}",
+        w.summary
+    );
+    let journal = w.journal.clone().unwrap();
+    assert!(std::path::Path::new(&journal).starts_with(dir.path()));
+    let entries = crate::fix::journal::Journal::read(std::path::Path::new(&journal)).unwrap();
+    assert_eq!(crate::fix::journal::Journal::pre_images(&entries).len(), 2);
+    // Every setting intact, the key the new alias'.
+    let key_arn = crate::fix::apply::check_existing_key(
+        &session,
+        "us-west-2",
+        "123456789012",
+        "alias/bedrock-guardrails-wizard",
+    )
+    .await
+    .unwrap();
+    let bedrock = session.bedrock("us-west-2");
+    for (arn, b) in &before {
+        let after = session.read_guardrail(&bedrock, arn, None).await.unwrap().config;
+        assert_eq!(after.differences_besides_key(b), Vec::<&str>::new());
+        assert_eq!(after.kms_key_arn.as_deref(), Some(key_arn.as_str()));
+    }
+    // Done: the rows are read again, and turn ✓.
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert!(s.wizard.is_none());
+    s.set_filter(String::new());
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        !s.loading() && s.rows.len() == 10
+    })
+    .await;
+    let fixed: Vec<_> = s
+        .rows
+        .iter()
+        .filter(|g| before.iter().any(|(a, _)| *a == g.arn))
+        .collect();
+    assert_eq!(fixed.len(), 2);
+    assert!(fixed.iter().all(|g| g.posture.level == Level::Pass), "{fixed:?}");
 }
