@@ -18,6 +18,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -30,6 +34,9 @@ impl Session {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn guardkey");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
@@ -207,4 +214,67 @@ fn no_terminal_means_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the explorer needs a terminal"), "{err}");
+}
+
+#[test]
+fn the_wizard_fixes_two_guardrails_end_to_end() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_with_env(
+        &["--demo"],
+        &[("GUARDKEY_STATE_DIR", state.path().to_str().unwrap())],
+    );
+    s.wait_for("62 guardrails");
+    // The two failing guardrails of eu-west-2, marked.
+    s.keys("/");
+    for c in "region:eu-west-2".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 2/62");
+    s.keys("a");
+    s.wait_for("marked: 2");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    s.keys("\r");
+    s.wait_for("Fix: 2/7 Key per region");
+    s.wait_for("no existing customer key");
+    s.keys("\r");
+    s.wait_for("Fix: 3/7 Key settings");
+    s.wait_for("the alias is free");
+    s.keys("\r");
+    s.wait_for("Fix: 4/7 Review");
+    s.keys("\r");
+    s.wait_for("Fix: 5/7 Confirm");
+    s.keys("2");
+    s.keys("\r");
+    let screen = s.wait_for("2 fixed, 0 skipped, 0 failed");
+    assert!(screen.contains("To undo: guardkey restore"), "{screen}");
+    s.keys("\r");
+    // The rows are read again and turn ✓.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = s.contents();
+        let table: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.contains("trading-desk-research") || l.contains("wealth-advisor-notes"))
+            .collect();
+        if table.len() == 2 && table.iter().all(|l| l.contains("✓ PASS")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the rows did not turn ✓:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let journals: Vec<_> = std::fs::read_dir(state.path()).unwrap().collect();
+    assert_eq!(journals.len(), 1, "one journal written");
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "guardkey did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !s.screen.lock().unwrap().screen().alternate_screen(),
+        "the terminal is restored"
+    );
 }
