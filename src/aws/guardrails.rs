@@ -22,6 +22,45 @@ fn none_if_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     if v.is_empty() { None } else { Some(v) }
 }
 
+/// The per-direction members of a response entry (every entry type has the same four).
+macro_rules! directions {
+    ($x:expr) => {
+        Directions {
+            input_action: s($x.input_action()),
+            output_action: s($x.output_action()),
+            input_enabled: $x.input_enabled(),
+            output_enabled: $x.output_enabled(),
+        }
+    };
+}
+
+/// Request entry builders that take the four per-direction members.
+trait WithDirections: Sized {
+    fn directions(self, d: &Directions) -> Self;
+}
+
+macro_rules! with_directions {
+    ($($builder:ty),*) => {
+        $(impl WithDirections for $builder {
+            fn directions(self, d: &Directions) -> Self {
+                self.set_input_action(d.input_action.as_deref().map(Into::into))
+                    .set_output_action(d.output_action.as_deref().map(Into::into))
+                    .set_input_enabled(d.input_enabled)
+                    .set_output_enabled(d.output_enabled)
+            }
+        })*
+    };
+}
+
+with_directions!(
+    t::builders::GuardrailTopicConfigBuilder,
+    t::builders::GuardrailContentFilterConfigBuilder,
+    t::builders::GuardrailWordConfigBuilder,
+    t::builders::GuardrailManagedWordsConfigBuilder,
+    t::builders::GuardrailPiiEntityConfigBuilder,
+    t::builders::GuardrailRegexConfigBuilder
+);
+
 pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
     GuardrailConfig {
         name: g.name().to_string(),
@@ -37,12 +76,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                     definition: x.definition().to_string(),
                     examples: x.examples().to_vec(),
                     kind: s(x.r#type()),
-                    directions: Directions {
-                        input_action: s(x.input_action()),
-                        output_action: s(x.output_action()),
-                        input_enabled: x.input_enabled(),
-                        output_enabled: x.output_enabled(),
-                    },
+                    directions: directions!(x),
                 })
                 .collect(),
             tier: p.tier().map(|t| t.tier_name().as_str().to_string()),
@@ -57,12 +91,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                     output_strength: x.output_strength().as_str().to_string(),
                     input_modalities: strings(x.input_modalities()),
                     output_modalities: strings(x.output_modalities()),
-                    directions: Directions {
-                        input_action: s(x.input_action()),
-                        output_action: s(x.output_action()),
-                        input_enabled: x.input_enabled(),
-                        output_enabled: x.output_enabled(),
-                    },
+                    directions: directions!(x),
                 })
                 .collect(),
             tier: p.tier().map(|t| t.tier_name().as_str().to_string()),
@@ -73,12 +102,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                 .iter()
                 .map(|x| Word {
                     text: x.text().to_string(),
-                    directions: Directions {
-                        input_action: s(x.input_action()),
-                        output_action: s(x.output_action()),
-                        input_enabled: x.input_enabled(),
-                        output_enabled: x.output_enabled(),
-                    },
+                    directions: directions!(x),
                 })
                 .collect(),
             managed_word_lists: p
@@ -86,12 +110,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                 .iter()
                 .map(|x| ManagedWords {
                     kind: x.r#type().as_str().to_string(),
-                    directions: Directions {
-                        input_action: s(x.input_action()),
-                        output_action: s(x.output_action()),
-                        input_enabled: x.input_enabled(),
-                        output_enabled: x.output_enabled(),
-                    },
+                    directions: directions!(x),
                 })
                 .collect(),
         }),
@@ -104,12 +123,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                     .map(|x| PiiEntity {
                         kind: x.r#type().as_str().to_string(),
                         action: x.action().as_str().to_string(),
-                        directions: Directions {
-                            input_action: s(x.input_action()),
-                            output_action: s(x.output_action()),
-                            input_enabled: x.input_enabled(),
-                            output_enabled: x.output_enabled(),
-                        },
+                        directions: directions!(x),
                     })
                     .collect(),
                 regexes: p
@@ -120,12 +134,7 @@ pub fn config_from_output(g: &GetGuardrailOutput) -> GuardrailConfig {
                         description: x.description().map(str::to_string),
                         pattern: x.pattern().to_string(),
                         action: x.action().as_str().to_string(),
-                        directions: Directions {
-                            input_action: s(x.input_action()),
-                            output_action: s(x.output_action()),
-                            input_enabled: x.input_enabled(),
-                            output_enabled: x.output_enabled(),
-                        },
+                        directions: directions!(x),
                     })
                     .collect(),
             }),
@@ -184,10 +193,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                         .set_examples(none_if_empty(x.examples.clone()))
                         // Optional in the response, required (and only DENY) in the request.
                         .r#type(x.kind.as_deref().unwrap_or("DENY").into())
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }
@@ -218,10 +224,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                         .set_output_modalities(none_if_empty(
                             x.output_modalities.iter().map(|m| m.as_str().into()).collect(),
                         ))
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }
@@ -243,10 +246,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                 b = b.words_config(built(
                     t::GuardrailWordConfig::builder()
                         .text(&x.text)
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }
@@ -254,10 +254,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                 b = b.managed_word_lists_config(built(
                     t::GuardrailManagedWordsConfig::builder()
                         .r#type(x.kind.as_str().into())
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }
@@ -273,10 +270,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                     t::GuardrailPiiEntityConfig::builder()
                         .r#type(x.kind.as_str().into())
                         .action(x.action.as_str().into())
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }
@@ -287,10 +281,7 @@ pub fn request_policies(c: &GuardrailConfig) -> Result<RequestPolicies, String> 
                         .set_description(x.description.clone())
                         .pattern(&x.pattern)
                         .action(x.action.as_str().into())
-                        .set_input_action(x.directions.input_action.as_deref().map(Into::into))
-                        .set_output_action(x.directions.output_action.as_deref().map(Into::into))
-                        .set_input_enabled(x.directions.input_enabled)
-                        .set_output_enabled(x.directions.output_enabled)
+                        .directions(&x.directions)
                         .build(),
                 )?);
             }

@@ -70,6 +70,25 @@ pub struct GuardrailHead {
     pub kms_key_arn: Option<String>,
 }
 
+/// Sets a guardrail's whole configuration on an UpdateGuardrail or CreateGuardrail
+/// request: the two builders have the same members but no common type.
+macro_rules! with_config {
+    ($request:expr, $config:expr, $policies:expr) => {
+        $request
+            .name(&$config.name)
+            .set_description($config.description.clone())
+            .blocked_input_messaging(&$config.blocked_input_messaging)
+            .blocked_outputs_messaging(&$config.blocked_outputs_messaging)
+            .set_topic_policy_config($policies.topic)
+            .set_content_policy_config($policies.content)
+            .set_word_policy_config($policies.word)
+            .set_sensitive_information_policy_config($policies.sensitive)
+            .set_contextual_grounding_policy_config($policies.grounding)
+            .set_automated_reasoning_policy_config($policies.reasoning)
+            .set_cross_region_config($policies.cross_region)
+    };
+}
+
 /// A guardrail as a fix reads it: its whole DRAFT and its status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardrailDraft {
@@ -221,42 +240,44 @@ impl Session {
     }
 
     pub fn bedrock(&self, region: &str) -> aws_sdk_bedrock::Client {
-        let conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .retry_partition(self.partition("bedrock", region))
-            .interceptor(self.guard())
-            .build();
-        aws_sdk_bedrock::Client::from_conf(conf)
+        self.bedrock_client(region, true)
     }
 
     /// A Bedrock client whose calls are tried once: for callers that pace and retry
     /// themselves, and must see every throttle to do it.
     pub fn bedrock_without_retries(&self, region: &str) -> aws_sdk_bedrock::Client {
-        let conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::disabled())
-            .interceptor(self.guard())
-            .build();
-        aws_sdk_bedrock::Client::from_conf(conf)
+        self.bedrock_client(region, false)
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        self.kms_client(region, true)
     }
 
     /// A KMS client whose calls are tried once (see `bedrock_without_retries`).
     pub fn kms_without_retries(&self, region: &str) -> aws_sdk_kms::Client {
-        let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::disabled())
-            .interceptor(self.guard())
-            .build();
-        aws_sdk_kms::Client::from_conf(conf)
+        self.kms_client(region, false)
     }
 
-    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
-        let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
+    fn bedrock_client(&self, region: &str, retries: bool) -> aws_sdk_bedrock::Client {
+        let mut conf = aws_sdk_bedrock::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .retry_partition(self.partition("bedrock", region))
+            .interceptor(self.guard());
+        if !retries {
+            conf = conf.retry_config(RetryConfig::disabled());
+        }
+        aws_sdk_bedrock::Client::from_conf(conf.build())
+    }
+
+    fn kms_client(&self, region: &str, retries: bool) -> aws_sdk_kms::Client {
+        let mut conf = aws_sdk_kms::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .retry_partition(self.partition("kms", region))
-            .interceptor(self.guard())
-            .build();
-        aws_sdk_kms::Client::from_conf(conf)
+            .interceptor(self.guard());
+        if !retries {
+            conf = conf.retry_config(RetryConfig::disabled());
+        }
+        aws_sdk_kms::Client::from_conf(conf.build())
     }
 
     fn sts(&self) -> aws_sdk_sts::Client {
@@ -430,24 +451,15 @@ impl Session {
             code: "InvalidConfiguration".into(),
             message,
         })?;
-        client
-            .update_guardrail()
-            .guardrail_identifier(identifier)
-            .name(&config.name)
-            .set_description(config.description.clone())
-            .blocked_input_messaging(&config.blocked_input_messaging)
-            .blocked_outputs_messaging(&config.blocked_outputs_messaging)
-            .set_topic_policy_config(p.topic)
-            .set_content_policy_config(p.content)
-            .set_word_policy_config(p.word)
-            .set_sensitive_information_policy_config(p.sensitive)
-            .set_contextual_grounding_policy_config(p.grounding)
-            .set_automated_reasoning_policy_config(p.reasoning)
-            .set_cross_region_config(p.cross_region)
-            .set_kms_key_id(kms_key_id.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(e, "bedrock:UpdateGuardrail"))?;
+        with_config!(
+            client.update_guardrail().guardrail_identifier(identifier),
+            config,
+            p
+        )
+        .set_kms_key_id(kms_key_id.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| classify(e, "bedrock:UpdateGuardrail"))?;
         Ok(())
     }
 
@@ -461,19 +473,7 @@ impl Session {
             code: "InvalidConfiguration".into(),
             message,
         })?;
-        let out = client
-            .create_guardrail()
-            .name(&config.name)
-            .set_description(config.description.clone())
-            .blocked_input_messaging(&config.blocked_input_messaging)
-            .blocked_outputs_messaging(&config.blocked_outputs_messaging)
-            .set_topic_policy_config(p.topic)
-            .set_content_policy_config(p.content)
-            .set_word_policy_config(p.word)
-            .set_sensitive_information_policy_config(p.sensitive)
-            .set_contextual_grounding_policy_config(p.grounding)
-            .set_automated_reasoning_policy_config(p.reasoning)
-            .set_cross_region_config(p.cross_region)
+        let out = with_config!(client.create_guardrail(), config, p)
             .set_kms_key_id(config.kms_key_arn.clone())
             .send()
             .await
