@@ -5,12 +5,14 @@
 # Usage: .ci/cli-cross-check.sh PATH/TO/guardkey   (the AWS CLI on PATH)
 set -euo pipefail
 guardkey=${1:?usage: cli-cross-check.sh PATH/TO/guardkey}
+[ -x "$guardkey" ] || { echo "cli-cross-check: FAIL: no guardkey binary at $guardkey" >&2; exit 1; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$guardkey" sim --port "$port" --seed demo --settle-ms 200 >"$work/sim.log" 2>&1 &
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do grep -q "Press Ctrl-C" "$work/sim.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "Press Ctrl-C" "$work/sim.log" && break; sleep 0.1; done
+grep -q "Press Ctrl-C" "$work/sim.log" || { echo "cli-cross-check: FAIL: guardkey sim did not start: $(cat "$work/sim.log")" >&2; exit 1; }
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=$(sed -n 's/.*AWS_ACCESS_KEY_ID=//p' "$work/sim.log")
