@@ -8,6 +8,7 @@ pub enum Context {
     Filter,
     Errors,
     Export,
+    Wizard,
 }
 
 impl Context {
@@ -19,6 +20,7 @@ impl Context {
             Context::Filter => "Typing a filter",
             Context::Errors => "Region errors panel",
             Context::Export => "Export",
+            Context::Wizard => "Remediation wizard (f)",
         }
     }
 }
@@ -102,6 +104,38 @@ pub const KEYMAP: &[Binding] = &[
     b(Context::Export, "c", "CSV", true),
     b(Context::Export, "m", "Markdown report", true),
     b(Context::Export, "Esc", "cancel", true),
+    b(Context::Wizard, "Enter", "next step", false),
+    b(
+        Context::Wizard,
+        "Esc",
+        "back one step (before confirming); during apply: cancel safely",
+        false,
+    ),
+    b(Context::Wizard, "Space", "targets: include / leave out", false),
+    b(
+        Context::Wizard,
+        "n / h l",
+        "keys: new key / cycle the region's existing keys",
+        false,
+    ),
+    b(
+        Context::Wizard,
+        "Tab",
+        "settings: next field (type to edit)",
+        false,
+    ),
+    b(
+        Context::Wizard,
+        "v s t",
+        "review: publish a version / save CLI script / save Terraform",
+        false,
+    ),
+    b(
+        Context::Wizard,
+        "digits",
+        "confirm: the number of guardrails",
+        false,
+    ),
 ];
 
 /// The footer hints of a context: its own, then the global ones.

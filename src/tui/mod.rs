@@ -275,9 +275,9 @@ impl EffectRunner {
         };
         match effect {
             WizardEffect::LoadKeys { region } => {
-                let account = self.account.clone();
+                let (account, caller) = (self.account.clone(), self.caller.clone());
                 tokio::spawn(async move {
-                    let keys = existing_keys(&session, &region, &account).await;
+                    let keys = existing_keys(&session, &region, &account, &caller).await;
                     let _ = tx.send(Action::WizardKeys { region, keys });
                 });
             }
@@ -343,6 +343,7 @@ async fn existing_keys(
     session: &Session,
     region: &str,
     account: &str,
+    caller: &str,
 ) -> Result<Vec<wizard::ExistingKey>, String> {
     let kms = session.kms(region);
     let aliases = session.list_aliases(&kms).await.map_err(|e| e.detail())?;
@@ -360,12 +361,20 @@ async fn existing_keys(
             Ok(_) => "off".into(),
             Err(_) => "?".into(),
         };
+        let policy_warning = match session.key_policy(&kms, &arn).await {
+            Ok(policy) => {
+                let missing = crate::fix::policy::missing_for_guardrails(&policy, account, caller);
+                (!missing.is_empty()).then(|| missing.join("; "))
+            }
+            Err(e) => Some(format!("its policy cannot be read ({})", e.label())),
+        };
         out.push(wizard::ExistingKey {
             arn,
             alias: Some(alias),
             state,
             rotation,
             suitable: suitable.map(|_| ()),
+            policy_warning,
         });
     }
     Ok(out)

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use super::state::{Column, Detail, Loadable, Overlay, RegionStatus, Screen, State};
 use super::view::layout;
-use super::wizard::{ExistingKey, Wizard, WizardEffect};
+use super::wizard::{ExistingKey, Step, Wizard, WizardEffect};
 use crate::fix::apply::FixEvent;
 use crate::model::{CallError, KeyLookup, VersionInfo};
 use crate::report::{ScanReport, to_csv, to_markdown};
@@ -353,30 +353,6 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     state.dirty = true;
-    if let Some(wizard) = &mut state.wizard {
-        let (effects, closed) = wizard.on_key(key);
-        if closed {
-            state.wizard = None;
-        }
-        let mut out = Vec::new();
-        for e in effects {
-            if let WizardEffect::Reread { regions } = &e {
-                for r in regions {
-                    state.remove_rows_of(r);
-                    if let Some(entry) = state.region_mut(r) {
-                        entry.status = RegionStatus::Pending;
-                    }
-                }
-                out.push(Effect::StartScan {
-                    generation: state.generation,
-                    regions: regions.clone(),
-                });
-            } else {
-                out.push(Effect::Wizard(e));
-            }
-        }
-        return out;
-    }
     if state.editing_filter {
         match key.code {
             KeyCode::Enter => state.editing_filter = false,
@@ -410,7 +386,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             return Vec::new();
         }
-        Overlay::Errors => {
+        Overlay::Errors if state.wizard.is_none() => {
             let failed: Vec<String> = state.failed_regions().iter().map(|r| r.name.clone()).collect();
             match key.code {
                 KeyCode::Esc | KeyCode::Char('E') | KeyCode::Char('q') => state.overlay = Overlay::None,
@@ -451,9 +427,39 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 }
             };
         }
-        Overlay::None => {}
+        _ => {}
     }
 
+    if let Some(wizard) = &mut state.wizard {
+        // `?` opens the help, except where it is text being typed.
+        if key.code == KeyCode::Char('?') && !matches!(wizard.step, Step::Settings | Step::Confirm) {
+            state.overlay = Overlay::Help;
+            state.help_scroll = 0;
+            return Vec::new();
+        }
+        let (effects, closed) = wizard.on_key(key);
+        if closed {
+            state.wizard = None;
+        }
+        let mut out = Vec::new();
+        for e in effects {
+            if let WizardEffect::Reread { regions } = &e {
+                for r in regions {
+                    state.remove_rows_of(r);
+                    if let Some(entry) = state.region_mut(r) {
+                        entry.status = RegionStatus::Pending;
+                    }
+                }
+                out.push(Effect::StartScan {
+                    generation: state.generation,
+                    regions: regions.clone(),
+                });
+            } else {
+                out.push(Effect::Wizard(e));
+            }
+        }
+        return out;
+    }
     // Keys of the detail pane come before the table's.
     if state.detail != Detail::Closed && state.screen == Screen::Table {
         match key.code {

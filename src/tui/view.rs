@@ -744,6 +744,7 @@ fn render_help(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         Context::Filter,
         Context::Errors,
         Context::Export,
+        Context::Wizard,
     ] {
         lines.push(section(context.title(), theme));
         for k in KEYMAP.iter().filter(|k| k.context == context) {

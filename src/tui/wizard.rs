@@ -52,8 +52,11 @@ pub struct ExistingKey {
     pub alias: Option<String>,
     pub state: String,
     pub rotation: String,
-    /// Ok, or why the key cannot (or should not) be used.
+    /// Ok, or why the key cannot be used.
     pub suitable: Result<(), String>,
+    /// What its key policy lacks for guardrails, if anything (a warning, not a veto: IAM
+    /// policies may grant it through the account-root statement).
+    pub policy_warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,7 @@ fn keys_loaded(s: &mut State) {
                 state: "Enabled".into(),
                 rotation: "365 days".into(),
                 suitable: Ok(()),
+                policy_warning: None,
             },
             ExistingKey {
                 arn: format!("arn:aws:kms:{region}:123456789012:key/off"),
@@ -82,6 +83,7 @@ fn keys_loaded(s: &mut State) {
                 state: "Disabled".into(),
                 rotation: "off".into(),
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
+                policy_warning: None,
             },
         ];
         update(
@@ -379,6 +381,19 @@ fn every_step_forward_and_back() {
         s.rows.is_empty(),
         "the rows of the affected regions are read again"
     );
+}
+
+#[test]
+fn help_opens_over_the_wizard_and_lists_its_keys() {
+    let mut s = opened();
+    update(&mut s, key('?'));
+    assert_eq!(s.overlay, super::state::Overlay::Help);
+    s.height = 100;
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("Remediation wizard (f)"), "{screen}");
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.overlay, super::state::Overlay::None);
+    assert_eq!(step(&s), Step::Targets, "the wizard is still there");
 }
 
 #[test]
