@@ -52,6 +52,10 @@ pub struct GlobalArgs {
     /// Replay a scan saved with `scan --save`, with no AWS call.
     #[arg(long, global = true, value_name = "FILE")]
     pub load: Option<PathBuf>,
+
+    /// Defaults from this TOML file (default: $XDG_CONFIG_HOME/guardkey/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,16 +151,13 @@ pub struct FixArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
 
-    /// The alias of the new key.
-    #[arg(long, default_value = "alias/bedrock-guardrails")]
-    pub alias: String,
+    /// The alias of the new key [default: alias/bedrock-guardrails].
+    #[arg(long)]
+    pub alias: Option<String>,
 
-    /// The new key's description.
-    #[arg(
-        long,
-        default_value = "Encrypts Amazon Bedrock guardrails (created by guardkey)"
-    )]
-    pub description: String,
+    /// The new key's description [default: Encrypts Amazon Bedrock guardrails (created by guardkey)].
+    #[arg(long)]
+    pub description: Option<String>,
 
     /// Key administrator (IAM ARN; repeatable). Default: the caller.
     #[arg(long = "admin", value_name = "ARN")]
@@ -178,9 +179,9 @@ pub struct FixArgs {
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
 
-    /// Automatic rotation period of the new key, in days.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i32).range(90..=2560))]
-    pub rotation_days: i32,
+    /// Automatic rotation period of the new key, in days [default: 365].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(90..=2560))]
+    pub rotation_days: Option<i32>,
 
     /// Leave automatic rotation off on the new key (not recommended).
     #[arg(long)]
@@ -209,6 +210,22 @@ pub struct FixArgs {
     /// Where the journal goes (default: $XDG_STATE_HOME/guardkey).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
+}
+
+impl FixArgs {
+    pub fn alias(&self) -> &str {
+        self.alias.as_deref().unwrap_or("alias/bedrock-guardrails")
+    }
+
+    pub fn description(&self) -> &str {
+        self.description
+            .as_deref()
+            .unwrap_or("Encrypts Amazon Bedrock guardrails (created by guardkey)")
+    }
+
+    pub fn rotation(&self) -> i32 {
+        self.rotation_days.unwrap_or(365)
+    }
 }
 
 #[derive(Debug, Args)]

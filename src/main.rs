@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         eprintln!("guardkey: {e}");
     }
     let cli = Cli::parse();
+    init_logs();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -32,7 +33,18 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(mut cli: Cli) -> Result<ExitCode> {
+    let config = match guardkey::config::Config::load(cli.global.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("guardkey: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    config.apply_global(&mut cli.global);
+    if let Some(Command::Fix(args)) = &mut cli.command {
+        config.apply_fix(args);
+    }
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         None => match guardkey::commands::explore::run(&cli.global).await {
@@ -51,6 +63,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         },
         Some(Command::Fix(args)) => exit(guardkey::commands::fix::run(&cli.global, &args).await),
         Some(Command::Restore(args)) => exit(guardkey::commands::fix::restore(&cli.global, &args).await),
+    }
+}
+
+/// With `GUARDKEY_LOG` set (`info`, `debug`, `guardkey=debug`…), logs go to
+/// `guardkey.log` in the state directory: the explorer owns the terminal. No credential is
+/// ever logged.
+fn init_logs() {
+    let Ok(filter) = std::env::var("GUARDKEY_LOG") else {
+        return;
+    };
+    let dir = guardkey::fix::journal::default_dir();
+    let file = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("guardkey.log"))
+    });
+    match (file, tracing_subscriber::EnvFilter::try_new(&filter)) {
+        (Ok(file), Ok(filter)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
+        (Err(e), _) => eprintln!("guardkey: cannot open the log in {}: {e}", dir.display()),
+        (_, Err(e)) => eprintln!("guardkey: GUARDKEY_LOG={filter} is not a log filter: {e}"),
     }
 }
 

@@ -396,3 +396,59 @@ fn versions_on_another_key_are_reported() {
         "version 2 is on the DRAFT's key"
     );
 }
+
+#[test]
+fn the_configuration_file_gives_defaults_and_bad_ones_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("config.toml");
+    std::fs::write(
+        &good,
+        "regions = [\"eu-west-3\", \"us-west-2\"]\n[fix]\nalias = \"alias/team\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--format",
+            "json",
+            "--config",
+            good.to_str().unwrap(),
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regions: Vec<&str> = report["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["eu-west-3", "us-west-2"]);
+    // The command line wins over the file.
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--format",
+            "json",
+            "--regions",
+            "eu-north-1",
+            "--config",
+            good.to_str().unwrap(),
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["regions"][0]["region"], "eu-north-1");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "regoins = [\"eu-west-1\"]\n").unwrap();
+    for config in [bad, dir.path().join("missing.toml")] {
+        let out = guardkey(None, &["scan", "--demo", "--config", config.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(err.contains("configuration"), "{err}");
+    }
+}

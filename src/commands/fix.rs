@@ -100,12 +100,15 @@ async fn build_plan(
             // An alias that exists already is said before anything is created.
             if let Ok(existing) = target
                 .session
-                .describe_key(&target.session.kms(&region), &args.alias)
+                .describe_key(&target.session.kms(&region), args.alias())
                 .await
             {
                 return Err(CommandError(format!(
                     "{} already exists in {region} and points to {} ({}): use it with --key {}, or choose another --alias",
-                    args.alias, existing.arn, existing.state, args.alias
+                    args.alias(),
+                    existing.arn,
+                    existing.state,
+                    args.alias()
                 )));
             }
             let spec = KeyPolicySpec {
@@ -127,11 +130,11 @@ async fn build_plan(
             let mut tags = vec![("managed-by".to_string(), "guardkey".to_string())];
             tags.extend(args.tags.iter().filter(|(k, _)| k != "managed-by").cloned());
             KeyChoice::Create(NewKey {
-                alias: args.alias.clone(),
-                description: args.description.clone(),
+                alias: args.alias().to_string(),
+                description: args.description().to_string(),
                 policy: build(&spec).map_err(CommandError)?,
                 tags,
-                rotation_days: (!args.no_rotation).then_some(args.rotation_days),
+                rotation_days: (!args.no_rotation).then_some(args.rotation()),
             })
         } else {
             let given = args.key.clone().unwrap_or_default();
@@ -215,7 +218,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         ));
     }
     if args.create_key {
-        validate_alias(&args.alias).map_err(CommandError)?;
+        validate_alias(args.alias()).map_err(CommandError)?;
     }
     let target = connect(global, false).await?;
     let selected = select(&target, args).await?;

@@ -278,6 +278,7 @@ pub async fn fix_guardrail(
     {
         Ok(()) => {}
         Err(error) => {
+            tracing::warn!(arn = %target.arn, %error, "not verified; restoring the pre-image");
             // Whatever happened, the guardrail goes back to its pre-image.
             let restore =
                 restore_one(session, &bedrock, &target.arn, &pre_image, options.ready_timeout).await;

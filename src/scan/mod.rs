@@ -195,6 +195,11 @@ async fn run(scan: Arc<Scan>) {
             let outcome =
                 tokio::time::timeout(scan.options.region_deadline, scan_region(&scan, &region, &read)).await;
             let read = read.load(Ordering::Relaxed);
+            match &outcome {
+                Ok(Ok(n)) => tracing::info!(%region, guardrails = n, "region scanned"),
+                Ok(Err(e)) => tracing::warn!(%region, error = %e.label(), "region failed"),
+                Err(_) => tracing::warn!(%region, "region timed out"),
+            }
             let elapsed_ms = region_started.elapsed().as_millis() as u64;
             let event = match outcome {
                 Ok(Ok(guardrails)) => ScanEvent::RegionDone {
