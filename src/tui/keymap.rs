@@ -65,6 +65,12 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(Context::Table, "Enter", "detail (again: full screen)", true),
     b(Context::Table, "/", "filter", true),
+    b(
+        Context::Table,
+        ":",
+        "command: q, refresh, fix, summary, export json|csv|md, filter EXPR, sort COLUMN [desc]",
+        false,
+    ),
     b(Context::Table, "Space", "mark", true),
     b(Context::Table, "a / A", "mark all shown / none", false),
     b(Context::Table, "1-9", "sort by column 1-9 (again: reverse)", true),

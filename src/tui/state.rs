@@ -126,6 +126,8 @@ pub struct State {
     pub filter_input: String,
     pub filter: Filter,
     pub editing_filter: bool,
+    /// The `:` command being typed, if any.
+    pub command: Option<String>,
     pub sort: Column,
     pub descending: bool,
     /// Every row in sort order (indices into `rows`).
@@ -217,6 +219,7 @@ impl State {
             filter_input: String::new(),
             filter: Filter::default(),
             editing_filter: false,
+            command: None,
             sort: Column::Status,
             descending: false,
             order: Vec::new(),

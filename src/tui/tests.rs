@@ -701,3 +701,43 @@ fn snapshot_tiny_terminal() {
     let t = draw(&s);
     insta::assert_snapshot!(t.backend());
 }
+
+fn command(state: &mut State, text: &str) -> Vec<Effect> {
+    update(state, key(':'));
+    for c in text.chars() {
+        update(state, key(c));
+    }
+    update(state, code(KeyCode::Enter))
+}
+
+#[test]
+fn colon_commands() {
+    let mut s = loaded();
+    command(&mut s, "sort name desc");
+    assert_eq!((s.sort, s.descending), (Column::Name, true));
+    command(&mut s, "sort key-state");
+    assert_eq!(s.sort, Column::KeyState);
+    command(&mut s, "filter status:warn");
+    assert_eq!(names(&s), ["legacy-bot"]);
+    command(&mut s, "filter");
+    assert_eq!(s.visible.len(), 5);
+    assert!(matches!(
+        &command(&mut s, "export csv")[..],
+        [Effect::Export { extension: "csv", .. }]
+    ));
+    command(&mut s, "summary");
+    assert_eq!(s.screen, Screen::Summary);
+    command(&mut s, "table");
+    command(&mut s, "sort nope");
+    assert!(s.toast.as_ref().unwrap().text.contains("no column nope"));
+    command(&mut s, "launch rockets");
+    assert!(s.toast.as_ref().unwrap().text.contains("is not a command"));
+    // Esc leaves command mode without running anything; q typed there is text.
+    update(&mut s, key(':'));
+    update(&mut s, key('q'));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.quit && s.command.is_none());
+    assert_eq!(command(&mut s, "refresh").len(), 1);
+    command(&mut s, "q");
+    assert!(s.quit);
+}

@@ -353,6 +353,22 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     state.dirty = true;
+    if let Some(mut input) = state.command.take() {
+        match key.code {
+            KeyCode::Enter => return run_command(state, &input),
+            KeyCode::Esc => {}
+            KeyCode::Backspace => {
+                input.pop();
+                state.command = Some(input);
+            }
+            KeyCode::Char(c) => {
+                input.push(c);
+                state.command = Some(input);
+            }
+            _ => state.command = Some(input),
+        }
+        return Vec::new();
+    }
     if state.editing_filter {
         match key.code {
             KeyCode::Enter => state.editing_filter = false,
@@ -521,6 +537,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 state.error_selected = 0;
             }
         }
+        KeyCode::Char(':') => state.command = Some(String::new()),
         _ if state.screen == Screen::Summary => {}
         KeyCode::Char('/') => state.editing_filter = true,
         KeyCode::Char('j') | KeyCode::Down => move_selection(state, 1),
@@ -568,6 +585,67 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         effects = detail_loads(state);
     }
     effects
+}
+
+/// `:` commands, for what is quicker typed than pressed.
+fn run_command(state: &mut State, input: &str) -> Vec<Effect> {
+    let words: Vec<&str> = input.split_whitespace().collect();
+    match words.as_slice() {
+        [] => Vec::new(),
+        ["q" | "quit"] => {
+            state.quit = true;
+            Vec::new()
+        }
+        ["r" | "refresh"] => refresh(state),
+        ["fix"] => {
+            open_wizard(state);
+            Vec::new()
+        }
+        ["summary"] => {
+            state.screen = Screen::Summary;
+            Vec::new()
+        }
+        ["table"] => {
+            state.screen = Screen::Table;
+            Vec::new()
+        }
+        ["help"] => {
+            state.overlay = Overlay::Help;
+            Vec::new()
+        }
+        ["export", "json"] => export(state, "json"),
+        ["export", "csv"] => export(state, "csv"),
+        ["export", "md" | "markdown"] => export(state, "md"),
+        ["filter", rest @ ..] => {
+            state.set_filter(rest.join(" "));
+            state.selected = 0;
+            state.offset = 0;
+            Vec::new()
+        }
+        ["sort", column, rest @ ..] => {
+            match Column::ALL
+                .iter()
+                .find(|c| c.title().eq_ignore_ascii_case(&column.replace('-', " ")))
+            {
+                Some(c) => state.set_sort(*c, rest.first().is_some_and(|d| *d == "desc")),
+                None => state.toast(
+                    format!(
+                        "no column {column}: {}",
+                        Column::ALL.map(|c| c.title()).join(", ")
+                    ),
+                    true,
+                ),
+            }
+            Vec::new()
+        }
+        _ => {
+            state.toast(
+                format!(":{input} is not a command: q, refresh, fix, summary, table, help, export json|csv|md, filter EXPR, sort COLUMN [desc]"),
+                true,
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// `f`: the wizard, on the marked guardrails or else the selected one.

@@ -691,6 +691,16 @@ fn context(state: &State) -> Context {
 fn render_footer(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let line = if let Some(w) = &state.wizard {
         Line::from(Span::styled(w.hints().to_string(), theme.fg(Color::Cyan)))
+    } else if let Some(input) = &state.command {
+        Line::from(vec![
+            Span::styled(":", theme.fg(Color::Cyan)),
+            Span::raw(input.clone()),
+            Span::styled("▏", theme.fg(Color::Cyan)),
+            Span::styled(
+                "   q · refresh · fix · summary · export json|csv|md · filter EXPR · sort COLUMN [desc]",
+                theme.dim(),
+            ),
+        ])
     } else if state.editing_filter {
         Line::from(vec![
             Span::styled("/", theme.fg(Color::Cyan)),
