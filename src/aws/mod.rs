@@ -334,19 +334,28 @@ impl Session {
         Ok((rows, out.next_token().map(str::to_string)))
     }
 
+    async fn get_guardrail(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        identifier: &str,
+        version: Option<&str>,
+    ) -> Result<aws_sdk_bedrock::operation::get_guardrail::GetGuardrailOutput, CallError> {
+        client
+            .get_guardrail()
+            .guardrail_identifier(identifier)
+            .set_guardrail_version(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:GetGuardrail"))
+    }
+
     pub async fn get_guardrail_head(
         &self,
         client: &aws_sdk_bedrock::Client,
         identifier: &str,
         version: Option<&str>,
     ) -> Result<GuardrailHead, CallError> {
-        let g = client
-            .get_guardrail()
-            .guardrail_identifier(identifier)
-            .set_guardrail_version(version.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(e, "bedrock:GetGuardrail"))?;
+        let g = self.get_guardrail(client, identifier, version).await?;
         Ok(GuardrailHead {
             id: g.guardrail_id().to_string(),
             arn: g.guardrail_arn().to_string(),
@@ -423,13 +432,7 @@ impl Session {
         identifier: &str,
         version: Option<&str>,
     ) -> Result<GuardrailDraft, CallError> {
-        let g = client
-            .get_guardrail()
-            .guardrail_identifier(identifier)
-            .set_guardrail_version(version.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(e, "bedrock:GetGuardrail"))?;
+        let g = self.get_guardrail(client, identifier, version).await?;
         Ok(GuardrailDraft {
             id: g.guardrail_id().to_string(),
             arn: g.guardrail_arn().to_string(),
