@@ -250,85 +250,63 @@ impl GuardrailConfig {
             json!(self.blocked_outputs_messaging),
         );
         let tier = |t: &Option<String>| t.as_ref().map(|t| json!({ "tierName": t }));
-        if let Some(p) = &self.topic_policy {
-            let topics: Vec<Value> = p
-                .topics
-                .iter()
-                .map(|t| {
-                    let mut t = t.clone();
-                    t.kind.get_or_insert_with(|| "DENY".into());
-                    value(&t)
-                })
-                .collect();
-            let mut m = Map::new();
-            m.insert("topicsConfig".into(), Value::Array(topics));
-            if let Some(t) = tier(&p.tier) {
-                m.insert("tierConfig".into(), t);
+        let policies = [
+            (
+                "topicPolicyConfig",
+                self.topic_policy.as_ref().map(|p| {
+                    let topics: Vec<Value> = p
+                        .topics
+                        .iter()
+                        .map(|t| {
+                            let mut t = t.clone();
+                            t.kind.get_or_insert_with(|| "DENY".into());
+                            value(&t)
+                        })
+                        .collect();
+                    request_policy(vec![("topicsConfig", topics)], tier(&p.tier))
+                }),
+            ),
+            (
+                "contentPolicyConfig",
+                self.content_policy
+                    .as_ref()
+                    .map(|p| request_policy(vec![("filtersConfig", list(&p.filters))], tier(&p.tier))),
+            ),
+            (
+                "wordPolicyConfig",
+                self.word_policy.as_ref().map(|p| {
+                    request_policy(
+                        vec![
+                            ("wordsConfig", list(&p.words)),
+                            ("managedWordListsConfig", list(&p.managed_word_lists)),
+                        ],
+                        None,
+                    )
+                }),
+            ),
+            (
+                "sensitiveInformationPolicyConfig",
+                self.sensitive_information_policy.as_ref().map(|p| {
+                    request_policy(
+                        vec![
+                            ("piiEntitiesConfig", list(&p.pii_entities)),
+                            ("regexesConfig", list(&p.regexes)),
+                        ],
+                        None,
+                    )
+                }),
+            ),
+            (
+                "contextualGroundingPolicyConfig",
+                self.contextual_grounding_policy
+                    .as_ref()
+                    .map(|p| request_policy(vec![("filtersConfig", list(&p.filters))], tier(&p.tier))),
+            ),
+        ];
+        for (name, policy) in policies {
+            if let Some(Some(policy)) = policy {
+                req.insert(name.into(), policy);
             }
-            req.insert("topicPolicyConfig".into(), Value::Object(m));
-        }
-        if let Some(p) = &self.content_policy {
-            // A content policy without filters cannot be sent: the request needs 1 to 6.
-            if !p.filters.is_empty() {
-                let mut m = Map::new();
-                m.insert(
-                    "filtersConfig".into(),
-                    Value::Array(p.filters.iter().map(value).collect()),
-                );
-                if let Some(t) = tier(&p.tier) {
-                    m.insert("tierConfig".into(), t);
-                }
-                req.insert("contentPolicyConfig".into(), Value::Object(m));
-            }
-        }
-        if let Some(p) = &self.word_policy {
-            let mut m = Map::new();
-            if !p.words.is_empty() {
-                m.insert(
-                    "wordsConfig".into(),
-                    Value::Array(p.words.iter().map(value).collect()),
-                );
-            }
-            if !p.managed_word_lists.is_empty() {
-                m.insert(
-                    "managedWordListsConfig".into(),
-                    Value::Array(p.managed_word_lists.iter().map(value).collect()),
-                );
-            }
-            if !m.is_empty() {
-                req.insert("wordPolicyConfig".into(), Value::Object(m));
-            }
-        }
-        if let Some(p) = &self.sensitive_information_policy {
-            let mut m = Map::new();
-            if !p.pii_entities.is_empty() {
-                m.insert(
-                    "piiEntitiesConfig".into(),
-                    Value::Array(p.pii_entities.iter().map(value).collect()),
-                );
-            }
-            if !p.regexes.is_empty() {
-                m.insert(
-                    "regexesConfig".into(),
-                    Value::Array(p.regexes.iter().map(value).collect()),
-                );
-            }
-            if !m.is_empty() {
-                req.insert("sensitiveInformationPolicyConfig".into(), Value::Object(m));
-            }
-        }
-        if let Some(p) = &self.contextual_grounding_policy
-            && !p.filters.is_empty()
-        {
-            let mut m = Map::new();
-            m.insert(
-                "filtersConfig".into(),
-                Value::Array(p.filters.iter().map(value).collect()),
-            );
-            if let Some(t) = tier(&p.tier) {
-                m.insert("tierConfig".into(), t);
-            }
-            req.insert("contextualGroundingPolicyConfig".into(), Value::Object(m));
         }
         if let Some(p) = &self.automated_reasoning_policy {
             req.insert("automatedReasoningPolicyConfig".into(), value(p));
@@ -349,6 +327,31 @@ impl GuardrailConfig {
         }
         Value::Object(req)
     }
+}
+
+/// A request policy from its lists (the empty ones left out: requests want at least one
+/// item) and its tier; None when every list is empty, since such a policy cannot be sent.
+fn request_policy(
+    lists: Vec<(&str, Vec<serde_json::Value>)>,
+    tier: Option<serde_json::Value>,
+) -> Option<serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for (name, items) in lists {
+        if !items.is_empty() {
+            m.insert(name.into(), serde_json::Value::Array(items));
+        }
+    }
+    if m.is_empty() {
+        return None;
+    }
+    if let Some(t) = tier {
+        m.insert("tierConfig".into(), t);
+    }
+    Some(serde_json::Value::Object(m))
+}
+
+fn list<T: Serialize>(items: &[T]) -> Vec<serde_json::Value> {
+    items.iter().map(value).collect()
 }
 
 fn value<T: Serialize>(v: &T) -> serde_json::Value {
