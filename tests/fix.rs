@@ -42,6 +42,19 @@ async fn drafts(session: &Session, region: &str) -> Vec<(String, GuardrailConfig
     out
 }
 
+/// The guardkey binary against the simulator, with its credentials.
+fn guardkey(sim: &RunningSim, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args(args)
+        .args(["--endpoint-url", &sim.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap()
+}
+
 fn new_key(alias: &str) -> KeyChoice {
     KeyChoice::Create(NewKey {
         alias: alias.into(),
@@ -112,22 +125,8 @@ async fn the_cli_fixes_two_regions_and_restore_undoes_it() {
     let before_use1 = drafts(&s, "us-east-1").await;
     let before_usw2 = drafts(&s, "us-west-2").await;
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_guardkey"))
-            .args(args)
-            .args([
-                "--endpoint-url",
-                &sim.endpoint(),
-                "--journal-dir",
-                dir.path().to_str().unwrap(),
-            ])
-            .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .output()
-            .unwrap()
-    };
+    let journal_dir = dir.path().to_str().unwrap().to_string();
+    let run = |args: &[&str]| guardkey(&sim, &[args, &["--journal-dir", &journal_dir]].concat());
     let out = run(&[
         "fix",
         "--regions",
@@ -443,21 +442,15 @@ async fn a_crash_after_the_journal_write_is_recovered_by_restore() {
         .unwrap()
         .unwrap()
         .path();
-    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
-        .args([
+    let out = guardkey(
+        &sim,
+        &[
             "restore",
             journal_path.to_str().unwrap(),
-            "--endpoint-url",
-            &sim.endpoint(),
             "--journal-dir",
             dir.path().to_str().unwrap(),
-        ])
-        .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -472,17 +465,7 @@ async fn a_crash_after_the_journal_write_is_recovered_by_restore() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_refuses_read_only_and_a_taken_alias_before_writing() {
     let sim = demo().await;
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_guardkey"))
-            .args(args)
-            .args(["--endpoint-url", &sim.endpoint()])
-            .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| guardkey(&sim, args);
     let out = run(&[
         "--read-only",
         "fix",
