@@ -63,7 +63,10 @@ pub enum Command {
     /// Scan headless and report every guardrail's encryption posture (for CI).
     ///
     /// Exit codes: 0 every guardrail passes, 1 a finding (FAIL, or what --fail-on adds),
-    /// 2 an error (bad input, no credentials, every region failed).
+    /// 2 an error (bad input, no or invalid credentials, no region could be read),
+    /// 3 incomplete: a region or a guardrail's posture could not be read, so the scan is
+    /// not a pass whatever it found (--allow-incomplete accepts it; a region that is not
+    /// enabled for the account does not count).
     Scan(ScanArgs),
     /// Create or choose a customer managed key and apply it to guardrails, losslessly.
     ///
@@ -120,6 +123,11 @@ pub struct ScanArgs {
     /// Exit 1 on more than FAIL: warn, unknown, or both (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
+
+    /// Accept a scan that could not read every region or guardrail: exit 0 or 1 on what it
+    /// saw instead of 3. The reports still say what was not seen.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 
     /// GetGuardrail calls in flight per region.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -121,11 +121,22 @@ async fn run_sim(args: SimArgs) -> Result<ExitCode> {
         settle: Duration::from_millis(args.settle_ms),
         ..SimConfig::default()
     };
-    let sim = Simulator::new(config).wrap_err("cannot seed the simulator")?;
+    // What the user can cause (a taken port) is one plain line; eyre's report is for bugs.
+    let sim = match Simulator::new(config) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("guardkey: cannot seed the simulator: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
-    let running = sim.serve(addr).await.wrap_err_with(|| {
-        format!("cannot listen on {addr}: is the port taken? Choose another with --port")
-    })?;
+    let running = match sim.serve(addr).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("guardkey: cannot listen on {addr}: {e}. Is the port taken? Choose another with --port (0 picks a free one).");
+            return Ok(ExitCode::from(2));
+        }
+    };
     print_banner(&running, &args.seed);
     serve_until_ctrl_c(running).await
 }

@@ -256,8 +256,8 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     assert_eq!(status, 400);
     assert!(head.contains("incompletesignatureexception"), "{head}");
 
-    // Signed for a service that is not here.
-    let (status, _, body) = raw(
+    // Signed for a service that is not here: said plainly, in the protocol's error format.
+    let (status, head, body) = raw(
         &sim,
         &format!(
             "GET /guardrails HTTP/1.1\r\n{host}{}\r\n",
@@ -265,11 +265,26 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
         ),
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 400);
+    assert!(head.contains("x-amzn-errortype: unsupportedservice"), "{head}");
     assert!(
-        body.contains("Credential should be scoped to correct service"),
+        body.contains("guardkey sim serves Bedrock, KMS and STS only, not 's3'"),
         "{body}"
     );
+    let ec2_query = "Action=DescribeRegions&Version=2016-11-15";
+    let (status, head, body) = raw(
+        &sim,
+        &format!(
+            "POST / HTTP/1.1\r\n{host}content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n{}\r\n{ec2_query}",
+            ec2_query.len(),
+            auth_header("us-east-1", "ec2")
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(head.contains("text/xml"), "{head}");
+    assert!(body.contains("<Code>UnsupportedService</Code>"), "{body}");
+    assert!(body.contains("not 'ec2'"), "{body}");
 
     // A signature that does not match, from a raw client and from an SDK with the wrong secret.
     let (status, head, _) = raw(

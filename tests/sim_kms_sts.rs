@@ -392,6 +392,10 @@ async fn sts_says_who_calls() {
         aws_config::retry::RetryConfig::standard(),
     )
     .await;
+    // STS names an unknown key InvalidClientTokenId; the JSON services UnrecognizedClientException.
     let err = sts(&cfg).get_caller_identity().send().await.unwrap_err();
+    assert_eq!(code(&err), "InvalidClientTokenId");
+    assert_eq!(message(&err), "The security token included in the request is invalid.");
+    let err = kms(&cfg, "us-east-1").list_keys().send().await.unwrap_err();
     assert_eq!(code(&err), "UnrecognizedClientException");
 }

@@ -85,7 +85,22 @@ pub fn classify_code(code: &str, message: String, action: &str) -> CallError {
                 message,
             }
         }
-        "UnrecognizedClientException" | "InvalidClientTokenId" => CallError::NotEnabled,
+        // STS is global to the partition: its refusal is about the credentials. Bedrock and
+        // KMS answer UnrecognizedClientException for the same credentials in a region that
+        // is not enabled, and the caller's identity was proven before any of their calls.
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "InvalidSignatureException"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => CallError::Credentials {
+            code: code.to_string(),
+            message,
+        },
+        "UnrecognizedClientException" if action.starts_with("sts:") => CallError::Credentials {
+            code: code.to_string(),
+            message,
+        },
+        "UnrecognizedClientException" => CallError::NotEnabled,
         "ThrottlingException"
         | "Throttling"
         | "TooManyRequestsException"
@@ -130,6 +145,21 @@ mod tests {
             classify_code("UnrecognizedClientException", String::new(), "a"),
             CallError::NotEnabled
         );
+        assert_eq!(
+            classify_code("InvalidClientTokenId", "bad".into(), "sts:GetCallerIdentity"),
+            CallError::Credentials {
+                code: "InvalidClientTokenId".into(),
+                message: "bad".into()
+            }
+        );
+        assert!(matches!(
+            classify_code("UnrecognizedClientException", String::new(), "sts:GetCallerIdentity"),
+            CallError::Credentials { .. }
+        ));
+        assert!(matches!(
+            classify_code("ExpiredTokenException", String::new(), "kms:DescribeKey"),
+            CallError::Credentials { .. }
+        ));
         assert_eq!(
             classify_code("ThrottlingException", String::new(), "a"),
             CallError::Throttled

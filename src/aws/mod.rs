@@ -1,6 +1,7 @@
 //! The only code that talks to AWS: one `Session` (credentials, endpoint, retries,
 //! timeouts, the read-only guard) and typed calls that return guardkey's own types.
 
+pub mod credentials;
 pub mod error;
 mod guard;
 pub mod guardrails;
@@ -16,6 +17,7 @@ use aws_sdk_bedrock::primitives::DateTime;
 use crate::model::config::GuardrailConfig;
 use crate::model::{CallError, Rotation};
 use crate::regions::{BEDROCK_REGIONS, GOVCLOUD_REGIONS};
+use credentials::CredentialSource;
 pub use error::classify;
 pub use guard::ReadOnlyGuard;
 
@@ -122,11 +124,16 @@ pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<Stri
         "aws-us-gov" => GOVCLOUD_REGIONS.to_vec(),
         _ => BEDROCK_REGIONS.to_vec(),
     };
+    let given = !requested.is_empty();
     let requested: Vec<&str> = requested
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
+    // `--regions ''` (an unset variable in a script) must not widen to every region.
+    if given && requested.is_empty() {
+        return Err("--regions is empty: name regions (eu-west-1,us-east-1) or `all`".into());
+    }
     if requested.is_empty() || requested == ["all"] {
         return Ok(known.iter().map(|s| s.to_string()).collect());
     }
@@ -170,6 +177,7 @@ pub struct Session {
     /// every client of a partition, by default one per service: a throttled region would
     /// then slow every other region down. Each region gets its own.
     partition_prefix: String,
+    credential_source: CredentialSource,
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
 }
@@ -191,7 +199,14 @@ impl Session {
                     .build(),
             );
         if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
+            // A named profile is that profile alone, as with the AWS CLI: the default chain
+            // would take keys from the environment first, and so maybe another account than
+            // the one asked for. A profile that does not exist is then an error, not a fallback.
+            loader = loader.profile_name(p).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(p)
+                    .build(),
+            );
         }
         if let Some(e) = &options.endpoint_url {
             loader = loader.endpoint_url(e);
@@ -201,9 +216,26 @@ impl Session {
             sdk,
             read_only: options.read_only,
             partition_prefix: next_partition_prefix(),
+            credential_source: CredentialSource::detect(options.profile.as_deref()),
             endpoint_url: options.endpoint_url,
             profile: options.profile,
         }
+    }
+
+    /// Who the credentials belong to, or what is wrong with them, in a sentence that says
+    /// the next step. The credentials are loaded first, so that "none found", "no such
+    /// profile", "SSO session expired" and "credential_process failed" are told apart from
+    /// credentials that STS refuses.
+    pub async fn identify(&self) -> Result<CallerIdentity, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        if let Some(provider) = self.sdk.credentials_provider()
+            && let Err(e) = provider.provide_credentials().await
+        {
+            return Err(credentials::explain_not_loaded(&self.credential_source, &e));
+        }
+        self.caller_identity().await.map_err(|e| {
+            credentials::explain_identity_error(&self.credential_source, self.endpoint_url.as_deref(), &e)
+        })
     }
 
     /// A session from a ready SDK configuration (tests, the embedded simulator).
@@ -213,6 +245,7 @@ impl Session {
             sdk,
             read_only,
             partition_prefix: next_partition_prefix(),
+            credential_source: CredentialSource::Static,
             endpoint_url,
             profile: None,
         }
@@ -632,6 +665,9 @@ mod tests {
         let err = resolve_regions(&["eu-west-9".into()], "aws").unwrap_err();
         assert!(err.contains("'eu-west-9' is not a region"), "{err}");
         assert!(resolve_regions(&["all".into(), "eu-west-1".into()], "aws").is_err());
+        let empty = resolve_regions(&["".into()], "aws").unwrap_err();
+        assert!(empty.contains("--regions is empty"), "{empty}");
+        assert!(resolve_regions(&[" ".into(), "".into()], "aws").is_err());
     }
 
     #[test]

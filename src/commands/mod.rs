@@ -94,6 +94,9 @@ pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, Com
     resolve_regions(&global.regions, "aws")
         .or_else(|e| resolve_regions(&global.regions, "aws-us-gov").map_err(|_| e))
         .map_err(CommandError)?;
+    if let Some(url) = &global.endpoint_url {
+        crate::aws::credentials::check_endpoint_url(url).map_err(CommandError)?;
+    }
     let (session, demo) = if global.demo {
         let sim = start_demo().await?;
         (sim_session(&sim, read_only || global.read_only).await, Some(sim))
@@ -106,18 +109,7 @@ pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, Com
         };
         (Session::connect(options).await, None)
     };
-    let identity = session.caller_identity().await.map_err(|e| {
-        CommandError(format!(
-            "cannot tell who the credentials belong to (sts:GetCallerIdentity: {}). Check them with \
-             `aws sts get-caller-identity`{}, or try `--demo`.",
-            e.detail(),
-            global
-                .profile
-                .as_deref()
-                .map(|p| format!(" --profile {p}"))
-                .unwrap_or_default()
-        ))
-    })?;
+    let identity = session.identify().await.map_err(CommandError)?;
     let regions = resolve_regions(&global.regions, identity.partition()).map_err(CommandError)?;
     Ok(Target {
         session,

@@ -6,13 +6,16 @@ use std::time::Duration;
 use super::{CommandError, connect};
 use crate::cli::{FailOn, GlobalArgs, ReportFormat, ScanArgs};
 use crate::model::Level;
-use crate::report::{ScanReport, to_csv, to_ocsf, to_sarif, to_table, write_atomically};
+use crate::report::{ScanReport, Totals, to_csv, to_ocsf, to_sarif, to_table, write_atomically};
 use crate::scan::{ScanEvent, ScanOptions, collect};
 
 /// Exit codes.
 pub const EXIT_PASS: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
+/// The scan could not see part of the estate (a region, a guardrail's posture): whatever
+/// it found, it is not a pass. `--allow-incomplete` accepts a partial scan.
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub fn render(report: &ScanReport, format: ReportFormat) -> String {
     match format {
@@ -40,11 +43,17 @@ fn write_report(report: &ScanReport, format: ReportFormat, path: &std::path::Pat
     write_atomically(path, |w| stream(report, format, w))
 }
 
-/// The exit code a report deserves.
-pub fn exit_code(report: &ScanReport, fail_on: &[FailOn]) -> u8 {
-    let all_failed = !report.regions.is_empty() && report.regions.iter().all(|r| r.error.is_some());
-    if all_failed {
+/// The exit code a report deserves: an error when no region could be read, then an
+/// incomplete scan (unless allowed), then findings.
+pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool) -> u8 {
+    let nothing_read = !report.regions.is_empty()
+        && report.regions.iter().all(|r| r.error.is_some())
+        && report.totals.unreadable_regions > 0;
+    if nothing_read {
         return EXIT_ERROR;
+    }
+    if !report.totals.complete && !allow_incomplete {
+        return EXIT_INCOMPLETE;
     }
     let finding = report.guardrails.iter().any(|g| match g.posture.level {
         Level::Fail => true,
@@ -94,7 +103,11 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         ReportFormat::Json
     });
     let report = match &global.load {
-        Some(path) => ScanReport::load(path).map_err(CommandError)?,
+        Some(path) => {
+            refuse_with_load(global, args)?;
+            let report = ScanReport::load(path).map_err(CommandError)?;
+            narrow_to_regions(report, &global.regions)?
+        }
         None => {
             // A scan only reads: its session refuses every write, whatever the flags say.
             let target = connect(global, true).await?;
@@ -141,12 +154,63 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             let _ = stream(&report, format, &mut out).and_then(|()| out.flush());
         }
     }
-    for r in report.regions.iter().filter(|r| r.error.is_some()) {
-        if let Some(e) = &r.error {
-            eprintln!("guardkey: {}: {}", r.region, e.label());
+    for r in &report.regions {
+        if let Some(e) = r.error.as_ref().filter(|e| e.hides_part_of_the_estate()) {
+            eprintln!("guardkey: {}: {}: {}", r.region, e.label(), e.detail());
         }
     }
-    Ok(exit_code(&report, &args.fail_on))
+    let code = exit_code(&report, &args.fail_on, args.allow_incomplete);
+    if let Some(incomplete) = report.totals.incompleteness() {
+        let consequence = match code {
+            EXIT_INCOMPLETE => format!(
+                "exit {EXIT_INCOMPLETE}; pass --allow-incomplete to accept a partial scan"
+            ),
+            _ => "accepted with --allow-incomplete".to_string(),
+        };
+        eprintln!("guardkey: {incomplete} ({consequence}).");
+    }
+    Ok(code)
+}
+
+/// A saved scan is replayed as it was: the flags that would change how AWS is read mean
+/// nothing there, and are refused rather than ignored.
+fn refuse_with_load(global: &GlobalArgs, args: &ScanArgs) -> Result<(), CommandError> {
+    let refused = [
+        (global.demo, "--demo"),
+        (global.endpoint_url.is_some(), "--endpoint-url"),
+        (args.versions, "--versions"),
+    ];
+    match refused.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(CommandError(format!(
+            "{flag} cannot be used with --load: a saved scan is replayed without calling AWS. \
+             Scan again without --load to use it."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A saved scan narrowed to the regions asked for, each checked as for a live scan.
+fn narrow_to_regions(mut report: ScanReport, regions: &[String]) -> Result<ScanReport, CommandError> {
+    if regions.is_empty() {
+        return Ok(report);
+    }
+    let partition = report.caller.as_ref().map_or("aws", |c| c.partition()).to_string();
+    let wanted = crate::aws::resolve_regions(regions, &partition).map_err(CommandError)?;
+    if let Some(missing) = wanted.iter().find(|w| !report.regions.iter().any(|r| r.region == **w)) {
+        return Err(CommandError(format!(
+            "the saved scan does not cover {missing}; it covers {}",
+            report
+                .regions
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    report.regions.retain(|r| wanted.contains(&r.region));
+    report.guardrails.retain(|g| wanted.iter().any(|w| **w == *g.region));
+    report.totals = Totals::of_scan(&report.guardrails, &report.regions);
+    Ok(report)
 }
 
 fn format_name(f: ReportFormat) -> &'static str {
@@ -167,24 +231,34 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_worst_level_and_fail_on() {
         let report = fixtures::report();
-        assert_eq!(exit_code(&report, &[]), EXIT_FINDINGS);
-        let mut passing = report.clone();
-        passing.guardrails.retain(|g| g.posture.level == Level::Pass);
-        assert_eq!(exit_code(&passing, &[]), EXIT_PASS);
-        let mut warn_only = report.clone();
-        warn_only.guardrails.retain(|g| g.posture.level == Level::Warn);
-        assert_eq!(exit_code(&warn_only, &[]), EXIT_PASS);
-        assert_eq!(exit_code(&warn_only, &[FailOn::Warn]), EXIT_FINDINGS);
-        let mut unknown_only = report.clone();
-        unknown_only
-            .guardrails
-            .retain(|g| g.posture.level == Level::Unknown);
-        assert_eq!(exit_code(&unknown_only, &[FailOn::Warn]), EXIT_PASS);
-        assert_eq!(exit_code(&unknown_only, &[FailOn::Unknown]), EXIT_FINDINGS);
+        // The fixture has an unreadable region and an UNKNOWN guardrail.
+        assert_eq!(exit_code(&report, &[], false), EXIT_INCOMPLETE);
+        assert_eq!(exit_code(&report, &[], true), EXIT_FINDINGS);
+        let seen_whole = |mut r: ScanReport, keep: &dyn Fn(Level) -> bool| {
+            r.regions.retain(|r| r.region != "ap-south-1");
+            r.guardrails.retain(|g| keep(g.posture.level));
+            r.totals = Totals::of_scan(&r.guardrails, &r.regions);
+            r
+        };
+        let passing = seen_whole(report.clone(), &|l| l == Level::Pass);
+        assert_eq!(exit_code(&passing, &[], false), EXIT_PASS);
+        let warn_only = seen_whole(report.clone(), &|l| l == Level::Warn);
+        assert_eq!(exit_code(&warn_only, &[], false), EXIT_PASS);
+        assert_eq!(exit_code(&warn_only, &[FailOn::Warn], false), EXIT_FINDINGS);
+        let unknown_only = seen_whole(report.clone(), &|l| l == Level::Unknown);
+        assert_eq!(exit_code(&unknown_only, &[FailOn::Warn], false), EXIT_INCOMPLETE);
+        assert_eq!(exit_code(&unknown_only, &[FailOn::Warn], true), EXIT_PASS);
+        assert_eq!(exit_code(&unknown_only, &[FailOn::Unknown], true), EXIT_FINDINGS);
+        // An unreadable region alone, with every guardrail seen passing: still not a pass.
+        let mut region_denied = passing.clone();
+        region_denied.regions.push(report.regions.last().unwrap().clone());
+        region_denied.totals = Totals::of_scan(&region_denied.guardrails, &region_denied.regions);
+        assert_eq!(exit_code(&region_denied, &[FailOn::Unknown], false), EXIT_INCOMPLETE);
         let mut all_failed = report.clone();
         for r in &mut all_failed.regions {
             r.error = Some(crate::model::CallError::Timeout);
         }
-        assert_eq!(exit_code(&all_failed, &[]), EXIT_ERROR);
+        all_failed.totals = Totals::of_scan(&all_failed.guardrails, &all_failed.regions);
+        assert_eq!(exit_code(&all_failed, &[], false), EXIT_ERROR);
     }
 }

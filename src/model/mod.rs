@@ -30,9 +30,19 @@ pub enum CallError {
     Other { code: String, message: String },
     /// The call was refused before it was sent, because the session is read-only.
     ReadOnly { action: String },
+    /// The credentials themselves were refused: unknown or invalid (STS
+    /// InvalidClientTokenId), a wrong secret (SignatureDoesNotMatch), expired (ExpiredToken).
+    Credentials { code: String, message: String },
 }
 
 impl CallError {
+    /// Whether a region (or guardrail) that ended with this error is a part of the estate
+    /// the scan could not see. A region that is not enabled holds nothing and is the
+    /// account's own choice; every other failure hides what may be there.
+    pub fn hides_part_of_the_estate(&self) -> bool {
+        !matches!(self, CallError::NotEnabled)
+    }
+
     /// A short label for tables and the region strip.
     pub fn label(&self) -> String {
         match self {
@@ -45,6 +55,7 @@ impl CallError {
             CallError::Network { .. } => "unreachable".into(),
             CallError::Other { code, .. } => code.clone(),
             CallError::ReadOnly { action } => format!("read-only: {action} refused"),
+            CallError::Credentials { .. } => "invalid credentials".into(),
         }
     }
 
@@ -64,6 +75,9 @@ impl CallError {
             CallError::ReadOnly { action } => {
                 format!("{action} was refused before it was sent: the session is --read-only.")
             }
+            CallError::Credentials { code, message } => format!(
+                "{code}: {message} The credentials are invalid or expired: renew them (aws sso login, aws configure)."
+            ),
         }
     }
 }

@@ -240,15 +240,20 @@ fn key_findings(key: &KeyInfo, account: &str, region: &str) -> Vec<Finding> {
             FIX_HINT,
         ));
     }
-    if key.is_customer_managed() && key.rotation == super::Rotation::Disabled {
-        out.push(Finding::new(
-            PostureId::KeyRotationDisabled,
-            format!("Key {name} has automatic rotation off"),
-            format!(
-                "aws kms enable-key-rotation --region {} --key-id {}",
-                key.region, key.key_id
-            ),
-        ));
+    if key.is_customer_managed() {
+        match &key.rotation {
+            super::Rotation::Disabled => out.push(Finding::new(
+                PostureId::KeyRotationDisabled,
+                format!("Key {name} has automatic rotation off"),
+                format!(
+                    "aws kms enable-key-rotation --region {} --key-id {}",
+                    key.region, key.key_id
+                ),
+            )),
+            // Rotation is part of the verdict (off is a WARN): not knowing it is not a pass.
+            super::Rotation::Unknown { error } => out.push(unknown_from(error, "GetKeyRotationStatus")),
+            super::Rotation::Enabled { .. } => {}
+        }
     }
     if key.account != account {
         out.push(Finding::new(
@@ -469,6 +474,104 @@ mod tests {
         };
         let p = assess("1", "r", None, Some("arn:k"), Some(&gone));
         assert_eq!((p.level, p.id), (Level::Fail, PostureId::KeyNotFound));
+    }
+
+    /// Every way a call can fail, as `aws::error` classifies them.
+    fn every_error_kind() -> Vec<CallError> {
+        vec![
+            CallError::AccessDenied {
+                action: Some("x:Action".into()),
+                message: "not authorized".into(),
+            },
+            CallError::AccessDenied {
+                action: None,
+                message: "not authorized".into(),
+            },
+            CallError::NotEnabled,
+            CallError::Throttled,
+            CallError::Timeout,
+            CallError::NotFound {
+                message: "gone".into(),
+            },
+            CallError::Network {
+                message: "connection reset".into(),
+            },
+            CallError::Other {
+                code: "InternalServerException".into(),
+                message: "boom".into(),
+            },
+            CallError::ReadOnly {
+                action: "x:Action".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn no_failed_input_of_a_verdict_ever_yields_pass() {
+        // Each verdict input of a guardrail on an otherwise healthy customer managed key,
+        // failing in every way: never PASS; UNKNOWN names the call, unless the failure is
+        // itself a finding (a key that does not exist).
+        let healthy = key("Enabled", "CUSTOMER", ON);
+        for error in every_error_kind() {
+            let get_guardrail = assess("123456789012", "eu-west-1", Some(&error), None, None);
+            let describe_key = assess(
+                "123456789012",
+                "eu-west-1",
+                None,
+                Some(&healthy.arn),
+                Some(&KeyLookup::Failed {
+                    arn: healthy.arn.clone(),
+                    error: error.clone(),
+                }),
+            );
+            let rotation = posture_of(
+                key("Enabled", "CUSTOMER", Rotation::Unknown { error: error.clone() }),
+                "123456789012",
+                "eu-west-1",
+            );
+            for (call, p) in [
+                ("GetGuardrail", get_guardrail),
+                ("DescribeKey", describe_key),
+                ("GetKeyRotationStatus", rotation),
+            ] {
+                assert_ne!(p.level, Level::Pass, "{call} failing with {error:?} passed");
+                if p.id == PostureId::KeyNotFound {
+                    assert_eq!((call, p.level), ("DescribeKey", Level::Fail));
+                    continue;
+                }
+                assert_eq!(p.level, Level::Unknown, "{call} × {error:?}: {p:?}");
+                assert!(p.reason.contains(call), "{call} × {error:?}: {}", p.reason);
+                let expected = match &error {
+                    CallError::AccessDenied { .. } => PostureId::AccessDenied,
+                    CallError::Throttled => PostureId::Throttled,
+                    CallError::Timeout => PostureId::Timeout,
+                    _ => PostureId::LookupFailed,
+                };
+                assert_eq!(p.id, expected, "{call} × {error:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_rotation_outranks_a_warning_but_keeps_it() {
+        let mut k = key(
+            "Enabled",
+            "CUSTOMER",
+            Rotation::Unknown {
+                error: CallError::AccessDenied {
+                    action: Some("kms:GetKeyRotationStatus".into()),
+                    message: String::new(),
+                },
+            },
+        );
+        k.region = "us-east-1".into();
+        let p = posture_of(k, "123456789012", "eu-west-1");
+        assert_eq!((p.level, p.id), (Level::Unknown, PostureId::AccessDenied));
+        assert!(p.reason.contains("kms:GetKeyRotationStatus"), "{}", p.reason);
+        assert_eq!(p.finding_ids(), [PostureId::AccessDenied, PostureId::KeyInOtherRegion]);
+        // AWS managed keys rotate every year by AWS's rule: their rotation is never asked.
+        let aws = posture_of(key("Enabled", "AWS", ON), "123456789012", "eu-west-1");
+        assert_eq!(aws.id, PostureId::KeyNotCustomerManaged);
     }
 
     #[test]

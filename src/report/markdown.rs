@@ -3,10 +3,30 @@
 use std::fmt::Write;
 
 use super::{ScanReport, Totals};
-use crate::model::Level;
+use crate::model::{CallError, Level};
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A region's counts as table cells: an unreadable region's are unknown ("?", or "≥ n"
+/// when it failed part-way), never a reassuring 0; a region not enabled has none ("—").
+fn region_counts(t: &Totals, error: Option<&CallError>) -> String {
+    match error {
+        None => format!("{} | {} | {} | {} | {}", t.guardrails, t.fail, t.warn, t.unknown, t.pass),
+        Some(e) if !e.hides_part_of_the_estate() => "— | — | — | — | —".into(),
+        Some(_) => {
+            let at_least = |n: usize| if n == 0 { "?".to_string() } else { format!("≥ {n}") };
+            format!(
+                "{} | {} | {} | {} | {}",
+                at_least(t.guardrails),
+                at_least(t.fail),
+                at_least(t.warn),
+                at_least(t.unknown),
+                at_least(t.pass)
+            )
+        }
+    }
 }
 
 pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
@@ -30,6 +50,9 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
         "**{} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS**\n",
         t.guardrails, t.fail, t.warn, t.unknown, t.pass
     );
+    if let Some(incomplete) = t.incompleteness() {
+        let _ = writeln!(out, "> **{incomplete}.**\n");
+    }
     let _ = writeln!(
         out,
         "## Regions\n\n| Region | Guardrails | FAIL | WARN | UNKNOWN | PASS | Note |\n|---|---:|---:|---:|---:|---:|---|"
@@ -37,17 +60,8 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
     for r in &report.regions {
         let rt = Totals::of(report.guardrails.iter().filter(|g| *g.region == r.region));
         let note = r.error.as_ref().map(|e| e.label()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            r.region,
-            rt.guardrails,
-            rt.fail,
-            rt.warn,
-            rt.unknown,
-            rt.pass,
-            cell(&note)
-        );
+        let counts = region_counts(&rt, r.error.as_ref());
+        let _ = writeln!(out, "| {} | {counts} | {} |", r.region, cell(&note));
     }
     let _ = writeln!(
         out,

@@ -22,7 +22,7 @@ pub use table::to_table;
 /// The schema id of guardkey's JSON report and saved scans. Bump on any breaking change.
 pub const SCHEMA: &str = "guardkey.scan/v1";
 
-/// Counts per posture level.
+/// Counts per posture level, and whether the scan saw everything it was asked to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub guardrails: usize,
@@ -30,15 +30,60 @@ pub struct Totals {
     pub fail: usize,
     pub warn: usize,
     pub unknown: usize,
+    /// Regions that could not be read (denied, timed out, throttled out, failing): their
+    /// guardrails are not in the counts. A region that is not enabled is not one of them.
+    #[serde(default)]
+    pub unreadable_regions: usize,
+    /// Regions not enabled for the account: the account's own choice, nothing to see there.
+    #[serde(default)]
+    pub not_enabled_regions: usize,
+    /// False when a region could not be read or a guardrail's posture is UNKNOWN: the scan
+    /// did not see the whole estate, and must not be taken for a pass.
+    #[serde(default)]
+    pub complete: bool,
 }
 
 impl Totals {
+    /// The counts of these guardrails; complete unless one of them is UNKNOWN.
     pub fn of<'a>(guardrails: impl IntoIterator<Item = &'a Guardrail>) -> Self {
         let mut t = Totals::default();
         for g in guardrails {
             t.add(g.posture.level);
         }
+        t.complete = t.unknown == 0;
         t
+    }
+
+    /// The totals of a scan: its guardrails and how each region ended.
+    pub fn of_scan(guardrails: &[Guardrail], regions: &[RegionOutcome]) -> Self {
+        let mut t = Totals::of(guardrails);
+        for r in regions {
+            match &r.error {
+                None => {}
+                Some(e) if e.hides_part_of_the_estate() => t.unreadable_regions += 1,
+                Some(_) => t.not_enabled_regions += 1,
+            }
+        }
+        t.complete = t.unknown == 0 && t.unreadable_regions == 0;
+        t
+    }
+
+    /// What the scan could not see, in one sentence; None when it saw everything.
+    pub fn incompleteness(&self) -> Option<String> {
+        if self.complete {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.unreadable_regions > 0 {
+            parts.push(plural(self.unreadable_regions, "region"));
+        }
+        if self.unknown > 0 {
+            parts.push(format!("the posture of {}", plural(self.unknown, "guardrail")));
+        }
+        Some(format!(
+            "INCOMPLETE: {} could not be read; this is not the whole account",
+            parts.join(" and ")
+        ))
     }
 
     pub fn add(&mut self, level: Level) {
@@ -82,7 +127,7 @@ impl ScanReport {
             generated_at,
             caller,
             endpoint_url,
-            totals: Totals::of(&result.guardrails),
+            totals: Totals::of_scan(&result.guardrails, &result.regions),
             elapsed_ms: result.elapsed_ms,
             regions: result.regions,
             guardrails: result.guardrails,
@@ -123,7 +168,7 @@ impl ScanReport {
         }
         let mut report: ScanReport =
             serde_json::from_value(value).map_err(|e| format!("it does not match {SCHEMA}: {e}"))?;
-        report.totals = Totals::of(&report.guardrails);
+        report.totals = Totals::of_scan(&report.guardrails, &report.regions);
         Ok(report)
     }
 
@@ -132,6 +177,15 @@ impl ScanReport {
             serde_json::to_writer_pretty(&mut *w, self)?;
             w.write_all(b"\n")
         })
+    }
+}
+
+/// "1 region", "3 regions".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -303,6 +357,15 @@ pub(crate) mod fixtures {
                     elapsed_ms: 15,
                     error: Some(CallError::NotEnabled),
                 },
+                RegionOutcome {
+                    region: "ap-south-1".into(),
+                    guardrails: 0,
+                    elapsed_ms: 22,
+                    error: Some(CallError::AccessDenied {
+                        action: Some("bedrock:ListGuardrails".into()),
+                        message: "User: arn:aws:iam::123456789012:user/audit is not authorized to perform: bedrock:ListGuardrails".into(),
+                    }),
+                },
             ],
             guardrails: vec![
                 guardrail("us-east-1", "support-bot", None),
@@ -355,6 +418,47 @@ mod tests {
     fn csv_has_a_row_per_guardrail() {
         let csv = to_csv(&fixtures::report());
         insta::assert_snapshot!(csv);
+    }
+
+    #[test]
+    fn an_unreadable_region_or_guardrail_is_said_in_every_format() {
+        let report = fixtures::report();
+        let t = report.totals;
+        assert_eq!((t.unreadable_regions, t.not_enabled_regions, t.complete), (1, 1, false));
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["totals"]["complete"], false);
+        assert_eq!(json["totals"]["unreadable_regions"], 1);
+        let table = to_table(&report);
+        assert!(table.lines().nth(1).unwrap().starts_with("INCOMPLETE: 1 region and the posture of 1 guardrail"), "{table}");
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "the denied region, not the one that is not enabled");
+        assert!(notes[0]["message"]["text"].as_str().unwrap().contains("ap-south-1"));
+        let ocsf: serde_json::Value = serde_json::from_str(&to_ocsf(&report)).unwrap();
+        let region_findings: Vec<_> = ocsf
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["metadata"]["event_code"] == "region-unreadable")
+            .collect();
+        assert_eq!(region_findings.len(), 1);
+        assert_eq!(region_findings[0]["cloud"]["region"], "ap-south-1");
+        let md = to_markdown(&report, "");
+        assert!(md.contains("| ap-south-1 | ? |"), "{md}");
+        assert!(md.contains("INCOMPLETE"), "{md}");
+
+        // Seen whole (a region that is not enabled holds nothing): complete, and SARIF says so.
+        let mut whole = report.clone();
+        whole.regions.retain(|r| r.region != "ap-south-1");
+        whole.guardrails.retain(|g| g.posture.level != Level::Unknown);
+        whole.totals = Totals::of_scan(&whole.guardrails, &whole.regions);
+        assert!(whole.totals.complete);
+        assert!(whole.totals.incompleteness().is_none());
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&whole)).unwrap();
+        assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true);
+        assert!(!to_table(&whole).contains("INCOMPLETE"));
     }
 
     #[test]
@@ -413,7 +517,7 @@ mod schema_tests {
     fn ocsf_follows_the_detection_finding_schema() {
         let findings: serde_json::Value = serde_json::from_str(&to_ocsf(&fixtures::report())).unwrap();
         let list = findings.as_array().expect("a JSON array of findings");
-        assert_eq!(list.len(), 4);
+        assert_eq!(list.len(), 5, "four guardrails and the unreadable region");
         for f in list {
             assert_valid(
                 include_str!("../../tests/schemas/ocsf-detection-finding.schema.json"),

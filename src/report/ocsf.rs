@@ -81,6 +81,65 @@ pub fn to_ocsf(report: &ScanReport) -> String {
             })
         })
         .collect();
+    let account = report
+        .caller
+        .as_ref()
+        .map(|c| c.account.as_str())
+        .or_else(|| report.guardrails.first().map(|g| &*g.account))
+        .unwrap_or("");
+    let partition = report.caller.as_ref().map_or("aws", |c| c.partition());
+    let unreadable = report.regions.iter().filter_map(|r| {
+        let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+        let detail = format!("Region {} could not be read ({}): {}", r.region, e.label(), e.detail());
+        // The region's guardrails are unseen: a finding of its own, so that a pipeline that
+        // only reads findings cannot take the region for a clean one.
+        Some(json!({
+            "class_uid": 2004,
+            "class_name": "Detection Finding",
+            "category_uid": 2,
+            "category_name": "Findings",
+            "activity_id": 1,
+            "activity_name": "Create",
+            "type_uid": 200401,
+            "type_name": "Detection Finding: Create",
+            "severity_id": 3,
+            "severity": "Medium",
+            "status_id": 1,
+            "status": "New",
+            "status_code": "MANUAL",
+            "status_detail": detail,
+            "message": detail,
+            "time": time,
+            "time_dt": report.generated_at,
+            "metadata": {
+                "event_code": "region-unreadable",
+                "version": OCSF_VERSION,
+                "product": {"name": "guardkey", "vendor_name": "guardkey", "version": report.guardkey_version},
+                "profiles": ["cloud"],
+            },
+            "finding_info": {
+                "uid": format!("guardkey-region-unreadable-{account}-{}", r.region),
+                "title": "Region could not be scanned: its guardrails are unknown",
+                "desc": detail,
+                "types": ["Bedrock-003", "region-unreadable"],
+            },
+            "resources": [{
+                "uid": format!("arn:{partition}:bedrock:{}:{account}:guardrail/*", r.region),
+                "name": r.region,
+                "type": "AwsBedrockGuardrail",
+                "region": r.region,
+                "cloud_partition": partition,
+                "data": {"error": e.label()},
+            }],
+            "cloud": {
+                "provider": "aws",
+                "region": r.region,
+                "account": {"uid": account, "name": account, "type": "AWS Account", "type_id": 10},
+            },
+            "remediation": {"desc": "Grant the scanning role what the error names and scan again."},
+        }))
+    });
+    let findings: Vec<Value> = findings.into_iter().chain(unreadable).collect();
     let mut s = serde_json::to_string_pretty(&findings).expect("OCSF serializes");
     s.push('\n');
     s

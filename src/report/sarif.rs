@@ -23,6 +23,24 @@ fn sarif_level(level: Level) -> &'static str {
     }
 }
 
+/// One error notification per region the scan could not read: its guardrails are missing
+/// from the results, and a reader of the results alone would not know.
+fn unreadable_regions(report: &ScanReport) -> Vec<Value> {
+    report
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+            Some(json!({
+                "level": "error",
+                "message": {"text": format!("Region {} could not be read ({}): {}. Its guardrails are not in the results.", r.region, e.label(), e.detail())},
+                "descriptor": {"id": "region-unreadable"},
+                "properties": {"region": r.region, "error": e.label()},
+            }))
+        })
+        .collect()
+}
+
 pub fn to_sarif(report: &ScanReport) -> String {
     let rules: Vec<Value> = PostureId::ALL
         .iter()
@@ -78,8 +96,10 @@ pub fn to_sarif(report: &ScanReport) -> String {
                 "rules": rules,
             }},
             "invocations": [{
-                "executionSuccessful": report.regions.iter().any(|r| r.error.is_none()) || report.regions.is_empty(),
+                // A scan that could not see part of the estate did not do its job.
+                "executionSuccessful": report.totals.complete,
                 "endTimeUtc": report.generated_at,
+                "toolExecutionNotifications": unreadable_regions(report),
             }],
             "results": results,
         }],

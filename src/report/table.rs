@@ -19,19 +19,34 @@ fn seconds(ms: u64) -> String {
 
 pub fn to_table(report: &ScanReport) -> String {
     let mut out = String::new();
-    let failed_regions = report.regions.iter().filter(|r| r.error.is_some()).count();
+    let t = report.totals;
     let account = report
         .caller
         .as_ref()
         .map(|c| format!("account {} — ", c.account))
         .unwrap_or_default();
+    let mut unseen = Vec::new();
+    if t.unreadable_regions > 0 {
+        unseen.push(format!("{} unreadable", t.unreadable_regions));
+    }
+    if t.not_enabled_regions > 0 {
+        unseen.push(format!("{} not enabled", t.not_enabled_regions));
+    }
+    let unseen = if unseen.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", unseen.join(", "))
+    };
     let _ = writeln!(
         out,
-        "guardkey scan — {account}{} guardrails in {} regions ({failed_regions} failed) — {}",
-        report.totals.guardrails,
+        "guardkey scan — {account}{} guardrails in {} regions{unseen} — {}",
+        t.guardrails,
         report.regions.len(),
         seconds(report.elapsed_ms)
     );
+    if let Some(incomplete) = t.incompleteness() {
+        let _ = writeln!(out, "{incomplete}.");
+    }
     let _ = writeln!(out);
     if !report.guardrails.is_empty() {
         let headers = ["REGION", "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON"];
@@ -105,9 +120,17 @@ pub fn to_table(report: &ScanReport) -> String {
     }
     let _ = writeln!(out, "Regions");
     let width = report.regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
+    // Most of the 33 regions of an account hold nothing: one line for all of them.
+    let empty: Vec<&str> = report
+        .regions
+        .iter()
+        .filter(|r| r.error.is_none() && !report.guardrails.iter().any(|g| *g.region == *r.region))
+        .map(|r| r.region.as_str())
+        .collect();
     for r in &report.regions {
         let t = Totals::of(report.guardrails.iter().filter(|g| *g.region == *r.region));
         match &r.error {
+            None if t.guardrails == 0 => {}
             None => {
                 let _ = writeln!(
                     out,
@@ -137,12 +160,25 @@ pub fn to_table(report: &ScanReport) -> String {
             }
         }
     }
-    let t = report.totals;
+    match empty.len() {
+        0 => {}
+        1 => {
+            let _ = writeln!(out, "  {}     0 guardrails", pad(empty[0], width));
+        }
+        n => {
+            let _ = writeln!(out, "  {n} regions with no guardrail: {}", empty.join(", "));
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS",
-        t.guardrails, t.fail, t.warn, t.unknown, t.pass
+        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS{}",
+        t.guardrails,
+        t.fail,
+        t.warn,
+        t.unknown,
+        t.pass,
+        if t.complete { "" } else { " (incomplete)" }
     );
     out
 }

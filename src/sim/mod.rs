@@ -335,12 +335,14 @@ async fn handle(State(sim): State<Simulator>, req: Request) -> Response<Body> {
         Err(e) => return e.into_response(guessed, &request_id),
     };
     let Some(service) = Service::from_signing_name(&scope.service) else {
+        // Another tool (a scanner calling EC2 or S3) pointed at the simulator: say plainly
+        // what it serves, in the error format of the protocol the request spoke.
         return AwsError::new(
-            "InvalidSignatureException",
-            403,
+            "UnsupportedService",
+            400,
             format!(
-                "Credential should be scoped to correct service: '{}'.",
-                guessed.signing_name()
+                "guardkey sim serves Bedrock, KMS and STS only, not '{}'.",
+                scope.service
             ),
         )
         .into_response(guessed, &request_id);
@@ -488,7 +490,7 @@ async fn serve_call(
         .read()
         .get(&scope.access_key)
         .cloned()
-        .ok_or_else(|| (String::new(), AwsError::unrecognized_client()))?;
+        .ok_or_else(|| (String::new(), AwsError::unrecognized_client_for(service)))?;
     let region = scope.region.clone();
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
@@ -537,7 +539,7 @@ async fn serve_call(
     {
         let mut faults = sim.inner.faults.write();
         if faults.disabled_regions.contains(&region) {
-            return Err(fail(AwsError::unrecognized_client()));
+            return Err(fail(AwsError::unrecognized_client_for(service)));
         }
         if faults.is_denied(service, &op, &region) {
             let resource = match service {

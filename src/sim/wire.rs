@@ -175,12 +175,18 @@ impl AwsError {
         Self::new("IncompleteSignatureException", 400, message)
     }
 
+    /// An access key the service does not know, in `service`'s words: the JSON protocols
+    /// say UnrecognizedClientException, STS says InvalidClientTokenId (same message).
+    pub fn unrecognized_client_for(service: Service) -> Self {
+        let code = match service {
+            Service::Sts => "InvalidClientTokenId",
+            Service::Bedrock | Service::Kms => "UnrecognizedClientException",
+        };
+        Self::new(code, 403, "The security token included in the request is invalid.")
+    }
+
     pub fn unrecognized_client() -> Self {
-        Self::new(
-            "UnrecognizedClientException",
-            403,
-            "The security token included in the request is invalid.",
-        )
+        Self::unrecognized_client_for(Service::Bedrock)
     }
 
     pub fn signature_mismatch() -> Self {
