@@ -21,6 +21,9 @@ COMMON_ERRORS = {
     "MissingAuthenticationTokenException", "IncompleteSignatureException",
     "InvalidSignatureException", "SignatureDoesNotMatch", "UnknownOperationException",
     "RequestEntityTooLargeException", "InvalidAction", "MissingAction",
+    # The query services' (STS, IAM) "Common Errors" for an unknown access key and an
+    # expired one; the JSON services say UnrecognizedClientException / ExpiredTokenException.
+    "InvalidClientTokenId", "ExpiredToken",
 }
 
 

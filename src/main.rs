@@ -133,7 +133,9 @@ async fn run_sim(args: SimArgs) -> Result<ExitCode> {
     let running = match sim.serve(addr).await {
         Ok(running) => running,
         Err(e) => {
-            eprintln!("guardkey: cannot listen on {addr}: {e}. Is the port taken? Choose another with --port (0 picks a free one).");
+            eprintln!(
+                "guardkey: cannot listen on {addr}: {e}. Is the port taken? Choose another with --port (0 picks a free one)."
+            );
             return Ok(ExitCode::from(2));
         }
     };

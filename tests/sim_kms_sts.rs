@@ -395,7 +395,10 @@ async fn sts_says_who_calls() {
     // STS names an unknown key InvalidClientTokenId; the JSON services UnrecognizedClientException.
     let err = sts(&cfg).get_caller_identity().send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidClientTokenId");
-    assert_eq!(message(&err), "The security token included in the request is invalid.");
+    assert_eq!(
+        message(&err),
+        "The security token included in the request is invalid."
+    );
     let err = kms(&cfg, "us-east-1").list_keys().send().await.unwrap_err();
     assert_eq!(code(&err), "UnrecognizedClientException");
 }

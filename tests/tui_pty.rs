@@ -99,7 +99,9 @@ fn demo_explorer_end_to_end() {
     s.wait_for("guardkey");
     let screen = s.wait_for("claims-assistant");
     assert!(screen.contains("account 123456789012"), "{screen}");
-    s.wait_for("regions 31/33 done, 2 failed");
+    // The denied region makes the scan incomplete; the one not enabled does not.
+    let screen = s.wait_for("regions 31/33 done, 1 unreadable, 1 not enabled (E)");
+    assert!(screen.contains("INCOMPLETE"), "{screen}");
     let screen = s.wait_for("62 guardrails");
     assert!(screen.contains("me-central-1 not enabled"), "{screen}");
 

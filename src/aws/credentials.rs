@@ -117,7 +117,11 @@ pub fn explain_not_loaded(source: &CredentialSource, err: &CredentialsError) -> 
 }
 
 /// What to say when STS refused or could not be reached, having loaded the credentials.
-pub fn explain_identity_error(source: &CredentialSource, endpoint: Option<&str>, error: &CallError) -> String {
+pub fn explain_identity_error(
+    source: &CredentialSource,
+    endpoint: Option<&str>,
+    error: &CallError,
+) -> String {
     let next = source.next_step();
     match error {
         CallError::Credentials { code, message } => {
@@ -138,7 +142,9 @@ pub fn explain_identity_error(source: &CredentialSource, endpoint: Option<&str>,
             let target = endpoint.unwrap_or("AWS STS");
             let lower = message.to_ascii_lowercase();
             if lower.contains("connection refused") {
-                format!("Cannot connect to {target}: connection refused. Is the endpoint running (e.g. `guardkey sim`)?")
+                format!(
+                    "Cannot connect to {target}: connection refused. Is the endpoint running (e.g. `guardkey sim`)?"
+                )
             } else if lower.contains("dns") || lower.contains("resolve") {
                 format!("Cannot resolve the host of {target}: {message}. Check the endpoint and the network.")
             } else {
@@ -195,16 +201,23 @@ mod tests {
             message: "The security token included in the request is invalid.".into(),
         };
         let m = explain_identity_error(&CredentialSource::Environment, None, &invalid);
-        assert!(m.contains("are invalid") && m.contains("environment") && m.contains("--demo"), "{m}");
+        assert!(
+            m.contains("are invalid") && m.contains("environment") && m.contains("--demo"),
+            "{m}"
+        );
         let p = CredentialSource::Profile("dev".into());
         let expired = CallError::Credentials {
             code: "ExpiredToken".into(),
             message: "The security token included in the request is expired".into(),
         };
         let m = explain_identity_error(&p, None, &expired);
-        assert!(m.contains("have expired") && m.contains("aws sso login --profile dev"), "{m}");
+        assert!(
+            m.contains("have expired") && m.contains("aws sso login --profile dev"),
+            "{m}"
+        );
         let refused = CallError::Network {
-            message: "dispatch failure: io error: tcp connect error: Connection refused (os error 111)".into(),
+            message: "dispatch failure: io error: tcp connect error: Connection refused (os error 111)"
+                .into(),
         };
         let m = explain_identity_error(&p, Some("http://127.0.0.1:1"), &refused);
         assert_eq!(

@@ -153,7 +153,11 @@ mod tests {
             }
         );
         assert!(matches!(
-            classify_code("UnrecognizedClientException", String::new(), "sts:GetCallerIdentity"),
+            classify_code(
+                "UnrecognizedClientException",
+                String::new(),
+                "sts:GetCallerIdentity"
+            ),
             CallError::Credentials { .. }
         ));
         assert!(matches!(

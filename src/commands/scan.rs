@@ -43,12 +43,12 @@ fn write_report(report: &ScanReport, format: ReportFormat, path: &std::path::Pat
     write_atomically(path, |w| stream(report, format, w))
 }
 
-/// The exit code a report deserves: an error when no region could be read, then an
+/// The exit code a report deserves: an error when no region could be scanned, then an
 /// incomplete scan (unless allowed), then findings.
 pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool) -> u8 {
-    let nothing_read = !report.regions.is_empty()
-        && report.regions.iter().all(|r| r.error.is_some())
-        && report.totals.unreadable_regions > 0;
+    // Not one region could be scanned (even if only because none is enabled): the regions
+    // asked for are wrong, or the access is; either way nothing was checked.
+    let nothing_read = !report.regions.is_empty() && report.regions.iter().all(|r| r.error.is_some());
     if nothing_read {
         return EXIT_ERROR;
     }
@@ -155,16 +155,20 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         }
     }
     for r in &report.regions {
-        if let Some(e) = r.error.as_ref().filter(|e| e.hides_part_of_the_estate()) {
-            eprintln!("guardkey: {}: {}: {}", r.region, e.label(), e.detail());
+        match &r.error {
+            Some(e) if e.hides_part_of_the_estate() => {
+                eprintln!("guardkey: {}: {}: {}", r.region, e.label(), e.detail())
+            }
+            Some(e) => eprintln!("guardkey: {}: {} (nothing to scan there)", r.region, e.label()),
+            None => {}
         }
     }
     let code = exit_code(&report, &args.fail_on, args.allow_incomplete);
     if let Some(incomplete) = report.totals.incompleteness() {
         let consequence = match code {
-            EXIT_INCOMPLETE => format!(
-                "exit {EXIT_INCOMPLETE}; pass --allow-incomplete to accept a partial scan"
-            ),
+            EXIT_INCOMPLETE => {
+                format!("exit {EXIT_INCOMPLETE}; pass --allow-incomplete to accept a partial scan")
+            }
             _ => "accepted with --allow-incomplete".to_string(),
         };
         eprintln!("guardkey: {incomplete} ({consequence}).");
@@ -194,9 +198,16 @@ fn narrow_to_regions(mut report: ScanReport, regions: &[String]) -> Result<ScanR
     if regions.is_empty() {
         return Ok(report);
     }
-    let partition = report.caller.as_ref().map_or("aws", |c| c.partition()).to_string();
+    let partition = report
+        .caller
+        .as_ref()
+        .map_or("aws", |c| c.partition())
+        .to_string();
     let wanted = crate::aws::resolve_regions(regions, &partition).map_err(CommandError)?;
-    if let Some(missing) = wanted.iter().find(|w| !report.regions.iter().any(|r| r.region == **w)) {
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| !report.regions.iter().any(|r| r.region == **w))
+    {
         return Err(CommandError(format!(
             "the saved scan does not cover {missing}; it covers {}",
             report
@@ -208,7 +219,9 @@ fn narrow_to_regions(mut report: ScanReport, regions: &[String]) -> Result<ScanR
         )));
     }
     report.regions.retain(|r| wanted.contains(&r.region));
-    report.guardrails.retain(|g| wanted.iter().any(|w| **w == *g.region));
+    report
+        .guardrails
+        .retain(|g| wanted.iter().any(|w| **w == *g.region));
     report.totals = Totals::of_scan(&report.guardrails, &report.regions);
     Ok(report)
 }
@@ -253,7 +266,10 @@ mod tests {
         let mut region_denied = passing.clone();
         region_denied.regions.push(report.regions.last().unwrap().clone());
         region_denied.totals = Totals::of_scan(&region_denied.guardrails, &region_denied.regions);
-        assert_eq!(exit_code(&region_denied, &[FailOn::Unknown], false), EXIT_INCOMPLETE);
+        assert_eq!(
+            exit_code(&region_denied, &[FailOn::Unknown], false),
+            EXIT_INCOMPLETE
+        );
         let mut all_failed = report.clone();
         for r in &mut all_failed.regions {
             r.error = Some(crate::model::CallError::Timeout);

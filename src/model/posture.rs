@@ -568,7 +568,10 @@ mod tests {
         let p = posture_of(k, "123456789012", "eu-west-1");
         assert_eq!((p.level, p.id), (Level::Unknown, PostureId::AccessDenied));
         assert!(p.reason.contains("kms:GetKeyRotationStatus"), "{}", p.reason);
-        assert_eq!(p.finding_ids(), [PostureId::AccessDenied, PostureId::KeyInOtherRegion]);
+        assert_eq!(
+            p.finding_ids(),
+            [PostureId::AccessDenied, PostureId::KeyInOtherRegion]
+        );
         // AWS managed keys rotate every year by AWS's rule: their rotation is never asked.
         let aws = posture_of(key("Enabled", "AWS", ON), "123456789012", "eu-west-1");
         assert_eq!(aws.id, PostureId::KeyNotCustomerManaged);

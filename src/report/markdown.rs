@@ -13,10 +13,19 @@ fn cell(s: &str) -> String {
 /// when it failed part-way), never a reassuring 0; a region not enabled has none ("—").
 fn region_counts(t: &Totals, error: Option<&CallError>) -> String {
     match error {
-        None => format!("{} | {} | {} | {} | {}", t.guardrails, t.fail, t.warn, t.unknown, t.pass),
+        None => format!(
+            "{} | {} | {} | {} | {}",
+            t.guardrails, t.fail, t.warn, t.unknown, t.pass
+        ),
         Some(e) if !e.hides_part_of_the_estate() => "— | — | — | — | —".into(),
         Some(_) => {
-            let at_least = |n: usize| if n == 0 { "?".to_string() } else { format!("≥ {n}") };
+            let at_least = |n: usize| {
+                if n == 0 {
+                    "?".to_string()
+                } else {
+                    format!("≥ {n}")
+                }
+            };
             format!(
                 "{} | {} | {} | {} | {}",
                 at_least(t.guardrails),

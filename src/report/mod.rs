@@ -424,18 +424,37 @@ mod tests {
     fn an_unreadable_region_or_guardrail_is_said_in_every_format() {
         let report = fixtures::report();
         let t = report.totals;
-        assert_eq!((t.unreadable_regions, t.not_enabled_regions, t.complete), (1, 1, false));
+        assert_eq!(
+            (t.unreadable_regions, t.not_enabled_regions, t.complete),
+            (1, 1, false)
+        );
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json["totals"]["complete"], false);
         assert_eq!(json["totals"]["unreadable_regions"], 1);
         let table = to_table(&report);
-        assert!(table.lines().nth(1).unwrap().starts_with("INCOMPLETE: 1 region and the posture of 1 guardrail"), "{table}");
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("INCOMPLETE: 1 region and the posture of 1 guardrail"),
+            "{table}"
+        );
         let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
         let invocation = &sarif["runs"][0]["invocations"][0];
         assert_eq!(invocation["executionSuccessful"], false);
         let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
-        assert_eq!(notes.len(), 1, "the denied region, not the one that is not enabled");
-        assert!(notes[0]["message"]["text"].as_str().unwrap().contains("ap-south-1"));
+        assert_eq!(
+            notes.len(),
+            1,
+            "the denied region, not the one that is not enabled"
+        );
+        assert!(
+            notes[0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("ap-south-1")
+        );
         let ocsf: serde_json::Value = serde_json::from_str(&to_ocsf(&report)).unwrap();
         let region_findings: Vec<_> = ocsf
             .as_array()
@@ -459,6 +478,53 @@ mod tests {
         let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&whole)).unwrap();
         assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true);
         assert!(!to_table(&whole).contains("INCOMPLETE"));
+    }
+
+    #[test]
+    fn no_failed_verdict_input_passes_in_sarif_or_ocsf() {
+        use crate::model::{CallError, Rotation};
+        let errors = [
+            CallError::AccessDenied {
+                action: Some("kms:GetKeyRotationStatus".into()),
+                message: String::new(),
+            },
+            CallError::Throttled,
+            CallError::Timeout,
+            CallError::Network {
+                message: "reset".into(),
+            },
+            CallError::Other {
+                code: "InternalServerException".into(),
+                message: String::new(),
+            },
+        ];
+        let mut report = fixtures::report();
+        report.guardrails = errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let key = fixtures::key("us-east-1", "Enabled", Rotation::Unknown { error: e.clone() });
+                fixtures::guardrail("us-east-1", &format!("g{i}"), Some(key))
+            })
+            .collect();
+        report.totals = Totals::of_scan(&report.guardrails, &report.regions);
+        assert_eq!(report.totals.unknown, errors.len());
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), errors.len(), "every one is a result");
+        assert!(
+            results
+                .iter()
+                .all(|r| r["level"] == "note" && r["ruleId"] != "customer-managed-key")
+        );
+        let ocsf: serde_json::Value = serde_json::from_str(&to_ocsf(&report)).unwrap();
+        let statuses: Vec<&str> = ocsf
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["status_code"].as_str())
+            .collect();
+        assert!(!statuses.contains(&"PASS"), "{statuses:?}");
     }
 
     #[test]

@@ -182,7 +182,11 @@ impl AwsError {
             Service::Sts => "InvalidClientTokenId",
             Service::Bedrock | Service::Kms => "UnrecognizedClientException",
         };
-        Self::new(code, 403, "The security token included in the request is invalid.")
+        Self::new(
+            code,
+            403,
+            "The security token included in the request is invalid.",
+        )
     }
 
     pub fn unrecognized_client() -> Self {

@@ -741,3 +741,51 @@ fn colon_commands() {
     command(&mut s, "q");
     assert!(s.quit);
 }
+
+#[test]
+fn a_key_whose_rotation_could_not_be_read_is_unknown_in_the_row_and_the_detail() {
+    let denied = CallError::AccessDenied {
+        action: Some("kms:GetKeyRotationStatus".into()),
+        message: "not authorized".into(),
+    };
+    let mut s = fresh();
+    let g = s.generation;
+    let row = guardrail(
+        "us-east-1",
+        "rotation-hidden",
+        Some(kms_key(
+            "us-east-1",
+            "Enabled",
+            Rotation::Unknown { error: denied },
+        )),
+    );
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: g,
+            region: "us-east-1".into(),
+            rows: vec![row],
+        },
+    );
+    assert_eq!((s.totals.unknown, s.totals.pass), (1, 0));
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.detail, Detail::Split);
+    let t = draw(&s);
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("? UNKNOWN"),
+        "the row's status is not ?:\n{screen}"
+    );
+    assert!(!screen.contains("✓ PASS access"), "{screen}");
+    assert!(
+        screen.contains("? UNKNOWN access-denied"),
+        "the detail pane lacks the posture:\n{screen}"
+    );
+    assert!(screen.contains("kms:GetKeyRotationStatus"), "{screen}");
+}

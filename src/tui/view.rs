@@ -231,20 +231,49 @@ fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         .iter()
         .filter(|r| matches!(r.status, RegionStatus::Done { .. }))
         .count();
-    let failed = state.failed_regions().len();
+    let (unreadable, not_enabled) = state
+        .failed_regions()
+        .iter()
+        .fold((0, 0), |(u, n), r| match &r.status {
+            RegionStatus::Failed { error, .. } if error.hides_part_of_the_estate() => (u + 1, n),
+            _ => (u, n + 1),
+        });
     let mut second = vec![
         Span::raw(format!("{} guardrails  ", t.guardrails)),
         Span::styled(format!("✗ {} FAIL  ", t.fail), theme.level(Level::Fail)),
         Span::styled(format!("! {} WARN  ", t.warn), theme.level(Level::Warn)),
         Span::styled(format!("? {} UNKNOWN  ", t.unknown), theme.level(Level::Unknown)),
         Span::styled(format!("✓ {} PASS", t.pass), theme.level(Level::Pass)),
-        Span::raw(format!("    regions {done}/{} done", state.regions.len())),
+        Span::raw(format!("  regions {done}/{} done", state.regions.len())),
     ];
-    if failed > 0 {
+    // The same regions the E panel lists, split the way they matter: an unreadable region
+    // hides guardrails, one that is not enabled holds none.
+    let mut failed = Vec::new();
+    if unreadable > 0 {
+        failed.push(format!("{unreadable} unreadable"));
+    }
+    if not_enabled > 0 {
+        failed.push(format!("{not_enabled} not enabled"));
+    }
+    if !failed.is_empty() {
         second.push(Span::styled(
-            format!(", {failed} failed (E)"),
-            theme.fg(Color::Red),
+            format!(", {} (E)", failed.join(", ")),
+            theme.fg(if unreadable > 0 { Color::Red } else { Color::Reset }),
         ));
+    }
+    // Next to the totals, where it cannot be cut off: they do not cover the whole account.
+    if !state.loading() && (unreadable > 0 || t.unknown > 0) {
+        second.insert(5, Span::raw("  "));
+        second.insert(
+            6,
+            Span::styled(
+                " INCOMPLETE ",
+                theme
+                    .fg(Color::Black)
+                    .bg(if state.color { Color::Red } else { Color::Reset })
+                    .add_modifier(Modifier::BOLD),
+            ),
+        );
     }
     if state.loading() {
         second.push(Span::raw(format!(
@@ -508,7 +537,10 @@ fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>
             match state.policies.get(&k.arn) {
                 None => out.push(Line::raw("  (press Enter to load)")),
                 Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
-                Some(Loadable::Failed(e)) => out.push(Line::raw(format!("  cannot read: {}", e.label()))),
+                Some(Loadable::Failed(e)) => out.push(Line::raw(format!(
+                    "  unknown: cannot read it ({}), so who may Decrypt is not known",
+                    e.label()
+                ))),
                 Some(Loadable::Ready(text)) => match summarize(text, &k.account) {
                     None => out.push(Line::raw("  not a JSON policy document")),
                     Some(s) => {
@@ -631,10 +663,27 @@ fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
                 spans.push(Span::styled(glyph.repeat(cells), theme.level(level)));
             }
         }
-        spans.push(Span::raw(format!(
-            "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
-            t.guardrails, t.fail, t.warn, t.unknown, t.pass
-        )));
+        // An unreadable region's counts are not known: "?", never a reassuring 0.
+        let unreadable = state
+            .regions
+            .iter()
+            .find(|r| r.name == *name)
+            .and_then(|r| match &r.status {
+                RegionStatus::Failed { error, .. } => Some(error.hides_part_of_the_estate()),
+                _ => None,
+            });
+        spans.push(Span::raw(match unreadable {
+            Some(true) if t.guardrails == 0 => "  ? guardrails: not readable".to_string(),
+            Some(true) => format!(
+                "  ≥ {} guardrails (read before it failed): {} FAIL {} WARN {} UNKNOWN {} PASS",
+                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+            ),
+            Some(false) => "  no guardrails".to_string(),
+            None => format!(
+                "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
+                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+            ),
+        }));
         if let Some(n) = note {
             spans.push(Span::styled(format!("  {n}"), theme.dim()));
         }
