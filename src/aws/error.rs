@@ -106,7 +106,7 @@ pub fn classify_code(code: &str, message: String, action: &str) -> CallError {
         | "TooManyRequestsException"
         | "RequestLimitExceeded"
         | "ThrottledException" => CallError::Throttled,
-        "ResourceNotFoundException" | "NotFoundException" => CallError::NotFound { message },
+        "ResourceNotFoundException" | "NotFoundException" | "NoSuchEntity" => CallError::NotFound { message },
         "RequestTimeout" | "RequestTimeoutException" => CallError::Timeout,
         _ => CallError::Other {
             code: code.to_string(),

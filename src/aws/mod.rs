@@ -313,6 +313,44 @@ impl Session {
         aws_sdk_kms::Client::from_conf(conf.build())
     }
 
+    /// IAM is global: its calls are signed for the partition's IAM region.
+    fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
+        let region = match partition {
+            "aws" => "us-east-1".to_string(),
+            "aws-us-gov" => "us-gov-west-1".to_string(),
+            _ => self.home_region(),
+        };
+        let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
+            .region(Region::new(region))
+            .interceptor(self.guard())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// The ARN of a role of the caller's account, with its path (iam:GetRole).
+    pub async fn role_arn(&self, partition: &str, name: &str) -> Result<String, CallError> {
+        let out = self
+            .iam(partition)
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(e, "iam:GetRole"))?;
+        Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+    }
+
+    /// The ARN of a user of the caller's account, with its path (iam:GetUser).
+    pub async fn user_arn(&self, partition: &str, name: &str) -> Result<String, CallError> {
+        let out = self
+            .iam(partition)
+            .get_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(e, "iam:GetUser"))?;
+        Ok(out.user().map(|u| u.arn().to_string()).unwrap_or_default())
+    }
+
     fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
             .region(Region::new(self.home_region()))

@@ -26,6 +26,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                     endpoint: report.endpoint_url.clone(),
                     read_only: true,
                     loaded_from: Some(path.display().to_string()),
+                    caller_principal: None,
                 },
                 regions: Vec::new(),
                 loaded: Some(report),
@@ -34,6 +35,12 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
         }
         None => {
             let target = connect(global, global.read_only).await?;
+            // Asked once, for the wizard's key policy: a role's ARN carries its path.
+            let caller_principal = if target.session.is_read_only() {
+                None
+            } else {
+                Some(crate::fix::principals::resolve_caller(&target.session, &target.identity.arn).await)
+            };
             let endpoint = if target.demo.is_some() {
                 Some("embedded demo simulator".to_string())
             } else {
@@ -47,6 +54,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                     endpoint,
                     read_only: target.session.is_read_only(),
                     loaded_from: None,
+                    caller_principal,
                 },
                 session: Some(target.session),
                 regions: target.regions,

@@ -10,7 +10,8 @@ use crate::fix::apply::{
 };
 use crate::fix::journal::{self, Entry, Journal};
 use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target as PlanTarget, by_region};
-use crate::fix::policy::{KeyPolicySpec, build, principal_of_caller, validate_alias};
+use crate::fix::policy::{KeyPolicySpec, build, validate_alias};
+use crate::fix::principals::{check_principals, resolve_caller};
 use crate::report::write_atomically;
 use crate::scan::{ScanOptions, collect};
 use crate::tui::filter::{Filter, search_text};
@@ -87,13 +88,65 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
     Ok(out)
 }
 
+/// Who the new keys' policies name: the flags' principals checked with IAM (a session
+/// becomes its role, with its path), the caller by default, as IAM says it is named.
+pub struct KeyPeople {
+    pub admins: Vec<String>,
+    pub managers: Vec<String>,
+    pub users: Vec<String>,
+}
+
+async fn key_people(
+    target: &Target,
+    args: &FixArgs,
+    notes: &mut Vec<String>,
+) -> Result<KeyPeople, CommandError> {
+    let (account, partition) = (&target.identity.account, target.identity.partition());
+    let mut check = async |flag: &str, list: &[String]| {
+        let (ok, more) = check_principals(&target.session, account, partition, flag, list)
+            .await
+            .map_err(CommandError)?;
+        notes.extend(more);
+        Ok::<_, CommandError>(ok)
+    };
+    let admins = check("--admin", &args.admins).await?;
+    let managers = check("--manager", &args.managers).await?;
+    let users = check("--user", &args.users).await?;
+    let caller = if admins.is_empty() || managers.is_empty() {
+        let caller = resolve_caller(&target.session, &target.identity.arn).await;
+        if let Some(w) = caller.warning() {
+            notes.push(format!("warning: {w}"));
+        }
+        caller.default_entry()
+    } else {
+        None
+    };
+    let or_caller = |list: Vec<String>| {
+        if list.is_empty() {
+            caller.iter().cloned().collect()
+        } else {
+            list
+        }
+    };
+    Ok(KeyPeople {
+        admins: or_caller(admins),
+        managers: or_caller(managers),
+        users,
+    })
+}
+
 async fn build_plan(
     target: &Target,
     args: &FixArgs,
     selected: Vec<(String, PlanTarget)>,
 ) -> Result<(FixPlan, Vec<String>), CommandError> {
-    let caller = principal_of_caller(&target.identity.arn);
     let mut notes = Vec::new();
+    // Checked before anything is written: KMS refuses a policy naming one that does not exist.
+    let people = if args.create_key {
+        Some(key_people(target, args, &mut notes).await?)
+    } else {
+        None
+    };
     let mut regions = Vec::new();
     for (region, targets) in by_region(selected) {
         let key = if args.create_key {
@@ -111,20 +164,13 @@ async fn build_plan(
                     args.alias()
                 )));
             }
+            let people = people.as_ref().expect("resolved for --create-key");
             let spec = KeyPolicySpec {
                 account: target.identity.account.clone(),
                 partition: target.identity.partition().to_string(),
-                administrators: if args.admins.is_empty() {
-                    vec![caller.clone()]
-                } else {
-                    args.admins.clone()
-                },
-                managers: if args.managers.is_empty() {
-                    vec![caller.clone()]
-                } else {
-                    args.managers.clone()
-                },
-                users: args.users.clone(),
+                administrators: people.admins.clone(),
+                managers: people.managers.clone(),
+                users: people.users.clone(),
                 external_accounts: args.external_accounts.clone(),
             };
             let mut tags = vec![("managed-by".to_string(), "guardkey".to_string())];

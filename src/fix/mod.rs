@@ -10,3 +10,4 @@ pub mod apply;
 pub mod journal;
 pub mod plan;
 pub mod policy;
+pub mod principals;

@@ -38,7 +38,111 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:RotateKeyOnDemand",
 ];
 
-/// The role ARN behind an assumed-role session ARN: key policies name roles, not sessions.
+/// How a new key's policy names the caller, once IAM was asked.
+///
+/// KMS refuses a key policy that names a principal that does not exist, and a role's ARN
+/// carries its path, which the assumed-role session ARN of GetCallerIdentity does not. So:
+/// - the role's real ARN from `iam:GetRole`, where the caller may read it;
+/// - failing that, for an IAM Identity Center permission-set role (the usual SSO sign-in,
+///   always under `/aws-reserved/sso.amazonaws.com/`), an `ArnLike` pattern on
+///   `aws:PrincipalArn` with the account root as principal, as AWS's IAM Identity Center
+///   guide documents for resource policies (it also survives re-provisioning, which
+///   changes the role's suffix);
+/// - failing both, no statement of its own: the account-root statement still lets IAM
+///   grant the key, and the user is told what to pass with --admin / --manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerPrincipal {
+    Arn(String),
+    SsoRolePattern(String),
+    RootOnly { reason: String },
+}
+
+impl CallerPrincipal {
+    /// What the administrator and manager lists hold by default.
+    pub fn default_entry(&self) -> Option<String> {
+        match self {
+            CallerPrincipal::Arn(a) | CallerPrincipal::SsoRolePattern(a) => Some(a.clone()),
+            CallerPrincipal::RootOnly { .. } => None,
+        }
+    }
+
+    /// What to tell the user about it, if anything.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            CallerPrincipal::Arn(_) => None,
+            CallerPrincipal::SsoRolePattern(p) => Some(format!(
+                "the caller's SSO role could not be read (iam:GetRole), so the key policy matches it by \
+                 aws:PrincipalArn like {p}"
+            )),
+            CallerPrincipal::RootOnly { reason } => Some(format!(
+                "{reason}: the key policy names the account root only (IAM policies grant the key). \
+                 Pass --admin and --manager with the role's full ARN, with its path, to name it"
+            )),
+        }
+    }
+}
+
+/// The `ArnLike` pattern of an IAM Identity Center permission-set role
+/// (`AWSReservedSSO_<set>_<16 hex>`), or None for any other role name.
+pub fn sso_role_pattern(partition: &str, account: &str, role_name: &str) -> Option<String> {
+    let rest = role_name.strip_prefix("AWSReservedSSO_")?;
+    let (set, suffix) = rest.rsplit_once('_')?;
+    let hex = suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && !set.is_empty()).then(|| {
+        format!("arn:{partition}:iam::{account}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{set}_*")
+    })
+}
+
+/// The role name of an assumed-role session ARN.
+pub fn session_role(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "sts", "", _, resource] => resource.strip_prefix("assumed-role/")?.split('/').next(),
+        _ => None,
+    }
+}
+
+/// The caller as a key policy can name it, from its ARN and what iam:GetRole said of its
+/// role (None when the caller is not a role session).
+pub fn caller_principal(caller_arn: &str, role_lookup: Option<Result<String, String>>) -> CallerPrincipal {
+    let Some(role) = session_role(caller_arn) else {
+        // An IAM user's ARN, path included, is what GetCallerIdentity returns.
+        return CallerPrincipal::Arn(caller_arn.to_string());
+    };
+    match role_lookup {
+        Some(Ok(arn)) if !arn.is_empty() => CallerPrincipal::Arn(arn),
+        other => {
+            let why = match other {
+                Some(Err(e)) => e,
+                _ => "no answer".into(),
+            };
+            let parts: Vec<&str> = caller_arn.splitn(6, ':').collect();
+            let (partition, account) = (
+                parts.get(1).copied().unwrap_or("aws"),
+                parts.get(4).copied().unwrap_or(""),
+            );
+            match sso_role_pattern(partition, account, role) {
+                Some(p) => CallerPrincipal::SsoRolePattern(p),
+                None => CallerPrincipal::RootOnly {
+                    reason: format!("the ARN of role {role} (with its path) could not be read: {why}"),
+                },
+            }
+        }
+    }
+}
+
+/// Whether `p` is an `ArnLike` pattern of roles in `account` (matched with the account root
+/// as principal and a condition on aws:PrincipalArn).
+fn is_role_pattern(p: &str, account: &str) -> bool {
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    matches!(parts.as_slice(),
+        ["arn", part, "iam", "", acct, resource]
+            if part.starts_with("aws") && *acct == account && resource.starts_with("role/")
+                && resource.len() > "role/*".len())
+}
+
+/// The role ARN behind an assumed-role session ARN, without its path (which the session
+/// ARN does not carry): a guess, used only where IAM cannot be asked.
 pub fn principal_of_caller(arn: &str) -> String {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
@@ -87,15 +191,43 @@ pub fn principal(input: &str, partition: &str) -> Result<String, String> {
     }
 }
 
-fn principals(list: &[String], partition: &str) -> Result<Vec<String>, String> {
+/// A list's principals, and its role patterns (from IAM Identity Center callers).
+fn principals(list: &[String], partition: &str, account: &str) -> Result<(Vec<String>, Vec<String>), String> {
     let mut out: Vec<String> = Vec::new();
+    let mut patterns: Vec<String> = Vec::new();
     for p in list {
+        let p = p.trim();
+        if p.contains('*') && is_role_pattern(p, account) {
+            if !patterns.iter().any(|x| x == p) {
+                patterns.push(p.to_string());
+            }
+            continue;
+        }
         let p = principal(p, partition)?;
         if !out.contains(&p) {
             out.push(p);
         }
     }
-    Ok(out)
+    Ok((out, patterns))
+}
+
+/// The statement for principals matched by pattern: the account root as principal, and
+/// the patterns on aws:PrincipalArn (with any other condition of the statement).
+fn by_pattern(sid: &str, root: &str, patterns: &[String], actions: Value, extra: Option<Value>) -> Value {
+    let mut condition = json!({ "ArnLike": { "aws:PrincipalArn": if patterns.len() == 1 { json!(patterns[0]) } else { json!(patterns) } } });
+    if let Some(Value::Object(extra)) = extra {
+        for (k, v) in extra {
+            condition[k] = v;
+        }
+    }
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": { "AWS": root },
+        "Action": actions,
+        "Resource": "*",
+        "Condition": condition
+    })
 }
 
 fn aws(list: Vec<String>) -> Value {
@@ -124,7 +256,7 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
         "Action": "kms:*",
         "Resource": "*"
     })];
-    let admins = principals(&spec.administrators, partition)?;
+    let (admins, admin_patterns) = principals(&spec.administrators, partition, &spec.account)?;
     if !admins.is_empty() {
         statements.push(json!({
             "Sid": "Allow access for Key Administrators",
@@ -134,7 +266,32 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
             "Resource": "*"
         }));
     }
-    let managers = principals(&spec.managers, partition)?;
+    if !admin_patterns.is_empty() {
+        statements.push(by_pattern(
+            "Allow access for Key Administrators by role ARN",
+            &root,
+            &admin_patterns,
+            json!(ADMIN_ACTIONS),
+            None,
+        ));
+    }
+    let (managers, manager_patterns) = principals(&spec.managers, partition, &spec.account)?;
+    if !manager_patterns.is_empty() {
+        statements.push(by_pattern(
+            "Allow guardrail managers to encrypt guardrails by role ARN",
+            &root,
+            &manager_patterns,
+            json!(["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]),
+            None,
+        ));
+        statements.push(by_pattern(
+            "Allow grants for AWS resources only by role ARN",
+            &root,
+            &manager_patterns,
+            json!(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]),
+            Some(json!({ "Bool": { "kms:GrantIsForAWSResource": "true" } })),
+        ));
+    }
     if !managers.is_empty() {
         statements.push(json!({
             "Sid": "Allow guardrail managers to encrypt guardrails",
@@ -152,7 +309,16 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
             "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
         }));
     }
-    let users = principals(&spec.users, partition)?;
+    let (users, user_patterns) = principals(&spec.users, partition, &spec.account)?;
+    if !user_patterns.is_empty() {
+        statements.push(by_pattern(
+            "Allow guardrail users to use encrypted guardrails by role ARN",
+            &root,
+            &user_patterns,
+            json!("kms:Decrypt"),
+            None,
+        ));
+    }
     if !users.is_empty() {
         statements.push(json!({
             "Sid": "Allow guardrail users to use encrypted guardrails",

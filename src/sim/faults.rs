@@ -32,8 +32,9 @@ impl FromStr for OperationMatcher {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (service, operation) = match s.split_once(':') {
             Some((svc, op)) => {
-                let service = Service::from_signing_name(svc)
-                    .ok_or_else(|| format!("unknown service '{svc}' in '{s}': use bedrock, kms or sts"))?;
+                let service = Service::from_signing_name(svc).ok_or_else(|| {
+                    format!("unknown service '{svc}' in '{s}': use bedrock, kms, sts or iam")
+                })?;
                 (Some(service), op)
             }
             None => (None, s),

@@ -231,23 +231,43 @@ fn as_list(v: &Value) -> Vec<&str> {
     }
 }
 
-/// The role ARN behind an assumed-role session ARN, which is what key policies name.
-fn policy_principal(caller_arn: &str) -> String {
-    match parse_arn(caller_arn) {
-        Some(arn) if arn.service == "sts" && arn.resource.starts_with("assumed-role/") => {
-            let role = arn.resource["assumed-role/".len()..]
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            format!("arn:{}:iam::{}:role/{role}", arn.partition, arn.account)
-        }
-        _ => caller_arn.to_string(),
+/// Every AWS principal a statement names (`"Principal": "*"` or `{"AWS": …}`).
+fn aws_principals(statement: &Value) -> Vec<&str> {
+    match &statement["Principal"] {
+        Value::String(p) => vec![p.as_str()],
+        p => as_list(&p["AWS"]),
     }
 }
 
-/// KMS refuses a policy that is not a JSON policy document, or (unless the caller bypasses
-/// the check) one that would no longer let the caller change the policy.
-fn check_policy(policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(), AwsError> {
+/// Whether KMS accepts `principal` in a key policy of `partition`: everyone, an account
+/// (id or root ARN) of the same partition, or a user or role (or a role's session) that
+/// exists. KMS checks each one: "Policy contains a statement with one or more invalid
+/// principals." otherwise (MalformedPolicyDocumentException). A role named without its
+/// path does not exist.
+fn principal_is_valid(world: &World, principal: &str, partition: &str) -> bool {
+    if principal == "*" || (principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit())) {
+        return true;
+    }
+    let Some(arn) = parse_arn(principal) else {
+        return false;
+    };
+    if arn.partition != partition {
+        return false;
+    }
+    match (arn.service, arn.resource) {
+        ("iam", "root") => arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit()),
+        ("iam", r) if r.starts_with("user/") || r.starts_with("role/") => {
+            world.iam.resolve(principal).is_some()
+        }
+        ("sts", r) if r.starts_with("assumed-role/") => world.iam.resolve(principal).is_some(),
+        _ => false,
+    }
+}
+
+/// KMS refuses a policy that is not a JSON policy document, one that names a principal
+/// that does not exist, or (unless the caller bypasses the check) one that would no longer
+/// let the caller change the policy.
+fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(), AwsError> {
     let malformed = |why: &str| AwsError::new("MalformedPolicyDocumentException", 400, why.to_string());
     let doc: Value = serde_json::from_str(policy).map_err(|_| malformed("The policy is not valid JSON."))?;
     let statements: Vec<&Value> = match &doc["Statement"] {
@@ -255,18 +275,28 @@ fn check_policy(policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(
         s @ Value::Object(_) => vec![s],
         _ => return Err(malformed("The policy has no Statement.")),
     };
+    let partition = parse_arn(ctx.caller_arn).map_or("aws", |a| a.partition);
+    let all_valid = statements
+        .iter()
+        .flat_map(|s| aws_principals(s))
+        .all(|p| principal_is_valid(world, p, partition));
+    if !all_valid {
+        return Err(malformed(
+            "Policy contains a statement with one or more invalid principals.",
+        ));
+    }
     if bypass_lockout_check {
         return Ok(());
     }
-    let root = format!("arn:aws:iam::{}:root", ctx.account);
-    let caller = policy_principal(ctx.caller_arn);
+    let root = format!("arn:{partition}:iam::{}:root", ctx.account);
+    // Key policies name roles, not sessions: the caller's role, with its path.
+    let caller = world
+        .iam
+        .resolve(ctx.caller_arn)
+        .map_or(ctx.caller_arn, |e| e.arn.as_str());
     let lets_caller_manage = statements.iter().any(|s| {
         let allows = s["Effect"].as_str() == Some("Allow") && s.get("Condition").is_none();
-        let principals = match &s["Principal"] {
-            Value::String(p) => vec![p.as_str()],
-            p => as_list(&p["AWS"]),
-        };
-        let names_caller = principals
+        let names_caller = aws_principals(s)
             .iter()
             .any(|p| *p == "*" || *p == root || *p == ctx.account || *p == caller);
         let actions = as_list(&s["Action"]);
@@ -315,7 +345,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
     let policy = match req.get("Policy").and_then(Value::as_str) {
         Some(p) => {
             let bypass = req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true);
-            check_policy(p, ctx, bypass)?;
+            check_policy(world, p, ctx, bypass)?;
             p.to_string()
         }
         None => default_policy(ctx.account),
@@ -607,6 +637,7 @@ fn put_key_policy(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value
     policy_name(req)?;
     let policy = member(req, "Policy");
     check_policy(
+        world,
         policy,
         ctx,
         req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true),
@@ -721,15 +752,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn assumed_role_sessions_are_named_by_their_role() {
-        assert_eq!(
-            policy_principal("arn:aws:sts::123456789012:assumed-role/SecOps/alice"),
-            "arn:aws:iam::123456789012:role/SecOps"
+    fn principals_must_exist_with_their_paths() {
+        let mut world = World::default();
+        world.iam.seed_account("aws", "123456789012");
+        let valid = |p: &str| principal_is_valid(&world, p, "aws");
+        assert!(valid("arn:aws:iam::123456789012:root"));
+        assert!(valid("210987654321"));
+        assert!(valid("arn:aws:iam::123456789012:user/guardkey-admin"));
+        assert!(valid(
+            "arn:aws:iam::123456789012:role/platform/security/GuardrailOps"
+        ));
+        assert!(
+            !valid("arn:aws:iam::123456789012:role/GuardrailOps"),
+            "the path was dropped"
         );
-        assert_eq!(
-            policy_principal("arn:aws:iam::123456789012:user/bob"),
-            "arn:aws:iam::123456789012:user/bob"
+        assert!(!valid("arn:aws:iam::123456789012:role/NoSuchRole"));
+        assert!(
+            !valid("arn:aws-us-gov:iam::123456789012:root"),
+            "another partition"
         );
+        assert!(!valid("not-an-arn"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod bedrock;
 pub mod faults;
+pub mod iam;
 pub mod kms;
 pub mod model;
 pub mod seed;
@@ -34,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use faults::{Denial, Faults, OperationMatcher, Quota};
+pub use iam::{PATH_ROLE_NAME, PATH_ROLE_PATH, SSO_ROLE_NAME, SSO_ROLE_PATH};
 pub use seed::Seed;
 pub use state::{DEFAULT_ACCOUNT, World};
 use wire::{AwsError, CredentialScope, Service};
@@ -69,6 +71,58 @@ impl Principal {
     }
 }
 
+/// Who the simulator's default access key signs in as. Each is a principal that exists in
+/// the account's IAM, as it would at AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimCaller {
+    /// The IAM user `guardkey-admin`.
+    #[default]
+    User,
+    /// An IAM Identity Center (SSO) session: an assumed-role session of a permission-set
+    /// role under `/aws-reserved/sso.amazonaws.com/REGION/`, the usual way engineers sign in.
+    Sso,
+    /// An assumed-role session of a role created with a path (`/platform/security/`).
+    PathRole,
+}
+
+impl std::str::FromStr for SimCaller {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(SimCaller::User),
+            "sso" => Ok(SimCaller::Sso),
+            "path-role" => Ok(SimCaller::PathRole),
+            other => Err(format!("'{other}' is not a caller: use user, sso or path-role")),
+        }
+    }
+}
+
+impl Principal {
+    /// The principal the default access key is, for `caller` in `account`.
+    pub fn default_caller(account: &str, caller: SimCaller) -> Self {
+        let mut p = Principal::admin(account);
+        match caller {
+            SimCaller::User => {}
+            SimCaller::Sso => {
+                p.arn = format!(
+                    "arn:aws:sts::{account}:assumed-role/{}/alice@example.com",
+                    iam::SSO_ROLE_NAME
+                );
+                p.user_id = "AROAGUARDKEYSSO00001:alice@example.com".into();
+            }
+            SimCaller::PathRole => {
+                p.arn = format!(
+                    "arn:aws:sts::{account}:assumed-role/{}/ci-session",
+                    iam::PATH_ROLE_NAME
+                );
+                p.user_id = "AROAGUARDKEYPATH0001:ci-session".into();
+            }
+        }
+        p
+    }
+}
+
 /// How a simulator starts.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -84,6 +138,8 @@ pub struct SimConfig {
     pub rng_seed: u64,
     /// Check every request's SigV4 signature against the principal's secret, as AWS does.
     pub verify_signatures: bool,
+    /// Who the default access key signs in as.
+    pub caller: SimCaller,
 }
 
 impl Default for SimConfig {
@@ -96,6 +152,7 @@ impl Default for SimConfig {
             record_dir: std::env::var_os("GUARDKEY_SIM_RECORD").map(PathBuf::from),
             rng_seed: 0x6775_6172_646b_6579,
             verify_signatures: true,
+            caller: SimCaller::User,
         }
     }
 }
@@ -183,10 +240,11 @@ impl Simulator {
             None => None,
         };
         let mut principals = HashMap::new();
-        let admin = Principal::admin(&config.account);
+        let admin = Principal::default_caller(&config.account, config.caller);
         principals.insert(admin.access_key_id.clone(), admin);
         let mut faults = config.faults.clone();
         let mut world = World::default();
+        world.iam.seed_account("aws", &config.account);
         let mut rng = fastrand::Rng::with_seed(config.rng_seed);
         seed::apply(&config.seed, &mut world, &mut faults, &config.account, &mut rng)
             .map_err(std::io::Error::other)?;
@@ -272,7 +330,25 @@ impl Simulator {
             .insert(guardrail_id.to_string(), what);
     }
 
+    /// Adds a caller; its IAM user or role is created too (at the root path) when the
+    /// account does not have it yet, since AWS only signs for principals that exist.
     pub fn add_principal(&self, principal: Principal) {
+        self.with_world(|w| {
+            if w.iam.resolve(&principal.arn).is_some() {
+                return;
+            }
+            let Some(arn) = state::parse_arn(&principal.arn) else {
+                return;
+            };
+            let (partition, account) = (arn.partition.to_string(), arn.account.to_string());
+            if let Some(name) = arn.resource.strip_prefix("user/") {
+                let name = name.rsplit('/').next().unwrap_or(name).to_string();
+                w.iam.add_user(&partition, &account, "/", &name);
+            } else if let Some(rest) = arn.resource.strip_prefix("assumed-role/") {
+                let name = rest.split('/').next().unwrap_or(rest).to_string();
+                w.iam.add_role(&partition, &account, "/", &name);
+            }
+        });
         self.inner
             .principals
             .write()
@@ -460,6 +536,13 @@ fn parse_call(
                 input,
             })
         }
+        Service::Iam => {
+            let (op, params) = iam::parse(body)?;
+            Ok(Call {
+                operation: op,
+                input: Value::Object(params.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+            })
+        }
         Service::Sts => {
             let op = sts::operation(body)?;
             if op != "GetCallerIdentity" {
@@ -505,7 +588,7 @@ async fn serve_call(
     })?;
     if sim.inner.verify_signatures {
         let code = match service {
-            Service::Sts => "SignatureDoesNotMatch",
+            Service::Sts | Service::Iam => "SignatureDoesNotMatch",
             _ => "InvalidSignatureException",
         };
         sigv4::verify(
@@ -548,6 +631,18 @@ async fn serve_call(
                 }
                 Service::Kms => format!("arn:aws:kms:{region}:{}:key/*", principal.account),
                 Service::Sts => principal.arn.clone(),
+                Service::Iam => {
+                    let name = call
+                        .input
+                        .as_object()
+                        .and_then(|i| i.values().next())
+                        .and_then(Value::as_str);
+                    match (op.as_str(), name) {
+                        ("GetRole", Some(n)) => format!("arn:aws:iam::{}:role/{n}", principal.account),
+                        (_, Some(n)) => format!("arn:aws:iam::{}:user/{n}", principal.account),
+                        _ => format!("arn:aws:iam::{}:*", principal.account),
+                    }
+                }
             };
             let action = format!("{}:{op}", service.signing_name());
             return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
@@ -590,6 +685,31 @@ async fn serve_call(
                 "Account": principal.account, "Arn": principal.arn, "UserId": principal.user_id
             }),
         );
+        let mut resp = Response::new(Body::from(xml));
+        resp.headers_mut()
+            .insert("content-type", HeaderValue::from_static("text/xml"));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            resp.headers_mut().insert("x-amzn-requestid", v);
+        }
+        return Ok(resp);
+    }
+
+    if service == Service::Iam {
+        let params: std::collections::BTreeMap<String, String> = call
+            .input
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let answer = {
+            let world = sim.inner.world.lock();
+            iam::handle(&world.iam, &principal.account, &op, &params, request_id)
+        };
+        let (xml, json) = answer.map_err(fail)?;
+        sim.record(service, &op, 200, None, &json);
         let mut resp = Response::new(Body::from(xml));
         resp.headers_mut()
             .insert("content-type", HeaderValue::from_static("text/xml"));

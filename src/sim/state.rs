@@ -227,6 +227,8 @@ impl RegionState {
 pub struct World {
     regions: HashMap<(String, String), RegionState>,
     policy_pool: HashMap<String, Policies>,
+    /// Every account's IAM users and roles (IAM is global: not per region).
+    pub iam: super::iam::Iam,
 }
 
 impl World {

@@ -14,6 +14,8 @@ pub enum Service {
     Kms,
     /// AWS STS, query protocol with XML responses.
     Sts,
+    /// AWS IAM, query protocol with XML responses, global.
+    Iam,
 }
 
 impl Service {
@@ -22,6 +24,7 @@ impl Service {
             Service::Bedrock => "bedrock",
             Service::Kms => "kms",
             Service::Sts => "sts",
+            Service::Iam => "iam",
         }
     }
 
@@ -30,6 +33,7 @@ impl Service {
             "bedrock" => Some(Service::Bedrock),
             "kms" => Some(Service::Kms),
             "sts" => Some(Service::Sts),
+            "iam" => Some(Service::Iam),
             _ => None,
         }
     }
@@ -179,7 +183,7 @@ impl AwsError {
     /// say UnrecognizedClientException, STS says InvalidClientTokenId (same message).
     pub fn unrecognized_client_for(service: Service) -> Self {
         let code = match service {
-            Service::Sts => "InvalidClientTokenId",
+            Service::Sts | Service::Iam => "InvalidClientTokenId",
             Service::Bedrock | Service::Kms => "UnrecognizedClientException",
         };
         Self::new(
@@ -240,10 +244,14 @@ impl AwsError {
                 insert_request_id(h, request_id);
                 resp
             }
-            Service::Sts => {
+            Service::Sts | Service::Iam => {
                 let kind = if self.sender_fault { "Sender" } else { "Receiver" };
+                let namespace = match service {
+                    Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+                    _ => "https://sts.amazonaws.com/doc/2011-06-15/",
+                };
                 let body = format!(
-                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+                    "<ErrorResponse xmlns=\"{namespace}\">\n  <Error>\n    \
                      <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
                      <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
                     xml_escape(&self.code),

@@ -102,6 +102,8 @@ pub struct Header {
     pub read_only: bool,
     /// Set when the rows come from a saved scan.
     pub loaded_from: Option<String>,
+    /// How a new key's policy names the caller, as IAM said (None: not asked, read-only).
+    pub caller_principal: Option<crate::fix::policy::CallerPrincipal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ fn header() -> Header {
         endpoint: Some("http://127.0.0.1:4566".into()),
         read_only: true,
         loaded_from: None,
+        caller_principal: None,
     }
 }
 

@@ -679,7 +679,11 @@ fn open_wizard(state: &mut State) {
     }
     let account = state.header.account.clone().unwrap_or_default();
     let caller = state.header.caller_arn.clone().unwrap_or_default();
-    state.wizard = Some(Wizard::new(rows, &account, &caller));
+    let principal = state.header.caller_principal.clone();
+    state.wizard = Some(Wizard::new(rows, &account, &caller, principal.as_ref()));
+    if let Some(w) = principal.as_ref().and_then(|p| p.warning()) {
+        state.toast(w, false);
+    }
 }
 
 fn on_mouse(state: &mut State, m: MouseEvent) {

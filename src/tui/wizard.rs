@@ -156,7 +156,18 @@ fn split_list(s: &str) -> Vec<String> {
 impl Wizard {
     /// Opens on the marked guardrails (or the selected one). Compliant ones are listed but
     /// left out, to be put back in by hand.
-    pub fn new(rows: Vec<&Guardrail>, account: &str, caller: &str) -> Self {
+    pub fn new(
+        rows: Vec<&Guardrail>,
+        account: &str,
+        caller: &str,
+        principal: Option<&crate::fix::policy::CallerPrincipal>,
+    ) -> Self {
+        // The caller as IAM names it (a role with its path, an SSO role pattern), else the
+        // role its session ARN names.
+        let me = match principal {
+            Some(p) => p.default_entry().unwrap_or_default(),
+            None => principal_of_caller(caller),
+        };
         let targets: Vec<WizardTarget> = rows
             .into_iter()
             .map(|g| WizardTarget {
@@ -181,8 +192,8 @@ impl Wizard {
                     "alias/bedrock-guardrails".into(),
                     "Encrypts Amazon Bedrock guardrails (created by guardkey)".into(),
                     "365".into(),
-                    principal_of_caller(caller),
-                    principal_of_caller(caller),
+                    me.clone(),
+                    me,
                     String::new(),
                     "managed-by=guardkey".into(),
                 ],

@@ -1,0 +1,220 @@
+//! AWS IAM (query protocol, XML responses, global): the users and roles of each account,
+//! with their paths, so that KMS can refuse a key policy that names a principal that does
+//! not exist, and clients can read a role's real ARN (`GetRole`) as they would from AWS.
+//!
+//! Facts this follows (IAM API reference, KMS developer guide):
+//! - A role's ARN carries its path: `arn:aws:iam::ACCT:role/PATH/NAME`; the assumed-role
+//!   session ARN STS returns (`arn:aws:sts::ACCT:assumed-role/NAME/SESSION`) does not.
+//! - IAM Identity Center permission-set roles live under `/aws-reserved/sso.amazonaws.com/`
+//!   (newer instances add the region) and are named `AWSReservedSSO_<set>_<16 hex>`.
+//! - GetRole / GetUser of a name that does not exist: 404 `NoSuchEntity`, "The role with
+//!   name NAME cannot be found." / "The user with name NAME cannot be found."
+
+use std::collections::BTreeMap;
+
+use super::wire::{AwsError, xml_escape};
+
+/// A role or user of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamEntity {
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub id: String,
+}
+
+/// Every account's users and roles.
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    roles: BTreeMap<(String, String), IamEntity>,
+    users: BTreeMap<(String, String), IamEntity>,
+}
+
+/// The SSO permission-set role every seeded account has (a newer, regional instance).
+pub const SSO_ROLE_NAME: &str = "AWSReservedSSO_AdministratorAccess_4f8e2a1b9c3d5e7f";
+pub const SSO_ROLE_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+/// A role created with a path, as platform teams do.
+pub const PATH_ROLE_NAME: &str = "GuardrailOps";
+pub const PATH_ROLE_PATH: &str = "/platform/security/";
+
+fn entity(partition: &str, account: &str, kind: &str, path: &str, name: &str, id: String) -> IamEntity {
+    IamEntity {
+        name: name.into(),
+        path: path.into(),
+        arn: format!("arn:{partition}:iam::{account}:{kind}{path}{name}"),
+        id,
+    }
+}
+
+impl Iam {
+    pub fn add_role(&mut self, partition: &str, account: &str, path: &str, name: &str) -> IamEntity {
+        let id = format!("AROA{}", id_suffix(account, name));
+        let e = entity(partition, account, "role", path, name, id);
+        self.roles.insert((account.into(), name.into()), e.clone());
+        e
+    }
+
+    pub fn add_user(&mut self, partition: &str, account: &str, path: &str, name: &str) -> IamEntity {
+        let id = format!("AIDA{}", id_suffix(account, name));
+        let e = entity(partition, account, "user", path, name, id);
+        self.users.insert((account.into(), name.into()), e.clone());
+        e
+    }
+
+    pub fn role(&self, account: &str, name: &str) -> Option<&IamEntity> {
+        self.roles.get(&(account.to_string(), name.to_string()))
+    }
+
+    pub fn user(&self, account: &str, name: &str) -> Option<&IamEntity> {
+        self.users.get(&(account.to_string(), name.to_string()))
+    }
+
+    /// The principals every seeded account has: its administrator user, the SSO
+    /// permission-set role, a role with a path, and the roles the README's examples name.
+    pub fn seed_account(&mut self, partition: &str, account: &str) {
+        self.add_user(partition, account, "/", "guardkey-admin");
+        self.add_role(partition, account, SSO_ROLE_PATH, SSO_ROLE_NAME);
+        self.add_role(partition, account, PATH_ROLE_PATH, PATH_ROLE_NAME);
+        for name in ["GuardrailAdmin", "ChatApp", "SecOps"] {
+            self.add_role(partition, account, "/", name);
+        }
+        self.add_role(
+            partition,
+            account,
+            "/service-role/",
+            "AmazonBedrockExecutionRoleForAgents_support",
+        );
+    }
+
+    /// The role or user ARN a principal ARN names, if it exists. An assumed-role session
+    /// names its role, which must exist.
+    pub fn resolve(&self, arn: &str) -> Option<&IamEntity> {
+        let parsed = super::state::parse_arn(arn)?;
+        let resource = parsed.resource;
+        match parsed.service {
+            "iam" => {
+                let (kind, rest) = resource.split_once('/')?;
+                let name = rest.rsplit('/').next()?;
+                let found = match kind {
+                    "role" => self.role(parsed.account, name),
+                    "user" => self.user(parsed.account, name),
+                    _ => None,
+                }?;
+                // The path is part of the identity: role/NAME is not role/PATH/NAME.
+                (found.arn == arn).then_some(found)
+            }
+            "sts" => {
+                let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+                self.role(parsed.account, role)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn id_suffix(account: &str, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in account.bytes().chain(name.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016X}")[..16].to_string()
+}
+
+/// The query-protocol call: (Action, its parameters).
+pub fn parse(body: &[u8]) -> Result<(String, BTreeMap<String, String>), AwsError> {
+    let mut params: BTreeMap<String, String> = form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let action = params
+        .remove("Action")
+        .ok_or_else(|| AwsError::new("MissingAction", 400, "Missing Action"))?;
+    let version = params.remove("Version").unwrap_or_default();
+    if version != "2010-05-08" || !matches!(action.as_str(), "GetRole" | "GetUser") {
+        return Err(AwsError::new(
+            "InvalidAction",
+            400,
+            format!("Could not find operation {action} for version {version}"),
+        ));
+    }
+    Ok((action, params))
+}
+
+/// GetRole / GetUser: the XML answer and the same data as JSON (for the recorder).
+pub fn handle(
+    iam: &Iam,
+    account: &str,
+    action: &str,
+    params: &BTreeMap<String, String>,
+    request_id: &str,
+) -> Result<(String, serde_json::Value), AwsError> {
+    let (what, key) = match action {
+        "GetRole" => ("role", "RoleName"),
+        _ => ("user", "UserName"),
+    };
+    let name = params
+        .get(key)
+        .filter(|n| !n.is_empty() && n.len() <= 128)
+        .ok_or_else(|| {
+            AwsError::validation(format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: \
+                 Member must have length between 1 and 128",
+                key[..1].to_lowercase() + &key[1..]
+            ))
+        })?;
+    let found = match action {
+        "GetRole" => iam.role(account, name),
+        _ => iam.user(account, name),
+    }
+    .ok_or_else(|| {
+        AwsError::new(
+            "NoSuchEntity",
+            404,
+            format!("The {what} with name {name} cannot be found."),
+        )
+    })?;
+    let created = "2025-01-15T09:30:00Z";
+    let (element, id_name, name_name) = match action {
+        "GetRole" => ("Role", "RoleId", "RoleName"),
+        _ => ("User", "UserId", "UserName"),
+    };
+    let xml = format!(
+        "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <{action}Result>\n    <{element}>\n      \
+         <Path>{}</Path>\n      <{name_name}>{}</{name_name}>\n      <{id_name}>{}</{id_name}>\n      <Arn>{}</Arn>\n      \
+         <CreateDate>{created}</CreateDate>\n    </{element}>\n  </{action}Result>\n  <ResponseMetadata>\n    \
+         <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
+        xml_escape(&found.path),
+        xml_escape(&found.name),
+        xml_escape(&found.id),
+        xml_escape(&found.arn),
+    );
+    let json = serde_json::json!({
+        element: {"Path": found.path, name_name: found.name, id_name: found.id, "Arn": found.arn, "CreateDate": created}
+    });
+    Ok((xml, json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_resolve_with_their_paths() {
+        let mut iam = Iam::default();
+        iam.seed_account("aws", "123456789012");
+        let sso = format!("arn:aws:iam::123456789012:role{SSO_ROLE_PATH}{SSO_ROLE_NAME}");
+        assert_eq!(iam.resolve(&sso).map(|e| e.arn.as_str()), Some(sso.as_str()));
+        // Without its path the role does not exist: KMS would refuse it.
+        assert!(
+            iam.resolve(&format!("arn:aws:iam::123456789012:role/{SSO_ROLE_NAME}"))
+                .is_none()
+        );
+        let session = format!("arn:aws:sts::123456789012:assumed-role/{SSO_ROLE_NAME}/alice@example.com");
+        assert_eq!(iam.resolve(&session).map(|e| e.arn.as_str()), Some(sso.as_str()));
+        assert!(
+            iam.resolve("arn:aws:iam::123456789012:user/guardkey-admin")
+                .is_some()
+        );
+        assert!(iam.resolve("arn:aws:iam::123456789012:role/NoSuchRole").is_none());
+        assert!(iam.resolve("arn:aws:iam::210987654321:role/ChatApp").is_none());
+    }
+}
