@@ -13,7 +13,7 @@ import sys
 
 import botocore.session
 
-SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts"}
+SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam"}
 # Errors any AWS front end may answer, whether or not an operation models them.
 COMMON_ERRORS = {
     "ThrottlingException", "AccessDeniedException", "UnrecognizedClientException",
@@ -87,14 +87,18 @@ def main(directory):
                 found = []
                 if rec["errorType"]:
                     code = rec["errorType"]
-                    known = {s.name for s in model.error_shapes}
+                    # Query services name errors by their code (IAM's NoSuchEntityException is "NoSuchEntity").
+                    known = {s.name for s in model.error_shapes} | {
+                        s.metadata.get("error", {}).get("code") for s in model.error_shapes
+                    }
                     if code not in known and code not in COMMON_ERRORS:
                         found.append(f"error {code} is not a modelled or common error")
                     body = rec["body"]
                     if not isinstance(body.get("message"), str):
                         found.append("error body has no message")
-                    if code in known:
-                        shape = model.shape_for(code)
+                    by_code = {s.metadata.get("error", {}).get("code", s.name): s for s in model.error_shapes}
+                    if code in by_code:
+                        shape = by_code[code]
                         code_status = shape.metadata.get("error", {}).get("httpStatusCode")
                         if code_status and code_status != rec["status"] and rec["status"] not in (429,):
                             found.append(f"error {code} answered {rec['status']}, model says {code_status}")

@@ -273,6 +273,12 @@ pub struct SimArgs {
     #[arg(long, default_value = crate::sim::DEFAULT_ACCOUNT, value_parser = parse_account)]
     pub account: String,
 
+    /// Who the printed access key signs in as: user (the IAM user guardkey-admin), sso (an
+    /// IAM Identity Center session of a permission-set role under
+    /// /aws-reserved/sso.amazonaws.com/), or path-role (a session of a role with a path).
+    #[arg(long, default_value = "user", value_parser = parse_caller)]
+    pub caller: crate::sim::SimCaller,
+
     /// Latency added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -301,6 +307,10 @@ pub struct SimArgs {
     /// A region that accepts connections and never answers.
     #[arg(long = "hang-region", value_name = "REGION", value_parser = parse_region)]
     pub hang_regions: Vec<String>,
+}
+
+fn parse_caller(s: &str) -> Result<crate::sim::SimCaller, String> {
+    s.parse()
 }
 
 fn parse_seed(s: &str) -> Result<Seed, String> {

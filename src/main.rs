@@ -119,6 +119,7 @@ async fn run_sim(args: SimArgs) -> Result<ExitCode> {
         seed: args.seed.clone(),
         faults,
         settle: Duration::from_millis(args.settle_ms),
+        caller: args.caller,
         ..SimConfig::default()
     };
     // What the user can cause (a taken port) is one plain line; eyre's report is for bugs.
@@ -147,8 +148,10 @@ fn print_banner(running: &RunningSim, seed: &Seed) {
     let endpoint = running.endpoint();
     let guardrails = running.sim.with_world(|w| w.guardrail_count());
     let account = running.sim.account();
+    let caller = running.sim.caller_arn();
     let banner = format!(
-        "guardkey sim: Bedrock, KMS and STS on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
+        "guardkey sim: Bedrock, KMS, STS and IAM on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
+The access key below signs in as {caller}
 
 Point a client at it:
   export AWS_ENDPOINT_URL={endpoint}

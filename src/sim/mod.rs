@@ -271,6 +271,16 @@ impl Simulator {
         &self.inner.account
     }
 
+    /// Who the default access key signs in as.
+    pub fn caller_arn(&self) -> String {
+        self.inner
+            .principals
+            .read()
+            .get(SIM_ACCESS_KEY_ID)
+            .map(|p| p.arn.clone())
+            .unwrap_or_default()
+    }
+
     /// Serves on `addr` (port 0 picks a free port) until the returned handle is dropped.
     pub async fn serve(&self, addr: SocketAddr) -> std::io::Result<RunningSim> {
         let listener = TcpListener::bind(addr).await?;
@@ -417,7 +427,7 @@ async fn handle(State(sim): State<Simulator>, req: Request) -> Response<Body> {
             "UnsupportedService",
             400,
             format!(
-                "guardkey sim serves Bedrock, KMS and STS only, not '{}'.",
+                "guardkey sim serves Bedrock, KMS, STS and IAM only, not '{}'.",
                 scope.service
             ),
         )

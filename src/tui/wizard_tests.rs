@@ -608,3 +608,30 @@ async fn flow_against_the_simulator() {
     assert_eq!(fixed.len(), 2);
     assert!(fixed.iter().all(|g| g.posture.level == Level::Pass), "{fixed:?}");
 }
+
+#[test]
+fn the_key_policy_names_the_caller_as_iam_resolved_it() {
+    use crate::fix::policy::CallerPrincipal;
+    let sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice";
+    let row = guardrail("us-east-1", "support-bot", None);
+    let pattern = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*";
+    let pathed =
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef";
+    for (principal, expect) in [
+        (CallerPrincipal::Arn(pathed.into()), pathed),
+        (CallerPrincipal::SsoRolePattern(pattern.into()), pattern),
+    ] {
+        let w = super::wizard::Wizard::new(vec![&row], "123456789012", sso, Some(&principal));
+        let plan = w.plan().unwrap();
+        let KeyChoice::Create(key) = &plan.regions[0].key else {
+            panic!("a new key by default")
+        };
+        assert!(key.policy.contains(&format!("\"{expect}\"")), "{}", key.policy);
+        assert!(
+            !key.policy
+                .contains("role/AWSReservedSSO_Admin_0123456789abcdef\""),
+            "never the role without its path: {}",
+            key.policy
+        );
+    }
+}
