@@ -195,6 +195,11 @@ pub struct FixArgs {
     #[arg(long)]
     pub no_rotation: bool,
 
+    /// Also rewrite guardrails that are FAILED before the fix (left out by default, since
+    /// their failure is not the key's; the plan lists them with Bedrock's reasons).
+    #[arg(long)]
+    pub include_failed: bool,
+
     /// Publish a new guardrail version after the key is applied.
     #[arg(long)]
     pub publish_version: bool,

@@ -138,6 +138,8 @@ async fn the_cli_fixes_two_regions_and_restore_undoes_it() {
         "alias/gk-test",
         "--yes",
         "--publish-version",
+        // The demo's onboarding-assistant is FAILED before the fix: rewritten too, on request.
+        "--include-failed",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(
@@ -255,6 +257,8 @@ async fn a_failing_guardrail_never_stops_the_others() {
     let (_dir, j) = journal();
     let mut opts = options();
     opts.concurrency = 1;
+    // Every guardrail, the demo's FAILED one too.
+    opts.include_failed = true;
     let report = apply(
         &s,
         &plan("us-east-1", new_key("alias/flaky"), &before),

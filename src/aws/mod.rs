@@ -99,6 +99,26 @@ pub struct GuardrailDraft {
     pub status: String,
     pub updated_at: Option<String>,
     pub config: GuardrailConfig,
+    /// Why the guardrail is FAILED, and what Bedrock recommends (empty otherwise).
+    pub status_reasons: Vec<String>,
+    pub failure_recommendations: Vec<String>,
+}
+
+impl GuardrailDraft {
+    /// A FAILED guardrail's story: Bedrock's reasons and recommendations.
+    pub fn failure(&self) -> String {
+        let mut out = "the guardrail is FAILED".to_string();
+        if !self.status_reasons.is_empty() {
+            out.push_str(&format!(": {}", self.status_reasons.join("; ")));
+        }
+        if !self.failure_recommendations.is_empty() {
+            out.push_str(&format!(
+                " (Bedrock recommends: {})",
+                self.failure_recommendations.join("; ")
+            ));
+        }
+        out
+    }
 }
 
 /// DescribeKey's answer, in guardkey's terms.
@@ -510,6 +530,8 @@ impl Session {
             status: g.status().as_str().to_string(),
             updated_at: rfc3339(g.updated_at()),
             config: guardrails::config_from_output(&g),
+            status_reasons: g.status_reasons().to_vec(),
+            failure_recommendations: g.failure_recommendations().to_vec(),
         })
     }
 

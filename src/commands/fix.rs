@@ -199,13 +199,25 @@ async fn build_plan(
             }
             // The whole DRAFT, for the AWS CLI script (the fix reads it again before writing).
             let bedrock = target.session.bedrock(&region);
-            t.config = target
-                .session
-                .read_guardrail(&bedrock, &t.arn, None)
-                .await
-                .ok()
-                .map(|d| d.config);
-            kept.push(t);
+            let draft = target.session.read_guardrail(&bedrock, &t.arn, None).await.ok();
+            let failed_before = draft.as_ref().is_some_and(|d| d.status == "FAILED");
+            if let Some(d) = draft.as_ref().filter(|d| d.status == "FAILED") {
+                notes.push(format!(
+                    "{} ({region}): {} before the fix; {}",
+                    t.name,
+                    d.failure(),
+                    if args.include_failed {
+                        "it is rewritten as --include-failed asks"
+                    } else {
+                        "it is left out (pass --include-failed to rewrite it)"
+                    }
+                ));
+            }
+            t.config = draft.map(|d| d.config);
+            // Out of the plan (and its AWS CLI script) unless asked; the apply checks again.
+            if !failed_before || args.include_failed {
+                kept.push(t);
+            }
         }
         if !kept.is_empty() {
             regions.push(RegionPlan {
@@ -242,6 +254,7 @@ fn print_event(e: FixEvent) {
         }
         FixEvent::KeyFailed { region, error } => eprintln!("  {region}: ✗ {error}"),
         FixEvent::Writing { .. } => {}
+        FixEvent::Changed { region, name, what } => eprintln!("  {region}: ! {name}: {what}"),
         FixEvent::Done(Outcome {
             region, name, kind, ..
         }) => match kind {
@@ -304,6 +317,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
     eprintln!("guardkey: journal {}", journal.path().display());
     let options = ApplyOptions {
         caller_arn: target.identity.arn.clone(),
+        include_failed: args.include_failed,
         ..ApplyOptions::default()
     };
     let report = apply(&target.session, &plan, &journal, &options, &print_event).await;

@@ -22,6 +22,9 @@ pub struct ApplyOptions {
     pub caller_arn: String,
     /// Set to stop between calls: guardrails not started yet are skipped.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Rewrite guardrails that are FAILED before the fix too (their failure is not ours,
+    /// and rewriting may or may not clear it): the user's decision, off by default.
+    pub include_failed: bool,
 }
 
 impl Default for ApplyOptions {
@@ -31,6 +34,7 @@ impl Default for ApplyOptions {
             ready_timeout: Duration::from_secs(300),
             caller_arn: String::new(),
             cancel: None,
+            include_failed: false,
         }
     }
 }
@@ -77,6 +81,13 @@ pub enum FixEvent {
     Writing {
         region: String,
         arn: String,
+    },
+    /// The DRAFT is not what the plan saw (or another writer changed it while the fix ran):
+    /// the current one was journaled and is what the fix keeps.
+    Changed {
+        region: String,
+        name: String,
+        what: String,
     },
     Done(Outcome),
 }
@@ -133,7 +144,8 @@ fn region_of(arn: &str) -> &str {
     arn.split(':').nth(3).unwrap_or_default()
 }
 
-/// Waits until the guardrail is READY (or FAILED, which can be updated too), with backoff.
+/// Waits until the guardrail is READY or FAILED (both can be updated; the caller decides
+/// what FAILED means), with backoff.
 pub async fn wait_ready(
     session: &Session,
     bedrock: &aws_sdk_bedrock::Client,
@@ -160,8 +172,13 @@ pub async fn wait_ready(
     }
 }
 
-/// Writes `config` with `key` and proves it: READY again, and nothing but the key differs.
-async fn write_and_verify(
+fn is_conflict(e: &CallError) -> bool {
+    matches!(e, CallError::Other { code, .. } if code == "ConflictException")
+}
+
+/// Proves a write: READY again (FAILED after our write is a failure, with Bedrock's
+/// reasons), nothing but the key differs from `config`, and the key is `key`.
+async fn verify_written(
     session: &Session,
     bedrock: &aws_sdk_bedrock::Client,
     arn: &str,
@@ -169,19 +186,10 @@ async fn write_and_verify(
     key: Option<&str>,
     timeout: Duration,
 ) -> Result<(), String> {
-    let mut attempts = 0;
-    loop {
-        match session.write_guardrail(bedrock, arn, config, key).await {
-            Ok(()) => break,
-            // Someone else's change is in progress: wait for it, then write again.
-            Err(CallError::Other { code, .. }) if code == "ConflictException" && attempts < 3 => {
-                attempts += 1;
-                wait_ready(session, bedrock, arn, timeout).await?;
-            }
-            Err(e) => return Err(format!("UpdateGuardrail: {}", e.detail())),
-        }
-    }
     let after = wait_ready(session, bedrock, arn, timeout).await?;
+    if after.status == "FAILED" {
+        return Err(format!("after the write {}", after.failure()));
+    }
     let differences = after.config.differences_besides_key(config);
     if !differences.is_empty() {
         return Err(format!(
@@ -198,6 +206,33 @@ async fn write_and_verify(
     }
     Ok(())
 }
+
+/// Writes a pre-image back and proves it. A restore puts back what guardkey itself
+/// changed, so a conflict (its own update still settling) is waited out and written again.
+async fn write_back(
+    session: &Session,
+    bedrock: &aws_sdk_bedrock::Client,
+    arn: &str,
+    config: &GuardrailConfig,
+    key: Option<&str>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut attempts = 0;
+    loop {
+        match session.write_guardrail(bedrock, arn, config, key).await {
+            Ok(()) => break,
+            Err(e) if is_conflict(&e) && attempts < 3 => {
+                attempts += 1;
+                wait_ready(session, bedrock, arn, timeout).await?;
+            }
+            Err(e) => return Err(format!("UpdateGuardrail: {}", e.detail())),
+        }
+    }
+    verify_written(session, bedrock, arn, config, key, timeout).await
+}
+
+/// How often another writer's update is waited out before the guardrail is given up.
+const MAX_CONFLICTS: u32 = 3;
 
 /// Puts one guardrail on `key_arn`. Journals before writing; restores what it cannot prove.
 pub async fn fix_guardrail(
@@ -227,82 +262,126 @@ pub async fn fix_guardrail(
         });
     }
     let bedrock = session.bedrock(&region);
-    // The DRAFT as it is now, not as it was when the plan was made.
-    let draft = match session.read_guardrail(&bedrock, &target.arn, None).await {
-        Ok(d) => d,
-        Err(e) => return failed(format!("GetGuardrail: {}", e.detail()), false),
-    };
-    if draft.config.kms_key_arn.as_deref() == Some(key_arn) {
-        return outcome(OutcomeKind::Skipped {
-            reason: "already on the target key".into(),
-        });
-    }
-    let draft = if matches!(draft.status.as_str(), "READY" | "FAILED") {
-        draft
-    } else {
-        match wait_ready(session, &bedrock, &target.arn, options.ready_timeout).await {
+    let mut conflicts = 0;
+    let pre_image = loop {
+        // The DRAFT as it is now, not as it was when the plan was made (nor as it was before
+        // another writer's update that our write ran into).
+        let draft = match session.read_guardrail(&bedrock, &target.arn, None).await {
             Ok(d) => d,
-            Err(e) => {
-                return outcome(OutcomeKind::Skipped {
-                    reason: format!("not READY: {e}"),
-                });
+            Err(e) => return failed(format!("GetGuardrail: {}", e.detail()), false),
+        };
+        if draft.config.kms_key_arn.as_deref() == Some(key_arn) {
+            return outcome(OutcomeKind::Skipped {
+                reason: "already on the target key".into(),
+            });
+        }
+        let draft = if matches!(draft.status.as_str(), "READY" | "FAILED") {
+            draft
+        } else {
+            match wait_ready(session, &bedrock, &target.arn, options.ready_timeout).await {
+                Ok(d) => d,
+                Err(e) => {
+                    return outcome(OutcomeKind::Skipped {
+                        reason: format!("not READY: {e}"),
+                    });
+                }
             }
+        };
+        // A guardrail that was FAILED before the fix: not ours to rewrite unasked.
+        if draft.status == "FAILED" && !options.include_failed {
+            return outcome(OutcomeKind::Skipped {
+                reason: format!(
+                    "{} before the fix; rewrite it anyway with --include-failed",
+                    draft.failure()
+                ),
+            });
+        }
+        let changed = match (&target.config, conflicts) {
+            (_, n) if n > 0 => Some("another writer updated it while the fix ran".to_string()),
+            (Some(planned), _) => {
+                let differences = draft.config.differences_besides_key(planned);
+                (!differences.is_empty())
+                    .then(|| format!("it changed since the plan ({})", differences.join(", ")))
+            }
+            (None, _) => None,
+        };
+        if let Some(what) = changed {
+            on_event(FixEvent::Changed {
+                region: region.clone(),
+                name: target.name.clone(),
+                what: format!("{what}: its current DRAFT is what the fix keeps"),
+            });
+        }
+        let pre_image = draft.config;
+        let entry = Entry::PreImage {
+            at: now(),
+            region: region.clone(),
+            arn: target.arn.clone(),
+            pre_image: Box::new(pre_image.clone()),
+            target_key: Some(key_arn.to_string()),
+            request: pre_image.update_request(&target.arn, Some(key_arn)),
+        };
+        if let Err(e) = journal.append(&entry) {
+            // Without the journal entry there is no way back: do not write.
+            return failed(e, false);
+        }
+        on_event(FixEvent::Writing {
+            region: region.clone(),
+            arn: target.arn.clone(),
+        });
+        match session
+            .write_guardrail(&bedrock, &target.arn, &pre_image, Some(key_arn))
+            .await
+        {
+            Ok(()) => break Ok(pre_image),
+            // Someone else's update is in progress: resending what we read would wipe it.
+            // Wait for it, then read, journal and build the request again.
+            Err(e) if is_conflict(&e) && conflicts < MAX_CONFLICTS => {
+                conflicts += 1;
+                if let Err(e) = wait_ready(session, &bedrock, &target.arn, options.ready_timeout).await {
+                    return failed(format!("another writer's update did not settle: {e}"), false);
+                }
+            }
+            Err(e) => break Err((pre_image, format!("UpdateGuardrail: {}", e.detail()))),
         }
     };
-    let pre_image = draft.config.clone();
-    let entry = Entry::PreImage {
-        at: now(),
-        region: region.clone(),
-        arn: target.arn.clone(),
-        pre_image: Box::new(pre_image.clone()),
-        target_key: Some(key_arn.to_string()),
-        request: pre_image.update_request(&target.arn, Some(key_arn)),
+    let verified = match pre_image {
+        Ok(pre_image) => verify_written(
+            session,
+            &bedrock,
+            &target.arn,
+            &pre_image,
+            Some(key_arn),
+            options.ready_timeout,
+        )
+        .await
+        .map_err(|e| (pre_image, e)),
+        Err(e) => Err(e),
     };
-    if let Err(e) = journal.append(&entry) {
-        // Without the journal entry there is no way back: do not write.
-        return failed(e, false);
-    }
-    on_event(FixEvent::Writing {
-        region: region.clone(),
-        arn: target.arn.clone(),
-    });
-    match write_and_verify(
-        session,
-        &bedrock,
-        &target.arn,
-        &pre_image,
-        Some(key_arn),
-        options.ready_timeout,
-    )
-    .await
-    {
-        Ok(()) => {}
-        Err(error) => {
-            tracing::warn!(arn = %target.arn, %error, "not verified; restoring the pre-image");
-            // Whatever happened, the guardrail goes back to its pre-image.
-            let restore =
-                restore_one(session, &bedrock, &target.arn, &pre_image, options.ready_timeout).await;
-            let _ = journal.append(&Entry::Failed {
+    if let Err((pre_image, error)) = verified {
+        tracing::warn!(arn = %target.arn, %error, "not verified; restoring the pre-image");
+        // Whatever happened, the guardrail goes back to its pre-image.
+        let restore = restore_one(session, &bedrock, &target.arn, &pre_image, options.ready_timeout).await;
+        let _ = journal.append(&Entry::Failed {
+            at: now(),
+            arn: target.arn.clone(),
+            error: error.clone(),
+        });
+        let restored = restore.is_ok();
+        if restored {
+            let _ = journal.append(&Entry::Restored {
                 at: now(),
                 arn: target.arn.clone(),
-                error: error.clone(),
             });
-            let restored = restore.is_ok();
-            if restored {
-                let _ = journal.append(&Entry::Restored {
-                    at: now(),
-                    arn: target.arn.clone(),
-                });
-            }
-            let error = match restore {
-                Ok(()) => error,
-                Err(r) => format!(
-                    "{error}; restoring it failed too: {r} (run guardkey restore {})",
-                    journal.path().display()
-                ),
-            };
-            return failed(error, restored);
         }
+        let error = match restore {
+            Ok(()) => error,
+            Err(r) => format!(
+                "{error}; restoring it failed too: {r} (run guardkey restore {})",
+                journal.path().display()
+            ),
+        };
+        return failed(error, restored);
     }
     let version = if publish_version {
         match session
@@ -358,12 +437,13 @@ pub async fn restore_one(
     timeout: Duration,
 ) -> Result<(), String> {
     let now = wait_ready(session, bedrock, arn, timeout).await?;
-    if now.config.differences_besides_key(pre_image).is_empty()
+    if now.status != "FAILED"
+        && now.config.differences_besides_key(pre_image).is_empty()
         && now.config.kms_key_arn == pre_image.kms_key_arn
     {
         return Ok(());
     }
-    write_and_verify(
+    write_back(
         session,
         bedrock,
         arn,

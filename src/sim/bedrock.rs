@@ -469,7 +469,19 @@ fn update_guardrail(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<(u1
     g.updated_at = now;
     g.status_reasons.clear();
     g.failure_recommendations.clear();
-    g.begin(GuardrailStatus::Updating, settle, instant);
+    match g.fail_next_update.take() {
+        Some((reasons, recommendations)) => {
+            g.status_reasons = reasons;
+            g.failure_recommendations = recommendations;
+            g.begin_then(
+                GuardrailStatus::Updating,
+                GuardrailStatus::Failed,
+                settle,
+                instant,
+            );
+        }
+        None => g.begin(GuardrailStatus::Updating, settle, instant),
+    }
     Ok((
         202,
         json!({"guardrailId": g.id, "guardrailArn": g.arn, "version": "DRAFT", "updatedAt": iso8601(now)}),

@@ -172,6 +172,7 @@ struct Inner {
     limiter: Mutex<faults::RateLimiter>,
     principals: RwLock<HashMap<String, Principal>>,
     after_list: Mutex<HashMap<String, AfterList>>,
+    after_get: Mutex<HashMap<String, ()>>,
     settle: RwLock<Duration>,
     rng: Mutex<fastrand::Rng>,
     recorder: Option<Mutex<std::fs::File>>,
@@ -255,6 +256,7 @@ impl Simulator {
                 limiter: Mutex::new(faults::RateLimiter::default()),
                 principals: RwLock::new(principals),
                 after_list: Mutex::new(HashMap::new()),
+                after_get: Mutex::new(HashMap::new()),
                 settle: RwLock::new(config.settle),
                 rng: Mutex::new(rng),
                 recorder,
@@ -330,6 +332,26 @@ impl Simulator {
             region: region.map(str::to_string),
             remaining: count,
         });
+    }
+
+    /// Makes the next UpdateGuardrail of `guardrail_id` end FAILED (after UPDATING), with
+    /// these status reasons and failure recommendations. False if there is no such guardrail.
+    pub fn fail_next_update(&self, guardrail_id: &str, reasons: &[&str], recommendations: &[&str]) -> bool {
+        self.with_world(|w| match w.guardrail_mut(guardrail_id) {
+            Some(g) => {
+                let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+                g.fail_next_update = Some((list(reasons), list(recommendations)));
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Arms another writer's UpdateGuardrail of `guardrail_id`, made right after the next
+    /// GetGuardrail of its DRAFT returns: the DRAFT changes (its blocked-input message) and
+    /// is UPDATING for the settle time, so a write in between gets ConflictException.
+    pub fn concurrent_update_after_get(&self, guardrail_id: &str) {
+        self.inner.after_get.lock().insert(guardrail_id.to_string(), ());
     }
 
     /// Arms a change that strikes the guardrail right after a ListGuardrails returns it.
@@ -761,6 +783,9 @@ async fn serve_call(
         if op == "ListGuardrails" && call.input.get("guardrailIdentifier").is_none() {
             strike_after_list(sim, &mut world, &ctx, &body);
         }
+        if op == "GetGuardrail" && call.input.get("guardrailVersion").is_none_or(|v| v == "DRAFT") {
+            strike_after_get(sim, &mut world, &ctx, &body);
+        }
         (status, body)
     };
     sim.record(service, &op, status, None, &body);
@@ -774,6 +799,26 @@ fn guardrail_key(sim: &Simulator, principal: &Principal, region: &str, input: &V
     let state = world.region(&principal.account, region)?;
     let id = state.guardrail_id(identifier, &principal.account, region)?;
     state.guardrails.get(&id)?.draft.kms_key_arn.clone()
+}
+
+/// Another writer's update, right after a GetGuardrail of the DRAFT answered.
+fn strike_after_get(sim: &Simulator, world: &mut World, ctx: &state::Ctx, body: &Value) {
+    let Some(id) = body["guardrailId"].as_str() else {
+        return;
+    };
+    if sim.inner.after_get.lock().remove(id).is_none() {
+        return;
+    }
+    if let Some(g) = world.region_mut(ctx.account, ctx.region).guardrails.get_mut(id) {
+        g.draft.blocked_input_messaging =
+            format!("{} (changed by another writer)", g.draft.blocked_input_messaging);
+        g.updated_at = ctx.now;
+        g.begin(
+            state::GuardrailStatus::Updating,
+            ctx.settle.max(Duration::from_millis(50)),
+            ctx.instant,
+        );
+    }
 }
 
 fn strike_after_list(sim: &Simulator, world: &mut World, ctx: &state::Ctx, page: &Value) {

@@ -86,8 +86,13 @@ pub struct Guardrail {
     pub arn: String,
     pub draft: GuardrailConfig,
     status: GuardrailStatus,
-    /// A transitional status (CREATING, UPDATING, VERSIONING) turns READY at this instant.
+    /// A transitional status (CREATING, UPDATING, VERSIONING) turns into `settles_to`
+    /// (READY, or FAILED for an update armed to fail) at this instant.
     settles_at: Option<Instant>,
+    settles_to: GuardrailStatus,
+    /// Armed by the control API: the next update ends FAILED with these status reasons
+    /// and failure recommendations, as Bedrock reports a failed update.
+    pub fail_next_update: Option<(Vec<String>, Vec<String>)>,
     pub status_reasons: Vec<String>,
     pub failure_recommendations: Vec<String>,
     pub created_at: OffsetDateTime,
@@ -105,6 +110,8 @@ impl Guardrail {
             draft,
             status: GuardrailStatus::Ready,
             settles_at: None,
+            settles_to: GuardrailStatus::Ready,
+            fail_next_update: None,
             status_reasons: Vec::new(),
             failure_recommendations: Vec::new(),
             created_at: now,
@@ -117,18 +124,30 @@ impl Guardrail {
 
     pub fn status(&self, now: Instant) -> GuardrailStatus {
         match self.settles_at {
-            Some(at) if now >= at => GuardrailStatus::Ready,
+            Some(at) if now >= at => self.settles_to,
             _ => self.status,
         }
     }
 
     /// Puts the guardrail in a transitional status that turns READY after `settle`.
     pub fn begin(&mut self, status: GuardrailStatus, settle: Duration, now: Instant) {
+        self.begin_then(status, GuardrailStatus::Ready, settle, now);
+    }
+
+    /// Puts the guardrail in a transitional status that turns `to` after `settle`.
+    pub fn begin_then(
+        &mut self,
+        status: GuardrailStatus,
+        to: GuardrailStatus,
+        settle: Duration,
+        now: Instant,
+    ) {
         if settle.is_zero() {
-            self.set_status(GuardrailStatus::Ready);
+            self.set_status(to);
         } else {
             self.status = status;
             self.settles_at = Some(now + settle);
+            self.settles_to = to;
         }
     }
 
@@ -253,6 +272,11 @@ impl World {
             .entry(key)
             .or_insert_with(|| Arc::new(policies))
             .clone()
+    }
+
+    /// A guardrail of any account and region, by id.
+    pub fn guardrail_mut(&mut self, id: &str) -> Option<&mut Guardrail> {
+        self.regions.values_mut().find_map(|r| r.guardrails.get_mut(id))
     }
 
     pub fn guardrail_count(&self) -> usize {

@@ -1080,6 +1080,9 @@ fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Frame, area: 
                     Err(e) => lines.push(Line::styled(format!("✗ {region}: {e}"), theme.level(Level::Fail))),
                 }
             }
+            for note in &w.notes {
+                lines.push(Line::styled(format!("! {note}"), theme.level(Level::Warn)));
+            }
             for (arn, p) in &w.progress {
                 let name = w
                     .targets

@@ -116,6 +116,8 @@ pub struct Wizard {
     pub confirm_input: String,
     pub error: Option<String>,
     pub key_progress: Vec<(String, Result<String, String>)>,
+    /// What the apply noticed on the way (a guardrail changed since the plan).
+    pub notes: Vec<String>,
     pub progress: Vec<(String, Progress)>,
     pub asking_cancel: bool,
     pub cancelled: bool,
@@ -204,6 +206,7 @@ impl Wizard {
             confirm_input: String::new(),
             error: None,
             key_progress: Vec::new(),
+            notes: Vec::new(),
             progress: Vec::new(),
             asking_cancel: false,
             cancelled: false,
@@ -593,6 +596,7 @@ impl Wizard {
             FixEvent::KeyReady { region, key_arn, .. } => self.key_progress.push((region, Ok(key_arn))),
             FixEvent::KeyFailed { region, error } => self.key_progress.push((region, Err(error))),
             FixEvent::KeyWarning { .. } => {}
+            FixEvent::Changed { region, name, what } => self.notes.push(format!("{region} {name}: {what}")),
             FixEvent::Writing { arn, .. } => set(self, &arn, Progress::Writing),
             FixEvent::Done(o) => {
                 let p = match o.kind {
