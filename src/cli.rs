@@ -124,6 +124,10 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
 
+    /// Overwrite --output / --save files that exist already.
+    #[arg(long)]
+    pub force: bool,
+
     /// Accept a scan that could not read every region or guardrail: exit 0 or 1 on what it
     /// saw instead of 3. The reports still say what was not seen.
     #[arg(long)]
@@ -156,7 +160,7 @@ pub struct FixArgs {
     pub create_key: bool,
 
     /// Use this existing key (key id, ARN, alias name or alias ARN) instead.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["alias", "description", "admins", "managers", "users", "external_accounts", "tags", "rotation_days", "no_rotation"])]
     pub key: Option<String>,
 
     /// The alias of the new key [default: alias/bedrock-guardrails].
@@ -192,8 +196,13 @@ pub struct FixArgs {
     pub rotation_days: Option<i32>,
 
     /// Leave automatic rotation off on the new key (not recommended).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rotation_days")]
     pub no_rotation: bool,
+
+    /// Also move guardrails that pass already (on a healthy customer managed key) to the
+    /// chosen key; left out by default, as in the wizard.
+    #[arg(long)]
+    pub include_compliant: bool,
 
     /// Also rewrite guardrails that are FAILED before the fix (left out by default, since
     /// their failure is not the key's; the plan lists them with Bedrock's reasons).
@@ -223,6 +232,10 @@ pub struct FixArgs {
     /// Where the journal goes (default: $XDG_STATE_HOME/guardkey).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
+
+    /// Overwrite --emit-cli / --emit-terraform files that exist already.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl FixArgs {

@@ -45,6 +45,30 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Fix(args)) = &mut cli.command {
         config.apply_fix(args);
     }
+    // Flags that mean nothing for a command are refused rather than ignored.
+    let refused: &[(bool, &str)] = match &cli.command {
+        Some(Command::Sim(_)) => &[
+            (cli.global.demo, "--demo"),
+            (cli.global.read_only, "--read-only"),
+            (cli.global.load.is_some(), "--load"),
+            (cli.global.endpoint_url.is_some(), "--endpoint-url"),
+            (!cli.global.regions.is_empty(), "--regions"),
+        ],
+        _ => &[(
+            cli.global.demo && cli.global.endpoint_url.is_some(),
+            "--endpoint-url with --demo",
+        )],
+    };
+    if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+        let what = match &cli.command {
+            Some(Command::Sim(_)) => {
+                "guardkey sim serves the simulator; it takes its own options (see guardkey sim --help)"
+            }
+            _ => "--demo runs the embedded simulator; --endpoint-url points elsewhere",
+        };
+        eprintln!("guardkey: {flag} cannot be used here: {what}");
+        return Ok(ExitCode::from(2));
+    }
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         None => match guardkey::commands::explore::run(&cli.global).await {

@@ -270,13 +270,18 @@ mod apply_flows {
             let d = session.read_guardrail(&bedrock, &g.arn, None).await.unwrap();
             match &d.config.kms_key_arn {
                 None if owned.is_none() => owned = Some((g.arn, d.config)),
-                Some(k) if key.is_none() => {
-                    if guardkey::fix::apply::check_existing_key(session, "us-east-1", "123456789012", k)
+                Some(k)
+                    if key.is_none()
+                        && guardkey::fix::apply::check_existing_key(
+                            session,
+                            "us-east-1",
+                            "123456789012",
+                            k,
+                        )
                         .await
-                        .is_ok()
-                    {
-                        key = Some(k.clone());
-                    }
+                        .is_ok() =>
+                {
+                    key = Some(k.clone());
                 }
                 _ => {}
             }
@@ -453,5 +458,258 @@ mod apply_flows {
             "{:?}",
             report.outcomes
         );
+    }
+}
+
+mod inputs {
+    use super::*;
+
+    fn bare(sim: &RunningSim, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_guardkey"))
+            .args(args)
+            .args(["--endpoint-url", &sim.endpoint()])
+            .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    }
+
+    fn refused(out: &Output, says: &str) {
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{says}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "expected {says:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn selections_that_would_surprise_are_refused_before_any_scan() {
+        let sim = sim_as(SimCaller::User, false).await;
+        let dry = ["fix", "--create-key", "--alias", "alias/x-test", "--dry-run"];
+        for (extra, says) in [
+            (&["--filter", ""][..], "--filter: the filter is empty"),
+            (&["--filter", "bogus:xyz"], "unknown field 'bogus'"),
+            (&["--filter", "status:fial"], "status is one of"),
+            (&["--guardrail", ""], "--guardrail is empty"),
+            (
+                &["--guardrail", "arn:aws:bedrock:us-east-1:bad"],
+                "is not a guardrail ARN",
+            ),
+            (
+                &[
+                    "--guardrail",
+                    "arn:aws:bedrock:us-east-1:210987654321:guardrail/abc123def456",
+                ],
+                "is in account 210987654321, not the caller's 123456789012",
+            ),
+            (
+                &[
+                    "--guardrail",
+                    "arn:aws:bedrock:mars-1:123456789012:guardrail/abc123def456",
+                ],
+                "'mars-1' is not a region",
+            ),
+        ] {
+            refused(&bare(&sim, &[&dry[..], extra].concat()), says);
+        }
+        assert_eq!(
+            sim.sim.calls().get("bedrock:ListGuardrails"),
+            None,
+            "no region was scanned"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn compliant_guardrails_are_left_out_and_an_unreadable_region_is_no_empty_plan() {
+        let sim = sim_as(SimCaller::User, false).await;
+        let base = [
+            "fix",
+            "--create-key",
+            "--alias",
+            "alias/x-test",
+            "--dry-run",
+            "--regions",
+            "us-east-1",
+        ];
+        let out = bare(&sim, &[&base[..], &["--filter", "status:pass"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("Nothing to fix"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains("passes already: left out"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = bare(
+            &sim,
+            &[&base[..], &["--filter", "status:pass", "--include-compliant"]].concat(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("bedrock:UpdateGuardrail"),
+            "{}",
+            text(&out.stdout)
+        );
+        // ap-south-1 is denied in the demo: "nothing to fix" would be a guess.
+        let out = bare(
+            &sim,
+            &[
+                "fix",
+                "--create-key",
+                "--dry-run",
+                "--regions",
+                "ap-south-1",
+                "--filter",
+                "status:fail",
+            ],
+        );
+        refused(&out, "could not read ap-south-1");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flags_files_and_tags_that_contradict_or_overwrite_are_refused() {
+        let sim = sim_as(SimCaller::User, false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("fix.sh");
+        std::fs::write(&existing, "keep me").unwrap();
+        let existing = existing.to_str().unwrap();
+        let tf = dir.path().join("keys.tf");
+        let tf = tf.to_str().unwrap();
+        let base = [
+            "fix",
+            "--filter",
+            "status:fail",
+            "--regions",
+            "us-east-1",
+            "--dry-run",
+        ];
+        // The demo has alias/bedrock-guardrails in us-east-1 already.
+        let base_new = [&base[..], &["--alias", "alias/x-test"]].concat();
+        for (extra, says) in [
+            (&["--create-key", "--emit-cli", existing][..], "exists already"),
+            (
+                &["--create-key", "--emit-cli", tf, "--emit-terraform", tf],
+                "name the same file",
+            ),
+            (
+                &["--create-key", "--tag", "k=1", "--tag", "k=2"],
+                "--tag k is given twice",
+            ),
+            (
+                &["--create-key", "--tag", "managed-by=me"],
+                "guardkey sets managed-by=guardkey itself",
+            ),
+            (
+                &["--create-key", "--rotation-days", "90", "--no-rotation"],
+                "cannot be used with",
+            ),
+            (
+                &["--key", "alias/legacy-chatbot", "--alias", "alias/other"],
+                "cannot be used with",
+            ),
+            (
+                &["--key", "alias/legacy-chatbot", "--tag", "a=b"],
+                "cannot be used with",
+            ),
+        ] {
+            refused(&bare(&sim, &[&base[..], extra].concat()), says);
+        }
+        assert_eq!(std::fs::read_to_string(existing).unwrap(), "keep me");
+        // --force overwrites, keeping the file's mode.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(existing, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let out = bare(
+            &sim,
+            &[
+                &base_new[..],
+                &["--create-key", "--emit-cli", existing, "--force"],
+            ]
+            .concat(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            std::fs::metadata(existing).unwrap().permissions().mode() & 0o777,
+            0o750
+        );
+        assert!(
+            std::fs::read_to_string(existing)
+                .unwrap()
+                .contains("update-guardrail")
+        );
+        // An existing key whose rotation is off: said in the plan.
+        let out = bare(&sim, &[&base[..], &["--key", "alias/legacy-chatbot"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("has automatic rotation off"),
+            "{}",
+            text(&out.stdout)
+        );
+        // Hostile text stays literal in Terraform.
+        let out = bare(
+            &sim,
+            &[
+                &base_new[..],
+                &[
+                    "--create-key",
+                    "--description",
+                    "${var.x} %{ if true }x",
+                    "--emit-terraform",
+                    tf,
+                ],
+            ]
+            .concat(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let terraform = std::fs::read_to_string(tf).unwrap();
+        assert!(terraform.contains("\"$${var.x} %%{ if true }x\""), "{terraform}");
+    }
+
+    #[test]
+    fn options_that_mean_nothing_for_the_command_are_refused() {
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_guardkey"))
+                .args(args)
+                .env_remove("AWS_PROFILE")
+                .output()
+                .unwrap()
+        };
+        for (args, says) in [
+            (
+                &["--demo", "sim", "--port", "0"][..],
+                "--demo cannot be used here",
+            ),
+            (
+                &["--read-only", "sim", "--port", "0"],
+                "--read-only cannot be used here",
+            ),
+            (
+                &["--load", "x.json", "sim", "--port", "0"],
+                "--load cannot be used here",
+            ),
+            (&["sim", "--quota", "NoSuchOp=5"], "serves no such operation"),
+            (&["sim", "--deny", "NoSuchOp"], "serves no such operation"),
+            (&["sim", "--deny", "kms:GetGuardrail"], "serves no such operation"),
+            (
+                &["scan", "--demo", "--endpoint-url", "http://127.0.0.1:9"],
+                "--endpoint-url with --demo",
+            ),
+        ] {
+            let out = run(args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let err = text(&out.stderr);
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
     }
 }

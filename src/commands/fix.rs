@@ -12,9 +12,9 @@ use crate::fix::journal::{self, Entry, Journal};
 use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target as PlanTarget, by_region};
 use crate::fix::policy::{KeyPolicySpec, build, validate_alias};
 use crate::fix::principals::{check_principals, resolve_caller};
+use crate::model::filter::{Filter, search_text};
 use crate::report::write_atomically;
 use crate::scan::{ScanOptions, collect};
-use crate::tui::filter::{Filter, search_text};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -24,8 +24,118 @@ fn region_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
+/// KMS's tag rules, checked before anything is created: a key once, not `managed-by`
+/// (guardkey's own), keys of 1–128 and values of 0–256 characters from letters, digits,
+/// spaces and `_ . : / = + - @`, at most 50 tags with guardkey's.
+fn check_tags(tags: &[(String, String)]) -> Result<(), CommandError> {
+    let allowed = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, v) in tags {
+        if k == "managed-by" {
+            return Err(CommandError(
+                "--tag managed-by: guardkey sets managed-by=guardkey itself; choose another key".into(),
+            ));
+        }
+        if seen.contains(&k.as_str()) {
+            return Err(CommandError(format!(
+                "--tag {k} is given twice: a key has one value per tag"
+            )));
+        }
+        seen.push(k);
+        if k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(CommandError(format!(
+                "--tag {k}: tag keys are at most 128 characters and values 256"
+            )));
+        }
+        if !allowed(k) || !allowed(v) {
+            return Err(CommandError(format!(
+                "--tag {k}={v}: KMS allows letters, digits, spaces and _ . : / = + - @ only"
+            )));
+        }
+    }
+    if tags.len() + 1 > 50 {
+        return Err(CommandError(format!(
+            "{} tags and managed-by=guardkey: KMS allows 50 per key",
+            tags.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Files the fix writes: never one that exists (unless --force), never the same twice.
+fn check_outputs(args: &FixArgs) -> Result<(), CommandError> {
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--emit-cli", args.emit_cli.as_deref()),
+        ("--emit-terraform", args.emit_terraform.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| Some((flag, p?)))
+    .collect();
+    crate::report::check_new_files(&outputs, args.force).map_err(CommandError)
+}
+
+/// A `--guardrail` value as Bedrock would take it: an id, or an ARN of the caller's
+/// partition and account in a Bedrock region. Checked before any call.
+fn check_guardrail_ref(given: &str, account: &str, partition: &str) -> Result<(), CommandError> {
+    let is_id = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if given.trim().is_empty() {
+        return Err(CommandError(
+            "--guardrail is empty: give a guardrail id or ARN".into(),
+        ));
+    }
+    if !given.starts_with("arn:") {
+        return if is_id(given) {
+            Ok(())
+        } else {
+            Err(CommandError(format!(
+                "--guardrail '{given}' is neither a guardrail id (lowercase letters and digits) nor an ARN"
+            )))
+        };
+    }
+    let parts: Vec<&str> = given.splitn(6, ':').collect();
+    let malformed = || {
+        CommandError(format!(
+            "--guardrail '{given}' is not a guardrail ARN (arn:{partition}:bedrock:REGION:ACCOUNT:guardrail/ID)"
+        ))
+    };
+    let ["arn", part, "bedrock", region, acct, resource] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    let id = resource.strip_prefix("guardrail/").ok_or_else(malformed)?;
+    if !is_id(id) {
+        return Err(malformed());
+    }
+    if *part != partition {
+        return Err(CommandError(format!(
+            "--guardrail '{given}' is in partition {part}; the credentials are in {partition}"
+        )));
+    }
+    crate::aws::resolve_regions(&[region.to_string()], partition)
+        .map_err(|e| CommandError(format!("--guardrail '{given}': {e}")))?;
+    if *acct != account {
+        return Err(CommandError(format!(
+            "--guardrail '{given}' is in account {acct}, not the caller's {account}: run guardkey with credentials of that account"
+        )));
+    }
+    Ok(())
+}
+
 /// The guardrails the arguments select, from a scan of the regions they can be in.
 async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarget)>, CommandError> {
+    // Everything that can be wrong with the selection is said before the scan.
+    let filter = args
+        .filter
+        .as_deref()
+        .map(|f| Filter::check(f).map_err(|e| CommandError(format!("--filter: {e}"))))
+        .transpose()?;
+    for g in &args.guardrails {
+        check_guardrail_ref(g, &target.identity.account, target.identity.partition())?;
+    }
     let regions: Vec<String> =
         if args.guardrails.iter().all(|g| g.starts_with("arn:")) && args.filter.is_none() {
             let mut r: Vec<String> = Vec::new();
@@ -49,14 +159,23 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
         |_| {},
     )
     .await;
-    for r in result.regions.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "guardkey: {} not scanned: {}",
-            r.region,
-            r.error.as_ref().map(|e| e.label()).unwrap_or_default()
-        );
+    // A region that could not be read may hold guardrails the selection would take:
+    // "nothing to fix" there would be a guess.
+    let unreadable: Vec<String> = result
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+            Some(format!("{} ({}: {})", r.region, e.label(), e.detail()))
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        return Err(CommandError(format!(
+            "could not read {}: guardkey cannot tell what to fix there. Grant what is missing, or leave \
+             those regions out with --regions",
+            unreadable.join("; ")
+        )));
     }
-    let filter = args.filter.as_deref().map(Filter::parse);
     let mut wanted: HashSet<&str> = args.guardrails.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     for g in result.guardrails {
@@ -64,6 +183,14 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
             Some(f) => f.matches(&g, &search_text(&g)),
             None => wanted.remove(g.arn.as_str()) || wanted.remove(g.id.as_str()),
         };
+        // As in the wizard: a guardrail that passes already is left alone unless asked.
+        if picked && g.posture.level == crate::model::Level::Pass && !args.include_compliant {
+            eprintln!(
+                "guardkey: {} ({}) passes already: left out (--include-compliant moves it too)",
+                g.name, g.region
+            );
+            continue;
+        }
         if picked {
             out.push((
                 g.region.to_string(),
@@ -174,7 +301,7 @@ async fn build_plan(
                 external_accounts: args.external_accounts.clone(),
             };
             let mut tags = vec![("managed-by".to_string(), "guardkey".to_string())];
-            tags.extend(args.tags.iter().filter(|(k, _)| k != "managed-by").cloned());
+            tags.extend(args.tags.iter().cloned());
             KeyChoice::Create(NewKey {
                 alias: args.alias().to_string(),
                 description: args.description().to_string(),
@@ -187,6 +314,18 @@ async fn build_plan(
             let arn = check_existing_key(&target.session, &region, &target.identity.account, &given)
                 .await
                 .map_err(CommandError)?;
+            // Rotation off is a WARN after the fix: say so before it.
+            match target.session.key_rotation(&target.session.kms(&region), &arn).await {
+                Ok(crate::model::Rotation::Disabled) => notes.push(format!(
+                    "warning: {given} ({region}) has automatic rotation off: the guardrails will report WARN \
+                     key-rotation-disabled. Turn it on with: aws kms enable-key-rotation --region {region} --key-id {arn}"
+                )),
+                Ok(_) => {}
+                Err(e) => notes.push(format!(
+                    "warning: whether {given} ({region}) rotates could not be read ({}): the scan after the fix will say UNKNOWN",
+                    e.label()
+                )),
+            }
             KeyChoice::Existing(arn)
         };
         let mut kept = Vec::new();
@@ -278,7 +417,9 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
     }
     if args.create_key {
         validate_alias(args.alias()).map_err(CommandError)?;
+        check_tags(&args.tags)?;
     }
+    check_outputs(args)?;
     let target = connect(global, false).await?;
     let selected = select(&target, args).await?;
     if selected.is_empty() {

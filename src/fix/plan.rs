@@ -268,31 +268,35 @@ impl FixPlan {
                         "  provider                = aws.{}",
                         r.region.replace('-', "_")
                     );
-                    let _ = writeln!(out, "  description             = {:?}", k.description);
+                    let _ = writeln!(out, "  description             = {}", hcl_string(&k.description));
                     let _ = writeln!(out, "  key_usage               = \"ENCRYPT_DECRYPT\"");
                     let _ = writeln!(out, "  customer_master_key_spec = \"SYMMETRIC_DEFAULT\"");
                     let _ = writeln!(out, "  enable_key_rotation     = {}", k.rotation_days.is_some());
                     if let Some(days) = k.rotation_days {
                         let _ = writeln!(out, "  rotation_period_in_days = {days}");
                     }
-                    let _ = writeln!(out, "  policy                  = <<POLICY\n{}\nPOLICY", k.policy);
+                    let _ = writeln!(
+                        out,
+                        "  policy                  = <<POLICY\n{}\nPOLICY",
+                        hcl_template_escape(&k.policy)
+                    );
                     if !k.tags.is_empty() {
                         let _ = writeln!(out, "  tags = {{");
                         for (key, value) in &k.tags {
-                            let _ = writeln!(out, "    {key:?} = {value:?}");
+                            let _ = writeln!(out, "    {} = {}", hcl_string(key), hcl_string(value));
                         }
                         let _ = writeln!(out, "  }}");
                     }
                     let _ = writeln!(out, "}}");
                     let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
                     let _ = writeln!(out, "  provider      = aws.{}", r.region.replace('-', "_"));
-                    let _ = writeln!(out, "  name          = {:?}", k.alias);
+                    let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
                     let _ = writeln!(out, "  target_key_id = aws_kms_key.{name}.key_id\n}}");
                 }
                 KeyChoice::Existing(k) => {
                     let _ = writeln!(out, "\ndata \"aws_kms_key\" \"{name}\" {{");
                     let _ = writeln!(out, "  provider = aws.{}", r.region.replace('-', "_"));
-                    let _ = writeln!(out, "  key_id   = {k:?}\n}}");
+                    let _ = writeln!(out, "  key_id   = {}\n}}", hcl_string(k));
                 }
             }
             let reference = match &r.key {
@@ -309,6 +313,33 @@ impl FixPlan {
         }
         out
     }
+}
+
+/// `${` and `%{` open template sequences in every HCL string and heredoc: doubled, they
+/// are the literal characters (Terraform's "Strings and Templates").
+fn hcl_template_escape(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// A quoted HCL string holding exactly `s`: HCL's escapes (`\"`, `\\`, `\n`, `\r`,
+/// `\t`, `\uNNNN` for other control characters), templates escaped. Rust's `{:?}` is
+/// not HCL (it writes `\u{1b}`, and leaves `${` to be interpolated).
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in hcl_template_escape(s).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Groups targets by region, keeping the regions' first-seen order.
@@ -333,6 +364,20 @@ pub fn by_region(targets: Vec<(String, Target)>) -> Vec<(String, Vec<Target>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hcl_strings_hold_hostile_text_literally() {
+        assert_eq!(hcl_string("plain"), "\"plain\"");
+        assert_eq!(hcl_string("${var.x}"), "\"$${var.x}\"");
+        assert_eq!(
+            hcl_string("%{ if true }x%{ endif }"),
+            "\"%%{ if true }x%%{ endif }\""
+        );
+        assert_eq!(hcl_string("say \"hi\" \\ bye"), "\"say \\\"hi\\\" \\\\ bye\"");
+        assert_eq!(hcl_string("a\nb\tc\u{1b}"), "\"a\\nb\\tc\\u001B\"");
+        // Already doubled stays literal too: $${ is written $$${.
+        assert_eq!(hcl_string("$${x}"), "\"$$${x}\"");
+    }
 
     fn plan() -> FixPlan {
         let config = GuardrailConfig {

@@ -1,6 +1,7 @@
 //! Plain data: what guardkey knows about a guardrail, its key, and its posture.
 
 pub mod config;
+pub mod filter;
 pub mod policy;
 pub mod posture;
 

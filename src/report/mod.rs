@@ -189,6 +189,39 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// Refuses output files that exist already (unless `force`) and a path given twice, before
+/// any work: an earlier report or script is never lost to a rerun.
+pub fn check_new_files(outputs: &[(&str, &Path)], force: bool) -> Result<(), String> {
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, p)| same_file(p, path)) {
+            return Err(format!(
+                "{other} and {flag} name the same file {}: one would overwrite the other",
+                path.display()
+            ));
+        }
+        if !force && path.exists() {
+            return Err(format!(
+                "{flag} {} exists already: choose another name, or pass --force to overwrite it",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::canonicalize(dir)
+            .ok()
+            .map(|d| d.join(p.file_name().unwrap_or_default()))
+    };
+    a == b || matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Writes to `path` through a temporary file in the same directory, renamed into place
 /// when complete: a failure never leaves half a report behind.
 pub fn write_atomically(
@@ -208,6 +241,10 @@ pub fn write_atomically(
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
         write(&mut w).and_then(|()| w.flush()).map_err(|e| fail(&e))?;
+    }
+    // Overwriting (--force) keeps the file's permissions, as an editor would.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
     }
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())

@@ -46,6 +46,25 @@ impl FromStr for OperationMatcher {
                 "'{operation}' is not an operation name: use the API name, e.g. GetGuardrail or kms:DescribeKey"
             ));
         }
+        // A fault on an operation the simulator does not serve would never strike.
+        let served = |svc: Service| match svc {
+            Service::Bedrock => super::model::bedrock().input_shape(operation).is_some(),
+            // kms:Decrypt is checked when Bedrock reads a guardrail encrypted with a CMK.
+            Service::Kms => super::model::kms().input_shape(operation).is_some() || operation == "Decrypt",
+            Service::Sts => operation == "GetCallerIdentity",
+            Service::Iam => matches!(operation, "GetRole" | "GetUser"),
+        };
+        let known = match service {
+            Some(svc) => served(svc),
+            None => [Service::Bedrock, Service::Kms, Service::Sts, Service::Iam]
+                .into_iter()
+                .any(served),
+        };
+        if !known {
+            return Err(format!(
+                "'{s}': guardkey sim serves no such operation (e.g. GetGuardrail, UpdateGuardrail, kms:DescribeKey, iam:GetRole)"
+            ));
+        }
         Ok(OperationMatcher {
             service,
             operation: operation.to_string(),

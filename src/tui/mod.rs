@@ -4,7 +4,6 @@
 //! that send `Action`s back; `render(&State)` is pure. The network is never awaited in the
 //! draw loop, and a frame is drawn only when something changed.
 
-pub mod filter;
 pub mod keymap;
 pub mod state;
 pub mod update;

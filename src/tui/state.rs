@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use super::filter::Filter;
+use crate::model::filter::{self, Filter};
 use crate::model::{CallError, Guardrail, Level, Rotation, VersionInfo};
 use crate::report::Totals;
 
@@ -253,7 +253,7 @@ impl State {
     pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
         for g in &rows {
             self.totals.add(g.posture.level);
-            self.search.push(super::filter::search_text(g));
+            self.search.push(filter::search_text(g));
         }
         self.rows.extend(rows);
         self.order_stale = true;
@@ -262,7 +262,7 @@ impl State {
 
     pub fn remove_rows_of(&mut self, region: &str) {
         self.rows.retain(|g| &*g.region != region);
-        self.search = self.rows.iter().map(super::filter::search_text).collect();
+        self.search = self.rows.iter().map(filter::search_text).collect();
         self.totals = Totals::of(&self.rows);
         self.selected = 0;
         self.offset = 0;

@@ -371,7 +371,15 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.editing_filter {
         match key.code {
-            KeyCode::Enter => state.editing_filter = false,
+            KeyCode::Enter => {
+                state.editing_filter = false;
+                // The same check as `fix --filter`: a typo says so instead of showing nothing.
+                if !state.filter_input.trim().is_empty()
+                    && let Err(e) = crate::model::filter::Filter::check(&state.filter_input)
+                {
+                    state.toast(e, true);
+                }
+            }
             KeyCode::Esc => {
                 state.editing_filter = false;
                 state.set_filter(String::new());

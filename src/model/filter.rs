@@ -1,6 +1,8 @@
-//! The explorer's filter: free text over name, id, region and alias, `field:value` terms
-//! (`status:fail`, `region:eu-*`, `key:none`, `state:updating`, `posture:key-disabled`),
-//! `!` to negate a term. Terms are ANDed; matching ignores case.
+//! The filter of the explorer and of `guardkey fix --filter`: free text over name, id,
+//! region and alias, `field:value` terms (`status:fail`, `region:eu-*`, `key:none`,
+//! `state:updating`, `posture:key-disabled`), `!` to negate a term. Terms are ANDed;
+//! matching ignores case. `check` names the terms that can match nothing (an unknown field
+//! or value), so that a typo is an error rather than a silent empty selection.
 
 use crate::model::{Guardrail, Level};
 
@@ -120,6 +122,61 @@ impl Filter {
         Filter { terms }
     }
 
+    /// The problems of an expression: unknown fields (`bogus:x`), values a field never has
+    /// (`status:fial`, `posture:nope`, `state:sleeping`), or no term at all.
+    pub fn check(input: &str) -> Result<Filter, String> {
+        let mut problems = Vec::new();
+        for raw in input.split_whitespace() {
+            let term = raw.strip_prefix('!').unwrap_or(raw);
+            let Some((field, value)) = term.split_once(':') else {
+                continue;
+            };
+            let value = value.to_lowercase();
+            match field {
+                "status" | "level" => {
+                    if !STATUS_VALUES.contains(&value.as_str()) {
+                        problems.push(format!("'{raw}': status is one of fail, warn, unknown, pass"));
+                    }
+                }
+                "posture" | "id" => {
+                    if !crate::model::PostureId::ALL
+                        .iter()
+                        .any(|id| glob(&value, id.as_str()))
+                    {
+                        problems.push(format!(
+                            "'{raw}': no posture id is like '{value}' (e.g. aws-owned-key, key-disabled, key-*)"
+                        ));
+                    }
+                }
+                "state" => {
+                    if !STATES.iter().any(|s| contains_ci(s, &value)) {
+                        problems.push(format!(
+                            "'{raw}': state is one of {}",
+                            STATES.join(", ").to_lowercase()
+                        ));
+                    }
+                }
+                "region" | "key" => {
+                    if value.is_empty() {
+                        problems.push(format!("'{raw}' has no value"));
+                    }
+                }
+                other => problems.push(format!(
+                    "'{raw}': unknown field '{other}' (fields: status, region, key, state, posture)"
+                )),
+            }
+        }
+        let filter = Filter::parse(input);
+        if problems.is_empty() && filter.is_empty() {
+            problems.push("the filter is empty: give terms such as 'status:fail key:none'".into());
+        }
+        if problems.is_empty() {
+            Ok(filter)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
@@ -129,6 +186,18 @@ impl Filter {
         self.terms.iter().all(|t| term_matches(t, g, search) != t.negated)
     }
 }
+
+const STATUS_VALUES: &[&str] = &[
+    "fail", "failed", "x", "warn", "warning", "unknown", "?", "pass", "ok", "passed",
+];
+const STATES: &[&str] = &[
+    "CREATING",
+    "UPDATING",
+    "VERSIONING",
+    "READY",
+    "FAILED",
+    "DELETING",
+];
 
 fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
     let v = t.value.as_str();
@@ -210,6 +279,23 @@ mod tests {
         assert_eq!(names("status:fail region:eu-*"), ["kb-search"]);
         assert_eq!(names("state:ready"), ["support-bot", "claims-bot", "kb-search"]);
         assert!(names("nothing-like-this").is_empty());
+    }
+
+    #[test]
+    fn typos_and_unknown_fields_are_named() {
+        assert!(Filter::check("status:fail key:none").is_ok());
+        assert!(Filter::check("!region:eu-* posture:key-*").is_ok());
+        for (bad, says) in [
+            ("status:fial", "status is one of"),
+            ("bogus:xyz", "unknown field 'bogus'"),
+            ("posture:nope", "no posture id"),
+            ("state:sleeping", "state is one of"),
+            ("", "the filter is empty"),
+            ("   ", "the filter is empty"),
+        ] {
+            let e = Filter::check(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]
