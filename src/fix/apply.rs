@@ -231,6 +231,22 @@ async fn write_back(
     verify_written(session, bedrock, arn, config, key, timeout).await
 }
 
+/// The plan with every target's DRAFT as it is now, for the AWS CLI script (which resends
+/// each whole DRAFT): the wizard's plan names its guardrails only.
+pub async fn with_drafts(session: &Session, mut plan: FixPlan) -> Result<FixPlan, String> {
+    for r in &mut plan.regions {
+        let bedrock = session.bedrock(&r.region);
+        for t in r.targets.iter_mut().filter(|t| t.config.is_none()) {
+            let draft = session
+                .read_guardrail(&bedrock, &t.arn, None)
+                .await
+                .map_err(|e| format!("cannot read {} for the script: {}", t.name, e.detail()))?;
+            t.config = Some(draft.config);
+        }
+    }
+    Ok(plan)
+}
+
 /// How often another writer's update is waited out before the guardrail is given up.
 const MAX_CONFLICTS: u32 = 3;
 

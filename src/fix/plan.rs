@@ -215,7 +215,15 @@ impl FixPlan {
                 }
             }
             for t in &r.targets {
-                let Some(config) = &t.config else { continue };
+                let Some(config) = &t.config else {
+                    // Never a silent gap: a script without the update is not the plan.
+                    let _ = writeln!(
+                        out,
+                        "echo 'guardkey: the DRAFT of {} was not read when this script was written: run guardkey fix for it' >&2; exit 1",
+                        t.name
+                    );
+                    continue;
+                };
                 let request = config.update_request(&t.arn, None);
                 let file = format!("$work/{}.json", t.id);
                 let _ = writeln!(

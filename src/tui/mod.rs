@@ -134,6 +134,7 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> 
             .journal_dir
             .clone()
             .unwrap_or_else(crate::fix::journal::default_dir),
+        export_dir: std::path::PathBuf::from("."),
     };
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
@@ -190,6 +191,8 @@ struct EffectRunner {
     /// Stops a running fix between calls.
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     journal_dir: std::path::PathBuf,
+    /// Where exports and saved scripts go: the current directory.
+    export_dir: std::path::PathBuf,
 }
 
 impl EffectRunner {
@@ -243,15 +246,7 @@ impl EffectRunner {
                 });
             }
             Effect::Export { extension, content } => {
-                let stamp = time::OffsetDateTime::now_utc()
-                    .format(time::macros::format_description!(
-                        "[year][month][day]-[hour][minute][second]"
-                    ))
-                    .unwrap_or_default();
-                let path = std::path::PathBuf::from(format!("guardkey-{stamp}.{extension}"));
-                let result = write_atomically(&path, |w| w.write_all(content.as_bytes()))
-                    .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string());
-                let _ = tx.send(Action::Exported(result));
+                let _ = tx.send(Action::Exported(export(&self.export_dir, extension, &content)));
             }
             Effect::Wizard(w) => self.run_wizard(w),
             Effect::Copy(text) => {
@@ -295,6 +290,16 @@ impl EffectRunner {
                 });
             }
             WizardEffect::Save { extension, content } => self.run(Effect::Export { extension, content }),
+            WizardEffect::SaveScript(plan) => {
+                let dir = self.export_dir.clone();
+                tokio::spawn(async move {
+                    let result = match crate::fix::apply::with_drafts(&session, plan).await {
+                        Ok(plan) => export(&dir, "sh", &plan.cli_script()),
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Action::Exported(result));
+                });
+            }
             WizardEffect::Apply(plan) => {
                 self.cancel.store(false, std::sync::atomic::Ordering::SeqCst);
                 let options = crate::fix::apply::ApplyOptions {
@@ -335,6 +340,24 @@ impl EffectRunner {
             WizardEffect::Reread { .. } => {}
         }
     }
+}
+
+/// Writes an export to `guardkey-<time>.<extension>` in the current directory (never over
+/// an existing file); returns its full path.
+fn export(dir: &std::path::Path, extension: &str, content: &str) -> Result<String, String> {
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default();
+    let mut path = dir.join(format!("guardkey-{stamp}.{extension}"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("guardkey-{stamp}-{n}.{extension}"));
+    }
+    write_atomically(&path, |w| w.write_all(content.as_bytes()))
+        .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string())
 }
 
 /// The customer managed keys of a region (by alias), each checked for guardrails.

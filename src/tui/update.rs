@@ -112,6 +112,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Exported(Ok(path)) => {
+            if let Some(w) = state.wizard.as_mut() {
+                // Pinned in the review, not only a toast: the full path to run or commit.
+                w.saved = Some(path.clone());
+            }
             state.toast(format!("exported to {path}"), false);
             Vec::new()
         }

@@ -1028,6 +1028,9 @@ fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Frame, area: 
                     ),
                     theme.fg(Color::Cyan),
                 ));
+                if let Some(path) = &w.saved {
+                    lines.push(Line::styled(format!("Saved: {path}"), theme.level(Level::Pass)));
+                }
                 lines.push(Line::raw(""));
                 for l in plan.summary().lines() {
                     lines.push(Line::raw(l.to_string()));

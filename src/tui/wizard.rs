@@ -118,6 +118,8 @@ pub struct Wizard {
     pub key_progress: Vec<(String, Result<String, String>)>,
     /// What the apply noticed on the way (a guardrail changed since the plan).
     pub notes: Vec<String>,
+    /// The full path of the script or Terraform last saved from the review.
+    pub saved: Option<String>,
     pub progress: Vec<(String, Progress)>,
     pub asking_cancel: bool,
     pub cancelled: bool,
@@ -139,6 +141,8 @@ pub enum WizardEffect {
         extension: &'static str,
         content: String,
     },
+    /// The AWS CLI script: each guardrail's whole DRAFT is read first, as `fix --emit-cli` does.
+    SaveScript(FixPlan),
     Apply(FixPlan),
     Cancel,
     /// The fix is over: re-read these regions so the rows show the new keys.
@@ -207,6 +211,7 @@ impl Wizard {
             error: None,
             key_progress: Vec::new(),
             notes: Vec::new(),
+            saved: None,
             progress: Vec::new(),
             asking_cancel: false,
             cancelled: false,
@@ -501,13 +506,12 @@ impl Wizard {
                 KeyCode::Char('k') | KeyCode::Up => self.review_scroll = self.review_scroll.saturating_sub(1),
                 KeyCode::Char('v') => self.publish_version = !self.publish_version,
                 KeyCode::Char('s') | KeyCode::Char('t') => match self.plan() {
+                    Ok(plan) if key.code == KeyCode::Char('s') => {
+                        return (vec![WizardEffect::SaveScript(plan)], false);
+                    }
                     Ok(plan) => {
-                        let (extension, content) = if key.code == KeyCode::Char('s') {
-                            ("sh", plan.cli_script())
-                        } else {
-                            ("tf", plan.terraform())
-                        };
-                        return (vec![WizardEffect::Save { extension, content }], false);
+                        let content = plan.terraform();
+                        return (vec![WizardEffect::Save { extension: "tf", content }], false);
                     }
                     Err(e) => self.error = Some(e),
                 },

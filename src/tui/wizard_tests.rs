@@ -250,13 +250,12 @@ fn every_step_forward_and_back() {
         other => panic!("{other:?}"),
     }
     insta::assert_snapshot!("wizard_review", draw(&s).backend());
+    // The script is written by the effect, after each DRAFT is read (see the flow test).
     match &update(&mut s, key('s'))[..] {
-        [
-            Effect::Wizard(WizardEffect::Save {
-                extension: "sh",
-                content,
-            }),
-        ] => assert!(content.contains("aws kms create-key")),
+        [Effect::Wizard(WizardEffect::SaveScript(plan))] => {
+            assert_eq!(plan.guardrail_count(), 2);
+            assert!(plan.cli_script().contains("aws kms create-key"));
+        }
         other => panic!("{other:?}"),
     }
     match &update(&mut s, key('t'))[..] {
@@ -482,6 +481,7 @@ async fn flow_against_the_simulator() {
         caller: "arn:aws:iam::123456789012:user/guardkey-admin".into(),
         cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         journal_dir: dir.path().to_path_buf(),
+        export_dir: dir.path().to_path_buf(),
     };
     // Runs effects and feeds the actions they send back until `done` holds.
     async fn drive(
@@ -560,6 +560,19 @@ async fn flow_against_the_simulator() {
     );
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Review);
+    // `s` saves the same lossless AWS CLI script as `fix --emit-cli`: every update is there.
+    let effects = update(&mut s, key('s'));
+    drive(&mut s, &mut runner, &mut rx, effects, |s| s.wizard.as_ref().unwrap().saved.is_some()).await;
+    let saved = s.wizard.as_ref().unwrap().saved.clone().unwrap();
+    assert!(std::path::Path::new(&saved).is_absolute(), "{saved}");
+    let script = std::fs::read_to_string(&saved).unwrap();
+    for (arn, _) in &before {
+        assert!(script.contains(&format!("--guardrail-identifier '{arn}'")), "{arn} missing:\n{script}");
+    }
+    assert_eq!(script.matches("aws bedrock update-guardrail").count(), 2, "{script}");
+    let plan = s.wizard.as_ref().unwrap().plan().unwrap();
+    let filled = crate::fix::apply::with_drafts(&session, plan).await.unwrap();
+    assert_eq!(script, filled.cli_script(), "one generator for the wizard and fix --emit-cli");
     update(&mut s, code(KeyCode::Enter));
     update(&mut s, key('2'));
     let effects = update(&mut s, code(KeyCode::Enter));
