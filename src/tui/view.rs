@@ -962,6 +962,9 @@ fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Frame, area: 
                     format!("{:<16} → {choice}", r.region),
                     style.add_modifier(Modifier::BOLD),
                 ));
+                if let Some(note) = &r.note {
+                    lines.push(Line::styled(format!("    {note}"), theme.fg(Color::Cyan)));
+                }
                 match &r.keys {
                     KeyList::Loading => lines.push(Line::styled("    existing keys: loading…", theme.dim())),
                     KeyList::Failed(e) => lines.push(Line::styled(

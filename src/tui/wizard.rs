@@ -74,6 +74,8 @@ pub struct RegionKey {
     pub keys: KeyList,
     /// Set when the alias is taken in this region: the key it points to.
     pub alias_taken: Option<String>,
+    /// Why the choice was made for the user (a key that carries the default alias).
+    pub note: Option<String>,
 }
 
 pub const FIELDS: [&str; 7] = [
@@ -241,6 +243,7 @@ impl Wizard {
                     existing: None,
                     keys: KeyList::Loading,
                     alias_taken: None,
+                    note: None,
                 });
             }
         }
@@ -422,6 +425,7 @@ impl Wizard {
                 KeyCode::Char('n') => {
                     if let Some(r) = self.regions.get_mut(self.cursor) {
                         r.existing = None;
+                        r.note = None;
                     }
                 }
                 KeyCode::Char('l') | KeyCode::Right | KeyCode::Char('h') | KeyCode::Left => {
@@ -430,13 +434,23 @@ impl Wizard {
                         && let KeyList::Ready(keys) = &r.keys
                         && !keys.is_empty()
                     {
+                        // Only keys that suit guardrails can be chosen; the others show why.
                         let n = keys.len();
-                        r.existing = Some(match (r.existing, forward) {
-                            (None, true) => 0,
-                            (None, false) => n - 1,
-                            (Some(i), true) => (i + 1) % n,
-                            (Some(i), false) => (i + n - 1) % n,
-                        });
+                        let mut at = r.existing;
+                        for _ in 0..n {
+                            let next = match (at, forward) {
+                                (None, true) => 0,
+                                (None, false) => n - 1,
+                                (Some(i), true) => (i + 1) % n,
+                                (Some(i), false) => (i + n - 1) % n,
+                            };
+                            at = Some(next);
+                            if keys[next].suitable.is_ok() {
+                                r.existing = Some(next);
+                                r.note = None;
+                                break;
+                            }
+                        }
                     }
                 }
                 KeyCode::Enter => {
@@ -511,7 +525,13 @@ impl Wizard {
                     }
                     Ok(plan) => {
                         let content = plan.terraform();
-                        return (vec![WizardEffect::Save { extension: "tf", content }], false);
+                        return (
+                            vec![WizardEffect::Save {
+                                extension: "tf",
+                                content,
+                            }],
+                            false,
+                        );
                     }
                     Err(e) => self.error = Some(e),
                 },
@@ -573,11 +593,26 @@ impl Wizard {
     }
 
     pub fn keys_loaded(&mut self, region: &str, keys: Result<Vec<ExistingKey>, String>) {
+        let alias = self.settings.values[0].clone();
         if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
             r.keys = match keys {
                 Ok(k) => KeyList::Ready(k),
                 Err(e) => KeyList::Failed(e),
             };
+            // A suitable key that already carries the alias a new key would take: that key
+            // is the one meant (a new key could not have the alias anyway). Preselected, and
+            // said; `n` still chooses a new key.
+            if r.existing.is_none()
+                && let KeyList::Ready(keys) = &r.keys
+                && let Some(i) = keys
+                    .iter()
+                    .position(|k| k.alias.as_deref() == Some(alias.as_str()) && k.suitable.is_ok())
+            {
+                r.existing = Some(i);
+                r.note = Some(format!(
+                    "{alias} exists here and suits guardrails: its key is chosen (n for a new key with another alias)"
+                ));
+            }
         }
     }
 

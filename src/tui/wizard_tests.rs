@@ -154,19 +154,17 @@ fn every_step_forward_and_back() {
     );
     insta::assert_snapshot!("wizard_keys_loading", draw(&s).backend());
     keys_loaded(&mut s);
-    // An unsuitable key is shown and explained, and cannot be chosen.
+    // An unsuitable key is shown and explained, and cannot be chosen: h/l pass it by
+    // (h from "new key" goes to the last key, the Disabled one, and on to the good one).
     update(&mut s, key('h'));
-    update(&mut s, code(KeyCode::Enter));
-    assert_eq!(step(&s), Step::Keys);
-    assert!(
-        s.wizard
-            .as_ref()
-            .unwrap()
-            .error
-            .as_ref()
-            .unwrap()
-            .contains("Disabled")
+    let chosen = |s: &State| s.wizard.as_ref().unwrap().regions[0].existing;
+    assert_eq!(
+        chosen(&s),
+        Some(0),
+        "alias/shared, not the Disabled alias/retired"
     );
+    update(&mut s, key('l'));
+    assert_eq!(chosen(&s), Some(0), "the only suitable key stays chosen");
     insta::assert_snapshot!("wizard_keys_unsuitable", draw(&s).backend());
     update(&mut s, key('n'));
 
@@ -518,7 +516,19 @@ async fn flow_against_the_simulator() {
             .all(|r| r.keys != super::wizard::KeyList::Loading)
     })
     .await;
-    // us-west-2 has alias/bedrock-guardrails already: the wizard finds it and says so.
+    // us-west-2 has a suitable key with the default alias: chosen for the user, and said,
+    // so that Enter alone goes through.
+    let r = &s.wizard.as_ref().unwrap().regions[0];
+    assert!(r.existing.is_some(), "{r:?}");
+    assert!(
+        r.note
+            .as_deref()
+            .unwrap_or("")
+            .contains("alias/bedrock-guardrails exists here"),
+        "{r:?}"
+    );
+    // A new key instead, to go through the settings: the alias is taken, and that is said.
+    update(&mut s, key('n'));
     let effects = update(&mut s, code(KeyCode::Enter));
     drive(&mut s, &mut runner, &mut rx, effects, |s| {
         s.wizard.as_ref().unwrap().alias_error().is_some()
@@ -562,17 +572,31 @@ async fn flow_against_the_simulator() {
     assert_eq!(step(&s), Step::Review);
     // `s` saves the same lossless AWS CLI script as `fix --emit-cli`: every update is there.
     let effects = update(&mut s, key('s'));
-    drive(&mut s, &mut runner, &mut rx, effects, |s| s.wizard.as_ref().unwrap().saved.is_some()).await;
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        s.wizard.as_ref().unwrap().saved.is_some()
+    })
+    .await;
     let saved = s.wizard.as_ref().unwrap().saved.clone().unwrap();
     assert!(std::path::Path::new(&saved).is_absolute(), "{saved}");
     let script = std::fs::read_to_string(&saved).unwrap();
     for (arn, _) in &before {
-        assert!(script.contains(&format!("--guardrail-identifier '{arn}'")), "{arn} missing:\n{script}");
+        assert!(
+            script.contains(&format!("--guardrail-identifier '{arn}'")),
+            "{arn} missing:\n{script}"
+        );
     }
-    assert_eq!(script.matches("aws bedrock update-guardrail").count(), 2, "{script}");
+    assert_eq!(
+        script.matches("aws bedrock update-guardrail").count(),
+        2,
+        "{script}"
+    );
     let plan = s.wizard.as_ref().unwrap().plan().unwrap();
     let filled = crate::fix::apply::with_drafts(&session, plan).await.unwrap();
-    assert_eq!(script, filled.cli_script(), "one generator for the wizard and fix --emit-cli");
+    assert_eq!(
+        script,
+        filled.cli_script(),
+        "one generator for the wizard and fix --emit-cli"
+    );
     update(&mut s, code(KeyCode::Enter));
     update(&mut s, key('2'));
     let effects = update(&mut s, code(KeyCode::Enter));
