@@ -280,3 +280,88 @@ fn the_wizard_fixes_two_guardrails_end_to_end() {
         "the terminal is restored"
     );
 }
+
+#[test]
+fn ctrl_c_during_the_apply_asks_stops_between_calls_and_exits_130() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_with_env(
+        &["--demo"],
+        &[("GUARDKEY_STATE_DIR", state.path().to_str().unwrap())],
+    );
+    s.wait_for("62 guardrails");
+    // Every failing guardrail (45, in 12 regions), through the wizard with Enter alone.
+    s.keys("/");
+    for c in "status:fail".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 45/62");
+    s.keys("a");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    s.keys("\r");
+    s.wait_for("Fix: 2/7 Key per region");
+    // The demo's regions that carry alias/bedrock-guardrails get that key, and say so.
+    s.wait_for("exists here and suits guardrails");
+    s.keys("\r");
+    s.wait_for("Fix: 3/7 Key settings");
+    s.wait_for("the alias is free");
+    s.keys("\r");
+    s.wait_for("Fix: 4/7 Review");
+    s.keys("\r");
+    s.wait_for("Fix: 5/7 Confirm");
+    s.keys("4");
+    s.keys("5");
+    s.keys("\r");
+    s.wait_for("Fix: 6/7 Apply");
+    // Ctrl-C does not cut the fix off: it asks, like Esc.
+    s.keys("\x03");
+    s.wait_for("cancel? y stops between calls");
+    assert!(s.child.try_wait().unwrap().is_none(), "still running");
+    s.keys("y");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "guardkey did not stop:\n{}",
+            s.contents()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.exit_code(), 130, "the exit code says it was interrupted");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !s.screen.lock().unwrap().screen().alternate_screen(),
+        "the terminal is restored"
+    );
+    // The journal says how it ended, and every pre-image has its result.
+    let journal = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a journal");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "ended", "{last}");
+    assert_eq!(last["outcome"], "cancelled", "{last}");
+    let written = lines.iter().filter(|l| l["event"] == "pre-image").count();
+    let settled = lines
+        .iter()
+        .filter(|l| matches!(l["event"].as_str(), Some("verified" | "failed")))
+        .count();
+    assert_eq!(
+        written, settled,
+        "every write was seen through: {written} pre-images, {settled} results"
+    );
+    assert!(
+        (last["fixed"].as_u64().unwrap() as usize) < 45,
+        "stopped before the end: {last}"
+    );
+}

@@ -65,8 +65,14 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
             launch
         }
     };
-    tui::run(launch)
+    let code = tui::run(launch)
         .await
         .map_err(|e| CommandError(format!("the explorer stopped: {e}")))?;
-    Ok(0)
+    if code == 130 {
+        eprintln!(
+            "guardkey: the fix was interrupted: it stopped between calls; its journal (in {}) ends `cancelled` and `guardkey restore` undoes what it did",
+            crate::fix::journal::default_dir().display()
+        );
+    }
+    Ok(code)
 }

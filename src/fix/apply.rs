@@ -643,5 +643,17 @@ pub async fn apply(
         report.outcomes.extend(r.outcomes);
         report.keys.extend(r.keys);
     }
+    let cancelled = options
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
+    let count = |f: fn(&OutcomeKind) -> bool| report.outcomes.iter().filter(|o| f(&o.kind)).count();
+    let _ = journal.append(&Entry::Ended {
+        at: now(),
+        outcome: if cancelled { "cancelled" } else { "completed" }.into(),
+        fixed: count(|k| matches!(k, OutcomeKind::Fixed { .. })),
+        skipped: count(|k| matches!(k, OutcomeKind::Skipped { .. })),
+        failed: count(|k| matches!(k, OutcomeKind::Failed { .. })),
+    });
     report
 }

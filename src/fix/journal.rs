@@ -53,6 +53,16 @@ pub enum Entry {
         at: String,
         arn: String,
     },
+    /// The last line of a fix that ran to its end: how it ended and what it did. A journal
+    /// without it was cut short (a crash, a kill): its last pre-images may not be verified.
+    Ended {
+        at: String,
+        /// `completed`, or `cancelled` (stopped between calls when asked).
+        outcome: String,
+        fixed: usize,
+        skipped: usize,
+        failed: usize,
+    },
 }
 
 pub fn now() -> String {

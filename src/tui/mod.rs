@@ -78,7 +78,9 @@ fn enter() -> std::io::Result<Term> {
 }
 
 /// Runs the explorer until the user quits. The terminal is restored on every way out.
-pub async fn run(launch: Launch) -> std::io::Result<()> {
+/// Returns the exit code: 0, or 130 when quitting interrupted a fix (which stopped between
+/// calls, its journal ending `cancelled`).
+pub async fn run(launch: Launch) -> std::io::Result<u8> {
     let mut terminal = enter()?;
     let result = event_loop(&mut terminal, launch).await;
     restore_terminal();
@@ -116,7 +118,7 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
 /// flood of scan events never makes the keyboard wait.
 const FRAME_BUDGET: Duration = Duration::from_millis(16);
 
-async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> {
+async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut state = initial_state(&launch, color);
     let size = terminal.size()?;
@@ -135,6 +137,7 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> 
             .clone()
             .unwrap_or_else(crate::fix::journal::default_dir),
         export_dir: std::path::PathBuf::from("."),
+        fix_task: None,
     };
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
@@ -178,7 +181,10 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<()> 
             break;
         }
     }
-    Ok(())
+    // However the loop ended, a fix still writing is stopped between calls and waited for:
+    // the runtime must not shut down under it.
+    runner.stop_fix().await;
+    Ok(state.exit_code)
 }
 
 /// Runs effects as tasks that report back with actions.
@@ -193,9 +199,19 @@ struct EffectRunner {
     journal_dir: std::path::PathBuf,
     /// Where exports and saved scripts go: the current directory.
     export_dir: std::path::PathBuf,
+    /// The thread a fix runs on, while it runs.
+    fix_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl EffectRunner {
+    /// Asks a running fix to stop between calls and waits for it.
+    async fn stop_fix(&mut self) {
+        if let Some(task) = self.fix_task.take() {
+            self.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = task.await;
+        }
+    }
+
     fn run(&mut self, effect: Effect) {
         let tx = self.tx.clone();
         match effect {
@@ -311,7 +327,7 @@ impl EffectRunner {
                 // borrows from itself, which a spawned task's future may not.
                 let handle = tokio::runtime::Handle::current();
                 let dir = self.journal_dir.clone();
-                tokio::task::spawn_blocking(move || {
+                self.fix_task = Some(tokio::task::spawn_blocking(move || {
                     handle.block_on(async move {
                         let journal = match crate::fix::journal::Journal::create(&dir, "fix") {
                             Ok(j) => j,
@@ -334,7 +350,7 @@ impl EffectRunner {
                             summary: report.summary(),
                         });
                     })
-                });
+                }));
             }
             WizardEffect::Cancel => self.cancel.store(true, std::sync::atomic::Ordering::SeqCst),
             WizardEffect::Reread { .. } => {}

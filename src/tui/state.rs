@@ -158,6 +158,10 @@ pub struct State {
     pub tick: u64,
     pub color: bool,
     pub quit: bool,
+    /// Ctrl-C or q during a fix: quit once the fix has stopped between calls.
+    pub quit_after_fix: bool,
+    /// The process's exit code: 130 when a fix was interrupted by quitting.
+    pub exit_code: u8,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// The remediation wizard, while it is open.
@@ -245,6 +249,8 @@ impl State {
             tick: 0,
             color,
             quit: false,
+            quit_after_fix: false,
+            exit_code: 0,
             dirty: true,
             wizard: None,
         }

@@ -153,9 +153,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::FixFinished { journal, summary } => {
+            let cancelled = state.wizard.as_ref().is_some_and(|w| w.cancelled);
             if let Some(w) = &mut state.wizard {
                 w.finished(journal, summary);
             }
+            if state.quit_after_fix && cancelled {
+                // The user asked to quit and confirmed: the fix stopped, the journal says so.
+                state.quit = true;
+                state.exit_code = 130;
+            }
+            state.quit_after_fix = false;
             state.dirty = true;
             Vec::new()
         }
@@ -348,6 +355,18 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    // While a fix writes, quitting would cut it between a write and its proof: Ctrl-C and q
+    // ask, as Esc does, and the explorer quits once the fix has stopped between calls.
+    if let Some(w) = state.wizard.as_mut().filter(|w| w.applying())
+        && ((ctrl && key.code == KeyCode::Char('c')) || key.code == KeyCode::Char('q'))
+    {
+        if !w.cancelled {
+            w.asking_cancel = true;
+            state.quit_after_fix = true;
+        }
+        state.dirty = true;
+        return Vec::new();
+    }
     if ctrl && key.code == KeyCode::Char('c') {
         state.quit = true;
         return Vec::new();

@@ -575,6 +575,7 @@ impl Wizard {
                     return (vec![WizardEffect::Cancel], false);
                 }
                 (true, KeyCode::Char('n') | KeyCode::Esc) => self.asking_cancel = false,
+                // Ctrl-C and q ask too (handled before the wizard sees them); nothing else does.
                 _ => {}
             },
             Step::Done => {
@@ -646,6 +647,11 @@ impl Wizard {
                 set(self, &o.arn, p);
             }
         }
+    }
+
+    /// Whether a fix is being applied right now (its writes not all done).
+    pub fn applying(&self) -> bool {
+        self.step == Step::Apply
     }
 
     pub fn finished(&mut self, journal: String, summary: String) {

@@ -480,6 +480,7 @@ async fn flow_against_the_simulator() {
         cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         journal_dir: dir.path().to_path_buf(),
         export_dir: dir.path().to_path_buf(),
+        fix_task: None,
     };
     // Runs effects and feeds the actions they send back until `done` holds.
     async fn drive(
