@@ -266,6 +266,10 @@ pub struct RestoreArgs {
     /// Where the restore's own journal goes (default: $XDG_STATE_HOME/guardkey).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
+
+    /// Restore guardrails changed since the fix too, overwriting those changes.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_tag(s: &str) -> Result<(String, String), String> {

@@ -713,3 +713,228 @@ mod inputs {
         }
     }
 }
+
+mod restore_trust {
+    use super::*;
+
+    async fn fixed(sim: &RunningSim, dir: &std::path::Path) -> std::path::PathBuf {
+        let out = guardkey(
+            sim,
+            dir,
+            &[
+                "fix",
+                "--regions",
+                "us-east-1,us-west-2",
+                "--filter",
+                "key:none",
+                "--create-key",
+                "--alias",
+                "alias/restore-trust",
+                "--yes",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("fix-"))
+            .unwrap()
+    }
+
+    async fn draft(sim: &RunningSim, arn: &str) -> guardkey::model::config::GuardrailConfig {
+        let session = guardkey::commands::sim_session(sim, true).await;
+        let region = arn.split(':').nth(3).unwrap();
+        session
+            .read_guardrail(&session.bedrock(region), arn, None)
+            .await
+            .unwrap()
+            .config
+    }
+
+    fn journaled(journal: &std::path::Path) -> Vec<(String, String)> {
+        std::fs::read_to_string(journal)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["event"] == "pre-image")
+            .map(|e| {
+                (
+                    e["region"].as_str().unwrap().to_string(),
+                    e["arn"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tampered_journal_is_refused_and_a_later_edit_is_kept() {
+        let sim = sim_as(SimCaller::User, false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = fixed(&sim, dir.path()).await;
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let entries = journaled(&journal);
+        let (first, second) = (entries[0].1.clone(), entries[1].1.clone());
+        let second_before = draft(&sim, &second).await;
+
+        // An entry edited to name another guardrail: refused, nothing written.
+        let tampered = dir.path().join("tampered.jsonl");
+        let text_ = std::fs::read_to_string(&journal).unwrap();
+        let line = text_
+            .lines()
+            .find(|l| l.contains(&format!("\"arn\":\"{first}\"")))
+            .unwrap();
+        std::fs::write(
+            &tampered,
+            text_.replacen(line, &line.replacen(&first, &second, 1), 1),
+        )
+        .unwrap();
+        let out = guardkey(&sim, dir.path(), &["restore", tampered.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stderr).contains("does not match its digest"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            draft(&sim, &second).await,
+            second_before,
+            "the second guardrail untouched"
+        );
+
+        // Without its digest (as an older journal), the name still gives it away.
+        let unsealed = dir.path().join("unsealed.jsonl");
+        // (the second's own entry gone, the first's renamed to it).
+        let edited: String = text_
+            .lines()
+            .filter_map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if v["event"] == "pre-image" {
+                    if v["arn"] == second.as_str() {
+                        return None;
+                    }
+                    v.as_object_mut().unwrap().remove("digest");
+                    if v["arn"] == first.as_str() {
+                        v["arn"] = second.clone().into();
+                    }
+                }
+                Some(v.to_string() + "\n")
+            })
+            .collect();
+        std::fs::write(&unsealed, edited).unwrap();
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["restore", unsealed.to_str().unwrap(), "--guardrail", &second],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains("the journal does not describe it"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert_eq!(
+            draft(&sim, &second).await,
+            second_before,
+            "the second guardrail untouched"
+        );
+
+        // A guardrail edited after the fix is skipped, said, and kept; --force restores it.
+        let session = guardkey::commands::sim_session(&sim, false).await;
+        let region = first.split(':').nth(3).unwrap();
+        let bedrock = session.bedrock(region);
+        let mut edited = draft(&sim, &first).await;
+        edited.blocked_outputs_messaging = "edited after the fix".into();
+        let key = edited.kms_key_arn.clone();
+        session
+            .write_guardrail(&bedrock, &first, &edited, key.as_deref())
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["restore", journal.to_str().unwrap(), "--guardrail", &first],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains("changed since the fix (blockedOutputsMessaging)"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert_eq!(
+            draft(&sim, &first).await.blocked_outputs_messaging,
+            "edited after the fix"
+        );
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &[
+                "restore",
+                journal.to_str().unwrap(),
+                "--guardrail",
+                &first,
+                "--force",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        assert_eq!(
+            draft(&sim, &first).await.kms_key_arn,
+            None,
+            "back on the AWS-owned key"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn restore_honours_the_scope_flags() {
+        let sim = sim_as(SimCaller::User, false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = fixed(&sim, dir.path()).await;
+        let entries = journaled(&journal);
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["restore", journal.to_str().unwrap(), "--regions", "us-west-2"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        for (region, arn) in &entries {
+            let key = draft(&sim, arn).await.kms_key_arn;
+            match region.as_str() {
+                "us-west-2" => assert_eq!(key, None, "{arn} restored"),
+                _ => assert!(key.is_some(), "{arn} in {region} was left alone"),
+            }
+        }
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["restore", journal.to_str().unwrap(), "--regions", "eu-west-1"],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("records no guardrail in eu-west-1"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["restore", journal.to_str().unwrap(), "--regions", "mars-1"],
+        );
+        assert_eq!(out.status.code(), Some(2));
+    }
+}

@@ -329,14 +329,13 @@ pub async fn fix_guardrail(
             });
         }
         let pre_image = draft.config;
-        let entry = Entry::PreImage {
-            at: now(),
-            region: region.clone(),
-            arn: target.arn.clone(),
-            pre_image: Box::new(pre_image.clone()),
-            target_key: Some(key_arn.to_string()),
-            request: pre_image.update_request(&target.arn, Some(key_arn)),
-        };
+        let entry = Entry::pre_image(
+            &region,
+            &target.arn,
+            &pre_image,
+            Some(key_arn),
+            pre_image.update_request(&target.arn, Some(key_arn)),
+        );
         if let Err(e) = journal.append(&entry) {
             // Without the journal entry there is no way back: do not write.
             return failed(e, false);

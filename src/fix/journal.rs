@@ -29,6 +29,7 @@ pub enum Entry {
         alias: Option<String>,
     },
     /// Written before the guardrail is changed: what it was, and what is about to be sent.
+    /// Build it with `Entry::pre_image`, which seals it with its digest.
     PreImage {
         at: String,
         region: String,
@@ -37,6 +38,11 @@ pub enum Entry {
         /// The key the write sets (None: the AWS-owned key).
         target_key: Option<String>,
         request: serde_json::Value,
+        /// SHA-256 of the entry's region, ARN, pre-image, target key and request: an entry
+        /// edited or corrupted since (one that names another guardrail) is refused. It
+        /// guards against accidents and careless edits, not against a forger.
+        #[serde(default)]
+        digest: Option<String>,
     },
     Verified {
         at: String,
@@ -63,6 +69,50 @@ pub enum Entry {
         skipped: usize,
         failed: usize,
     },
+}
+
+impl Entry {
+    /// A sealed pre-image entry.
+    pub fn pre_image(
+        region: &str,
+        arn: &str,
+        pre_image: &GuardrailConfig,
+        target_key: Option<&str>,
+        request: serde_json::Value,
+    ) -> Entry {
+        let digest = Some(digest_of(region, arn, pre_image, target_key, &request));
+        Entry::PreImage {
+            at: now(),
+            region: region.into(),
+            arn: arn.into(),
+            pre_image: Box::new(pre_image.clone()),
+            target_key: target_key.map(str::to_string),
+            request,
+            digest,
+        }
+    }
+}
+
+fn digest_of(
+    region: &str,
+    arn: &str,
+    pre_image: &GuardrailConfig,
+    target_key: Option<&str>,
+    request: &serde_json::Value,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let sealed = serde_json::json!([region, arn, pre_image, target_key, request]);
+    hex::encode(Sha256::digest(sealed.to_string().as_bytes()))
+}
+
+/// What a journal says of one guardrail: its last pre-image (the DRAFT just before
+/// guardkey's write, another writer's change included) and the key that write set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub region: String,
+    pub arn: String,
+    pub pre_image: GuardrailConfig,
+    pub target_key: Option<String>,
 }
 
 pub fn now() -> String {
@@ -100,11 +150,20 @@ impl Journal {
             ))
             .unwrap_or_default();
         let path = dir.join(format!("{kind}-{stamp}-{}.jsonl", std::process::id()));
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| format!("cannot create the journal {}: {e}", path.display()))?;
+        // Pre-images hold whole guardrail configurations: readable by their owner only.
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("cannot create the journal {}: {e}", path.display()))?
+        };
+        // The new file's name is on disk too, not only its lines: a crash keeps the journal.
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot sync the journal directory {}: {e}", dir.display()))?;
         Ok(Journal {
             path,
             file: Mutex::new(file),
@@ -139,6 +198,22 @@ impl Journal {
                 continue;
             }
             match serde_json::from_str::<Entry>(line) {
+                Ok(Entry::PreImage {
+                    region,
+                    arn,
+                    pre_image,
+                    target_key,
+                    request,
+                    digest: Some(digest),
+                    ..
+                }) if digest != digest_of(&region, &arn, &pre_image, target_key.as_deref(), &request) => {
+                    return Err(format!(
+                        "{} line {}: the entry for {arn} does not match its digest: it was edited or corrupted \
+                         since guardkey wrote it, so it is not restored from",
+                        path.display(),
+                        n + 1
+                    ));
+                }
                 Ok(e) => entries.push(e),
                 Err(e) if n + 1 == lines.len() && e.is_eof() => break,
                 Err(e) => {
@@ -163,19 +238,30 @@ impl Journal {
         }
     }
 
-    /// The first pre-image of each guardrail: what it was before the fix touched it.
-    pub fn pre_images(entries: &[Entry]) -> Vec<(String, String, GuardrailConfig)> {
-        let mut out: Vec<(String, String, GuardrailConfig)> = Vec::new();
+    /// Each guardrail's last pre-image, in the order they were first written: the DRAFT
+    /// just before guardkey's own write (a fix that met another writer's update journals
+    /// again; that change is kept, not undone).
+    pub fn pre_images(entries: &[Entry]) -> Vec<Recorded> {
+        let mut out: Vec<Recorded> = Vec::new();
         for e in entries {
             if let Entry::PreImage {
                 region,
                 arn,
                 pre_image,
+                target_key,
                 ..
             } = e
-                && !out.iter().any(|(_, a, _)| a == arn)
             {
-                out.push((region.clone(), arn.clone(), (**pre_image).clone()));
+                let recorded = Recorded {
+                    region: region.clone(),
+                    arn: arn.clone(),
+                    pre_image: (**pre_image).clone(),
+                    target_key: target_key.clone(),
+                };
+                match out.iter_mut().find(|r| r.arn == *arn) {
+                    Some(r) => *r = recorded,
+                    None => out.push(recorded),
+                }
             }
         }
         out
@@ -206,24 +292,41 @@ mod tests {
             guardkey_version: "x".into(),
         })
         .unwrap();
-        for arn in ["a", "b", "a"] {
-            j.append(&Entry::PreImage {
-                at: now(),
-                region: "us-east-1".into(),
-                arn: arn.into(),
-                pre_image: Box::new(config()),
-                target_key: Some("k".into()),
-                request: serde_json::json!({}),
-            })
+        for (arn, message) in [("a", "first"), ("b", "b"), ("a", "second")] {
+            let mut c = config();
+            c.blocked_input_messaging = message.into();
+            j.append(&Entry::pre_image(
+                "us-east-1",
+                arn,
+                &c,
+                Some("k"),
+                serde_json::json!({}),
+            ))
             .unwrap();
         }
         let entries = Journal::read(j.path()).unwrap();
         assert_eq!(entries.len(), 4);
+        let recorded = Journal::pre_images(&entries);
+        assert_eq!(recorded.len(), 2, "one per guardrail");
         assert_eq!(
-            Journal::pre_images(&entries).len(),
-            2,
-            "the first pre-image of each guardrail"
+            (
+                recorded[0].arn.as_str(),
+                recorded[0].pre_image.blocked_input_messaging.as_str()
+            ),
+            ("a", "second"),
+            "the last pre-image of each guardrail, in first-seen order"
         );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(j.path()).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // An entry edited to name another guardrail is refused, whole file.
+        let text = std::fs::read_to_string(j.path()).unwrap();
+        let edited = dir.path().join("edited.jsonl");
+        std::fs::write(&edited, text.replacen("\"arn\":\"b\"", "\"arn\":\"c\"", 1)).unwrap();
+        let e = Journal::read(&edited).unwrap_err();
+        assert!(e.contains("does not match its digest"), "{e}");
         // A crash in the middle of a write leaves a torn line at the end.
         let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
         f.write_all(b"{\"event\":\"pre-image\",\"at\":\"2026").unwrap();
