@@ -938,3 +938,166 @@ mod restore_trust {
         assert_eq!(out.status.code(), Some(2));
     }
 }
+
+mod raw_bodies {
+    use std::time::Duration;
+
+    use guardkey::fix::apply::{ApplyOptions, OutcomeKind, apply};
+    use guardkey::fix::journal::Journal;
+    use guardkey::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target};
+    use guardkey::sim::{Seed, SimConfig};
+    use serde_json::Value;
+
+    use super::common::{signed_raw, start};
+
+    /// Members that a fix changes or that only say when and how: everything else must come
+    /// back exactly as it was.
+    const MAY_CHANGE: &[&str] = &[
+        "kmsKeyArn",
+        "updatedAt",
+        "status",
+        "statusReasons",
+        "failureRecommendations",
+    ];
+
+    /// The JSON paths where `after` lacks or differs from `before`, member by member.
+    fn differences(path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+        match (before, after) {
+            (Value::Object(b), Value::Object(a)) => {
+                for (k, v) in b {
+                    if path.is_empty() && MAY_CHANGE.contains(&k.as_str()) {
+                        continue;
+                    }
+                    match a.get(k) {
+                        Some(w) => differences(&format!("{path}.{k}"), v, w, out),
+                        None => out.push(format!("{path}.{k} lost")),
+                    }
+                }
+                for k in a.keys().filter(|k| !b.contains_key(*k)) {
+                    if !(path.is_empty() && MAY_CHANGE.contains(&k.as_str())) {
+                        out.push(format!("{path}.{k} appeared"));
+                    }
+                }
+            }
+            (Value::Array(b), Value::Array(a)) if b.len() == a.len() => {
+                for (i, (v, w)) in b.iter().zip(a).enumerate() {
+                    differences(&format!("{path}[{i}]"), v, w, out);
+                }
+            }
+            (b, a) if b == a => {}
+            _ => out.push(format!("{path} changed")),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_raw_get_guardrail_bodies_agree_member_by_member_after_a_fix() {
+        let sim = start(SimConfig {
+            seed: Seed::Demo,
+            settle: Duration::from_millis(20),
+            ..SimConfig::default()
+        })
+        .await;
+        let session = guardkey::commands::sim_session(&sim, false).await;
+        let region = "us-east-1";
+        let bedrock = session.bedrock(region);
+        let (page, _) = session
+            .list_guardrails_page(&bedrock, None, None, 1000)
+            .await
+            .unwrap();
+        let raw = |id: String| {
+            let sim = &sim;
+            async move {
+                let (status, _, body) = signed_raw(
+                    sim,
+                    "GET",
+                    &format!("/guardrails/{id}"),
+                    region,
+                    "bedrock",
+                    &[],
+                    "",
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                serde_json::from_str::<Value>(&body).unwrap()
+            }
+        };
+        let mut before = Vec::new();
+        let mut targets = Vec::new();
+        for g in page {
+            let draft = session.read_guardrail(&bedrock, &g.arn, None).await.unwrap();
+            if draft.config.kms_key_arn.is_some() || draft.status != "READY" {
+                continue;
+            }
+            before.push((g.id.clone(), raw(g.id.clone()).await));
+            targets.push(Target {
+                arn: g.arn.clone(),
+                id: g.id.clone(),
+                name: g.name.clone(),
+                current_key: None,
+                config: Some(draft.config),
+            });
+        }
+        assert!(
+            targets.len() >= 10,
+            "the demo's rich guardrails: {}",
+            targets.len()
+        );
+        // The richest one carries every kind of policy: the check sees deep members.
+        assert!(
+            before
+                .iter()
+                .any(|(_, b)| b["topicPolicy"]["topics"][0]["examples"].is_array()
+                    && b["contentPolicy"].is_object()
+                    && b["sensitiveInformationPolicy"].is_object()),
+            "no guardrail with topic examples and content and PII policies"
+        );
+        let plan = FixPlan {
+            account: "123456789012".into(),
+            publish_version: false,
+            regions: vec![RegionPlan {
+                region: region.into(),
+                key: KeyChoice::Create(NewKey {
+                    alias: "alias/raw-bodies".into(),
+                    description: "raw".into(),
+                    policy: guardkey::sim::kms::default_policy("123456789012"),
+                    tags: Vec::new(),
+                    rotation_days: Some(365),
+                }),
+                targets,
+            }],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), "fix").unwrap();
+        let options = ApplyOptions {
+            ready_timeout: Duration::from_secs(20),
+            caller_arn: "arn:aws:iam::123456789012:user/guardkey-admin".into(),
+            ..ApplyOptions::default()
+        };
+        let report = apply(&session, &plan, &journal, &options, &|_| {}).await;
+        assert!(
+            report
+                .outcomes
+                .iter()
+                .all(|o| matches!(o.kind, OutcomeKind::Fixed { .. })),
+            "{}",
+            report.summary()
+        );
+        for (id, b) in before {
+            let a = raw(id.clone()).await;
+            let mut lost = Vec::new();
+            differences("", &b, &a, &mut lost);
+            assert!(lost.is_empty(), "{id}: {lost:?}");
+            assert!(
+                a["kmsKeyArn"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("arn:aws:kms:us-east-1:"))
+            );
+        }
+        // And the check is no rubber stamp: a lost deep member is named.
+        let mut lost = Vec::new();
+        let b = serde_json::json!({"topicPolicy": {"topics": [{"name": "t", "examples": ["e"]}]}});
+        let a = serde_json::json!({"topicPolicy": {"topics": [{"name": "t"}]}});
+        differences("", &b, &a, &mut lost);
+        assert_eq!(lost, [".topicPolicy.topics[0].examples lost"]);
+    }
+}

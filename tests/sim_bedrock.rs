@@ -640,3 +640,50 @@ async fn the_demo_estate_is_served() {
         .unwrap_err();
     assert_eq!(code(&disabled), "UnrecognizedClientException");
 }
+
+#[tokio::test]
+async fn topic_examples_are_validated_as_bedrock_does() {
+    let sim = start_empty().await;
+    let cfg = sdk_config(&sim).await;
+    let client = bedrock(&cfg, "us-east-1");
+    let with_examples = |examples: Vec<String>| {
+        GuardrailTopicPolicyConfig::builder()
+            .topics_config(
+                GuardrailTopicConfig::builder()
+                    .name("Investment advice")
+                    .definition("Advice about investments.")
+                    .set_examples(Some(examples))
+                    .r#type(GuardrailTopicType::Deny)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    };
+    // At most 5 examples of 1 to 100 characters (botocore: GuardrailTopicExamples,
+    // GuardrailTopicExample).
+    for (examples, ok) in [
+        (vec!["a".repeat(100); 5], true),
+        (vec!["a".to_string(); 6], false),
+        (vec!["a".repeat(101)], false),
+        (vec![String::new()], false),
+    ] {
+        let out = client
+            .create_guardrail()
+            .name(format!("topics-{}-{}", examples.len(), examples[0].len()))
+            .blocked_input_messaging("in")
+            .blocked_outputs_messaging("out")
+            .topic_policy_config(with_examples(examples.clone()))
+            .send()
+            .await;
+        match (out, ok) {
+            (Ok(_), true) => {}
+            (Err(e), false) => assert_eq!(code(&e), "ValidationException", "{examples:?}"),
+            (other, _) => panic!(
+                "{} examples of {} characters: {other:?}",
+                examples.len(),
+                examples[0].len()
+            ),
+        }
+    }
+}

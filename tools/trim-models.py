@@ -20,9 +20,15 @@ OPS = {
 DROP = {"documentation", "documentationUrl", "examples"}
 
 
-def strip(node):
+def strip(node, members=False):
+    """Drops documentation, never a member: inside `members` every key is a real member
+    (GuardrailTopic has one named `examples`, which must be validated like the others)."""
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k not in DROP}
+        return {
+            k: strip(v, members=(k == "members" and not members))
+            for k, v in node.items()
+            if members or k not in DROP
+        }
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node
