@@ -114,6 +114,10 @@ fn main() {
             wall / limit,
             report.failed()
         );
+        // A fast fix that loses a setting or a guardrail is no result worth a figure.
+        assert_eq!(lost, 0, "settings lost under the quota");
+        assert_eq!(report.failed(), 0, "{}", report.summary());
+        assert_eq!(writes, targets.len(), "every guardrail written");
     });
     let _ = child.kill();
     let _ = child.wait();

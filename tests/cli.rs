@@ -71,8 +71,9 @@ fn help_lists_the_commands() {
     }
 }
 
-#[test]
-fn fix_and_restore_refuse_bad_input_before_any_call() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_and_restore_refuse_bad_input_before_any_call() {
+    let sim = demo_sim().await;
     for (args, says) in [
         (&["fix", "--filter", "x"][..], "required"),
         (
@@ -109,11 +110,13 @@ fn fix_and_restore_refuse_bad_input_before_any_call() {
         (&["restore", "/no/such/journal.jsonl"], "cannot read"),
         (&["--read-only", "restore", "j.jsonl"], "--read-only"),
     ] {
-        let out = guardkey(Some("http://127.0.0.1:9"), args);
+        // A live simulator: had any of these sent a request, it would be counted.
+        let out = guardkey(Some(&sim.endpoint()), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = text(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
         assert!(!err.contains("panicked"));
+        assert_eq!(sim.sim.request_count(), 0, "{args:?} made a call");
     }
 }
 

@@ -333,7 +333,13 @@ async fn a_key_disabled_mid_run_fails_safely() {
         .unwrap();
     let before = aws_owned(drafts(&s, "us-east-1").await);
     // Between the plan (key checked) and the apply, someone disables the key.
-    kms.disable_key().key_id(&key.arn).send().await.unwrap();
+    let sdk = sdk_config(&sim).await;
+    common::kms(&sdk, "us-east-1")
+        .disable_key()
+        .key_id(&key.arn)
+        .send()
+        .await
+        .unwrap();
     let (_dir, j) = journal();
     let report = apply(
         &s,

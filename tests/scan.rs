@@ -336,39 +336,27 @@ async fn read_only_sessions_never_send_a_write() {
     let ro = session(&sim, true).await;
     let before = sim.sim.request_count();
     let bedrock = ro.bedrock("us-east-1");
-    let err = bedrock
-        .update_guardrail()
-        .guardrail_identifier("abc")
-        .name("x")
-        .blocked_input_messaging("a")
-        .blocked_outputs_messaging("b")
-        .send()
-        .await
-        .unwrap_err();
+    let config: guardkey::model::config::GuardrailConfig = serde_json::from_value(serde_json::json!({
+        "name": "x", "blockedInputMessaging": "a", "blockedOutputsMessaging": "b"
+    }))
+    .unwrap();
     assert_eq!(
-        guardkey::aws::classify(err, "bedrock:UpdateGuardrail"),
-        CallError::ReadOnly {
+        ro.write_guardrail(&bedrock, "abc", &config, None).await,
+        Err(CallError::ReadOnly {
             action: "bedrock:UpdateGuardrail".into()
-        }
+        })
     );
     let kms = ro.kms("us-east-1");
-    let err = kms.create_key().send().await.unwrap_err();
+    let policy = guardkey::sim::kms::default_policy("123456789012");
     assert_eq!(
-        guardkey::aws::classify(err, "kms:CreateKey"),
+        ro.create_key(&kms, &policy, "x", &[]).await.unwrap_err(),
         CallError::ReadOnly {
             action: "kms:CreateKey".into()
         }
     );
-    let err = kms
-        .create_alias()
-        .alias_name("alias/x")
-        .target_key_id("k")
-        .send()
-        .await
-        .unwrap_err();
     assert!(matches!(
-        guardkey::aws::classify(err, "kms:CreateAlias"),
-        CallError::ReadOnly { .. }
+        ro.create_alias(&kms, "alias/x", "k").await,
+        Err(CallError::ReadOnly { .. })
     ));
     assert_eq!(
         sim.sim.request_count(),
@@ -390,9 +378,7 @@ async fn read_only_sessions_never_send_a_write() {
 
     // The same session without read-only does write.
     let rw = session(&sim, false).await;
-    rw.kms("us-east-1")
-        .create_key()
-        .send()
+    rw.create_key(&rw.kms("us-east-1"), &policy, "x", &[])
         .await
         .expect("a read-write session writes");
 }

@@ -7,9 +7,6 @@ pub mod scan;
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_bedrock::config::Credentials;
-
 use crate::aws::{CallerIdentity, Session, SessionOptions, resolve_regions};
 use crate::cli::GlobalArgs;
 use crate::sim::{Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator};
@@ -60,31 +57,7 @@ pub async fn sim_session(sim: &RunningSim, read_only: bool) -> Session {
 
 /// A session on the simulator at `endpoint` (maybe another process's) with its credentials.
 pub async fn sim_session_at(endpoint: &str, read_only: bool) -> Session {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            SIM_ACCESS_KEY_ID,
-            SIM_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "guardkey-demo",
-        ))
-        .retry_config(
-            aws_config::retry::RetryConfig::adaptive()
-                .with_max_attempts(8)
-                .with_initial_backoff(Duration::from_millis(100))
-                .with_max_backoff(Duration::from_secs(5)),
-        )
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(90))
-                .build(),
-        )
-        .load()
-        .await;
-    Session::from_sdk_config(sdk, read_only)
+    Session::with_static_keys(endpoint, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, read_only).await
 }
 
 /// Resolves the shared options into a session, the caller and the regions. Region names

@@ -148,7 +148,7 @@ fn region_of(arn: &str) -> &str {
 /// what FAILED means), with backoff.
 pub async fn wait_ready(
     session: &Session,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     arn: &str,
     timeout: Duration,
 ) -> Result<GuardrailDraft, String> {
@@ -180,7 +180,7 @@ fn is_conflict(e: &CallError) -> bool {
 /// reasons), nothing but the key differs from `config`, and the key is `key`.
 async fn verify_written(
     session: &Session,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     arn: &str,
     config: &GuardrailConfig,
     key: Option<&str>,
@@ -211,7 +211,7 @@ async fn verify_written(
 /// changed, so a conflict (its own update still settling) is waited out and written again.
 async fn write_back(
     session: &Session,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     arn: &str,
     config: &GuardrailConfig,
     key: Option<&str>,
@@ -446,7 +446,7 @@ pub async fn fix_guardrail(
 /// guardrail already is exactly that.
 pub async fn restore_one(
     session: &Session,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     arn: &str,
     pre_image: &GuardrailConfig,
     timeout: Duration,

@@ -416,7 +416,7 @@ fn account_of(arn: &str) -> String {
 
 async fn read_guardrail(
     scan: &Scan,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     pace: &RegionPace,
     region: &str,
     summary: GuardrailSummary,
@@ -479,7 +479,7 @@ async fn read_guardrail(
 /// left out: the DRAFT's posture does not depend on it.
 async fn read_versions(
     scan: &Scan,
-    bedrock: &aws_sdk_bedrock::Client,
+    bedrock: &crate::aws::Bedrock,
     pace: &RegionPace,
     arn: &str,
 ) -> Vec<VersionInfo> {
