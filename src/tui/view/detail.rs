@@ -1,0 +1,182 @@
+//! The detail pane: posture, versions, the key in full, its policy, audit commands.
+
+use super::{Theme, field, section};
+use crate::model::{Guardrail, KeyLookup, Rotation, policy::summarize};
+use crate::tui::state::{Loadable, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = vec![section("Guardrail", theme)];
+    out.push(field("name", g.name.clone()));
+    out.push(field("ARN", g.arn.clone()));
+    out.push(field("status", g.status.clone()));
+    if let Some(d) = &g.description {
+        out.push(field("description", d.clone()));
+    }
+    out.push(field("created", g.created_at.clone().unwrap_or_default()));
+    out.push(field("updated", g.updated_at.clone().unwrap_or_default()));
+    out.push(Line::raw(""));
+    out.push(section("Posture", theme));
+    let p = &g.posture;
+    out.push(Line::from(vec![
+        Span::raw("  "),
+        Span::styled(
+            format!("{} {} {}", p.level.symbol(), p.level.as_str(), p.id.as_str()),
+            theme.level(p.level),
+        ),
+    ]));
+    out.push(field("why", p.reason.to_string()));
+    out.push(field("fix", p.hint.to_string()));
+    for m in &p.more {
+        out.push(Line::from(vec![
+            Span::raw("  also "),
+            Span::styled(
+                format!("{} {} ", m.level.symbol(), m.id.as_str()),
+                theme.level(m.level),
+            ),
+            Span::raw(m.reason.to_string()),
+        ]));
+    }
+    out.push(Line::raw(""));
+    out.push(section("Versions", theme));
+    let versions = g
+        .versions
+        .as_ref()
+        .map(|v| Loadable::Ready(v.clone()))
+        .or_else(|| state.versions.get(&g.arn).cloned());
+    match versions {
+        None => out.push(Line::raw("  (press Enter to load)")),
+        Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
+        Some(Loadable::Failed(e)) => out.push(Line::raw(format!("  cannot list: {}", e.label()))),
+        Some(Loadable::Ready(v)) if v.is_empty() => out.push(Line::raw("  no numbered version")),
+        Some(Loadable::Ready(v)) => {
+            for version in v {
+                let key = match &version.kms_key_arn {
+                    None => "AWS-owned key".to_string(),
+                    Some(k) if Some(k) == g.kms_key_arn.as_ref() => "the DRAFT's key".to_string(),
+                    Some(k) => k.clone(),
+                };
+                out.push(field(&format!("version {}", version.version), key));
+            }
+        }
+    }
+    out.push(Line::raw(""));
+    out.push(section("Key", theme));
+    match (&g.read_error, &g.kms_key_arn, &g.key) {
+        (Some(e), _, _) => out.push(field("unknown", e.detail())),
+        (None, None, _) => out.push(Line::raw(
+            "  AWS-owned key: not visible, not controllable, not auditable in your account",
+        )),
+        (None, Some(_), Some(KeyLookup::Found(k))) => {
+            out.push(field("ARN", k.arn.clone()));
+            out.push(field(
+                "aliases",
+                if k.aliases.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    k.aliases.join(", ")
+                },
+            ));
+            out.push(field("manager", k.manager.clone()));
+            out.push(field("state", k.state.clone()));
+            if let Some(d) = &k.deletion_date {
+                out.push(field("deletion date", d.clone()));
+            }
+            out.push(field(
+                "rotation",
+                match &k.rotation {
+                    Rotation::Enabled { period_days } => {
+                        format!("on, every {} days", period_days.unwrap_or(365))
+                    }
+                    Rotation::Disabled => "off".into(),
+                    Rotation::Unknown { error } => format!("unknown ({})", error.label()),
+                },
+            ));
+            out.push(field("spec", format!("{} {}", k.spec, k.usage)));
+            out.push(field("created", k.created_at.clone().unwrap_or_default()));
+            out.push(field("multi-region", if k.multi_region { "yes" } else { "no" }));
+            if let Some(d) = &k.description {
+                out.push(field("description", d.clone()));
+            }
+            out.push(Line::raw(""));
+            out.push(section("Key policy", theme));
+            match state.policies.get(&k.arn) {
+                None => out.push(Line::raw("  (press Enter to load)")),
+                Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
+                Some(Loadable::Failed(e)) => out.push(Line::raw(format!(
+                    "  unknown: cannot read it ({}), so who may Decrypt is not known",
+                    e.label()
+                ))),
+                Some(Loadable::Ready(text)) => match summarize(text, &k.account) {
+                    None => out.push(Line::raw("  not a JSON policy document")),
+                    Some(s) => {
+                        out.push(field(
+                            "account root",
+                            if s.root_statement {
+                                "yes: the key cannot be locked out"
+                            } else {
+                                "NO: the key can be locked out"
+                            },
+                        ));
+                        let who = |v: &Vec<String>| {
+                            if v.is_empty() {
+                                "nobody".to_string()
+                            } else {
+                                v.join(", ")
+                            }
+                        };
+                        out.push(field("Decrypt", who(&s.decrypt)));
+                        out.push(field("GenerateDataKey", who(&s.generate_data_key)));
+                        out.push(field("CreateGrant", who(&s.create_grant)));
+                        if s.conditional > 0 {
+                            out.push(field(
+                                "conditional",
+                                format!("{} statements with conditions", s.conditional),
+                            ));
+                        }
+                    }
+                },
+            }
+        }
+        (None, Some(arn), Some(KeyLookup::Failed { error, .. })) => {
+            out.push(field("ARN", arn.clone()));
+            out.push(field("lookup", error.detail()));
+        }
+        (None, Some(arn), None) => out.push(field("ARN", arn.clone())),
+    }
+    out.push(Line::raw(""));
+    out.push(section("Audit by hand", theme));
+    out.push(Line::raw(format!(
+        "  aws bedrock get-guardrail --region {} --guardrail-identifier {} --query kmsKeyArn",
+        g.region, g.arn
+    )));
+    if let Some(k) = &g.kms_key_arn {
+        let region = k.split(':').nth(3).unwrap_or(&g.region);
+        out.push(Line::raw(format!(
+            "  aws kms describe-key --region {region} --key-id {k}"
+        )));
+        out.push(Line::raw(format!(
+            "  aws kms get-key-rotation-status --region {region} --key-id {k}"
+        )));
+        out.push(Line::raw(format!(
+            "  aws kms get-key-policy --region {region} --key-id {k} --policy-name default"
+        )));
+    }
+    out
+}
+
+pub(super) fn render_detail(state: &State, g: &Guardrail, theme: &Theme, f: &mut Frame, area: Rect) {
+    let lines = detail_lines(state, g, theme);
+    let title = format!(" {} ", g.name);
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .wrap(Wrap { trim: false })
+            .scroll((state.detail_scroll, 0)),
+        area,
+    );
+}

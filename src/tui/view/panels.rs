@@ -1,0 +1,114 @@
+//! The overlays: help (from the key table), failed regions, export.
+
+use super::{Theme, popup, section};
+use crate::tui::keymap::{Context, KEYMAP};
+use crate::tui::state::{RegionStatus, State};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub(super) fn render_help(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines = Vec::new();
+    for context in [
+        Context::Everywhere,
+        Context::Table,
+        Context::Detail,
+        Context::Filter,
+        Context::Errors,
+        Context::Export,
+        Context::Wizard,
+    ] {
+        lines.push(section(context.title(), theme));
+        for k in KEYMAP.iter().filter(|k| k.context == context) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<24}", k.keys), theme.fg(Color::Cyan)),
+                Span::raw(k.what),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Status marks: ✓ PASS  ! WARN  ? UNKNOWN  ✗ FAIL. Columns 1-9: STATUS NAME REGION ID STATE KEY KEY-STATE ROTATION UPDATED.",
+        theme.dim(),
+    )));
+    let rect = popup(area, 90, area.height.saturating_sub(4));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Help (Esc closes, j/k scroll) "),
+            )
+            .scroll((state.help_scroll, 0))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines = Vec::new();
+    for (i, r) in state.failed_regions().iter().enumerate() {
+        let RegionStatus::Failed { error, guardrails } = &r.status else {
+            continue;
+        };
+        let style = if i == state.error_selected {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", r.name), style.add_modifier(Modifier::BOLD)),
+            Span::styled(error.label(), style.patch(theme.fg(Color::Red))),
+            Span::styled(
+                if *guardrails > 0 {
+                    format!("  (after {guardrails} guardrails)")
+                } else {
+                    String::new()
+                },
+                style,
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("    {}", error.detail()),
+            theme.dim(),
+        )));
+    }
+    let rect = popup(area, 110, (lines.len() as u16 + 2).max(6));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Regions that failed (R retries, Esc closes) "),
+            )
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub(super) fn render_export(state: &State, f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::raw(format!(
+            "Export the {} guardrails shown to a file in the current directory:",
+            state.visible.len()
+        )),
+        Line::raw(""),
+        Line::raw("  j  JSON (guardkey.scan/v1, loadable with --load)"),
+        Line::raw("  c  CSV"),
+        Line::raw("  m  Markdown report"),
+        Line::raw(""),
+        Line::raw("  Esc cancel"),
+    ];
+    let rect = popup(area, 72, 9);
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(text)
+            .block(Block::default().borders(Borders::ALL).title(" Export "))
+            .alignment(Alignment::Left),
+        rect,
+    );
+}

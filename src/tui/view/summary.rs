@@ -1,0 +1,122 @@
+//! The summary: a bar per region and the top reasons.
+
+use super::Theme;
+use crate::model::Level;
+use crate::report::Totals;
+use crate::tui::state::{RegionStatus, State};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(5), Constraint::Length(10)])
+        .split(area);
+    let name_width = state.regions.iter().map(|r| r.name.len()).max().unwrap_or(10);
+    let bar_width = (parts[0].width as usize)
+        .saturating_sub(name_width + 64)
+        .clamp(10, 60);
+    let per_region: Vec<(String, Totals, Option<String>)> = state
+        .regions
+        .iter()
+        .map(|r| {
+            let t = Totals::of(state.rows.iter().filter(|g| *g.region == r.name));
+            let note = match &r.status {
+                RegionStatus::Failed { error, .. } => Some(error.label()),
+                RegionStatus::Pending | RegionStatus::Loading { .. } => Some("scanning…".into()),
+                RegionStatus::Done { .. } => None,
+            };
+            (r.name.clone(), t, note)
+        })
+        .collect();
+    let max = per_region
+        .iter()
+        .map(|(_, t, _)| t.guardrails)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut lines = Vec::new();
+    for (name, t, note) in per_region
+        .iter()
+        .filter(|(_, t, note)| t.guardrails > 0 || note.is_some())
+    {
+        let mut spans = vec![Span::raw(format!("{name:<name_width$} "))];
+        for (count, level, ch) in [
+            (t.fail, Level::Fail, "✗"),
+            (t.unknown, Level::Unknown, "?"),
+            (t.warn, Level::Warn, "!"),
+            (t.pass, Level::Pass, "✓"),
+        ] {
+            let cells = (count * bar_width).div_ceil(max);
+            if cells > 0 {
+                // The mark makes the bar readable without colour.
+                let glyph = if state.color {
+                    "█".to_string()
+                } else {
+                    ch.to_string()
+                };
+                spans.push(Span::styled(glyph.repeat(cells), theme.level(level)));
+            }
+        }
+        // An unreadable region's counts are not known: "?", never a reassuring 0.
+        let unreadable = state
+            .regions
+            .iter()
+            .find(|r| r.name == *name)
+            .and_then(|r| match &r.status {
+                RegionStatus::Failed { error, .. } => Some(error.hides_part_of_the_estate()),
+                _ => None,
+            });
+        spans.push(Span::raw(match unreadable {
+            Some(true) if t.guardrails == 0 => "  ? guardrails: not readable".to_string(),
+            Some(true) => format!(
+                "  ≥ {} guardrails (read before it failed): {} FAIL {} WARN {} UNKNOWN {} PASS",
+                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+            ),
+            Some(false) => "  no guardrails".to_string(),
+            None => format!(
+                "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
+                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+            ),
+        }));
+        if let Some(n) = note {
+            spans.push(Span::styled(format!("  {n}"), theme.dim()));
+        }
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Summary by region (Tab: table) "),
+        ),
+        parts[0],
+    );
+    let mut reasons: Vec<(crate::model::PostureId, usize)> = Vec::new();
+    for g in state.rows.iter().filter(|g| g.posture.level != Level::Pass) {
+        match reasons.iter_mut().find(|(id, _)| *id == g.posture.id) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((g.posture.id, 1)),
+        }
+    }
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let lines: Vec<Line> = reasons
+        .iter()
+        .take(8)
+        .map(|(id, n)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{:>6}  {} {:<26}", n, id.level().symbol(), id.as_str()),
+                    theme.level(id.level()),
+                ),
+                Span::raw(id.title()),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Top reasons ")),
+        parts[1],
+    );
+}
