@@ -1,0 +1,158 @@
+//! The per-service dispatch: a call that passed the front (credentials, signature, faults)
+//! is counted, validated against the service's model and served from the world.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+use super::front::Call;
+use super::wire::{self, AwsError, Service};
+use super::{AfterList, Principal, Simulator, World, bedrock, iam, kms, model, state, sts};
+
+/// Serves a call that the front let through.
+pub(super) async fn dispatch(
+    sim: &Simulator,
+    service: Service,
+    principal: &Principal,
+    region: &str,
+    call: Call,
+    request_id: &str,
+) -> Result<Response<Body>, (String, AwsError)> {
+    let op = call.operation.clone();
+    let fail = |e: AwsError| (op.clone(), e);
+    *sim.inner
+        .calls
+        .lock()
+        .entry(format!("{}:{op}", service.signing_name()))
+        .or_default() += 1;
+
+    if service == Service::Sts {
+        let xml = sts::get_caller_identity(principal, request_id);
+        sim.record(
+            service,
+            &op,
+            200,
+            None,
+            &json!({
+                "Account": principal.account, "Arn": principal.arn, "UserId": principal.user_id
+            }),
+        );
+        let mut resp = Response::new(Body::from(xml));
+        resp.headers_mut()
+            .insert("content-type", HeaderValue::from_static("text/xml"));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            resp.headers_mut().insert("x-amzn-requestid", v);
+        }
+        return Ok(resp);
+    }
+
+    if service == Service::Iam {
+        let params: std::collections::BTreeMap<String, String> = call
+            .input
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let answer = {
+            let world = sim.inner.world.lock();
+            iam::handle(&world.iam, &principal.account, &op, &params, request_id)
+        };
+        let (xml, json) = answer.map_err(fail)?;
+        sim.record(service, &op, 200, None, &json);
+        let mut resp = Response::new(Body::from(xml));
+        resp.headers_mut()
+            .insert("content-type", HeaderValue::from_static("text/xml"));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            resp.headers_mut().insert("x-amzn-requestid", v);
+        }
+        return Ok(resp);
+    }
+
+    let model = match service {
+        Service::Bedrock => model::bedrock(),
+        _ => model::kms(),
+    };
+    model.validate_input(&op, &call.input).map_err(|invalid| {
+        fail(match invalid {
+            model::Invalid::Serialization(m) => AwsError::serialization(m),
+            model::Invalid::Constraints(_) => AwsError::validation(invalid.message()),
+        })
+    })?;
+
+    let settle = *sim.inner.settle.read();
+    let (status, body) = {
+        let mut world = sim.inner.world.lock();
+        let mut rng = sim.inner.rng.lock();
+        let mut ctx = state::Ctx {
+            account: &principal.account,
+            region,
+            caller_arn: &principal.arn,
+            now: OffsetDateTime::now_utc(),
+            instant: Instant::now(),
+            settle,
+            rng: &mut rng,
+        };
+        let result = match service {
+            Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
+            _ => kms::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v)),
+        };
+        let (status, body) = result.map_err(fail)?;
+        if op == "ListGuardrails" && call.input.get("guardrailIdentifier").is_none() {
+            strike_after_list(sim, &mut world, &ctx, &body);
+        }
+        if op == "GetGuardrail" && call.input.get("guardrailVersion").is_none_or(|v| v == "DRAFT") {
+            strike_after_get(sim, &mut world, &ctx, &body);
+        }
+        (status, body)
+    };
+    sim.record(service, &op, status, None, &body);
+    Ok(wire::json_response(service, status, &body, request_id))
+}
+
+/// Another writer's update, right after a GetGuardrail of the DRAFT answered.
+fn strike_after_get(sim: &Simulator, world: &mut World, ctx: &state::Ctx, body: &Value) {
+    let Some(id) = body["guardrailId"].as_str() else {
+        return;
+    };
+    if sim.inner.after_get.lock().remove(id).is_none() {
+        return;
+    }
+    if let Some(g) = world.region_mut(ctx.account, ctx.region).guardrails.get_mut(id) {
+        g.draft.blocked_input_messaging =
+            format!("{} (changed by another writer)", g.draft.blocked_input_messaging);
+        g.updated_at = ctx.now;
+        g.begin(
+            state::GuardrailStatus::Updating,
+            ctx.settle.max(Duration::from_millis(50)),
+            ctx.instant,
+        );
+    }
+}
+
+fn strike_after_list(sim: &Simulator, world: &mut World, ctx: &state::Ctx, page: &Value) {
+    let mut hooks = sim.inner.after_list.lock();
+    if hooks.is_empty() {
+        return;
+    }
+    let region = world.region_mut(ctx.account, ctx.region);
+    for id in bedrock::listed_ids(page) {
+        match hooks.remove(&id) {
+            Some(AfterList::Vanish) => {
+                region.guardrails.remove(&id);
+            }
+            Some(AfterList::Change) => {
+                if let Some(g) = region.guardrails.get_mut(&id) {
+                    g.draft.blocked_input_messaging =
+                        format!("{} (changed)", g.draft.blocked_input_messaging);
+                    g.updated_at = ctx.now;
+                }
+            }
+            None => {}
+        }
+    }
+}

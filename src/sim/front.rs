@@ -1,0 +1,310 @@
+//! The HTTP front of the simulator, as AWS's front ends work: the SigV4 credential scope
+//! names the service and region, the access key names the caller, the signature is
+//! checked, then the faults in the order a real front end meets them (hang, latency, a
+//! region not enabled, denials, quotas, injected failures). What passes goes to `dispatch`.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, Response};
+use serde_json::{Map, Value, json};
+
+use super::wire::{AwsError, CredentialScope, Service};
+use super::{MAX_BODY, Principal, Simulator, bedrock, dispatch, iam, model, sigv4, sts};
+
+/// The service a request that carries no usable credential scope was most likely for, so
+/// that its error comes back in a format the client can read.
+fn guess_service(req: &Request) -> Service {
+    let headers = req.headers();
+    if headers.contains_key("x-amz-target") {
+        Service::Kms
+    } else if headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+    {
+        Service::Sts
+    } else {
+        Service::Bedrock
+    }
+}
+
+pub(super) async fn handle(State(sim): State<Simulator>, req: Request) -> Response<Body> {
+    sim.inner.requests.fetch_add(1, Ordering::Relaxed);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let guessed = guess_service(&req);
+    let scope = match CredentialScope::from_headers(req.headers()) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(guessed, &request_id),
+    };
+    let Some(service) = Service::from_signing_name(&scope.service) else {
+        // Another tool (a scanner calling EC2 or S3) pointed at the simulator: say plainly
+        // what it serves, in the error format of the protocol the request spoke.
+        return AwsError::new(
+            "UnsupportedService",
+            400,
+            format!(
+                "guardkey sim serves Bedrock, KMS, STS and IAM only, not '{}'.",
+                scope.service
+            ),
+        )
+        .into_response(guessed, &request_id);
+    };
+    match serve_call(&sim, service, scope, req, &request_id).await {
+        Ok(resp) => resp,
+        Err((op, e)) => {
+            sim.record(
+                service,
+                &op,
+                e.status.as_u16(),
+                Some(&e.code),
+                &json!({"message": e.message}),
+            );
+            e.into_response(service, &request_id)
+        }
+    }
+}
+
+/// A parsed call: the operation and its input members as one JSON object.
+pub(super) struct Call {
+    pub(super) operation: String,
+    pub(super) input: Value,
+}
+
+fn parse_call(
+    service: Service,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+) -> Result<Call, AwsError> {
+    match service {
+        Service::Bedrock => {
+            let (op, id) = bedrock::route(method.as_str(), uri.path()).ok_or_else(|| {
+                AwsError::new(
+                    "UnknownOperationException",
+                    404,
+                    format!("No operation at {method} {}", uri.path()),
+                )
+            })?;
+            let mut input = if body.is_empty() {
+                Map::new()
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(Value::Object(m)) => m,
+                    _ => {
+                        return Err(AwsError::serialization("The request body is not a JSON object."));
+                    }
+                }
+            };
+            let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            for (name, location, wire, kind) in model::bedrock().http_members(op) {
+                let raw = match location.as_str() {
+                    "uri" => id.clone(),
+                    "querystring" => query.iter().find(|(k, _)| *k == wire).map(|(_, v)| v.clone()),
+                    "header" => headers
+                        .get(&wire)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string),
+                    _ => None,
+                };
+                let Some(raw) = raw else { continue };
+                let value = match kind.as_str() {
+                    "integer" | "long" => raw.parse::<i64>().map(Value::from).map_err(|_| {
+                        AwsError::serialization(format!("'{raw}' is not a number for '{name}'"))
+                    })?,
+                    _ => Value::String(raw),
+                };
+                input.insert(name, value);
+            }
+            Ok(Call {
+                operation: op.to_string(),
+                input: Value::Object(input),
+            })
+        }
+        Service::Kms => {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let op = target
+                .strip_prefix("TrentService.")
+                .filter(|op| !op.is_empty())
+                .ok_or_else(|| {
+                    AwsError::new(
+                        "UnknownOperationException",
+                        400,
+                        format!("Unknown operation '{target}'"),
+                    )
+                })?;
+            if model::kms().input_shape(op).is_none() {
+                return Err(AwsError::new(
+                    "UnknownOperationException",
+                    400,
+                    format!("Unknown operation '{target}'"),
+                ));
+            }
+            let input = if body.is_empty() {
+                json!({})
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(v @ Value::Object(_)) => v,
+                    _ => {
+                        return Err(AwsError::serialization(
+                            "Start of structure or map found where not expected.",
+                        ));
+                    }
+                }
+            };
+            Ok(Call {
+                operation: op.to_string(),
+                input,
+            })
+        }
+        Service::Iam => {
+            let (op, params) = iam::parse(body)?;
+            Ok(Call {
+                operation: op,
+                input: Value::Object(params.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+            })
+        }
+        Service::Sts => {
+            let op = sts::operation(body)?;
+            if op != "GetCallerIdentity" {
+                return Err(AwsError::new(
+                    "InvalidAction",
+                    400,
+                    format!("Could not find operation {op} for version 2011-06-15"),
+                ));
+            }
+            Ok(Call {
+                operation: op,
+                input: json!({}),
+            })
+        }
+    }
+}
+
+async fn serve_call(
+    sim: &Simulator,
+    service: Service,
+    scope: CredentialScope,
+    req: Request,
+    request_id: &str,
+) -> Result<Response<Body>, (String, AwsError)> {
+    let principal = sim
+        .inner
+        .principals
+        .read()
+        .get(&scope.access_key)
+        .cloned()
+        .ok_or_else(|| (String::new(), AwsError::unrecognized_client_for(service)))?;
+    let region = scope.region.clone();
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        (
+            String::new(),
+            AwsError::new(
+                "RequestEntityTooLargeException",
+                413,
+                "The request body is too large.",
+            ),
+        )
+    })?;
+    if sim.inner.verify_signatures {
+        let code = match service {
+            Service::Sts | Service::Iam => "SignatureDoesNotMatch",
+            _ => "InvalidSignatureException",
+        };
+        sigv4::verify(
+            &scope,
+            &principal.secret_access_key,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            code,
+        )
+        .map_err(|e| (String::new(), e))?;
+    }
+    let call = parse_call(service, &parts.method, &parts.uri, &parts.headers, &body)
+        .map_err(|e| (String::new(), e))?;
+    let op = call.operation.clone();
+    let fail = |e: AwsError| (op.clone(), e);
+
+    // Faults, in the order a real front end meets them.
+    let (hang, delay) = {
+        let faults = sim.inner.faults.read();
+        let delay = faults.delay(&mut sim.inner.rng.lock());
+        (faults.hang_regions.contains(&region), delay)
+    };
+    if hang {
+        std::future::pending::<()>().await;
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    {
+        let mut faults = sim.inner.faults.write();
+        if faults.disabled_regions.contains(&region) {
+            return Err(fail(AwsError::unrecognized_client_for(service)));
+        }
+        if faults.is_denied(service, &op, &region) {
+            let resource = match service {
+                Service::Bedrock => {
+                    format!("arn:aws:bedrock:{region}:{}:guardrail/*", principal.account)
+                }
+                Service::Kms => format!("arn:aws:kms:{region}:{}:key/*", principal.account),
+                Service::Sts => principal.arn.clone(),
+                Service::Iam => {
+                    let name = call
+                        .input
+                        .as_object()
+                        .and_then(|i| i.values().next())
+                        .and_then(Value::as_str);
+                    match (op.as_str(), name) {
+                        ("GetRole", Some(n)) => format!("arn:aws:iam::{}:role/{n}", principal.account),
+                        (_, Some(n)) => format!("arn:aws:iam::{}:user/{n}", principal.account),
+                        _ => format!("arn:aws:iam::{}:*", principal.account),
+                    }
+                }
+            };
+            let action = format!("{}:{op}", service.signing_name());
+            return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
+        }
+        if let Some(rps) = faults.quota(service, &op, &region)
+            && !sim
+                .inner
+                .limiter
+                .lock()
+                .admit(service, &op, &region, rps, Instant::now())
+        {
+            return Err(fail(AwsError::throttling()));
+        }
+        if faults.take_failure(service, &op, &region) {
+            return Err(fail(AwsError::internal()));
+        }
+        // Bedrock decrypts a CMK-encrypted guardrail with the caller's own KMS permissions:
+        // without kms:Decrypt on its key, reading or changing it is denied.
+        if service == Service::Bedrock
+            && faults.is_denied(Service::Kms, "Decrypt", &region)
+            && let Some(key) = guardrail_key(sim, &principal, &region, &call.input)
+        {
+            return Err(fail(AwsError::access_denied(&principal.arn, "kms:Decrypt", &key)));
+        }
+    }
+    dispatch::dispatch(sim, service, &principal, &region, call, request_id).await
+}
+
+/// The key of the guardrail a Bedrock call names, if it has one.
+fn guardrail_key(sim: &Simulator, principal: &Principal, region: &str, input: &Value) -> Option<String> {
+    let identifier = input.get("guardrailIdentifier")?.as_str()?;
+    let world = sim.inner.world.lock();
+    let state = world.region(&principal.account, region)?;
+    let id = state.guardrail_id(identifier, &principal.account, region)?;
+    state.guardrails.get(&id)?.draft.kms_key_arn.clone()
+}

@@ -1,0 +1,400 @@
+//! `update`: the only place the explorer's state changes. Pure: it returns the effects to
+//! run (scans, lookups, files, the clipboard) instead of running them.
+
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
+
+use super::state::{Loadable, Overlay, RegionStatus, State};
+use super::view::layout;
+use super::wizard::{ExistingKey, Wizard, WizardEffect};
+use crate::fix::apply::FixEvent;
+use crate::model::{CallError, KeyLookup, VersionInfo};
+use crate::report::{ScanReport, to_csv, to_markdown};
+use crate::scan::{RegionOutcome, ScanEvent, ScanResult};
+
+mod commands;
+mod keys;
+
+use commands::run_command;
+use keys::{on_key, on_mouse};
+
+#[derive(Debug, Clone, PartialEq)]
+
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick,
+    Scan(ScanEvent),
+    VersionsLoaded {
+        arn: String,
+        versions: Vec<VersionInfo>,
+    },
+    PolicyLoaded {
+        key_arn: String,
+        result: Result<String, CallError>,
+    },
+    Exported(Result<String, String>),
+    Copied(String),
+    WizardKeys {
+        region: String,
+        keys: Result<Vec<ExistingKey>, String>,
+    },
+    WizardAlias {
+        region: String,
+        alias: String,
+        taken_by: Option<String>,
+    },
+    Fix(FixEvent),
+    FixFinished {
+        journal: String,
+        summary: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+
+pub enum Effect {
+    /// Scan these regions; events carry `generation`. A new generation cancels older scans.
+    StartScan {
+        generation: u64,
+        regions: Vec<String>,
+    },
+    LoadVersions {
+        arn: String,
+        region: String,
+    },
+    LoadPolicy {
+        key_arn: String,
+    },
+    /// Write `content` to a new file named after the time, with this extension.
+    Export {
+        extension: &'static str,
+        content: String,
+    },
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    Wizard(WizardEffect),
+}
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = match action {
+        Action::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Action::Key(_) => Vec::new(),
+        Action::Mouse(m) => {
+            on_mouse(state, m);
+            Vec::new()
+        }
+        Action::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Tick => {
+            state.tick += 1;
+            if state.toast.as_ref().is_some_and(|t| state.tick >= t.until) {
+                state.toast = None;
+                state.dirty = true;
+            }
+            if state.loading() {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Action::Scan(event) => {
+            on_scan(state, event);
+            Vec::new()
+        }
+        Action::VersionsLoaded { arn, versions } => {
+            state.versions.insert(arn, Loadable::Ready(versions));
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::PolicyLoaded { key_arn, result } => {
+            let loaded = match result {
+                Ok(p) => Loadable::Ready(p),
+                Err(e) => Loadable::Failed(e),
+            };
+            state.policies.insert(key_arn, loaded);
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Exported(Ok(path)) => {
+            if let Some(w) = state.wizard.as_mut() {
+                // Pinned in the review, not only a toast: the full path to run or commit.
+                w.saved = Some(path.clone());
+            }
+            state.toast(format!("exported to {path}"), false);
+            Vec::new()
+        }
+        Action::Exported(Err(e)) => {
+            state.toast(format!("export failed: {e}"), true);
+            Vec::new()
+        }
+        Action::Copied(arn) => {
+            state.toast(format!("copied {arn}"), false);
+            Vec::new()
+        }
+        Action::WizardKeys { region, keys } => {
+            if let Some(w) = &mut state.wizard {
+                w.keys_loaded(&region, keys);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::WizardAlias {
+            region,
+            alias,
+            taken_by,
+        } => {
+            if let Some(w) = &mut state.wizard {
+                w.alias_checked(&region, &alias, taken_by);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Fix(event) => {
+            if let Some(w) = &mut state.wizard {
+                w.on_fix_event(event);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::FixFinished { journal, summary } => {
+            let cancelled = state.wizard.as_ref().is_some_and(|w| w.cancelled);
+            if let Some(w) = &mut state.wizard {
+                w.finished(journal, summary);
+            }
+            if state.quit_after_fix && cancelled {
+                // The user asked to quit and confirmed: the fix stopped, the journal says so.
+                state.quit = true;
+                state.exit_code = 130;
+            }
+            state.quit_after_fix = false;
+            state.dirty = true;
+            Vec::new()
+        }
+    };
+    state.prepare();
+    effects
+}
+
+fn on_scan(state: &mut State, event: ScanEvent) {
+    // Events of an older scan (before a refresh) are dropped.
+    if event.generation() != state.generation {
+        return;
+    }
+    state.dirty = true;
+    match event {
+        ScanEvent::Started { regions, .. } => {
+            state.active_scans += 1;
+            for r in regions {
+                if let Some(entry) = state.region_mut(&r) {
+                    entry.status = RegionStatus::Loading {
+                        pages: 0,
+                        listed: 0,
+                        read: 0,
+                    };
+                }
+            }
+        }
+        ScanEvent::Rows { rows, .. } => state.add_rows(rows),
+        ScanEvent::RegionProgress {
+            region,
+            pages,
+            listed,
+            read,
+            ..
+        } => {
+            if let Some(entry) = state.region_mut(&region) {
+                entry.status = RegionStatus::Loading { pages, listed, read };
+            }
+        }
+        ScanEvent::RegionDone {
+            region,
+            guardrails,
+            elapsed_ms,
+            ..
+        } => {
+            if let Some(entry) = state.region_mut(&region) {
+                entry.status = RegionStatus::Done {
+                    guardrails,
+                    elapsed_ms,
+                };
+            }
+        }
+        ScanEvent::RegionFailed {
+            region,
+            error,
+            guardrails,
+            ..
+        } => {
+            let label = error.label();
+            if let Some(entry) = state.region_mut(&region) {
+                entry.status = RegionStatus::Failed {
+                    error: error.clone(),
+                    guardrails,
+                };
+            }
+            // "Not enabled" is a fact about the account, not an error worth a toast.
+            if error != CallError::NotEnabled {
+                state.toast(format!("{region}: {label} (E for details)"), true);
+            }
+        }
+        ScanEvent::Finished { .. } => state.active_scans = state.active_scans.saturating_sub(1),
+    }
+}
+
+/// Rows of the table that fit on screen.
+pub fn page_size(state: &State) -> usize {
+    layout(state).table_rows.max(1)
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    let len = state.visible.len();
+    if len == 0 {
+        return;
+    }
+    let next = (state.selected as isize + delta).clamp(0, len as isize - 1) as usize;
+    select(state, next);
+}
+
+/// Selects a row and scrolls the viewport so that it stays visible.
+pub fn select(state: &mut State, index: usize) {
+    state.selected = index.min(state.visible.len().saturating_sub(1));
+    let page = page_size(state);
+    if state.selected < state.offset {
+        state.offset = state.selected;
+    } else if state.selected >= state.offset + page {
+        state.offset = state.selected + 1 - page;
+    }
+    state.detail_scroll = 0;
+    state.dirty = true;
+}
+
+fn refresh(state: &mut State) -> Vec<Effect> {
+    if state.header.loaded_from.is_some() {
+        state.toast(
+            "a saved scan cannot be refreshed: run guardkey without --load to scan",
+            true,
+        );
+        return Vec::new();
+    }
+    state.generation += 1;
+    state.active_scans = 0;
+    state.clear_rows();
+    state.versions.clear();
+    state.policies.clear();
+    for r in &mut state.regions {
+        r.status = RegionStatus::Pending;
+    }
+    state.dirty = true;
+    vec![Effect::StartScan {
+        generation: state.generation,
+        regions: state.regions.iter().map(|r| r.name.clone()).collect(),
+    }]
+}
+
+/// The lookups the detail pane of the selected row needs and does not have yet.
+fn detail_loads(state: &mut State) -> Vec<Effect> {
+    let Some(g) = state.selected_row() else {
+        return Vec::new();
+    };
+    let (arn, region) = (g.arn.clone(), g.region.to_string());
+    let key_arn = match &g.key {
+        Some(KeyLookup::Found(k)) => Some(k.arn.clone()),
+        _ => None,
+    };
+    let mut effects = Vec::new();
+    if state.header.loaded_from.is_none() {
+        if !state.versions.contains_key(&arn) {
+            state.versions.insert(arn.clone(), Loadable::Loading);
+            effects.push(Effect::LoadVersions { arn, region });
+        }
+        if let Some(key_arn) = key_arn
+            && !state.policies.contains_key(&key_arn)
+        {
+            state.policies.insert(key_arn.clone(), Loadable::Loading);
+            effects.push(Effect::LoadPolicy { key_arn });
+        }
+    }
+    effects
+}
+
+fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
+    state.overlay = Overlay::None;
+    let result = ScanResult {
+        regions: state
+            .regions
+            .iter()
+            .map(|r| RegionOutcome {
+                region: r.name.clone(),
+                guardrails: state.rows.iter().filter(|g| *g.region == r.name).count(),
+                elapsed_ms: match r.status {
+                    RegionStatus::Done { elapsed_ms, .. } => elapsed_ms,
+                    _ => 0,
+                },
+                error: match &r.status {
+                    RegionStatus::Failed { error, .. } => Some(error.clone()),
+                    _ => None,
+                },
+            })
+            .collect(),
+        guardrails: state.visible_rows().cloned().collect(),
+        elapsed_ms: 0,
+    };
+    let caller = match (&state.header.account, &state.header.caller_arn) {
+        (Some(account), Some(arn)) => Some(crate::aws::CallerIdentity {
+            account: account.clone(),
+            arn: arn.clone(),
+            user_id: String::new(),
+        }),
+        _ => None,
+    };
+    let report = ScanReport::new(result, caller, state.header.endpoint.clone());
+    let content = match extension {
+        "json" => report.to_json(),
+        "csv" => to_csv(&report),
+        _ => to_markdown(&report, &state.filter_input),
+    };
+    state.dirty = true;
+    vec![Effect::Export { extension, content }]
+}
+
+/// `f`: the wizard, on the marked guardrails or else the selected one.
+fn open_wizard(state: &mut State) {
+    if state.header.read_only {
+        state.toast(
+            "read-only: the remediation wizard does not open (start guardkey without --read-only)",
+            true,
+        );
+        return;
+    }
+    if state.header.loaded_from.is_some() {
+        state.toast(
+            "a saved scan cannot be remediated: run guardkey on the account",
+            true,
+        );
+        return;
+    }
+    let rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
+        state.selected_row().into_iter().collect()
+    } else {
+        state
+            .rows
+            .iter()
+            .filter(|g| state.marks.contains(&g.arn))
+            .collect()
+    };
+    if rows.is_empty() {
+        state.toast("no guardrail selected", true);
+        return;
+    }
+    let account = state.header.account.clone().unwrap_or_default();
+    let caller = state.header.caller_arn.clone().unwrap_or_default();
+    let principal = state.header.caller_principal.clone();
+    state.wizard = Some(Wizard::new(rows, &account, &caller, principal.as_ref()));
+    if let Some(w) = principal.as_ref().and_then(|p| p.warning()) {
+        state.toast(w, false);
+    }
+}
