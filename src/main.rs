@@ -86,7 +86,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Fix(args)) => exit(guardkey::commands::fix::run(&cli.global, &args).await),
-        Some(Command::Restore(args)) => exit(guardkey::commands::fix::restore(&cli.global, &args).await),
+        Some(Command::Restore(args)) => exit(guardkey::commands::restore::run(&cli.global, &args).await),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Remediation against the simulator with the real SDK: the happy path in several regions,
 //! and every way it can go wrong, each leaving no setting lost.
+//!
+//! (Long: each test is one scenario end to end against the simulator.)
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! `guardkey fix` on what real AWS refuses: key policies naming principals that do not
 //! exist (roles with paths, IAM Identity Center sessions), checked against the
 //! simulator's KMS, which refuses unknown principals as KMS does.
+//!
+//! (Long: each test is one trust guarantee of `fix` and `restore` end to end; grouped by part.)
 
 mod common;
 

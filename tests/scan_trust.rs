@@ -3,6 +3,8 @@
 //! problems are named with the next step, and input that would be ignored is refused.
 //!
 //! The binary runs against the simulator on the test's multi-threaded runtime.
+//!
+//! (Long: each test is one trust guarantee of `scan`, end to end with the binary.)
 
 mod common;
 

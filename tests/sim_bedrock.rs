@@ -1,4 +1,6 @@
 //! The simulator's Bedrock guardrail API, driven by the real aws-sdk-bedrock client.
+//!
+//! (Long: each test is one guardrail operation's contract, through the real SDK.)
 
 mod common;
 

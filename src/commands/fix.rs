@@ -1,14 +1,11 @@
 //! `guardkey fix` and `guardkey restore`: headless remediation.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use super::{CommandError, Target, connect};
-use crate::cli::{FixArgs, GlobalArgs, RestoreArgs};
-use crate::fix::apply::{
-    ApplyOptions, FixEvent, Outcome, OutcomeKind, apply, check_existing_key, restore_one,
-};
-use crate::fix::journal::{self, Entry, Journal};
+use crate::cli::{FixArgs, GlobalArgs};
+use crate::fix::apply::{ApplyOptions, FixEvent, Outcome, OutcomeKind, apply, check_existing_key};
+use crate::fix::journal::{self, Journal};
 use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target as PlanTarget, by_region};
 use crate::fix::policy::{KeyPolicySpec, build, validate_alias};
 use crate::fix::principals::{check_principals, resolve_caller};
@@ -213,31 +210,6 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
         )));
     }
     Ok(out)
-}
-
-/// Why a guardrail is not what the fix left (its DRAFT with the journaled key), or None.
-/// A fix only ever changes the key, so the name and every other setting must match the
-/// pre-image; the key must be the one the fix set (or the pre-image's own, when the fix
-/// already put it back).
-fn changed_since_fix(now: &crate::model::config::GuardrailConfig, r: &journal::Recorded) -> Option<String> {
-    if now.name != r.pre_image.name {
-        return Some(format!(
-            "it is named {}, the journal's guardrail {}: the journal does not describe it",
-            now.name, r.pre_image.name
-        ));
-    }
-    let differences = now.differences_besides_key(&r.pre_image);
-    if !differences.is_empty() {
-        return Some(format!("changed since the fix ({})", differences.join(", ")));
-    }
-    let key = now.kms_key_arn.as_deref();
-    if key != r.target_key.as_deref() && key != r.pre_image.kms_key_arn.as_deref() {
-        return Some(format!(
-            "its key is {} now, neither the fix's nor the one before",
-            key.unwrap_or("the AWS-owned key")
-        ));
-    }
-    None
 }
 
 /// Who the new keys' policies name: the flags' principals checked with IAM (a session
@@ -494,138 +466,4 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         journal.path().display()
     );
     Ok(if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK })
-}
-
-pub async fn restore(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandError> {
-    if global.read_only {
-        return Err(CommandError(
-            "--read-only: guardkey restore writes to AWS, so it refuses to start".into(),
-        ));
-    }
-    if global.load.is_some() {
-        return Err(CommandError(
-            "--load replays a saved scan; guardkey restore needs live access to AWS".into(),
-        ));
-    }
-    let entries = Journal::read(&args.journal).map_err(CommandError)?;
-    let mut recorded = Journal::pre_images(&entries);
-    // The scope flags narrow what is restored; a region the journal does not hold is said.
-    if !global.regions.is_empty() {
-        let wanted = crate::aws::resolve_regions(&global.regions, "aws")
-            .or_else(|_| crate::aws::resolve_regions(&global.regions, "aws-us-gov"))
-            .map_err(CommandError)?;
-        recorded.retain(|r| wanted.contains(&r.region));
-        if recorded.is_empty() {
-            return Err(CommandError(format!(
-                "{} records no guardrail in {}",
-                args.journal.display(),
-                wanted.join(", ")
-            )));
-        }
-    }
-    if !args.guardrails.is_empty() {
-        recorded.retain(|r| {
-            args.guardrails
-                .iter()
-                .any(|g| *g == r.arn || r.arn.rsplit('/').next() == Some(g.as_str()))
-        });
-        if recorded.is_empty() {
-            return Err(CommandError(format!(
-                "{} has no guardrail {}",
-                args.journal.display(),
-                args.guardrails.join(", ")
-            )));
-        }
-    }
-    if recorded.is_empty() {
-        println!("The journal records no change: nothing to restore.");
-        return Ok(EXIT_OK);
-    }
-    let target = connect(global, false).await?;
-    let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
-    let journal = Journal::create(&dir, "restore").map_err(CommandError)?;
-    journal
-        .append(&Entry::Started {
-            schema: journal::SCHEMA.into(),
-            at: journal::now(),
-            account: target.identity.account.clone(),
-            caller: target.identity.arn.clone(),
-            guardkey_version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .map_err(CommandError)?;
-    let (mut failed, mut skipped) = (0, 0);
-    for r in &recorded {
-        let (region, arn, pre_image) = (&r.region, &r.arn, &r.pre_image);
-        let bedrock = target.session.bedrock(region);
-        let now = match target.session.read_guardrail(&bedrock, arn, None).await {
-            Ok(now) => now,
-            Err(e) => {
-                failed += 1;
-                println!("✗ {} ({region}): {}", pre_image.name, e.detail());
-                continue;
-            }
-        };
-        // Only a guardrail that is still what the fix left is put back: one changed since
-        // (by someone, or a journal naming another guardrail) would lose that change.
-        if let Some(why) = changed_since_fix(&now.config, r)
-            && !args.force
-        {
-            skipped += 1;
-            println!(
-                "- {} ({region}) skipped: {why}. Restoring would overwrite that; pass --force to do it anyway.",
-                pre_image.name
-            );
-            continue;
-        }
-        // What is there now is journaled too: a restore can itself be undone.
-        journal
-            .append(&Entry::pre_image(
-                region,
-                arn,
-                &now.config,
-                pre_image.kms_key_arn.as_deref(),
-                pre_image.update_request(arn, pre_image.kms_key_arn.as_deref()),
-            ))
-            .map_err(CommandError)?;
-        match restore_one(
-            &target.session,
-            &bedrock,
-            arn,
-            pre_image,
-            Duration::from_secs(300),
-        )
-        .await
-        {
-            Ok(()) => {
-                let _ = journal.append(&Entry::Restored {
-                    at: journal::now(),
-                    arn: arn.clone(),
-                });
-                println!(
-                    "✓ {} ({region}) is back on {}",
-                    pre_image.name,
-                    pre_image.kms_key_arn.as_deref().unwrap_or("the AWS-owned key")
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                let _ = journal.append(&Entry::Failed {
-                    at: journal::now(),
-                    arn: arn.clone(),
-                    error: e.clone(),
-                });
-                println!("✗ {} ({region}): {e}", pre_image.name);
-            }
-        }
-    }
-    if skipped > 0 {
-        println!("{skipped} skipped: changed since the fix (see above).");
-    }
-    println!("Journal of this restore: {}", journal.path().display());
-    // A guardrail left as it is was not restored: not a success to a script.
-    Ok(if failed > 0 || skipped > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    })
 }

@@ -3,6 +3,7 @@
 
 pub mod explore;
 pub mod fix;
+pub mod restore;
 pub mod scan;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! Carries a `FixPlan` out: per region the key, then each guardrail: a fresh read of the
 //! DRAFT, the journal, the whole-DRAFT UpdateGuardrail with the new key, READY, a read
 //! back, and the proof that nothing but the key changed (or a restore).
+//!
+//! (One file on purpose: the order of journal, write, READY, proof and restore is the safety
+//! argument, and reads top to bottom.)
 
 use std::time::{Duration, Instant};
 

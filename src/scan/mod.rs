@@ -5,6 +5,9 @@
 //! (DescribeKey, GetKeyRotationStatus, and its aliases from one ListAliases per region).
 //! Results stream as `ScanEvent`s over a bounded channel while the scan goes on. Every event
 //! carries the scan's generation, so a consumer drops what a cancelled scan still sends.
+//!
+//! (One file on purpose: the region task, its pacing and its events are one pipeline that
+//! reads top to bottom.)
 
 mod governor;
 mod keys;

@@ -1,4 +1,7 @@
 //! Amazon Bedrock's guardrail control plane (REST-JSON).
+//!
+//! (One file per service on purpose: every guardrail operation with AWS's semantics, to be
+//! read side by side with the API reference.)
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,4 +1,7 @@
 //! AWS KMS (JSON 1.1): the key operations guardkey audits and remediates with.
+//!
+//! (One file per service on purpose: every key operation with KMS's semantics, to be read
+//! side by side with the API reference; a third of it is tests.)
 
 use serde_json::{Value, json};
 use time::{Duration as TimeDuration, OffsetDateTime};

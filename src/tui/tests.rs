@@ -1,5 +1,7 @@
 //! The explorer without a terminal: `update` for every key and scan event, and snapshots of
 //! every screen drawn on a fixed-size `TestBackend`.
+//!
+//! (Long: one test per key and scan event of the explorer, and a snapshot of every screen.)
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;

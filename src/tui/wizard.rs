@@ -1,6 +1,8 @@
 //! The guided remediation wizard: targets → key per region → key settings → review →
 //! confirm → apply → done. The engine (`fix`) does the work; the wizard makes it guided.
 //! Nothing is written before the confirm step, which wants the number of guardrails typed.
+//!
+//! (One file on purpose: one state machine, whose steps share the plan and the settings.)
 
 use crossterm::event::{KeyCode, KeyEvent};
 

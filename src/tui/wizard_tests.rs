@@ -1,4 +1,6 @@
 //! The wizard's state machine, and a snapshot of every step.
+//!
+//! (Long: every step forward and back, each screen's snapshot, and the flow against the simulator.)
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
