@@ -52,6 +52,7 @@ fn estate() -> Vec<Guardrail> {
                     period_days: Some(365),
                 },
                 description: None,
+                aliases_error: None,
             })
         })
         .collect();

@@ -76,8 +76,12 @@ pub enum Command {
     Fix(FixArgs),
     /// Put guardrails back as a fix journal recorded them before the fix.
     Restore(RestoreArgs),
-    /// Run the AWS simulator (Bedrock, KMS, STS) on loopback for the AWS CLI, SDKs and tests.
+    /// Run the AWS simulator (Bedrock, KMS, STS, IAM) on loopback for the AWS CLI, SDKs and tests.
     Sim(SimArgs),
+    /// Print the IAM policy guardkey needs: `scan` (read-only) or `fix`.
+    ///
+    /// For example: aws iam create-policy --policy-name guardkey-scan --policy-document "$(guardkey policy scan)"
+    Policy(PolicyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -252,6 +256,13 @@ impl FixArgs {
     pub fn rotation(&self) -> i32 {
         self.rotation_days.unwrap_or(365)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Which policy: scan (read-only: scan and the explorer) or fix (fix, restore, the wizard).
+    #[arg(value_parser = ["scan", "fix"])]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod fix;
 pub mod model;
+pub mod permissions;
 pub mod regions;
 pub mod report;
 pub mod scan;

@@ -70,6 +70,12 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     match cli.command {
+        Some(Command::Policy(args)) => {
+            // The document alone on standard output, for $(guardkey policy scan).
+            let doc = guardkey::permissions::policy(&args.name).expect("clap checked the name");
+            print!("{doc}");
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Sim(args)) => run_sim(args).await,
         None => match guardkey::commands::explore::run(&cli.global).await {
             Ok(code) => Ok(ExitCode::from(code)),

@@ -370,6 +370,7 @@ async fn sts_says_who_calls() {
         account: "111122223333".into(),
         arn: "arn:aws:sts::111122223333:assumed-role/SecurityAudit/alice".into(),
         user_id: "AROAAUDITOR:alice".into(),
+        identity_policy: None,
     };
     sim.sim.add_principal(custom.clone());
     let cfg = sdk_config_with(

@@ -171,6 +171,24 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             None => {}
         }
     }
+    // Names only, never a verdict: but the user hears why keys show as ids.
+    let mut alias_failures: Vec<String> = Vec::new();
+    for k in report.guardrails.iter().filter_map(|g| g.key_info()) {
+        if let Some(e) = &k.aliases_error {
+            let line = format!(
+                "{}: kms:ListAliases: {} (keys are shown by id): {}",
+                k.region,
+                e.label(),
+                e.detail()
+            );
+            if !alias_failures.contains(&line) {
+                alias_failures.push(line);
+            }
+        }
+    }
+    for line in alias_failures {
+        eprintln!("guardkey: {line}");
+    }
     let code = exit_code(&report, &args.fail_on, args.allow_incomplete);
     if let Some(incomplete) = report.totals.incompleteness() {
         let consequence = match code {

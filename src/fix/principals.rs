@@ -11,12 +11,7 @@ use crate::model::CallError;
 pub async fn resolve_caller(session: &Session, caller_arn: &str) -> CallerPrincipal {
     let partition = caller_arn.split(':').nth(1).unwrap_or("aws");
     let lookup = match session_role(caller_arn) {
-        Some(role) => Some(
-            session
-                .role_arn(partition, role)
-                .await
-                .map_err(|e| format!("iam:GetRole {}", e.label())),
-        ),
+        Some(role) => Some(session.role_arn(partition, role).await.map_err(|e| e.label())),
         None => None,
     };
     caller_principal(caller_arn, lookup)

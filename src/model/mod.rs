@@ -63,7 +63,15 @@ impl CallError {
     /// The whole story, for error panels and reports.
     pub fn detail(&self) -> String {
         match self {
-            CallError::AccessDenied { message, .. } => message.clone(),
+            CallError::AccessDenied { action, message } => {
+                match action.as_deref().and_then(crate::permissions::granting) {
+                    Some(policy) => format!(
+                        "{message} — add {}: it is in `guardkey policy {policy}`",
+                        action.as_deref().unwrap_or_default()
+                    ),
+                    None => message.clone(),
+                }
+            }
             CallError::NotEnabled => {
                 "The region is not enabled for this account (UnrecognizedClientException). \
                  Enable it under Account settings → AWS Regions, or leave it out with --regions."
@@ -114,6 +122,10 @@ pub struct KeyInfo {
     pub deletion_date: Option<String>,
     pub rotation: Rotation,
     pub description: Option<String>,
+    /// Why the key's aliases could not be listed (ListAliases): only its names are missing,
+    /// never a verdict, but the user is told so, and what permission to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aliases_error: Option<CallError>,
 }
 
 impl KeyInfo {

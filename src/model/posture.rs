@@ -187,10 +187,16 @@ fn unknown_from(error: &CallError, what: &str) -> Finding {
     match error {
         CallError::AccessDenied { action, .. } => {
             let permission = action.clone().unwrap_or_else(|| "the needed permission".into());
+            let hint = match action.as_deref().and_then(crate::permissions::granting) {
+                Some(policy) => format!(
+                    "Add {permission} to the scanning role (it is in `guardkey policy {policy}`) and scan again."
+                ),
+                None => format!("Grant {permission} to the scanning role and scan again."),
+            };
             Finding::new(
                 PostureId::AccessDenied,
                 format!("{what}: access denied ({permission})"),
-                format!("Grant {permission} to the scanning role and scan again."),
+                hint,
             )
         }
         CallError::Throttled => Finding::new(
@@ -355,6 +361,7 @@ mod tests {
             deletion_date: Some("2026-12-09T00:00:00Z".into()),
             rotation,
             description: None,
+            aliases_error: None,
         }
     }
 

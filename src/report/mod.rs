@@ -357,6 +357,7 @@ pub(crate) mod fixtures {
             deletion_date: None,
             rotation,
             description: None,
+            aliases_error: None,
         }
     }
 

@@ -80,13 +80,15 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
         cache.aliases(session, region)
     );
     // ListAliases shows the caller's own account: a key of another account has none here.
-    let aliases = match aliases {
-        Ok(all) => all
-            .into_iter()
-            .filter(|(_, target)| *target == d.key_id)
-            .map(|(name, _)| name)
-            .collect(),
-        Err(_) => Vec::new(),
+    let (aliases, aliases_error) = match aliases {
+        Ok(all) => (
+            all.into_iter()
+                .filter(|(_, target)| *target == d.key_id)
+                .map(|(name, _)| name)
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e)),
     };
     let rotation = match rotation {
         Ok(r) => r,
@@ -111,5 +113,6 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
         deletion_date: d.deletion_date,
         rotation,
         description: d.description,
+        aliases_error,
     }))
 }

@@ -12,7 +12,7 @@ use axum::http::{Method, Response};
 use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
-use super::{MAX_BODY, Principal, Simulator, bedrock, dispatch, iam, model, sigv4, sts};
+use super::{MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, sigv4, sts};
 
 /// The service a request that carries no usable credential scope was most likely for, so
 /// that its error comes back in a format the client can read.
@@ -295,6 +295,31 @@ async fn serve_call(
             && let Some(key) = guardrail_key(sim, &principal, &region, &call.input)
         {
             return Err(fail(AwsError::access_denied(&principal.arn, "kms:Decrypt", &key)));
+        }
+    }
+    // The caller's own identity policy, evaluated as IAM does.
+    if let Some(policy) = &principal.identity_policy {
+        let key = match service {
+            Service::Bedrock => guardrail_key(sim, &principal, &region, &call.input),
+            _ => None,
+        };
+        let needs = authz::required(
+            service.signing_name(),
+            &op,
+            &region,
+            &principal.account,
+            &call.input,
+            key.as_deref(),
+        );
+        for (action, resource, via) in needs {
+            let request = authz::Request {
+                action: &action,
+                resource: &resource,
+                via_service: via.as_deref(),
+            };
+            if !authz::allows(policy, &request) {
+                return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
+            }
         }
     }
     dispatch::dispatch(sim, service, &principal, &region, call, request_id).await

@@ -5,6 +5,7 @@
 //! front ends. The real aws-sdk-rust clients and the real AWS CLI talk to it unchanged.
 //! It is a product feature (`guardkey sim`, `guardkey --demo`) and what every test runs on.
 
+mod authz;
 pub mod bedrock;
 mod dispatch;
 pub mod faults;
@@ -54,6 +55,9 @@ pub struct Principal {
     pub account: String,
     pub arn: String,
     pub user_id: String,
+    /// Its identity policy, evaluated on every call as IAM would (see `authz`); None: an
+    /// administrator, allowed everything.
+    pub identity_policy: Option<Value>,
 }
 
 impl Principal {
@@ -65,6 +69,7 @@ impl Principal {
             account: account.into(),
             arn: format!("arn:aws:iam::{account}:user/guardkey-admin"),
             user_id: "AIDAGUARDKEYADMIN0001".into(),
+            identity_policy: None,
         }
     }
 }

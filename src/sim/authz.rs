@@ -1,0 +1,234 @@
+//! Identity-policy evaluation, for principals that have one: a call is allowed when an
+//! Allow statement matches its action and resource (IAM's wildcards: `*` any run, `?` one
+//! character; actions case-insensitive) and no Deny statement does. Anything else is
+//! AccessDeniedException with AWS's message. Principals without a policy (the simulator's
+//! administrator) are allowed everything, as an admin role would be.
+//!
+//! Facts this follows (IAM User Guide, "Policy evaluation logic"; service authorization
+//! references):
+//! - `sts:GetCallerIdentity` needs no permission: it always answers.
+//! - `kms:CreateKey` with `Tags` also needs `kms:TagResource`.
+//! - Bedrock reads and writes a guardrail encrypted with a customer managed key with the
+//!   caller's own KMS permissions: `kms:Decrypt` on the key, requested via
+//!   `bedrock.REGION.amazonaws.com` (the `kms:ViaService` condition key).
+//! - Conditions: `StringEquals`/`StringLike` on `kms:ViaService` are evaluated; a statement
+//!   with any other condition does not apply (the simulator cannot say it holds).
+
+use serde_json::Value;
+
+/// What a call asks for: the action, the resource, and the request's condition context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// `kms:ViaService`, when a service calls KMS on the caller's behalf.
+    pub via_service: Option<&'a str>,
+}
+
+fn list(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` exactly one.
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn condition_holds(condition: &Value, request: &Request) -> bool {
+    let Some(operators) = condition.as_object() else {
+        return false;
+    };
+    operators.iter().all(|(operator, keys)| {
+        let Some(keys) = keys.as_object() else {
+            return false;
+        };
+        keys.iter().all(|(key, values)| {
+            let actual = match key.to_ascii_lowercase().as_str() {
+                "kms:viaservice" => request.via_service,
+                _ => return false,
+            };
+            let Some(actual) = actual else {
+                return false;
+            };
+            let values = list(values);
+            match operator.as_str() {
+                "StringEquals" => values.contains(&actual),
+                "StringLike" => values.iter().any(|v| wildcard(v, actual)),
+                _ => false,
+            }
+        })
+    })
+}
+
+fn statement_matches(statement: &Value, request: &Request) -> bool {
+    let action = request.action.to_ascii_lowercase();
+    let actions_match = list(&statement["Action"])
+        .iter()
+        .any(|a| wildcard(&a.to_ascii_lowercase(), &action));
+    let resources_match = list(&statement["Resource"])
+        .iter()
+        .any(|r| wildcard(r, request.resource));
+    let condition_ok = match statement.get("Condition") {
+        None => true,
+        Some(c) => condition_holds(c, request),
+    };
+    actions_match && resources_match && condition_ok
+}
+
+/// Whether `policy` allows `request`.
+pub fn allows(policy: &Value, request: &Request) -> bool {
+    let statements: Vec<&Value> = match &policy["Statement"] {
+        Value::Array(a) => a.iter().collect(),
+        s @ Value::Object(_) => vec![s],
+        _ => Vec::new(),
+    };
+    let effect = |e: &str| {
+        statements
+            .iter()
+            .any(|s| s["Effect"].as_str() == Some(e) && statement_matches(s, request))
+    };
+    !effect("Deny") && effect("Allow")
+}
+
+/// What one call needs: each (action, resource, via service) the caller's policy must allow.
+/// `guardrail_key` is the key of the guardrail a Bedrock call names, when it has one.
+pub fn required(
+    service: &str,
+    operation: &str,
+    region: &str,
+    account: &str,
+    input: &Value,
+    guardrail_key: Option<&str>,
+) -> Vec<(String, String, Option<String>)> {
+    let action = format!("{service}:{operation}");
+    let s = |k: &str| input.get(k).and_then(Value::as_str);
+    let mut out = Vec::new();
+    match service {
+        // "No permissions are required to perform this operation." (STS API reference)
+        "sts" => {}
+        "iam" => {
+            let resource = match (operation, s("RoleName"), s("UserName")) {
+                ("GetRole", Some(n), _) => format!("arn:aws:iam::{account}:role/{n}"),
+                (_, _, Some(n)) => format!("arn:aws:iam::{account}:user/{n}"),
+                _ => "*".into(),
+            };
+            out.push((action, resource, None));
+        }
+        "bedrock" => {
+            let resource = match s("guardrailIdentifier") {
+                Some(id) if id.starts_with("arn:") => id.to_string(),
+                Some(id) => format!("arn:aws:bedrock:{region}:{account}:guardrail/{id}"),
+                None => format!("arn:aws:bedrock:{region}:{account}:guardrail/*"),
+            };
+            out.push((action, resource, None));
+            if let Some(key) = guardrail_key {
+                out.push((
+                    "kms:Decrypt".into(),
+                    key.to_string(),
+                    Some(format!("bedrock.{region}.amazonaws.com")),
+                ));
+            }
+        }
+        _ => {
+            let resource = match s("KeyId").or(s("TargetKeyId")) {
+                Some(k) if k.starts_with("arn:") => k.to_string(),
+                Some(k) if k.starts_with("alias/") => format!("arn:aws:kms:{region}:{account}:{k}"),
+                Some(k) => format!("arn:aws:kms:{region}:{account}:key/{k}"),
+                None => "*".into(),
+            };
+            out.push((action, resource, None));
+            if operation == "CreateKey"
+                && input
+                    .get("Tags")
+                    .is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty()))
+            {
+                out.push(("kms:TagResource".into(), "*".into(), None));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn req<'a>(action: &'a str, resource: &'a str) -> Request<'a> {
+        Request {
+            action,
+            resource,
+            via_service: None,
+        }
+    }
+
+    #[test]
+    fn wildcards_follow_iam() {
+        assert!(wildcard("kms:Get*", "kms:GetKeyPolicy"));
+        assert!(wildcard("*", "anything"));
+        assert!(wildcard(
+            "arn:aws:kms:*:123456789012:key/*",
+            "arn:aws:kms:eu-west-1:123456789012:key/k"
+        ));
+        assert!(!wildcard(
+            "arn:aws:kms:*:123456789012:key/*",
+            "arn:aws:kms:eu-west-1:210987654321:key/k"
+        ));
+        assert!(wildcard("kms:?escribeKey", "kms:DescribeKey"));
+        assert!(!wildcard("kms:Describe", "kms:DescribeKey"));
+    }
+
+    #[test]
+    fn allow_deny_and_conditions() {
+        let policy = json!({"Statement": [
+            {"Effect": "Allow", "Action": ["bedrock:Get*", "KMS:describekey"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}},
+            {"Effect": "Deny", "Action": "bedrock:GetGuardrail", "Resource": "arn:aws:bedrock:*:*:guardrail/secret"}
+        ]});
+        assert!(allows(
+            &policy,
+            &req("bedrock:GetGuardrail", "arn:aws:bedrock:us-east-1:1:guardrail/a")
+        ));
+        assert!(!allows(
+            &policy,
+            &req(
+                "bedrock:GetGuardrail",
+                "arn:aws:bedrock:us-east-1:1:guardrail/secret"
+            )
+        ));
+        assert!(
+            allows(&policy, &req("kms:DescribeKey", "k")),
+            "actions ignore case"
+        );
+        assert!(!allows(&policy, &req("bedrock:UpdateGuardrail", "g")));
+        assert!(!allows(&policy, &req("kms:Decrypt", "k")), "not via Bedrock");
+        let via = Request {
+            via_service: Some("bedrock.us-east-1.amazonaws.com"),
+            ..req("kms:Decrypt", "k")
+        };
+        assert!(allows(&policy, &via));
+    }
+}
