@@ -312,6 +312,11 @@ pub struct SimArgs {
     #[arg(long, default_value = "user", value_parser = parse_caller)]
     pub caller: crate::sim::SimCaller,
 
+    /// The partition of the simulated account: aws, aws-us-gov (GovCloud), aws-eusc (European
+    /// Sovereign Cloud), aws-iso, aws-iso-b, aws-iso-f. ARNs, regions and STS answers are in it.
+    #[arg(long, default_value = "aws", value_parser = parse_partition)]
+    pub partition: String,
+
     /// Latency added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -340,6 +345,20 @@ pub struct SimArgs {
     /// A region that accepts connections and never answers.
     #[arg(long = "hang-region", value_name = "REGION", value_parser = parse_region)]
     pub hang_regions: Vec<String>,
+}
+
+fn parse_partition(s: &str) -> Result<String, String> {
+    match crate::regions::regions_of(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!(
+            "'{s}' is not a partition with Amazon Bedrock: use {}",
+            crate::regions::PARTITIONS
+                .iter()
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 fn parse_caller(s: &str) -> Result<crate::sim::SimCaller, String> {

@@ -150,6 +150,7 @@ async fn run_sim(args: SimArgs) -> Result<ExitCode> {
         faults,
         settle: Duration::from_millis(args.settle_ms),
         caller: args.caller,
+        partition: args.partition.clone(),
         ..SimConfig::default()
     };
     // What the user can cause (a taken port) is one plain line; eyre's report is for bugs.
@@ -179,6 +180,9 @@ fn print_banner(running: &RunningSim, seed: &Seed) {
     let guardrails = running.sim.with_world(|w| w.guardrail_count());
     let account = running.sim.account();
     let caller = running.sim.caller_arn();
+    let home = guardkey::regions::regions_of(running.sim.partition())
+        .and_then(|r| r.first().copied())
+        .unwrap_or("us-east-1");
     let banner = format!(
         "guardkey sim: Bedrock, KMS, STS and IAM on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
 The access key below signs in as {caller}
@@ -187,12 +191,12 @@ Point a client at it:
   export AWS_ENDPOINT_URL={endpoint}
   export AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY_ID}
   export AWS_SECRET_ACCESS_KEY={SIM_SECRET_ACCESS_KEY}
-  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_REGION={home} AWS_DEFAULT_REGION={home}
 
 Then audit as Bedrock-003 says:
   aws sts get-caller-identity
-  aws bedrock list-guardrails --region us-east-1 --query 'guardrails[*].arn'
-  aws bedrock get-guardrail --region us-east-1 --guardrail-identifier ARN --query kmsKeyArn
+  aws bedrock list-guardrails --region {home} --query 'guardrails[*].arn'
+  aws bedrock get-guardrail --region {home} --guardrail-identifier ARN --query kmsKeyArn
   guardkey scan --endpoint-url {endpoint}
 
 Press Ctrl-C to stop.

@@ -41,6 +41,40 @@ pub const BEDROCK_REGIONS: &[&str] = &[
 /// Bedrock's regions in the AWS GovCloud (US) partition.
 pub const GOVCLOUD_REGIONS: &[&str] = &["us-gov-west-1", "us-gov-east-1"];
 
+/// Bedrock's regions in every partition that has it, from botocore's endpoints (1.44.8):
+/// the commercial partition, GovCloud (US), the European Sovereign Cloud and the ISO
+/// partitions. The first region of each is its home (where IAM and STS are signed).
+pub const PARTITIONS: &[(&str, &[&str])] = &[
+    ("aws", BEDROCK_REGIONS),
+    ("aws-us-gov", GOVCLOUD_REGIONS),
+    ("aws-eusc", &["eusc-de-east-1"]),
+    ("aws-iso", &["us-iso-east-1"]),
+    ("aws-iso-b", &["us-isob-east-1"]),
+    ("aws-iso-f", &["us-isof-south-1", "us-isof-east-1"]),
+];
+
+/// The Bedrock regions of a partition, if Bedrock is there.
+pub fn regions_of(partition: &str) -> Option<&'static [&'static str]> {
+    PARTITIONS.iter().find(|(p, _)| *p == partition).map(|(_, r)| *r)
+}
+
+/// The partition a region belongs to: from the lists above, else by AWS's naming
+/// (`us-gov-`, `eusc-`, `us-iso-`, `us-isob-`, `us-isof-`, `cn-`), else commercial.
+pub fn partition_of(region: &str) -> &'static str {
+    if let Some((p, _)) = PARTITIONS.iter().find(|(_, r)| r.contains(&region)) {
+        return p;
+    }
+    match region {
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        r if r.starts_with("eusc-") => "aws-eusc",
+        r if r.starts_with("us-isob-") => "aws-iso-b",
+        r if r.starts_with("us-isof-") => "aws-iso-f",
+        r if r.starts_with("us-iso-") => "aws-iso",
+        r if r.starts_with("cn-") => "aws-cn",
+        _ => "aws",
+    }
+}
+
 /// Whether `name` looks like a region name at all (`eu-west-1`, `us-gov-west-1`).
 pub fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();

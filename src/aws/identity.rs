@@ -39,10 +39,13 @@ impl Session {
 
     /// IAM is global: its calls are signed for the partition's IAM region.
     fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
+        // IAM's global endpoint signs in the partition's home region.
         let region = match partition {
             "aws" => "us-east-1".to_string(),
             "aws-us-gov" => "us-gov-west-1".to_string(),
-            _ => self.home_region(),
+            p => crate::regions::regions_of(p)
+                .and_then(|r| r.first())
+                .map_or_else(|| self.home_region(), |r| r.to_string()),
         };
         let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
             .region(Region::new(region))

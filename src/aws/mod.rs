@@ -16,7 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_bedrock::config::retry::RetryPartition;
 
-use crate::regions::{BEDROCK_REGIONS, GOVCLOUD_REGIONS};
+use crate::regions::regions_of;
 pub use bedrock::{Bedrock, GuardrailDraft, GuardrailHead, GuardrailSummary};
 use credentials::CredentialSource;
 pub use error::classify;
@@ -34,13 +34,12 @@ pub struct SessionOptions {
     pub attempt_timeout: Option<Duration>,
 }
 
-/// Region names from `--regions`: a list, `all`, or nothing (the partition's Bedrock regions).
-/// A name that is not a Bedrock region is an error before any call is made.
+/// Region names from `--regions`: a list, `all`, or nothing (the partition's Bedrock
+/// regions). A name that is not a Bedrock region of the caller's partition is an error
+/// before any call is made.
 pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<String>, String> {
-    let known: Vec<&str> = match partition {
-        "aws-us-gov" => GOVCLOUD_REGIONS.to_vec(),
-        _ => BEDROCK_REGIONS.to_vec(),
-    };
+    let known: &[&str] =
+        regions_of(partition).ok_or_else(|| format!("Amazon Bedrock is not in partition {partition}"))?;
     let given = !requested.is_empty();
     let requested: Vec<&str> = requested
         .iter()
@@ -59,18 +58,36 @@ pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<Stri
         if r == "all" {
             return Err("`all` cannot be combined with region names".into());
         }
-        let everywhere = BEDROCK_REGIONS.iter().chain(GOVCLOUD_REGIONS);
-        if !everywhere.clone().any(|k| *k == r) {
-            return Err(format!(
-                "'{r}' is not a region where Amazon Bedrock exists. Known regions: {}",
-                BEDROCK_REGIONS.join(", ")
-            ));
+        if !known.contains(&r) {
+            let elsewhere = crate::regions::PARTITIONS
+                .iter()
+                .find(|(_, regions)| regions.contains(&r))
+                .map(|(p, _)| *p);
+            return Err(match elsewhere {
+                Some(other) => format!(
+                    "'{r}' is in partition {other}, and the credentials are in {partition}: a partition's \
+                     credentials reach its own regions only. Its regions: {}",
+                    known.join(", ")
+                ),
+                None => format!(
+                    "'{r}' is not a region where Amazon Bedrock exists. Known regions: {}",
+                    known.join(", ")
+                ),
+            });
         }
         if !out.iter().any(|o| o == r) {
             out.push(r.to_string());
         }
     }
     Ok(out)
+}
+
+/// Whether a region name is a Bedrock region of any partition (checked before the caller's
+/// partition is known).
+pub fn is_bedrock_region(region: &str) -> bool {
+    crate::regions::PARTITIONS
+        .iter()
+        .any(|(_, r)| r.contains(&region))
 }
 
 fn next_partition_prefix() -> String {
@@ -207,6 +224,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regions::{BEDROCK_REGIONS, GOVCLOUD_REGIONS};
 
     #[test]
     fn regions_resolve_or_fail_before_any_call() {
@@ -224,6 +242,10 @@ mod tests {
             .unwrap(),
             ["eu-west-1", "us-east-1"]
         );
+        let err = resolve_regions(&["us-gov-west-1".into()], "aws").unwrap_err();
+        assert!(err.contains("is in partition aws-us-gov"), "{err}");
+        assert_eq!(resolve_regions(&[], "aws-eusc").unwrap(), ["eusc-de-east-1"]);
+        assert!(resolve_regions(&[], "aws-cn").is_err());
         let err = resolve_regions(&["eu-west-9".into()], "aws").unwrap_err();
         assert!(err.contains("'eu-west-9' is not a region"), "{err}");
         assert!(resolve_regions(&["all".into(), "eu-west-1".into()], "aws").is_err());

@@ -177,6 +177,10 @@ pub fn principal(input: &str, partition: &str) -> Result<String, String> {
     }
     let parts: Vec<&str> = p.splitn(6, ':').collect();
     match parts.as_slice() {
+        // KMS refuses a principal of another partition than the key's.
+        ["arn", part, "iam", "", _, _] if *part != partition => Err(format!(
+            "'{p}' is in partition {part}; the key is in {partition}, whose key policies name {partition} principals only"
+        )),
         ["arn", part, "iam", "", account, resource]
             if part.starts_with("aws")
                 && is_account_id(account)
@@ -188,7 +192,7 @@ pub fn principal(input: &str, partition: &str) -> Result<String, String> {
         }
         ["arn", _, "sts", "", _, r] if r.starts_with("assumed-role/") => Ok(principal_of_caller(p)),
         _ => Err(format!(
-            "'{p}' is not a principal: give an IAM user or role ARN (arn:aws:iam::123456789012:role/Name) or an account id"
+            "'{p}' is not a principal: give an IAM user or role ARN (arn:{partition}:iam::123456789012:role/Name) or an account id"
         )),
     }
 }
@@ -394,8 +398,9 @@ pub fn missing_for_guardrails(policy: &str, account: &str, caller: &str) -> Vec<
     if !summary.root_statement {
         missing.push("no account-root statement: IAM policies cannot grant use of the key".into());
     }
+    let partition = caller.split(':').nth(1).unwrap_or("aws");
+    let root = format!("arn:{partition}:iam::{account}:root");
     let caller = principal_of_caller(caller);
-    let root = format!("arn:aws:iam::{account}:root");
     let covers = |list: &[String]| list.iter().any(|p| *p == caller || *p == root || p == account);
     for (what, list) in [
         ("kms:Decrypt", &summary.decrypt),

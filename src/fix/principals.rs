@@ -42,8 +42,10 @@ pub async fn check_principals(
             out.push(given.to_string());
             continue;
         }
+        // Its form and partition first: KMS refuses another partition's principals.
+        let normalized = principal(given, partition).map_err(|e| format!("{flag} {e}"))?;
         if acct != account || resource == "root" {
-            out.push(principal(given, partition).map_err(|e| format!("{flag} {e}"))?);
+            out.push(normalized);
             continue;
         }
         let (kind, name) = match (service, resource.split_once('/')) {
@@ -73,7 +75,7 @@ pub async fn check_principals(
                     "{flag} {given} could not be checked ({}): KMS refuses the key if it does not exist",
                     e.label()
                 ));
-                out.push(principal(given, partition).map_err(|e| format!("{flag} {e}"))?);
+                out.push(normalized);
             }
         }
     }

@@ -40,7 +40,13 @@ pub fn summarize(policy: &str, account: &str) -> Option<PolicySummary> {
         s @ Value::Object(_) => vec![s],
         _ => Vec::new(),
     };
-    let root = format!("arn:aws:iam::{account}:root");
+    // The account root in whatever partition the policy is in (arn:PARTITION:iam::ACCOUNT:root).
+    let is_root = |p: &str| {
+        p == account
+            || (p.starts_with("arn:aws")
+                && p.ends_with(&format!(":iam::{account}:root"))
+                && p.split(':').count() == 6)
+    };
     let mut out = PolicySummary::default();
     for s in statements {
         if s["Effect"].as_str() != Some("Allow") {
@@ -54,9 +60,7 @@ pub fn summarize(policy: &str, account: &str) -> Option<PolicySummary> {
         let allows = |a: &str| actions.iter().any(|p| action_allows(p, a));
         if s.get("Condition").is_some() {
             out.conditional += 1;
-        } else if allows("kms:PutKeyPolicy")
-            && allows("kms:Decrypt")
-            && principals.iter().any(|p| *p == root || *p == account)
+        } else if allows("kms:PutKeyPolicy") && allows("kms:Decrypt") && principals.iter().any(|p| is_root(p))
         {
             out.root_statement = true;
         }

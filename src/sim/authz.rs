@@ -123,6 +123,7 @@ pub fn required(
     guardrail_key: Option<&str>,
 ) -> Vec<(String, String, Option<String>)> {
     let action = format!("{service}:{operation}");
+    let partition = crate::regions::partition_of(region);
     let s = |k: &str| input.get(k).and_then(Value::as_str);
     let mut out = Vec::new();
     match service {
@@ -130,8 +131,8 @@ pub fn required(
         "sts" => {}
         "iam" => {
             let resource = match (operation, s("RoleName"), s("UserName")) {
-                ("GetRole", Some(n), _) => format!("arn:aws:iam::{account}:role/{n}"),
-                (_, _, Some(n)) => format!("arn:aws:iam::{account}:user/{n}"),
+                ("GetRole", Some(n), _) => format!("arn:{partition}:iam::{account}:role/{n}"),
+                (_, _, Some(n)) => format!("arn:{partition}:iam::{account}:user/{n}"),
                 _ => "*".into(),
             };
             out.push((action, resource, None));
@@ -139,8 +140,8 @@ pub fn required(
         "bedrock" => {
             let resource = match s("guardrailIdentifier") {
                 Some(id) if id.starts_with("arn:") => id.to_string(),
-                Some(id) => format!("arn:aws:bedrock:{region}:{account}:guardrail/{id}"),
-                None => format!("arn:aws:bedrock:{region}:{account}:guardrail/*"),
+                Some(id) => format!("arn:{partition}:bedrock:{region}:{account}:guardrail/{id}"),
+                None => format!("arn:{partition}:bedrock:{region}:{account}:guardrail/*"),
             };
             out.push((action, resource, None));
             if let Some(key) = guardrail_key {
@@ -154,8 +155,8 @@ pub fn required(
         _ => {
             let resource = match s("KeyId").or(s("TargetKeyId")) {
                 Some(k) if k.starts_with("arn:") => k.to_string(),
-                Some(k) if k.starts_with("alias/") => format!("arn:aws:kms:{region}:{account}:{k}"),
-                Some(k) => format!("arn:aws:kms:{region}:{account}:key/{k}"),
+                Some(k) if k.starts_with("alias/") => format!("arn:{partition}:kms:{region}:{account}:{k}"),
+                Some(k) => format!("arn:{partition}:kms:{region}:{account}:key/{k}"),
                 None => "*".into(),
             };
             out.push((action, resource, None));

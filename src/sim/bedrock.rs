@@ -163,7 +163,10 @@ pub fn policies_from_request(
             ),
             None => (
                 profile.to_string(),
-                format!("arn:aws:bedrock:{region}:{account}:guardrail-profile/{profile}"),
+                format!(
+                    "arn:{}:bedrock:{region}:{account}:guardrail-profile/{profile}",
+                    crate::regions::partition_of(region)
+                ),
             ),
         };
         out.insert(

@@ -204,6 +204,10 @@ async fn serve_call(
         .cloned()
         .ok_or_else(|| (String::new(), AwsError::unrecognized_client_for(service)))?;
     let region = scope.region.clone();
+    // Each partition is its own world: its credentials are unknown in another's regions.
+    if crate::regions::partition_of(&region) != sim.partition() {
+        return Err((String::new(), AwsError::unrecognized_client_for(service)));
+    }
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         (
@@ -254,25 +258,18 @@ async fn serve_call(
             return Err(fail(AwsError::unrecognized_client_for(service)));
         }
         if faults.is_denied(service, &op, &region) {
-            let resource = match service {
-                Service::Bedrock => {
-                    format!("arn:aws:bedrock:{region}:{}:guardrail/*", principal.account)
-                }
-                Service::Kms => format!("arn:aws:kms:{region}:{}:key/*", principal.account),
-                Service::Sts => principal.arn.clone(),
-                Service::Iam => {
-                    let name = call
-                        .input
-                        .as_object()
-                        .and_then(|i| i.values().next())
-                        .and_then(Value::as_str);
-                    match (op.as_str(), name) {
-                        ("GetRole", Some(n)) => format!("arn:aws:iam::{}:role/{n}", principal.account),
-                        (_, Some(n)) => format!("arn:aws:iam::{}:user/{n}", principal.account),
-                        _ => format!("arn:aws:iam::{}:*", principal.account),
-                    }
-                }
-            };
+            // The resource the call is on, as the identity-policy check names it.
+            let resource = authz::required(
+                service.signing_name(),
+                &op,
+                &region,
+                &principal.account,
+                &call.input,
+                None,
+            )
+            .into_iter()
+            .next()
+            .map_or_else(|| principal.arn.clone(), |(_, resource, _)| resource);
             let action = format!("{}:{op}", service.signing_name());
             return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
         }

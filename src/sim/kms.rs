@@ -210,15 +210,20 @@ pub fn metadata(key: &Key) -> Value {
     m
 }
 
-/// The default key policy KMS gives a key created without one.
+/// The default key policy KMS gives a key created without one (commercial partition).
 pub fn default_policy(account: &str) -> String {
+    default_policy_in("aws", account)
+}
+
+/// The default key policy in `partition`: the account root, in that partition.
+pub fn default_policy_in(partition: &str, account: &str) -> String {
     serde_json::to_string_pretty(&json!({
         "Version": "2012-10-17",
         "Id": "key-default-1",
         "Statement": [{
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
             "Action": "kms:*",
             "Resource": "*"
         }]
@@ -351,7 +356,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
             check_policy(world, p, ctx, bypass)?;
             p.to_string()
         }
-        None => default_policy(ctx.account),
+        None => default_policy_in(crate::regions::partition_of(ctx.region), ctx.account),
     };
     let multi_region = req["MultiRegion"].as_bool() == Some(true);
     let key_id = if multi_region {

@@ -63,11 +63,16 @@ pub struct Principal {
 impl Principal {
     /// The administrator of `account` that the default access key maps to.
     pub fn admin(account: &str) -> Self {
+        Self::admin_in("aws", account)
+    }
+
+    /// The administrator of `account` in `partition`.
+    pub fn admin_in(partition: &str, account: &str) -> Self {
         Principal {
             access_key_id: SIM_ACCESS_KEY_ID.into(),
             secret_access_key: SIM_SECRET_ACCESS_KEY.into(),
             account: account.into(),
-            arn: format!("arn:aws:iam::{account}:user/guardkey-admin"),
+            arn: format!("arn:{partition}:iam::{account}:user/guardkey-admin"),
             user_id: "AIDAGUARDKEYADMIN0001".into(),
             identity_policy: None,
         }
@@ -103,20 +108,20 @@ impl std::str::FromStr for SimCaller {
 
 impl Principal {
     /// The principal the default access key is, for `caller` in `account`.
-    pub fn default_caller(account: &str, caller: SimCaller) -> Self {
-        let mut p = Principal::admin(account);
+    pub fn default_caller(partition: &str, account: &str, caller: SimCaller) -> Self {
+        let mut p = Principal::admin_in(partition, account);
         match caller {
             SimCaller::User => {}
             SimCaller::Sso => {
                 p.arn = format!(
-                    "arn:aws:sts::{account}:assumed-role/{}/alice@example.com",
+                    "arn:{partition}:sts::{account}:assumed-role/{}/alice@example.com",
                     iam::SSO_ROLE_NAME
                 );
                 p.user_id = "AROAGUARDKEYSSO00001:alice@example.com".into();
             }
             SimCaller::PathRole => {
                 p.arn = format!(
-                    "arn:aws:sts::{account}:assumed-role/{}/ci-session",
+                    "arn:{partition}:sts::{account}:assumed-role/{}/ci-session",
                     iam::PATH_ROLE_NAME
                 );
                 p.user_id = "AROAGUARDKEYPATH0001:ci-session".into();
@@ -143,6 +148,10 @@ pub struct SimConfig {
     pub verify_signatures: bool,
     /// Who the default access key signs in as.
     pub caller: SimCaller,
+    /// The partition of the account: `aws`, `aws-us-gov`, `aws-eusc`, … Its ARNs, its
+    /// regions (a region of another partition does not know the credentials), and STS's
+    /// answers are in it.
+    pub partition: String,
 }
 
 impl Default for SimConfig {
@@ -156,6 +165,7 @@ impl Default for SimConfig {
             rng_seed: 0x6775_6172_646b_6579,
             verify_signatures: true,
             caller: SimCaller::User,
+            partition: "aws".into(),
         }
     }
 }
@@ -182,6 +192,7 @@ struct Inner {
     calls: Mutex<HashMap<String, u64>>,
     requests: AtomicU64,
     account: String,
+    partition: String,
     verify_signatures: bool,
 }
 
@@ -244,14 +255,21 @@ impl Simulator {
             None => None,
         };
         let mut principals = HashMap::new();
-        let admin = Principal::default_caller(&config.account, config.caller);
+        let admin = Principal::default_caller(&config.partition, &config.account, config.caller);
         principals.insert(admin.access_key_id.clone(), admin);
         let mut faults = config.faults.clone();
         let mut world = World::default();
-        world.iam.seed_account("aws", &config.account);
+        world.iam.seed_account(&config.partition, &config.account);
         let mut rng = fastrand::Rng::with_seed(config.rng_seed);
-        seed::apply(&config.seed, &mut world, &mut faults, &config.account, &mut rng)
-            .map_err(std::io::Error::other)?;
+        seed::apply(
+            &config.seed,
+            &mut world,
+            &mut faults,
+            &config.account,
+            &config.partition,
+            &mut rng,
+        )
+        .map_err(std::io::Error::other)?;
         Ok(Simulator {
             inner: Arc::new(Inner {
                 world: Mutex::new(world),
@@ -266,6 +284,7 @@ impl Simulator {
                 calls: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
                 account: config.account,
+                partition: config.partition,
                 verify_signatures: config.verify_signatures,
             }),
         })
@@ -274,6 +293,11 @@ impl Simulator {
     /// The account of the default principal.
     pub fn account(&self) -> &str {
         &self.inner.account
+    }
+
+    /// The partition of the simulated account.
+    pub fn partition(&self) -> &str {
+        &self.inner.partition
     }
 
     /// Who the default access key signs in as.

@@ -10,7 +10,6 @@ use time::{Duration as TimeDuration, OffsetDateTime};
 
 use super::bedrock::policies_from_request;
 use super::faults::Faults;
-use super::kms::default_policy;
 use super::model;
 use super::state::{
     Alias, Guardrail, GuardrailConfig, GuardrailStatus, GuardrailVersion, Key, KeyState, World,
@@ -130,13 +129,30 @@ pub fn apply(
     world: &mut World,
     faults: &mut Faults,
     account: &str,
+    partition: &str,
     rng: &mut fastrand::Rng,
 ) -> Result<(), String> {
+    let regions = crate::regions::regions_of(partition)
+        .ok_or_else(|| format!("Amazon Bedrock is not in partition {partition}"))?;
     match seed {
         Seed::Empty => Ok(()),
-        Seed::Demo => apply_estate(DEMO_ESTATE, world, faults, account, rng),
-        Seed::Generated { regions, per_region } => {
-            generate(world, account, *regions, *per_region, rng);
+        Seed::Demo if partition == "aws" => apply_estate(DEMO_ESTATE, world, faults, account, rng),
+        Seed::Demo => Err(format!(
+            "the demo estate lives in the commercial partition's regions; in {partition} use \
+             --seed generated:{}:N",
+            regions.len()
+        )),
+        Seed::Generated {
+            regions: n,
+            per_region,
+        } => {
+            if *n > regions.len() {
+                return Err(format!(
+                    "{partition} has {} Bedrock regions, not {n}",
+                    regions.len()
+                ));
+            }
+            generate(world, account, &regions[..*n], *per_region, rng);
             Ok(())
         }
     }
@@ -166,7 +182,7 @@ fn make_key(
         deletion_date: None,
         pending_window_days: None,
         rotation_days: None,
-        policy: default_policy(account),
+        policy: super::kms::default_policy_in(crate::regions::partition_of(region), account),
         tags: Vec::new(),
     }
 }
@@ -350,17 +366,18 @@ fn generated_templates() -> Vec<Value> {
 /// A generated estate: per region, a healthy CMK, one without rotation, a disabled one, one
 /// pending deletion and the AWS managed key; guardrails spread over the AWS-owned key
 /// (about 40%) and those keys, with a fixed random seed so that runs compare.
-fn generate(world: &mut World, account: &str, regions: usize, per_region: usize, rng: &mut fastrand::Rng) {
+fn generate(world: &mut World, account: &str, regions: &[&str], per_region: usize, rng: &mut fastrand::Rng) {
     let now = OffsetDateTime::now_utc();
     let templates: Vec<_> = generated_templates()
         .into_iter()
         .map(|t| {
             let policies =
-                policies_from_request(&t, account, "us-east-1").expect("generated templates are valid");
+                policies_from_request(&t, account, regions.first().copied().unwrap_or("us-east-1"))
+                    .expect("generated templates are valid");
             world.intern(policies)
         })
         .collect();
-    for region in BEDROCK_REGIONS.iter().take(regions) {
+    for region in regions {
         let mut keys = Vec::new();
         for (alias, state, rotation, manager) in [
             (
@@ -454,7 +471,15 @@ mod tests {
         let mut world = World::default();
         let mut faults = Faults::default();
         let mut rng = fastrand::Rng::with_seed(1);
-        apply(&Seed::Demo, &mut world, &mut faults, "123456789012", &mut rng).unwrap();
+        apply(
+            &Seed::Demo,
+            &mut world,
+            &mut faults,
+            "123456789012",
+            "aws",
+            &mut rng,
+        )
+        .unwrap();
         assert!(world.guardrail_count() > 50, "{}", world.guardrail_count());
         assert!(faults.disabled_regions.contains("me-central-1"));
         assert_eq!(faults.denials.len(), 1);
@@ -471,7 +496,7 @@ mod tests {
         let build = || {
             let mut world = World::default();
             let mut rng = fastrand::Rng::with_seed(9);
-            generate(&mut world, "123456789012", 3, 100, &mut rng);
+            generate(&mut world, "123456789012", &BEDROCK_REGIONS[..3], 100, &mut rng);
             world
         };
         let (a, b) = (build(), build());

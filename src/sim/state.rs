@@ -308,16 +308,21 @@ pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     })
 }
 
+use crate::regions::partition_of;
+
 pub fn guardrail_arn(region: &str, account: &str, id: &str) -> String {
-    format!("arn:aws:bedrock:{region}:{account}:guardrail/{id}")
+    format!(
+        "arn:{}:bedrock:{region}:{account}:guardrail/{id}",
+        partition_of(region)
+    )
 }
 
 pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
-    format!("arn:aws:kms:{region}:{account}:key/{key_id}")
+    format!("arn:{}:kms:{region}:{account}:key/{key_id}", partition_of(region))
 }
 
 pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
-    format!("arn:aws:kms:{region}:{account}:{alias}")
+    format!("arn:{}:kms:{region}:{account}:{alias}", partition_of(region))
 }
 
 /// A guardrail id as Bedrock makes them: 12 lowercase letters and digits.
