@@ -100,7 +100,7 @@ fn demo_explorer_end_to_end() {
     let screen = s.wait_for("claims-assistant");
     assert!(screen.contains("account 123456789012"), "{screen}");
     // The denied region makes the scan incomplete; the one not enabled does not.
-    let screen = s.wait_for("regions 31/33 done, 1 unreadable, 1 not enabled (E)");
+    let screen = s.wait_for("1 unreadable, 1 not enabled (E)  regions 31/33 done");
     assert!(screen.contains("INCOMPLETE"), "{screen}");
     let screen = s.wait_for("62 guardrails");
     assert!(screen.contains("me-central-1 not enabled"), "{screen}");
@@ -194,7 +194,7 @@ fn a_saved_scan_opens_in_the_explorer_without_aws() {
     assert_eq!(out.status.code(), Some(1));
     let mut s = Session::start(&["--load", saved.to_str().unwrap()]);
     let screen = s.wait_for("code-review-copilot");
-    assert!(screen.contains("saved scan"), "{screen}");
+    assert!(screen.contains("SAVED SCAN"), "{screen}");
     assert!(screen.contains("READ-ONLY"), "{screen}");
     s.keys("r");
     s.wait_for("a saved scan cannot be refreshed");

@@ -799,3 +799,108 @@ fn a_key_whose_rotation_could_not_be_read_is_unknown_in_the_row_and_the_detail()
     );
     assert!(screen.contains("kms:GetKeyRotationStatus"), "{screen}");
 }
+
+#[test]
+fn columns_give_way_by_priority_and_never_status_or_name() {
+    use super::view::table_columns;
+    for width in [30u16, 56, 60, 76, 100, 116, 136, 196] {
+        let cols = table_columns(width);
+        let names: Vec<Column> = cols.iter().map(|(c, _)| *c).collect();
+        assert!(
+            names.contains(&Column::Status) && names.contains(&Column::Name),
+            "{width}: {names:?}"
+        );
+        let used: u16 = cols.iter().map(|(_, w)| w + 1).sum();
+        assert!(used <= width.max(30), "{width}: {used}");
+        // The drop order: UPDATED, ID, STATE and ROTATION go first.
+        let position = |c: Column| names.iter().position(|x| *x == c);
+        if position(Column::Rotation).is_some() {
+            assert!(
+                position(Column::Key).is_some() && position(Column::KeyState).is_some(),
+                "{width}: {names:?}"
+            );
+        }
+        if position(Column::Id).is_some() {
+            assert!(position(Column::State).is_some(), "{width}: {names:?}");
+        }
+    }
+    assert_eq!(table_columns(196).len(), 9, "everything fits on a wide screen");
+    assert_eq!(super::view::fit("ap-southeast-2", 9), "ap-south…");
+    assert_eq!(super::view::fit("us-east-1", 9), "us-east-1");
+}
+
+#[test]
+fn at_every_size_status_badges_and_failures_show() {
+    let mut s = loaded();
+    for (w, h) in [(60u16, 20u16), (80, 24), (140, 45), (200, 60)] {
+        s.width = w;
+        s.height = h;
+        let screen: Vec<String> = {
+            let t = draw(&s);
+            let buf = t.backend().buffer().clone();
+            (0..h)
+                .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+                .collect()
+        };
+        assert!(screen[0].contains("READ-ONLY"), "{w}x{h}: {}", screen[0]);
+        assert!(
+            screen[1].contains("INCOMPLETE") && screen[1].contains("1 unreadable"),
+            "{w}x{h}: {}",
+            screen[1]
+        );
+        assert!(
+            screen.iter().any(|l| l.contains("✗ FAIL")),
+            "{w}x{h}: status column"
+        );
+        assert!(screen.iter().any(|l| l.contains("STATUS")), "{w}x{h}");
+        insta::assert_snapshot!(format!("table_{w}x{h}"), draw(&s).backend());
+        // The split detail pane: the posture comes first.
+        let mut d = s.clone();
+        update(&mut d, code(KeyCode::Enter));
+        let t = draw(&d);
+        let text: String = t
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(text.contains("Posture") && text.contains("why"), "{w}x{h}");
+        insta::assert_snapshot!(format!("detail_{w}x{h}"), t.backend());
+        let mut m = s.clone();
+        update(&mut m, code(KeyCode::Tab));
+        insta::assert_snapshot!(format!("summary_{w}x{h}"), draw(&m).backend());
+    }
+}
+
+#[test]
+fn the_strip_is_one_line_and_says_how_many_it_could_not_show() {
+    let mut s = loaded();
+    s.width = 60;
+    let t = draw(&s);
+    let strip: String = (0..60)
+        .map(|x| t.backend().buffer()[(x, 2)].symbol().to_string())
+        .collect();
+    assert!(strip.starts_with("2 ok · ap-south-1 denied"), "{strip}");
+    assert!(
+        strip.contains("+1"),
+        "me-central-1 did not fit and is counted: {strip}"
+    );
+}
+
+#[test]
+fn the_sort_arrow_shows_on_narrow_columns() {
+    let mut s = loaded();
+    s.width = 140;
+    update(&mut s, key('8'));
+    assert_eq!(s.sort, Column::Rotation);
+    let t = draw(&s);
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("ROTATION↑"), "no arrow on ROTATION");
+}

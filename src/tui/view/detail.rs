@@ -9,16 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> Vec<Line<'a>> {
-    let mut out = vec![section("Guardrail", theme)];
-    out.push(field("name", g.name.clone()));
-    out.push(field("ARN", g.arn.clone()));
-    out.push(field("status", g.status.clone()));
-    if let Some(d) = &g.description {
-        out.push(field("description", d.clone()));
-    }
-    out.push(field("created", g.created_at.clone().unwrap_or_default()));
-    out.push(field("updated", g.updated_at.clone().unwrap_or_default()));
-    out.push(Line::raw(""));
+    // The verdict and its reason first: a small split pane still shows them.
+    let mut out = Vec::new();
     out.push(section("Posture", theme));
     let p = &g.posture;
     out.push(Line::from(vec![
@@ -40,6 +32,16 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
             Span::raw(m.reason.to_string()),
         ]));
     }
+    out.push(Line::raw(""));
+    out.push(section("Guardrail", theme));
+    out.push(field("name", g.name.clone()));
+    out.push(field("ARN", g.arn.clone()));
+    out.push(field("status", g.status.clone()));
+    if let Some(d) = &g.description {
+        out.push(field("description", d.clone()));
+    }
+    out.push(field("created", g.created_at.clone().unwrap_or_default()));
+    out.push(field("updated", g.updated_at.clone().unwrap_or_default()));
     out.push(Line::raw(""));
     out.push(section("Versions", theme));
     let versions = g

@@ -9,7 +9,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub(super) fn strip_item(state: &State, i: usize) -> String {
+/// One region's word in the strip: "eu-west-1 ⠋ 12", "ap-south-1 denied: …".
+fn region_word(state: &State, i: usize) -> String {
     let r = &state.regions[i];
     match &r.status {
         RegionStatus::Pending => format!("{} …", r.name),
@@ -25,54 +26,95 @@ pub(super) fn strip_item(state: &State, i: usize) -> String {
     }
 }
 
-pub(super) fn strip_lines(state: &State, width: u16) -> Vec<Vec<usize>> {
-    let mut lines: Vec<Vec<usize>> = vec![Vec::new()];
-    let mut used = 0usize;
-    for i in 0..state.regions.len() {
-        let w = strip_item(state, i).chars().count() + 3;
-        if used + w > width as usize && !lines.last().is_some_and(Vec::is_empty) {
-            lines.push(Vec::new());
-            used = 0;
-        }
-        used += w;
-        lines.last_mut().expect("one line at least").push(i);
+/// The region strip, one line: the regions done as a count, then those scanning and those
+/// that failed by name, as many as fit; the rest as "+N" (all of them are in the E panel
+/// and the summary). Each piece with the status it shows.
+pub(super) fn strip_pieces(state: &State, width: u16) -> Vec<(String, Option<RegionStatus>)> {
+    let done = state
+        .regions
+        .iter()
+        .filter(|r| matches!(r.status, RegionStatus::Done { .. }))
+        .count();
+    let mut pieces: Vec<(String, Option<RegionStatus>)> = Vec::new();
+    if done > 0 {
+        pieces.push((
+            format!("{done} ok"),
+            Some(RegionStatus::Done {
+                guardrails: 0,
+                elapsed_ms: 0,
+            }),
+        ));
     }
-    lines
+    // Failures first (they matter most), then what is still running.
+    let named: Vec<usize> = (0..state.regions.len())
+        .filter(|i| matches!(state.regions[*i].status, RegionStatus::Failed { .. }))
+        .chain((0..state.regions.len()).filter(|i| {
+            matches!(
+                state.regions[*i].status,
+                RegionStatus::Pending | RegionStatus::Loading { .. }
+            )
+        }))
+        .collect();
+    let separator = 3;
+    let mut used: usize = pieces.iter().map(|(t, _)| t.chars().count() + separator).sum();
+    for (n, i) in named.iter().enumerate() {
+        let word = region_word(state, *i);
+        let rest = named.len() - n - 1;
+        // Room for this word, and for the "+N" that would follow it.
+        let tail = if rest > 0 {
+            format!("+{rest}").len() + separator
+        } else {
+            0
+        };
+        if used + word.chars().count() + separator + tail > width as usize {
+            pieces.push((format!("+{}", named.len() - n), None));
+            return pieces;
+        }
+        used += word.chars().count() + separator;
+        pieces.push((word, Some(state.regions[*i].status.clone())));
+    }
+    pieces
 }
 
 pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let h = &state.header;
+    let badge = |text: &str, bg: Color| {
+        Span::styled(
+            format!(" {text} "),
+            theme
+                .fg(Color::Black)
+                .bg(if state.color { bg } else { Color::Reset })
+                .add_modifier(Modifier::BOLD),
+        )
+    };
+    // Badges first, then what identifies the account, the longest (the caller ARN) last:
+    // a narrow terminal cuts from the right, and a badge is never what it cuts.
     let mut first = vec![Span::styled(
         "guardkey",
         Style::default().add_modifier(Modifier::BOLD),
     )];
+    if h.loaded_from.is_some() {
+        first.push(Span::raw(" "));
+        first.push(badge("SAVED SCAN", Color::Cyan));
+    }
+    if h.read_only {
+        first.push(Span::raw(" "));
+        first.push(badge("READ-ONLY", Color::Yellow));
+    }
     if let Some(a) = &h.account {
         first.push(Span::raw(format!("  account {a}")));
-    }
-    if let Some(arn) = &h.caller_arn {
-        first.push(Span::styled(format!("  {arn}"), theme.dim()));
     }
     if let Some(p) = &h.profile {
         first.push(Span::raw(format!("  profile {p}")));
     }
+    if let Some(file) = &h.loaded_from {
+        first.push(Span::styled(format!("  {file}"), theme.fg(Color::Cyan)));
+    }
     if let Some(e) = &h.endpoint {
         first.push(Span::styled(format!("  endpoint {e}"), theme.fg(Color::Cyan)));
     }
-    if let Some(file) = &h.loaded_from {
-        first.push(Span::styled(
-            format!("  saved scan {file}"),
-            theme.fg(Color::Cyan),
-        ));
-    }
-    if h.read_only {
-        first.push(Span::raw("  "));
-        first.push(Span::styled(
-            " READ-ONLY ",
-            theme
-                .fg(Color::Black)
-                .bg(if state.color { Color::Yellow } else { Color::Reset })
-                .add_modifier(Modifier::BOLD),
-        ));
+    if let Some(arn) = &h.caller_arn {
+        first.push(Span::styled(format!("  {arn}"), theme.dim()));
     }
     let t = state.totals;
     let done = state
@@ -87,16 +129,35 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
             RegionStatus::Failed { error, .. } if error.hides_part_of_the_estate() => (u + 1, n),
             _ => (u, n + 1),
         });
+    // The counts in words where there is room, in marks where there is not.
+    let wide = area.width >= 140;
+    let count = |n: usize, mark: &str, word: &str| {
+        if wide {
+            format!("{mark} {n} {word}  ")
+        } else {
+            format!("{mark}{n} ")
+        }
+    };
+    let narrow = area.width < 100;
     let mut second = vec![
-        Span::raw(format!("{} guardrails  ", t.guardrails)),
-        Span::styled(format!("✗ {} FAIL  ", t.fail), theme.level(Level::Fail)),
-        Span::styled(format!("! {} WARN  ", t.warn), theme.level(Level::Warn)),
-        Span::styled(format!("? {} UNKNOWN  ", t.unknown), theme.level(Level::Unknown)),
-        Span::styled(format!("✓ {} PASS", t.pass), theme.level(Level::Pass)),
-        Span::raw(format!("  regions {done}/{} done", state.regions.len())),
+        Span::raw(if narrow {
+            format!("{}: ", t.guardrails)
+        } else {
+            format!("{} guardrails  ", t.guardrails)
+        }),
+        Span::styled(count(t.fail, "✗", "FAIL"), theme.level(Level::Fail)),
+        Span::styled(count(t.warn, "!", "WARN"), theme.level(Level::Warn)),
+        Span::styled(count(t.unknown, "?", "UNKNOWN"), theme.level(Level::Unknown)),
+        Span::styled(count(t.pass, "✓", "PASS"), theme.level(Level::Pass)),
     ];
+    // Next to the totals, where it cannot be cut off: they do not cover the whole account.
+    if !state.loading() && (unreadable > 0 || t.unknown > 0) {
+        second.push(Span::raw(" "));
+        second.push(badge("INCOMPLETE", Color::Red));
+    }
     // The same regions the E panel lists, split the way they matter: an unreadable region
-    // hides guardrails, one that is not enabled holds none.
+    // hides guardrails, one that is not enabled holds none. Before the done count, which
+    // is what a narrow screen may cut.
     let mut failed = Vec::new();
     if unreadable > 0 {
         failed.push(format!("{unreadable} unreadable"));
@@ -106,24 +167,14 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
     }
     if !failed.is_empty() {
         second.push(Span::styled(
-            format!(", {} (E)", failed.join(", ")),
+            format!("{}{} (E)", if narrow { " " } else { "  " }, failed.join(", ")),
             theme.fg(if unreadable > 0 { Color::Red } else { Color::Reset }),
         ));
     }
-    // Next to the totals, where it cannot be cut off: they do not cover the whole account.
-    if !state.loading() && (unreadable > 0 || t.unknown > 0) {
-        second.insert(5, Span::raw("  "));
-        second.insert(
-            6,
-            Span::styled(
-                " INCOMPLETE ",
-                theme
-                    .fg(Color::Black)
-                    .bg(if state.color { Color::Red } else { Color::Reset })
-                    .add_modifier(Modifier::BOLD),
-            ),
-        );
-    }
+    second.push(Span::raw(format!(
+        "  regions {done}/{} done",
+        state.regions.len()
+    )));
     if state.loading() {
         second.push(Span::raw(format!(
             "  {} scanning",
@@ -137,27 +188,21 @@ pub(super) fn render_strip(state: &State, theme: &Theme, f: &mut Frame, area: Re
     if area.height == 0 {
         return;
     }
-    let lines: Vec<Line> = strip_lines(state, area.width)
-        .into_iter()
-        .take(area.height as usize)
-        .map(|items| {
-            let mut spans = Vec::new();
-            for i in items {
-                let style = match &state.regions[i].status {
-                    RegionStatus::Pending | RegionStatus::Loading { .. } => theme.fg(Color::Cyan),
-                    RegionStatus::Done { .. } => theme.fg(Color::Green),
-                    RegionStatus::Failed {
-                        error: crate::model::CallError::NotEnabled,
-                        ..
-                    } => theme.dim(),
-                    RegionStatus::Failed { .. } => theme.fg(Color::Red),
-                };
-                spans.push(Span::styled(strip_item(state, i), style));
-                spans.push(Span::styled(" │ ", theme.dim()));
-            }
-            spans.pop();
-            Line::from(spans)
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), area);
+    let mut spans = Vec::new();
+    for (text, status) in strip_pieces(state, area.width) {
+        let style = match status {
+            Some(RegionStatus::Pending | RegionStatus::Loading { .. }) => theme.fg(Color::Cyan),
+            Some(RegionStatus::Done { .. }) => theme.fg(Color::Green),
+            Some(RegionStatus::Failed {
+                error: crate::model::CallError::NotEnabled,
+                ..
+            }) => theme.dim(),
+            Some(RegionStatus::Failed { .. }) => theme.fg(Color::Red),
+            None => theme.dim(),
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::styled(" · ", theme.dim()));
+    }
+    spans.pop();
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -19,10 +19,11 @@ mod table;
 mod wizard;
 
 use detail::render_detail;
-use header::{render_header, render_strip, strip_lines};
+use header::{render_header, render_strip};
 use panels::{render_errors, render_export, render_help};
 use summary::render_summary;
 use table::render_table;
+pub use table::{columns_for as table_columns, fit};
 use wizard::render_wizard;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -46,11 +47,8 @@ pub struct Areas {
 
 pub fn layout(state: &State) -> Areas {
     let area = Rect::new(0, 0, state.width, state.height);
-    let strip_height = if state.regions.is_empty() {
-        0
-    } else {
-        strip_lines(state, state.width).len().min(4) as u16
-    };
+    // One line: the full list is in the E panel and the summary.
+    let strip_height = u16::from(!state.regions.is_empty());
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -181,8 +179,9 @@ fn section<'a>(title: &str, theme: &Theme) -> Line<'a> {
     ))
 }
 
+/// `name` and `value` in two columns, never run together: a long name keeps a space.
 fn field<'a>(name: &str, value: impl Into<String>) -> Line<'a> {
-    Line::from(vec![Span::raw(format!("  {name:<14}")), Span::raw(value.into())])
+    Line::from(vec![Span::raw(format!("  {name:<15} ")), Span::raw(value.into())])
 }
 
 fn context(state: &State) -> Context {

@@ -32,20 +32,77 @@ pub(super) fn short_time(t: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// A column's width rule: its width when it is shown, whether it grows into spare room,
+/// and its place in the order columns are dropped when the table is narrow (STATUS and
+/// NAME never go: the drop order is UPDATED, ID, STATE, ROTATION, KEY STATE, REGION, KEY).
+fn rule(c: Column) -> (u16, bool, Option<u8>) {
+    match c {
+        Column::Status => (9, false, None),
+        Column::Name => (14, true, None),
+        Column::Region => (14, false, Some(6)),
+        Column::Id => (12, false, Some(2)),
+        Column::State => (9, false, Some(3)),
+        Column::Key => (14, true, Some(7)),
+        Column::KeyState => (15, false, Some(5)),
+        // Wide enough for its title and the sort arrow ("ROTATION↑").
+        Column::Rotation => (9, false, Some(4)),
+        Column::Updated => (16, false, Some(1)),
+    }
+}
+
+/// The columns that fit in `width` (the table's inner width, the mark column excluded),
+/// with their widths: the least important dropped first, spare room to NAME and KEY.
+pub fn columns_for(width: u16) -> Vec<(Column, u16)> {
+    let mut shown: Vec<Column> = Column::ALL.to_vec();
+    // One space between columns.
+    let need = |cols: &[Column]| cols.iter().map(|c| rule(*c).0 + 1).sum::<u16>();
+    while need(&shown) > width {
+        let Some(drop) = shown
+            .iter()
+            .filter_map(|c| rule(*c).2.map(|p| (p, *c)))
+            .min_by_key(|(p, _)| *p)
+            .map(|(_, c)| c)
+        else {
+            break;
+        };
+        shown.retain(|c| *c != drop);
+    }
+    let mut widths: Vec<(Column, u16)> = shown.iter().map(|c| (*c, rule(*c).0)).collect();
+    let used = need(&shown);
+    if used < width {
+        let growers: Vec<usize> = (0..widths.len()).filter(|i| rule(widths[*i].0).1).collect();
+        let spare = width - used;
+        for (n, i) in growers.iter().enumerate() {
+            let share = spare / growers.len() as u16 + u16::from((n as u16) < spare % growers.len() as u16);
+            widths[*i].1 += share;
+        }
+    } else if used > width {
+        // Only STATUS and NAME are left: NAME takes what there is.
+        if let Some(name) = widths.iter_mut().find(|(c, _)| *c == Column::Name) {
+            name.1 = name.1.saturating_sub(used - width).max(4);
+        }
+    }
+    widths
+}
+
+/// `text` in at most `width` characters, cut with `…` when it does not fit.
+pub fn fit(text: &str, width: u16) -> String {
+    let width = width as usize;
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Rect, page: usize) {
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(9),
-        Constraint::Min(16),
-        Constraint::Length(14),
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Min(14),
-        Constraint::Length(15),
-        Constraint::Length(8),
-        Constraint::Length(16),
-    ];
-    let header_cells = std::iter::once(Cell::from(" ")).chain(Column::ALL.iter().map(|c| {
+    // Borders (2) and the mark column with its space (2).
+    let columns = columns_for(area.width.saturating_sub(4));
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
+        .collect();
+    let header_cells = std::iter::once(Cell::from(" ")).chain(columns.iter().map(|(c, w)| {
         let arrow = if state.sort == *c {
             if state.descending { "↓" } else { "↑" }
         } else {
@@ -56,7 +113,9 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
         } else {
             Style::default()
         };
-        Cell::from(format!("{}{arrow}", c.title())).style(style.add_modifier(Modifier::BOLD))
+        // The arrow always shows: the title gives way to it.
+        let title = fit(c.title(), w.saturating_sub(arrow.chars().count() as u16));
+        Cell::from(format!("{title}{arrow}")).style(style.add_modifier(Modifier::BOLD))
     }));
     let end = (state.offset + page).min(state.visible.len());
     let rows: Vec<Row> = state.visible[state.offset.min(end)..end]
@@ -66,22 +125,31 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
             let g = &state.rows[i];
             let level = g.posture.level;
             let mark = if state.marks.contains(&g.arn) { "●" } else { " " };
-            let row = Row::new(vec![
-                Cell::from(mark).style(theme.fg(Color::Cyan)),
-                Cell::from(format!("{} {}", level.symbol(), level.as_str())).style(theme.level(level)),
-                Cell::from(g.name.clone()),
-                Cell::from(g.region.to_string()),
-                Cell::from(g.id.clone()),
-                Cell::from(g.status.clone()).style(if g.status == "READY" {
-                    Style::default()
-                } else {
-                    theme.fg(Color::Yellow)
-                }),
-                Cell::from(g.key_label()),
-                Cell::from(key_state_label(g)),
-                Cell::from(rotation_label(g)),
-                Cell::from(short_time(&g.updated_at)),
-            ]);
+            let cells = columns.iter().map(|(c, w)| {
+                let (text, style) = match c {
+                    Column::Status => (
+                        format!("{} {}", level.symbol(), level.as_str()),
+                        theme.level(level),
+                    ),
+                    Column::Name => (g.name.clone(), Style::default()),
+                    Column::Region => (g.region.to_string(), Style::default()),
+                    Column::Id => (g.id.clone(), Style::default()),
+                    Column::State => (
+                        g.status.clone(),
+                        if g.status == "READY" {
+                            Style::default()
+                        } else {
+                            theme.fg(Color::Yellow)
+                        },
+                    ),
+                    Column::Key => (g.key_label(), Style::default()),
+                    Column::KeyState => (key_state_label(g), Style::default()),
+                    Column::Rotation => (rotation_label(g), Style::default()),
+                    Column::Updated => (short_time(&g.updated_at), Style::default()),
+                };
+                Cell::from(fit(&text, *w)).style(style)
+            });
+            let row = Row::new(std::iter::once(Cell::from(mark).style(theme.fg(Color::Cyan))).chain(cells));
             if state.offset + n == state.selected {
                 row.style(theme.selected())
             } else {
