@@ -128,10 +128,19 @@ impl Filter {
         let mut problems = Vec::new();
         for raw in input.split_whitespace() {
             let term = raw.strip_prefix('!').unwrap_or(raw);
+            if term.is_empty() {
+                problems.push(format!("'{raw}' negates nothing: put a term after the !"));
+                continue;
+            }
             let Some((field, value)) = term.split_once(':') else {
                 continue;
             };
             let value = value.to_lowercase();
+            if value.is_empty() {
+                // `status:` would match everything: never what was meant.
+                problems.push(format!("'{raw}' has no value after the colon"));
+                continue;
+            }
             match field {
                 "status" | "level" => {
                     if !STATUS_VALUES.contains(&value.as_str()) {
@@ -292,6 +301,9 @@ mod tests {
             ("state:sleeping", "state is one of"),
             ("", "the filter is empty"),
             ("   ", "the filter is empty"),
+            ("status:", "has no value"),
+            ("posture:", "has no value"),
+            ("!", "negates nothing"),
         ] {
             let e = Filter::check(bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

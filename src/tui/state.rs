@@ -157,6 +157,10 @@ pub struct State {
     pub height: u16,
     pub tick: u64,
     pub color: bool,
+    /// The guardrail the user put the cursor on (by ARN): it stays selected across
+    /// streaming inserts, sorts, filters and refreshes. None: the cursor stays on the first
+    /// row, as the list fills.
+    pub follow: Option<String>,
     pub quit: bool,
     /// Ctrl-C or q during a fix: quit once the fix has stopped between calls.
     pub quit_after_fix: bool,
@@ -248,6 +252,7 @@ impl State {
             height: 40,
             tick: 0,
             color,
+            follow: None,
             quit: false,
             quit_after_fix: false,
             exit_code: 0,
@@ -310,9 +315,8 @@ impl State {
         if self.is_prepared() {
             return;
         }
-        // Rows are only ever appended (or all renumbered, which resets the selection), so
-        // the selected row keeps its index.
-        let selected_row = self.visible.get(self.selected).copied();
+        // Where the cursor was, to stay near it if its guardrail is filtered out or gone.
+        let previous = self.selected;
         if self.order_stale {
             let rows = &self.rows;
             let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -335,10 +339,17 @@ impl State {
                 .collect()
         };
         self.visible_stale = false;
-        self.selected = selected_row
-            .and_then(|row| self.visible.iter().position(|&i| i == row))
-            .unwrap_or(self.selected)
-            .min(self.visible.len().saturating_sub(1));
+        let last = self.visible.len().saturating_sub(1);
+        self.selected = match &self.follow {
+            // The user's guardrail, wherever sorting or streaming put it; if it is gone,
+            // the nearest row.
+            Some(arn) => self
+                .visible
+                .iter()
+                .position(|&i| self.rows[i].arn == *arn)
+                .unwrap_or(previous.min(last)),
+            None => 0,
+        };
         self.dirty = true;
     }
 

@@ -376,6 +376,9 @@ fn sorting_marks_and_copy() {
             "support-bot"
         ]
     );
+    // Untouched, the cursor stays on the first row.
+    assert_eq!(s.selected_row().unwrap().name, "claims-bot");
+    update(&mut s, key('j'));
     update(&mut s, key('2'));
     assert!(s.descending);
     assert_eq!(names(&s)[0], "support-bot");
@@ -903,4 +906,68 @@ fn the_sort_arrow_shows_on_narrow_columns() {
         .map(|c| c.symbol())
         .collect();
     assert!(text.contains("ROTATION↑"), "no arrow on ROTATION");
+}
+
+#[test]
+fn the_cursor_starts_on_the_first_row_and_then_follows_its_guardrail() {
+    // Streaming: rows arrive out of order; untouched, the cursor stays on the first row.
+    let s = loaded();
+    assert_eq!(s.selected, 0);
+    let first = s.selected_row().unwrap().name.clone();
+    assert_eq!(first, names(&s)[0]);
+    // Chosen, it follows the guardrail through a re-sort, a filter and new rows.
+    let mut s = loaded();
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    let chosen = s.selected_row().unwrap().arn.clone();
+    update(&mut s, key('3'));
+    assert_eq!(s.selected_row().unwrap().arn, chosen, "after a sort");
+    s.set_filter("bot".into());
+    s.prepare();
+    assert_eq!(s.selected_row().unwrap().arn, chosen, "after a filter");
+    let g = s.generation;
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: g,
+            region: "us-east-1".into(),
+            rows: vec![guardrail("us-east-1", "aaa-first-bot", None)],
+        },
+    );
+    assert_eq!(s.selected_row().unwrap().arn, chosen, "after a streamed insert");
+    // Gone (filtered out): the nearest row, never an empty selection.
+    s.set_filter("no-such-guardrail-at-all legacy".into());
+    s.prepare();
+    assert!(s.selected <= s.visible.len());
+}
+
+#[test]
+fn a_filter_typo_is_said_under_the_input_and_ctrl_u_clears_it() {
+    let mut s = loaded();
+    update(&mut s, key('/'));
+    for c in "status:fial".chars() {
+        update(&mut s, key(c));
+    }
+    let t = draw(&s);
+    let footer: String = (0..s.width)
+        .map(|x| t.backend().buffer()[(x, s.height - 1)].symbol().to_string())
+        .collect();
+    assert!(footer.contains("✗ 'status:fial': status is one of"), "{footer}");
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.filter_input, "");
+    assert!(s.editing_filter, "still typing");
+    for c in "!".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    assert!(
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.error && t.text.contains("negates nothing")),
+        "{:?}",
+        s.toast
+    );
 }

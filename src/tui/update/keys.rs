@@ -68,6 +68,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 input.pop();
                 state.set_filter(input);
             }
+            KeyCode::Char('u') if ctrl => state.set_filter(String::new()),
             KeyCode::Char(c) if !ctrl => {
                 let mut input = state.filter_input.clone();
                 input.push(c);

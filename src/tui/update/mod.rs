@@ -262,6 +262,7 @@ fn move_selection(state: &mut State, delta: isize) {
 /// Selects a row and scrolls the viewport so that it stays visible.
 pub fn select(state: &mut State, index: usize) {
     state.selected = index.min(state.visible.len().saturating_sub(1));
+    state.follow = state.selected_row().map(|g| g.arn.clone());
     let page = page_size(state);
     if state.selected < state.offset {
         state.offset = state.selected;

@@ -211,14 +211,25 @@ fn render_footer(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             ),
         ])
     } else if state.editing_filter {
+        // What is wrong with the expression, as `fix --filter` would say it, under the
+        // input as it is typed; the examples while it is empty or fine.
+        let problem = match state.filter_input.trim() {
+            "" => None,
+            input => crate::model::filter::Filter::check(input).err(),
+        };
+        let (hint, style) = match problem {
+            Some(e) => (format!("   ✗ {e}"), theme.fg(Color::Red)),
+            None => (
+                "   status:fail region:eu-* key:none !term · Enter keep · Ctrl-u clear · Esc clear and close"
+                    .to_string(),
+                theme.dim(),
+            ),
+        };
         Line::from(vec![
             Span::styled("/", theme.fg(Color::Cyan)),
             Span::raw(state.filter_input.clone()),
             Span::styled("▏", theme.fg(Color::Cyan)),
-            Span::styled(
-                "   status:fail region:eu-* key:none !term · Enter keep · Esc clear",
-                theme.dim(),
-            ),
+            Span::styled(hint, style),
         ])
     } else if let Some(t) = &state.toast {
         Line::from(Span::styled(
