@@ -22,10 +22,14 @@ impl Session {
     }
 
     fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_sized(args, env, ROWS, COLS)
+    }
+
+    fn start_sized(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -42,8 +46,8 @@ impl Session {
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let writer = pair.master.take_writer().expect("writer");
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            ROWS.try_into().unwrap(),
-            COLS.try_into().unwrap(),
+            rows.try_into().unwrap(),
+            cols.try_into().unwrap(),
             0,
         )));
         let parser = screen.clone();
@@ -364,4 +368,77 @@ fn ctrl_c_during_the_apply_asks_stops_between_calls_and_exits_130() {
         (last["fixed"].as_u64().unwrap() as usize) < 45,
         "stopped before the end: {last}"
     );
+}
+
+#[test]
+fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_sized(
+        &["--demo"],
+        &[("GUARDKEY_STATE_DIR", state.path().to_str().unwrap())],
+        24,
+        80,
+    );
+    s.wait_for("62: ");
+    s.keys("/");
+    for c in "status:fail".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 45/62");
+    s.keys("a");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    // The cursor stays on screen however far it goes.
+    for _ in 0..30 {
+        s.keys("j");
+    }
+    let screen = s.contents();
+    assert!(screen.contains("[x]"), "{screen}");
+    s.keys("\r");
+    s.wait_for("Fix: 2/7 Key per region");
+    s.wait_for("exists here and suits guardrails");
+    s.keys("\r");
+    s.wait_for("Fix: 3/7 Key settings");
+    s.wait_for("the alias is free");
+    s.keys("\r");
+    s.wait_for("Fix: 4/7 Review");
+    s.keys("\r");
+    s.wait_for("Fix: 5/7 Confirm");
+    s.keys("4");
+    s.keys("5");
+    s.keys("\r");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let screen = s.contents();
+        if screen.contains("Fix: 7/7 Done") && screen.contains("To undo: guardkey restore") {
+            // The demo's onboarding-assistant was FAILED before: left to the user.
+            assert!(screen.contains("44 fixed, 1 skipped, 0 failed"), "{screen}");
+            // The undo command, read from the screen, names the journal on disk.
+            let line = screen
+                .lines()
+                .find(|l| l.contains("To undo: guardkey restore"))
+                .unwrap();
+            let path = line
+                .split("restore ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(['│', ' '])
+                .to_string();
+            assert!(std::path::Path::new(&path).exists(), "{path}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no Done screen with the undo command:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s.keys("\r");
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "guardkey did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -178,7 +178,7 @@ impl Wizard {
             Some(p) => p.default_entry().unwrap_or_default(),
             None => principal_of_caller(caller),
         };
-        let targets: Vec<WizardTarget> = rows
+        let mut targets: Vec<WizardTarget> = rows
             .into_iter()
             .map(|g| WizardTarget {
                 arn: g.arn.clone(),
@@ -190,6 +190,15 @@ impl Wizard {
                 included: g.posture.level != Level::Pass,
             })
             .collect();
+        // Grouped by region (in the order regions first appear), each region under one
+        // heading, whatever order the table was sorted in.
+        let mut order: Vec<String> = Vec::new();
+        for t in &targets {
+            if !order.contains(&t.region) {
+                order.push(t.region.clone());
+            }
+        }
+        targets.sort_by_key(|t| order.iter().position(|r| *r == t.region));
         let mut wizard = Wizard {
             step: Step::Targets,
             account: account.to_string(),
@@ -557,6 +566,7 @@ impl Wizard {
                         match self.plan() {
                             Ok(plan) => {
                                 self.step = Step::Apply;
+                                self.review_scroll = 0;
                                 self.progress = self
                                     .included()
                                     .map(|t| (t.arn.clone(), Progress::Pending))
@@ -577,10 +587,12 @@ impl Wizard {
                     return (vec![WizardEffect::Cancel], false);
                 }
                 (true, KeyCode::Char('n') | KeyCode::Esc) => self.asking_cancel = false,
-                // Ctrl-C and q ask too (handled before the wizard sees them); nothing else does.
+                // Ctrl-C and q ask too (handled before the wizard sees them).
+                (false, code) => self.scroll_list(code),
                 _ => {}
             },
             Step::Done => {
+                self.scroll_list(key.code);
                 if matches!(key.code, KeyCode::Enter | KeyCode::Esc | KeyCode::Char('q')) {
                     let mut regions: Vec<String> = Vec::new();
                     for t in self.included() {
@@ -651,6 +663,21 @@ impl Wizard {
         }
     }
 
+    /// j/k, PgDn/PgUp, g/G over the apply's list of guardrails (the outcome is pinned below
+    /// it). The view clamps the offset to the list.
+    fn scroll_list(&mut self, code: KeyCode) {
+        let end = self.progress.len() as u16 + self.key_progress.len() as u16 + self.notes.len() as u16;
+        self.review_scroll = match code {
+            KeyCode::Char('j') | KeyCode::Down => self.review_scroll.saturating_add(1).min(end),
+            KeyCode::Char('k') | KeyCode::Up => self.review_scroll.saturating_sub(1),
+            KeyCode::PageDown => self.review_scroll.saturating_add(10).min(end),
+            KeyCode::PageUp => self.review_scroll.saturating_sub(10),
+            KeyCode::Char('G') | KeyCode::End => end,
+            KeyCode::Char('g') | KeyCode::Home => 0,
+            _ => return,
+        };
+    }
+
     /// Whether a fix is being applied right now (its writes not all done).
     pub fn applying(&self) -> bool {
         self.step == Step::Apply
@@ -674,8 +701,10 @@ impl Wizard {
             }
             Step::Confirm => "type the number of guardrails, then Enter · Esc back",
             Step::Apply if self.asking_cancel => "cancel? y stops between calls · n goes on",
-            Step::Apply => "applying… Esc cancels safely between calls",
-            Step::Done => "Enter or Esc: back to the table",
+            Step::Apply => {
+                "applying… j/k PgDn/PgUp g/G scroll · Esc, q or Ctrl-c cancel safely between calls"
+            }
+            Step::Done => "j/k PgDn/PgUp g/G scroll · Enter or Esc: back to the table",
         }
     }
 }

@@ -675,3 +675,148 @@ fn the_key_policy_names_the_caller_as_iam_resolved_it() {
         );
     }
 }
+
+/// A state with 50 failing guardrails in 5 regions, all marked, the wizard open.
+fn fifty() -> State {
+    let header = Header {
+        account: Some("123456789012".into()),
+        caller_arn: Some("arn:aws:iam::123456789012:user/guardkey-admin".into()),
+        ..Header::default()
+    };
+    let regions = [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+        "ap-southeast-2",
+    ];
+    let mut s = State::new(
+        header,
+        &regions.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        true,
+    );
+    s.add_rows(
+        (0..50)
+            .map(|i| guardrail(regions[i % 5], &format!("tenant-{i:02}"), None))
+            .collect(),
+    );
+    s.prepare();
+    update(&mut s, key('a'));
+    update(&mut s, key('f'));
+    s
+}
+
+fn screen_text(s: &State) -> Vec<String> {
+    let t = draw(s);
+    let buf = t.backend().buffer().clone();
+    (0..s.height)
+        .map(|y| (0..s.width).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn with_fifty_targets_every_step_keeps_the_cursor_and_the_outcome_on_screen() {
+    for (w, h) in [(60u16, 20u16), (80, 24), (140, 45), (200, 60)] {
+        let mut s = fifty();
+        s.width = w;
+        s.height = h;
+        assert_eq!(step(&s), Step::Targets);
+        // Down to the 25th target: it is on screen, and Space acts on what is seen.
+        for _ in 0..24 {
+            update(&mut s, key('j'));
+        }
+        let wiz = s.wizard.as_ref().unwrap();
+        let cursor = wiz.targets[wiz.cursor].name.clone();
+        let text = screen_text(&s);
+        assert!(
+            text.iter().any(|l| l.contains(&cursor)),
+            "{w}x{h}: {cursor} is off screen:\n{}",
+            text.join("\n")
+        );
+        insta::assert_snapshot!(format!("wizard50_targets_{w}x{h}"), draw(&s).backend());
+        // Keys, settings, review, confirm.
+        let effects = update(&mut s, code(KeyCode::Enter));
+        assert_eq!(step(&s), Step::Keys, "{effects:?}");
+        for r in [
+            "us-east-1",
+            "us-west-2",
+            "eu-west-1",
+            "eu-central-1",
+            "ap-southeast-2",
+        ] {
+            update(
+                &mut s,
+                Action::WizardKeys {
+                    region: r.into(),
+                    keys: Ok(Vec::new()),
+                },
+            );
+        }
+        insta::assert_snapshot!(format!("wizard50_keys_{w}x{h}"), draw(&s).backend());
+        update(&mut s, code(KeyCode::Enter));
+        assert_eq!(step(&s), Step::Settings);
+        insta::assert_snapshot!(format!("wizard50_settings_{w}x{h}"), draw(&s).backend());
+        update(&mut s, code(KeyCode::Enter));
+        assert_eq!(step(&s), Step::Review);
+        insta::assert_snapshot!(format!("wizard50_review_{w}x{h}"), draw(&s).backend());
+        update(&mut s, code(KeyCode::Enter));
+        assert_eq!(step(&s), Step::Confirm);
+        insta::assert_snapshot!(format!("wizard50_confirm_{w}x{h}"), draw(&s).backend());
+        update(&mut s, key('5'));
+        update(&mut s, key('0'));
+        update(&mut s, code(KeyCode::Enter));
+        assert_eq!(step(&s), Step::Apply);
+        insta::assert_snapshot!(format!("wizard50_apply_{w}x{h}"), draw(&s).backend());
+        // Done with every guardrail's line: the outcome, journal and undo command are
+        // pinned; the list scrolls with j and G.
+        let arns: Vec<(String, String)> = s
+            .wizard
+            .as_ref()
+            .unwrap()
+            .targets
+            .iter()
+            .map(|t| (t.arn.clone(), t.region.clone()))
+            .collect();
+        for (arn, region) in &arns {
+            update(
+                &mut s,
+                Action::Fix(FixEvent::Done(Outcome {
+                    region: region.clone(),
+                    arn: arn.clone(),
+                    name: String::new(),
+                    kind: OutcomeKind::Fixed {
+                        key_arn: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
+                        version: None,
+                    },
+                })),
+            );
+        }
+        update(
+            &mut s,
+            Action::FixFinished {
+                journal: "/home/u/.local/state/guardkey/fix-20261130T120000Z-1.jsonl".into(),
+                summary: "50 fixed, 0 skipped, 0 failed\n  us-east-1 ✓ tenant-00 → k\n".into(),
+            },
+        );
+        assert_eq!(step(&s), Step::Done);
+        let text = screen_text(&s);
+        for must in ["50 fixed, 0 skipped, 0 failed", "To undo: guardkey restore"] {
+            assert!(
+                text.iter().any(|l| l.contains(must)),
+                "{w}x{h}: {must} not on screen:\n{}",
+                text.join("\n")
+            );
+        }
+        let before = text.clone();
+        update(&mut s, key('G'));
+        let after = screen_text(&s);
+        if h < 60 {
+            assert_ne!(before, after, "{w}x{h}: G scrolls the list");
+        }
+        assert!(
+            after.iter().any(|l| l.contains("To undo: guardkey restore")),
+            "{w}x{h}: still pinned"
+        );
+        insta::assert_snapshot!(format!("wizard50_done_{w}x{h}"), draw(&s).backend());
+    }
+}

@@ -13,6 +13,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
+    // What must stay on screen however long the list: the cancel question, the outcome,
+    // the journal and the undo command.
+    let mut pinned: Vec<Line> = Vec::new();
+    // The line the cursor is on, kept in view.
+    let mut focus: Option<usize> = None;
     let n = w.included().count();
     match w.step {
         Step::Targets => {
@@ -31,6 +36,7 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     ""
                 };
                 let style = if i == w.cursor {
+                    focus = Some(lines.len());
                     theme.selected()
                 } else {
                     Style::default()
@@ -59,6 +65,7 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
             lines.push(Line::raw(""));
             for (i, r) in w.regions.iter().enumerate() {
                 let style = if i == w.cursor {
+                    focus = Some(lines.len());
                     theme.selected()
                 } else {
                     Style::default()
@@ -221,23 +228,32 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                 lines.push(line);
             }
             if w.asking_cancel {
-                lines.push(Line::raw(""));
-                lines.push(Line::styled(
+                pinned.push(Line::styled(
                     "Cancel? Guardrails already written stay written (and journaled). y / n",
                     theme.fg(Color::Yellow),
                 ));
             }
             if let (Some(journal), Some(summary)) = (&w.journal, &w.summary) {
-                lines.push(Line::raw(""));
-                for l in summary.lines() {
-                    lines.push(Line::raw(l.to_string()));
+                // The counts; each guardrail's line is in the list above.
+                if let Some(counts) = summary.lines().next() {
+                    pinned.push(Line::styled(
+                        counts.to_string(),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    ));
                 }
                 if !journal.is_empty() {
-                    lines.push(Line::raw(format!("Journal: {journal}")));
-                    lines.push(Line::styled(
+                    // The undo command names the journal too: it goes first.
+                    pinned.push(Line::styled(
                         format!("To undo: guardkey restore {journal}"),
                         theme.fg(Color::Cyan),
                     ));
+                    pinned.push(Line::raw(format!("Journal: {journal}")));
+                }
+                if w.progress.is_empty() {
+                    // Nothing ran (the journal could not be created): the summary says why.
+                    for l in summary.lines().skip(1) {
+                        lines.push(Line::raw(l.to_string()));
+                    }
                 }
             }
         }
@@ -246,21 +262,43 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
         lines.push(Line::raw(""));
         lines.push(Line::styled(format!("✗ {e}"), theme.level(Level::Fail)));
     }
-    let scroll = if w.step == Step::Review {
-        w.review_scroll
-    } else {
-        0
-    };
     f.render_widget(Clear, area);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!(" Fix: {} ", w.step.title())),
-            )
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" Fix: {} ", w.step.title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    // Each pinned line as the rows it wraps to, and a rule above; at least three rows stay
+    // for the list.
+    let rows_of = |l: &Line| (l.width() as u16).div_ceil(inner.width.max(1)).max(1);
+    let pinned_height = if pinned.is_empty() {
+        0
+    } else {
+        (pinned.iter().map(rows_of).sum::<u16>() + 1).min(inner.height.saturating_sub(3))
+    };
+    let body = Rect::new(inner.x, inner.y, inner.width, inner.height - pinned_height);
+    let height = body.height as usize;
+    // Lists are cut, not wrapped, so that a line is a row and the cursor can be kept in
+    // view; the review and the settings wrap, and scroll by hand.
+    let list = matches!(w.step, Step::Targets | Step::Keys | Step::Apply | Step::Done);
+    let max_scroll = lines.len().saturating_sub(height);
+    let scroll = match (w.step, focus) {
+        (Step::Targets | Step::Keys, Some(line)) => {
+            line.saturating_sub(height.saturating_sub(1) / 2).min(max_scroll)
+        }
+        (Step::Review, _) => w.review_scroll as usize,
+        (Step::Apply | Step::Done, _) => (w.review_scroll as usize).min(max_scroll),
+        _ => 0,
+    };
+    let mut paragraph = Paragraph::new(lines).scroll((scroll as u16, 0));
+    if !list {
+        paragraph = paragraph.wrap(Wrap { trim: false });
+    }
+    f.render_widget(paragraph, body);
+    if pinned_height > 0 {
+        let footer = Rect::new(inner.x, body.y + body.height, inner.width, pinned_height);
+        let mut with_rule = vec![Line::styled("─".repeat(inner.width as usize), theme.dim())];
+        with_rule.extend(pinned);
+        f.render_widget(Paragraph::new(with_rule).wrap(Wrap { trim: false }), footer);
+    }
 }
