@@ -137,6 +137,13 @@ impl FixPlan {
             };
             for t in &r.targets {
                 let _ = writeln!(out, "{} ({}, {})", t.name, r.region, t.arn);
+                if let KeyChoice::Existing(k) = &r.key
+                    && t.current_key.as_deref() == Some(k.as_str())
+                {
+                    // A no-op "- X / + X" would look like a change: it is none.
+                    let _ = writeln!(out, "  already on {k}: skipped, nothing is sent");
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "- kmsKeyArn: {}",

@@ -161,6 +161,8 @@ pub struct State {
     /// streaming inserts, sorts, filters and refreshes. None: the cursor stays on the first
     /// row, as the list fills.
     pub follow: Option<String>,
+    /// Regions retried from the E panel, until their new result is in (said when it is).
+    pub retrying: Vec<String>,
     pub quit: bool,
     /// Ctrl-C or q during a fix: quit once the fix has stopped between calls.
     pub quit_after_fix: bool,
@@ -253,6 +255,7 @@ impl State {
             tick: 0,
             color,
             follow: None,
+            retrying: Vec::new(),
             quit: false,
             quit_after_fix: false,
             exit_code: 0,

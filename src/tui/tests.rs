@@ -971,3 +971,59 @@ fn a_filter_typo_is_said_under_the_input_and_ctrl_u_clears_it() {
         s.toast
     );
 }
+
+#[test]
+fn commands_and_retries_say_what_they_did() {
+    let mut s = loaded();
+    // :sort takes the keys' numbers and refuses what it cannot mean.
+    update(&mut s, key(':'));
+    for c in "sort 9".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.sort, Column::Updated, "9 is UPDATED, as the key 9");
+    update(&mut s, key(':'));
+    for c in "sort name sideways".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.sort, Column::Updated, "not sorted by a bad direction");
+    assert!(
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.error && t.text.contains("asc or desc")),
+        "{:?}",
+        s.toast
+    );
+    // R in the errors panel: the retry shows while it runs, and its result when it is in.
+    update(&mut s, key('E'));
+    let effects = update(&mut s, key('R'));
+    assert!(matches!(effects[..], [Effect::StartScan { .. }]), "{effects:?}");
+    let t = draw(&s);
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("retrying…"), "the retry is shown");
+    let g = s.generation;
+    scan(
+        &mut s,
+        ScanEvent::RegionDone {
+            generation: g,
+            region: "ap-south-1".into(),
+            guardrails: 2,
+            elapsed_ms: 5,
+        },
+    );
+    assert!(
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("ap-south-1: retried, read now (2 guardrails)")),
+        "{:?}",
+        s.toast
+    );
+    assert!(s.retrying.is_empty());
+}

@@ -39,14 +39,36 @@ pub(super) fn run_command(state: &mut State, input: &str) -> Vec<Effect> {
             Vec::new()
         }
         ["sort", column, rest @ ..] => {
-            match Column::ALL
+            // The same numbers as the keys 1–9, or a column's title.
+            let by_number = column
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| Column::ALL.get(i));
+            let by_name = Column::ALL
                 .iter()
-                .find(|c| c.title().eq_ignore_ascii_case(&column.replace('-', " ")))
-            {
-                Some(c) => state.set_sort(*c, rest.first().is_some_and(|d| *d == "desc")),
-                None => state.toast(
+                .find(|c| c.title().eq_ignore_ascii_case(&column.replace('-', " ")));
+            let direction = match rest {
+                [] | ["asc"] => Ok(false),
+                ["desc"] => Ok(true),
+                other => Err(other.join(" ")),
+            };
+            match (by_number.or(by_name), direction) {
+                (Some(c), Ok(descending)) => {
+                    state.set_sort(*c, descending);
+                    state.toast(
+                        format!(
+                            "sorted by {}{}",
+                            c.title(),
+                            if descending { ", descending" } else { "" }
+                        ),
+                        false,
+                    );
+                }
+                (Some(_), Err(bad)) => state.toast(format!("'{bad}': the direction is asc or desc"), true),
+                (None, _) => state.toast(
                     format!(
-                        "no column {column}: {}",
+                        "no column {column}: 1–9 or {}",
                         Column::ALL.map(|c| c.title()).join(", ")
                     ),
                     true,

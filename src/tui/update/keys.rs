@@ -108,7 +108,8 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                         if let Some(entry) = state.region_mut(&region) {
                             entry.status = RegionStatus::Pending;
                         }
-                        state.toast(format!("retrying {region}"), false);
+                        state.toast(format!("retrying {region}…"), false);
+                        state.retrying.push(region.clone());
                         state.error_selected = state.error_selected.saturating_sub(1);
                         return vec![Effect::StartScan {
                             generation: state.generation,

@@ -222,6 +222,13 @@ fn on_scan(state: &mut State, event: ScanEvent) {
                     elapsed_ms,
                 };
             }
+            if let Some(i) = state.retrying.iter().position(|r| *r == region) {
+                state.retrying.remove(i);
+                state.toast(
+                    format!("{region}: retried, read now ({guardrails} guardrails)"),
+                    false,
+                );
+            }
         }
         ScanEvent::RegionFailed {
             region,
@@ -236,9 +243,16 @@ fn on_scan(state: &mut State, event: ScanEvent) {
                     guardrails,
                 };
             }
+            let retried = match state.retrying.iter().position(|r| *r == region) {
+                Some(i) => {
+                    state.retrying.remove(i);
+                    " again"
+                }
+                None => "",
+            };
             // "Not enabled" is a fact about the account, not an error worth a toast.
-            if error != CallError::NotEnabled {
-                state.toast(format!("{region}: {label} (E for details)"), true);
+            if error != CallError::NotEnabled || !retried.is_empty() {
+                state.toast(format!("{region}: {label}{retried} (E for details)"), true);
             }
         }
         ScanEvent::Finished { .. } => state.active_scans = state.active_scans.saturating_sub(1),
@@ -364,16 +378,17 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
 
 /// `f`: the wizard, on the marked guardrails or else the selected one.
 fn open_wizard(state: &mut State) {
-    if state.header.read_only {
+    // A saved scan is read-only too, but not because of a flag the user passed: say which.
+    if state.header.loaded_from.is_some() {
         state.toast(
-            "read-only: the remediation wizard does not open (start guardkey without --read-only)",
+            "a saved scan cannot be remediated: run guardkey on the account",
             true,
         );
         return;
     }
-    if state.header.loaded_from.is_some() {
+    if state.header.read_only {
         state.toast(
-            "a saved scan cannot be remediated: run guardkey on the account",
+            "read-only: the remediation wizard does not open (start guardkey without --read-only)",
             true,
         );
         return;

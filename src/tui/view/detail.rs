@@ -50,7 +50,11 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
         .map(|v| Loadable::Ready(v.clone()))
         .or_else(|| state.versions.get(&g.arn).cloned());
     match versions {
-        None => out.push(Line::raw("  (press Enter to load)")),
+        // Loaded as soon as the pane opens; a saved scan has what it was saved with.
+        None if state.header.loaded_from.is_some() => out.push(Line::raw(
+            "  not in the saved scan (scan with --versions to include them)",
+        )),
+        None => out.push(Line::raw("  loading…")),
         Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
         Some(Loadable::Failed(e)) => out.push(Line::raw(format!("  cannot list: {}", e.label()))),
         Some(Loadable::Ready(v)) if v.is_empty() => out.push(Line::raw("  no numbered version")),
@@ -106,7 +110,8 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
             out.push(Line::raw(""));
             out.push(section("Key policy", theme));
             match state.policies.get(&k.arn) {
-                None => out.push(Line::raw("  (press Enter to load)")),
+                None if state.header.loaded_from.is_some() => out.push(Line::raw("  not in the saved scan")),
+                None => out.push(Line::raw("  loading…")),
                 Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
                 Some(Loadable::Failed(e)) => out.push(Line::raw(format!(
                     "  unknown: cannot read it ({}), so who may Decrypt is not known",

@@ -76,6 +76,22 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
             theme.dim(),
         )));
     }
+    // A retry in flight stays in the panel until its result is in.
+    for region in &state.retrying {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{region:<16}"),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(
+                    "{} retrying…",
+                    super::SPINNER[state.tick as usize % super::SPINNER.len()]
+                ),
+                theme.fg(Color::Cyan),
+            ),
+        ]));
+    }
     let rect = popup(area, 110, (lines.len() as u16 + 2).max(6));
     f.render_widget(Clear, rect);
     f.render_widget(

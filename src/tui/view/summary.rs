@@ -43,13 +43,20 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         .filter(|(_, t, note)| t.guardrails > 0 || note.is_some())
     {
         let mut spans = vec![Span::raw(format!("{name:<name_width$} "))];
+        // To scale: the bar's end is where the running total falls, so that the segments
+        // add up to the region's count and regions compare by length.
+        let cells_to = |n: usize| (n * bar_width + max / 2) / max;
+        let mut running = 0;
         for (count, level, ch) in [
             (t.fail, Level::Fail, "✗"),
             (t.unknown, Level::Unknown, "?"),
             (t.warn, Level::Warn, "!"),
             (t.pass, Level::Pass, "✓"),
         ] {
-            let cells = (count * bar_width).div_ceil(max);
+            let start = cells_to(running);
+            running += count;
+            // A level that is there gets a cell, however small.
+            let cells = (cells_to(running) - start).max(usize::from(count > 0));
             if cells > 0 {
                 // The mark makes the bar readable without colour.
                 let glyph = if state.color {
@@ -102,9 +109,12 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         }
     }
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let lines: Vec<Line> = reasons
+    // The box holds eight lines inside its border; what does not fit is counted, not lost.
+    let room = if reasons.len() > 8 { 7 } else { 8 };
+    let hidden = reasons.len().saturating_sub(room);
+    let mut lines: Vec<Line> = reasons
         .iter()
-        .take(8)
+        .take(room)
         .map(|(id, n)| {
             Line::from(vec![
                 Span::styled(
@@ -115,6 +125,9 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
             ])
         })
         .collect();
+    if hidden > 0 {
+        lines.push(Line::styled(format!("     +{hidden} more reasons"), theme.dim()));
+    }
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Top reasons ")),
         parts[1],

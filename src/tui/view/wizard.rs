@@ -128,10 +128,24 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     Style::default()
                 };
                 let cursor = if focused { "▏" } else { "" };
-                lines.push(Line::from(vec![
+                // What an empty list means, rather than nothing at all.
+                let empty = match *name {
+                    "administrators" => {
+                        "(none: only the account root, through IAM policies, administers the key)"
+                    }
+                    "managers" => "(none: guardrails can be encrypted only by whom IAM policies allow)",
+                    "users" => "(none: inference callers need kms:Decrypt from IAM policies)",
+                    _ => "",
+                };
+                let value = &w.settings.values[i];
+                let mut spans = vec![
                     Span::styled(format!("  {name:<18}"), theme.fg(Color::Cyan)),
-                    Span::styled(format!("{}{cursor}", w.settings.values[i]), style),
-                ]));
+                    Span::styled(format!("{value}{cursor}"), style),
+                ];
+                if value.trim().is_empty() && !empty.is_empty() {
+                    spans.push(Span::styled(format!(" {empty}"), theme.dim()));
+                }
+                lines.push(Line::from(spans));
             }
             lines.push(Line::raw(""));
             match w.alias_error() {
