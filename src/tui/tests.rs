@@ -1027,3 +1027,22 @@ fn commands_and_retries_say_what_they_did() {
     );
     assert!(s.retrying.is_empty());
 }
+
+#[test]
+fn a_saved_scan_offers_only_what_works() {
+    let mut s = loaded();
+    s.header.loaded_from = Some("scan.json".into());
+    let t = draw(&s);
+    let footer: String = (0..s.width)
+        .map(|x| t.backend().buffer()[(x, s.height - 1)].symbol().to_string())
+        .collect();
+    assert!(!footer.contains("r refresh"), "{footer}");
+    update(&mut s, key('f'));
+    assert!(
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("a saved scan cannot be remediated")),
+        "{:?}",
+        s.toast
+    );
+}

@@ -242,7 +242,15 @@ fn render_footer(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         ))
     } else {
         let mut spans = Vec::new();
-        for (keys, what) in footer(context(state)) {
+        // Only what works here: a saved scan cannot be refreshed, retried or fixed, and a
+        // read-only session cannot fix.
+        let saved = state.header.loaded_from.is_some();
+        let works = |keys: &str| match keys {
+            "r" | "R" => !saved,
+            "f" => !saved && !state.header.read_only,
+            _ => true,
+        };
+        for (keys, what) in footer(context(state)).into_iter().filter(|(k, _)| works(k)) {
             spans.push(Span::styled(
                 keys.to_string(),
                 theme.fg(Color::Cyan).add_modifier(Modifier::BOLD),
