@@ -15,21 +15,7 @@ use guardkey::sim::{Faults, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimC
 
 /// The binary with a clean AWS environment: no profile, no shared files, no IMDS.
 fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guardkey"));
-    cmd.env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    cmd
+    guardkey_command(None, "us-east-1")
 }
 
 fn with_sim_keys(mut cmd: Command) -> Command {

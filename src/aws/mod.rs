@@ -90,6 +90,23 @@ pub fn is_bedrock_region(region: &str) -> bool {
         .any(|(_, r)| r.contains(&region))
 }
 
+/// Adaptive retries: client-side rate limiting on throttles, up to 8 attempts.
+fn retries() -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(8)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(5))
+}
+
+/// The SDK's default is a connect timeout only: every attempt and call gets one too.
+fn timeouts(attempt: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(3100))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(Duration::from_secs(90))
+        .build()
+}
+
 fn next_partition_prefix() -> String {
     static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!(
@@ -114,19 +131,10 @@ pub struct Session {
 impl Session {
     pub async fn connect(options: SessionOptions) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::adaptive()
-                    .with_max_attempts(8)
-                    .with_initial_backoff(Duration::from_millis(100))
-                    .with_max_backoff(Duration::from_secs(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_millis(3100))
-                    .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(10)))
-                    .operation_timeout(Duration::from_secs(90))
-                    .build(),
-            );
+            .retry_config(retries())
+            .timeout_config(timeouts(
+                options.attempt_timeout.unwrap_or(Duration::from_secs(10)),
+            ));
         if let Some(p) = &options.profile {
             // A named profile is that profile alone, as with the AWS CLI: the default chain
             // would take keys from the environment first, and so maybe another account than
@@ -169,18 +177,8 @@ impl Session {
                 None,
                 "guardkey-static",
             ))
-            .retry_config(
-                RetryConfig::adaptive()
-                    .with_max_attempts(8)
-                    .with_initial_backoff(Duration::from_millis(100))
-                    .with_max_backoff(Duration::from_secs(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(10))
-                    .operation_timeout(Duration::from_secs(90))
-                    .build(),
-            )
+            .retry_config(retries())
+            .timeout_config(timeouts(Duration::from_secs(10)))
             .load()
             .await;
         Session::from_sdk_config(sdk, read_only)

@@ -15,8 +15,44 @@ fn epoch_seconds(rfc3339: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// A Detection Finding: the class's constant members, the report's time and product, the
+/// severity and status given, and `specific` (what the finding is about).
+fn detection_finding(
+    report: &ScanReport,
+    (severity_id, severity, status_code): (u8, &str, &str),
+    event_code: &str,
+    specific: Value,
+) -> Value {
+    let mut finding = json!({
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": 1,
+        "activity_name": "Create",
+        "type_uid": 200401,
+        "type_name": "Detection Finding: Create",
+        "severity_id": severity_id,
+        "severity": severity,
+        "status_id": 1,
+        "status": "New",
+        "status_code": status_code,
+        "time": epoch_seconds(&report.generated_at),
+        "time_dt": report.generated_at,
+        "metadata": {
+            "event_code": event_code,
+            "version": OCSF_VERSION,
+            "product": {"name": "guardkey", "vendor_name": "guardkey", "version": report.guardkey_version},
+            "profiles": ["cloud"],
+        },
+    });
+    if let (Some(f), Value::Object(more)) = (finding.as_object_mut(), specific) {
+        f.extend(more);
+    }
+    finding
+}
+
 pub fn to_ocsf(report: &ScanReport) -> String {
-    let time = epoch_seconds(&report.generated_at);
     let findings: Vec<Value> = report
         .guardrails
         .iter()
@@ -33,30 +69,13 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 Level::Warn => "FAIL",
                 Level::Unknown => "MANUAL",
             };
-            json!({
-                "class_uid": 2004,
-                "class_name": "Detection Finding",
-                "category_uid": 2,
-                "category_name": "Findings",
-                "activity_id": 1,
-                "activity_name": "Create",
-                "type_uid": 200401,
-                "type_name": "Detection Finding: Create",
-                "severity_id": severity_id,
-                "severity": severity,
-                "status_id": 1,
-                "status": "New",
-                "status_code": status_code,
+            detection_finding(
+                report,
+                (severity_id, severity, status_code),
+                rule_id(g.posture.id),
+                json!({
                 "status_detail": g.posture.reason,
                 "message": format!("{}: {}", g.name, g.posture.reason),
-                "time": time,
-                "time_dt": report.generated_at,
-                "metadata": {
-                    "event_code": rule_id(g.posture.id),
-                    "version": OCSF_VERSION,
-                    "product": {"name": "guardkey", "vendor_name": "guardkey", "version": report.guardkey_version},
-                    "profiles": ["cloud"],
-                },
                 "finding_info": {
                     "uid": format!("guardkey-{}-{}", g.posture.id.as_str(), g.arn),
                     "title": g.posture.id.title(),
@@ -78,7 +97,8 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 },
                 "remediation": {"desc": g.posture.hint},
                 "risk_details": "Bedrock-003 (risk High): guardrails must be encrypted with a customer managed KMS key the owner controls, audits, rotates and can revoke.",
-            })
+                }),
+            )
         })
         .collect();
     let account = report
@@ -90,33 +110,21 @@ pub fn to_ocsf(report: &ScanReport) -> String {
     let partition = report.caller.as_ref().map_or("aws", |c| c.partition());
     let unreadable = report.regions.iter().filter_map(|r| {
         let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
-        let detail = format!("Region {} could not be read ({}): {}", r.region, e.label(), e.detail());
+        let detail = format!(
+            "Region {} could not be read ({}): {}",
+            r.region,
+            e.label(),
+            e.detail()
+        );
         // The region's guardrails are unseen: a finding of its own, so that a pipeline that
         // only reads findings cannot take the region for a clean one.
-        Some(json!({
-            "class_uid": 2004,
-            "class_name": "Detection Finding",
-            "category_uid": 2,
-            "category_name": "Findings",
-            "activity_id": 1,
-            "activity_name": "Create",
-            "type_uid": 200401,
-            "type_name": "Detection Finding: Create",
-            "severity_id": 3,
-            "severity": "Medium",
-            "status_id": 1,
-            "status": "New",
-            "status_code": "MANUAL",
+        Some(detection_finding(
+            report,
+            (3, "Medium", "MANUAL"),
+            "region-unreadable",
+            json!({
             "status_detail": detail,
             "message": detail,
-            "time": time,
-            "time_dt": report.generated_at,
-            "metadata": {
-                "event_code": "region-unreadable",
-                "version": OCSF_VERSION,
-                "product": {"name": "guardkey", "vendor_name": "guardkey", "version": report.guardkey_version},
-                "profiles": ["cloud"],
-            },
             "finding_info": {
                 "uid": format!("guardkey-region-unreadable-{account}-{}", r.region),
                 "title": "Region could not be scanned: its guardrails are unknown",
@@ -137,7 +145,8 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 "account": {"uid": account, "name": account, "type": "AWS Account", "type_id": 10},
             },
             "remediation": {"desc": "Grant the scanning role what the error names and scan again."},
-        }))
+            }),
+        ))
     });
     let findings: Vec<Value> = findings.into_iter().chain(unreadable).collect();
     let mut s = serde_json::to_string_pretty(&findings).expect("OCSF serializes");

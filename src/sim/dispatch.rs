@@ -39,13 +39,7 @@ pub(super) async fn dispatch(
                 "Account": principal.account, "Arn": principal.arn, "UserId": principal.user_id
             }),
         );
-        let mut resp = Response::new(Body::from(xml));
-        resp.headers_mut()
-            .insert("content-type", HeaderValue::from_static("text/xml"));
-        if let Ok(v) = HeaderValue::from_str(request_id) {
-            resp.headers_mut().insert("x-amzn-requestid", v);
-        }
-        return Ok(resp);
+        return Ok(xml_response(xml, request_id));
     }
 
     if service == Service::Iam {
@@ -64,13 +58,7 @@ pub(super) async fn dispatch(
         };
         let (xml, json) = answer.map_err(fail)?;
         sim.record(service, &op, 200, None, &json);
-        let mut resp = Response::new(Body::from(xml));
-        resp.headers_mut()
-            .insert("content-type", HeaderValue::from_static("text/xml"));
-        if let Ok(v) = HeaderValue::from_str(request_id) {
-            resp.headers_mut().insert("x-amzn-requestid", v);
-        }
-        return Ok(resp);
+        return Ok(xml_response(xml, request_id));
     }
 
     let model = match service {
@@ -155,4 +143,15 @@ fn strike_after_list(sim: &Simulator, world: &mut World, ctx: &state::Ctx, page:
             None => {}
         }
     }
+}
+
+/// A query-protocol answer (STS, IAM): XML, with the request id AWS sends.
+fn xml_response(xml: String, request_id: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::from(xml));
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
 }

@@ -175,3 +175,27 @@ pub fn auth_header(region: &str, service: &str) -> String {
         "Authorization: AWS4-HMAC-SHA256 Credential={SIM_ACCESS_KEY_ID}/20261130/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n"
     )
 }
+
+/// The guardkey binary with a clean AWS environment: the given keys (or none), `region`,
+/// no profile, no shared config or credentials files, no instance metadata, no colour.
+pub fn guardkey_command(keys: Option<(&str, &str)>, region: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"));
+    cmd.env("AWS_REGION", region)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if let Some((key, secret)) = keys {
+        cmd.env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+    }
+    cmd
+}
