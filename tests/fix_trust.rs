@@ -32,7 +32,7 @@ async fn sim_as(caller: SimCaller, get_role_denied: bool) -> RunningSim {
 }
 
 fn guardkey(sim: &RunningSim, journal: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardkey"))
+    guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), "us-east-1")
         .args(args)
         .args([
             "--endpoint-url",
@@ -40,12 +40,6 @@ fn guardkey(sim: &RunningSim, journal: &std::path::Path, args: &[&str]) -> Outpu
             "--journal-dir",
             journal.to_str().unwrap(),
         ])
-        .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap()
 }
@@ -467,15 +461,9 @@ mod inputs {
     use super::*;
 
     fn bare(sim: &RunningSim, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), "us-east-1")
             .args(args)
             .args(["--endpoint-url", &sim.endpoint()])
-            .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env_remove("AWS_PROFILE")
             .output()
             .unwrap()
     }

@@ -52,17 +52,12 @@ async fn sim_with(arn: &str, doc: Value) -> RunningSim {
 }
 
 fn guardkey(sim: &RunningSim, journal: &std::path::Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guardkey"));
-    cmd.args(args)
+    guardkey_command(Some((KEY_ID, SECRET)), "us-east-1")
+        .args(args)
         .args(["--endpoint-url", &sim.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("GUARDKEY_STATE_DIR", journal)
-        .env_remove("AWS_PROFILE");
-    cmd.output().unwrap()
+        .output()
+        .unwrap()
 }
 
 fn said(out: &Output) -> String {
@@ -130,23 +125,24 @@ async fn the_scan_policy_is_enough_and_read_only() {
     })
     .await;
     let expected = verdicts(
-        &Command::new(env!("CARGO_BIN_EXE_guardkey"))
-            .args([
-                "scan",
-                "--regions",
-                REGIONS,
-                "--format",
-                "json",
-                "--endpoint-url",
-                &admin.endpoint(),
-            ])
-            .env("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", guardkey::sim::SIM_SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap(),
+        &guardkey_command(
+            Some((
+                guardkey::sim::SIM_ACCESS_KEY_ID,
+                guardkey::sim::SIM_SECRET_ACCESS_KEY,
+            )),
+            "us-east-1",
+        )
+        .args([
+            "scan",
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "--endpoint-url",
+            &admin.endpoint(),
+        ])
+        .output()
+        .unwrap(),
     );
     let sim = sim_with(AUDITOR, policy("scan")).await;
     let out = scan(&sim, dir.path());

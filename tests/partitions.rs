@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use guardkey::sim::{RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig};
@@ -25,16 +25,10 @@ async fn sim_in(partition: &str) -> RunningSim {
 }
 
 fn guardkey(sim: &RunningSim, home: &str, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardkey"))
+    guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), home)
         .args(args)
         .args(["--endpoint-url", &sim.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", SIM_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SIM_SECRET_ACCESS_KEY)
-        .env("AWS_REGION", home)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("GUARDKEY_STATE_DIR", dir)
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap()
 }
