@@ -820,3 +820,27 @@ fn with_fifty_targets_every_step_keeps_the_cursor_and_the_outcome_on_screen() {
         insta::assert_snapshot!(format!("wizard50_done_{w}x{h}"), draw(&s).backend());
     }
 }
+
+#[test]
+fn in_govcloud_the_wizard_plans_every_arn_in_the_partition() {
+    let caller = "arn:aws-us-gov:sts::123456789012:assumed-role/GuardrailOps/ci";
+    let row = guardrail("us-gov-west-1", "gov-bot", None);
+    let principal = crate::fix::policy::CallerPrincipal::Arn(
+        "arn:aws-us-gov:iam::123456789012:role/platform/security/GuardrailOps".into(),
+    );
+    let w = super::wizard::Wizard::new(vec![&row], "123456789012", caller, Some(&principal));
+    let plan = w.plan().unwrap();
+    let KeyChoice::Create(key) = &plan.regions[0].key else {
+        panic!("a new key")
+    };
+    let policy: serde_json::Value = serde_json::from_str(&key.policy).unwrap();
+    let text = policy.to_string();
+    assert!(
+        text.contains("\"arn:aws-us-gov:iam::123456789012:root\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("arn:aws:"),
+        "an ARN of the commercial partition: {text}"
+    );
+}
