@@ -95,7 +95,8 @@ impl Config {
         if global.profile.is_none() {
             global.profile = self.profile.clone();
         }
-        if global.regions.is_empty() {
+        // A saved scan is replayed whole unless --regions narrows it on the command line.
+        if global.regions.is_empty() && global.load.is_none() {
             global.regions = self.regions.clone();
         }
     }

@@ -34,18 +34,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode> {
-    let config = match guardkey::config::Config::load(cli.global.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("guardkey: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    config.apply_global(&mut cli.global);
-    if let Some(Command::Fix(args)) = &mut cli.command {
-        config.apply_fix(args);
-    }
-    // Flags that mean nothing for a command are refused rather than ignored.
+    // Flags that mean nothing for a command are refused rather than ignored (those the user
+    // gave: defaults from the configuration file are applied after).
     let refused: &[(bool, &str)] = match &cli.command {
         Some(Command::Sim(_)) => &[
             (cli.global.demo, "--demo"),
@@ -68,6 +58,17 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         };
         eprintln!("guardkey: {flag} cannot be used here: {what}");
         return Ok(ExitCode::from(2));
+    }
+    let config = match guardkey::config::Config::load(cli.global.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("guardkey: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    config.apply_global(&mut cli.global);
+    if let Some(Command::Fix(args)) = &mut cli.command {
+        config.apply_fix(args);
     }
     match cli.command {
         Some(Command::Policy(args)) => {
