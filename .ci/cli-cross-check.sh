@@ -139,3 +139,8 @@ for region in us-west-2 eu-west-2; do
   grep -q '"kmsKeyArn": null' "$work/a-$region.txt" && fail "$region: a guardrail is still on the AWS-owned key"
 done
 echo "cli-cross-check: the emitted AWS CLI script and guardkey fix --yes reach the same end state"
+
+# Security Hub: the ASFF findings of the same scan, validated with botocore's own validator.
+rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --format asff --output "$work/findings.asff.json" 2>/dev/null || rc=$?
+[ "$rc" -eq 3 ] || fail "guardkey scan --format asff exited $rc"
+python .ci/asff-check.py "$work/findings.asff.json" || fail "the ASFF findings do not follow botocore's securityhub model"

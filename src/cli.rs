@@ -78,6 +78,10 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Run the AWS simulator (Bedrock, KMS, STS, IAM) on loopback for the AWS CLI, SDKs and tests.
     Sim(SimArgs),
+    /// What changed between two saved scans: fixed, regressed, changed, new, gone.
+    ///
+    /// Exit codes: 0 nothing regressed, 1 a guardrail regressed, 2 an error.
+    Diff(DiffArgs),
     /// Print the IAM policy guardkey needs: `scan` (read-only) or `fix`.
     ///
     /// For example: aws iam create-policy --policy-name guardkey-scan --policy-document "$(guardkey policy scan)"
@@ -96,6 +100,8 @@ pub enum ReportFormat {
     Sarif,
     /// OCSF Detection Findings (class 2004), for Security Lake and Prowler pipelines.
     Ocsf,
+    /// AWS Security Finding Format, for Security Hub (aws securityhub batch-import-findings).
+    Asff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -256,6 +262,17 @@ impl FixArgs {
     pub fn rotation(&self) -> i32 {
         self.rotation_days.unwrap_or(365)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier scan (saved with `scan --save` or `--format json`).
+    pub old: PathBuf,
+    /// The later scan.
+    pub new: PathBuf,
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_parser = ["table", "json", "md"])]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

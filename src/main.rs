@@ -77,6 +77,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             print!("{doc}");
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Diff(args)) => exit(guardkey::commands::diff::run(&args)),
         Some(Command::Sim(args)) => run_sim(args).await,
         None => match guardkey::commands::explore::run(&cli.global).await {
             Ok(code) => Ok(ExitCode::from(code)),

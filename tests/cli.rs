@@ -448,3 +448,83 @@ fn the_configuration_file_gives_defaults_and_bad_ones_are_errors() {
         assert!(err.contains("configuration"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_says_what_a_fix_changed_between_two_saved_scans() {
+    let sim = demo_sim().await;
+    let endpoint = sim.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    let after = dir.path().join("after.json");
+    let save = |path: &std::path::Path| {
+        guardkey(
+            Some(&endpoint),
+            &[
+                "scan",
+                "--regions",
+                "eu-west-2",
+                "--format",
+                "json",
+                "--save",
+                path.to_str().unwrap(),
+            ],
+        )
+    };
+    save(&before);
+    let out = guardkey(
+        Some(&endpoint),
+        &[
+            "fix",
+            "--regions",
+            "eu-west-2",
+            "--filter",
+            "key:none",
+            "--create-key",
+            "--alias",
+            "alias/diff-test",
+            "--yes",
+            "--journal-dir",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    save(&after);
+    let out = guardkey(
+        None,
+        &[
+            "diff",
+            before.to_str().unwrap(),
+            after.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing regressed: {}",
+        text(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["totals"]["fixed"], 2, "{d}");
+    assert_eq!(d["totals"]["regressed"], 0);
+    // Backwards, the same change is a regression, and the exit code says so.
+    let out = guardkey(
+        None,
+        &[
+            "diff",
+            after.to_str().unwrap(),
+            before.to_str().unwrap(),
+            "--format",
+            "md",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("## Regressed (2)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = guardkey(None, &["diff", before.to_str().unwrap(), "/no/such.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -24,6 +24,7 @@ pub fn render(report: &ScanReport, format: ReportFormat) -> String {
         ReportFormat::Csv => to_csv(report),
         ReportFormat::Sarif => to_sarif(report),
         ReportFormat::Ocsf => to_ocsf(report),
+        ReportFormat::Asff => crate::report::to_asff(report),
     }
 }
 
@@ -259,6 +260,7 @@ fn format_name(f: ReportFormat) -> &'static str {
         ReportFormat::Csv => "CSV",
         ReportFormat::Sarif => "SARIF",
         ReportFormat::Ocsf => "OCSF",
+        ReportFormat::Asff => "ASFF",
     }
 }
 

@@ -4,6 +4,8 @@
 //! (Over 500 lines for its tests: the fixtures every format's golden test shares and the
 //! schema checks.)
 
+mod asff;
+pub mod diff;
 mod markdown;
 mod ocsf;
 mod sarif;
@@ -17,6 +19,7 @@ use crate::aws::CallerIdentity;
 use crate::model::{Guardrail, Level};
 use crate::scan::{RegionOutcome, ScanResult};
 
+pub use asff::to_asff;
 pub use markdown::to_markdown;
 pub use ocsf::to_ocsf;
 pub use sarif::to_sarif;

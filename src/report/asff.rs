@@ -1,0 +1,181 @@
+//! AWS Security Finding Format (ASFF), for Security Hub's BatchImportFindings: one finding
+//! per guardrail, and one per region that could not be read, as a JSON array.
+//!
+//! The members follow botocore's `securityhub` model (`AwsSecurityFinding`): SchemaVersion
+//! `2018-10-08`, Id, ProductArn (`arn:PARTITION:securityhub:REGION:ACCOUNT:product/ACCOUNT/default`
+//! for one's own findings), GeneratorId, AwsAccountId, CreatedAt, UpdatedAt, Title (≤ 256),
+//! Description (≤ 1024), Resources; Severity.Label and Compliance.Status in practice.
+//! CI validates every finding against that model with botocore's own validator.
+
+use serde_json::{Value, json};
+
+use super::ScanReport;
+use super::sarif::rule_id;
+use crate::model::Level;
+
+const TYPE: &str = "Software and Configuration Checks/Industry and Regulatory Standards/Bedrock-003";
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn product_arn(partition: &str, region: &str, account: &str) -> String {
+    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+}
+
+pub fn to_asff(report: &ScanReport) -> String {
+    let at = report.generated_at.clone();
+    let mut findings: Vec<Value> = report
+        .guardrails
+        .iter()
+        .map(|g| {
+            let partition = g.arn.split(':').nth(1).unwrap_or("aws");
+            let (label, compliance) = match g.posture.level {
+                Level::Fail => ("HIGH", "FAILED"),
+                Level::Warn => ("MEDIUM", "WARNING"),
+                Level::Unknown => ("INFORMATIONAL", "NOT_AVAILABLE"),
+                Level::Pass => ("INFORMATIONAL", "PASSED"),
+            };
+            let mut resources = vec![json!({
+                "Type": "Other",
+                "Id": g.arn,
+                "Partition": partition,
+                "Region": &*g.region,
+                "Details": {"Other": {
+                    "name": g.name,
+                    "status": g.status,
+                    "kmsKeyArn": g.kms_key_arn.clone().unwrap_or_else(|| "AWS-owned key".into()),
+                }},
+            })];
+            if let Some(key) = &g.kms_key_arn {
+                resources.push(json!({
+                    "Type": "AwsKmsKey",
+                    "Id": key,
+                    "Partition": partition,
+                    "Region": key.split(':').nth(3).unwrap_or(&g.region),
+                }));
+            }
+            json!({
+                "SchemaVersion": "2018-10-08",
+                // Stable per guardrail and rule: a later import updates the same finding.
+                "Id": format!("guardkey/{}/{}", rule_id(g.posture.id), g.arn),
+                "ProductArn": product_arn(partition, &g.region, &g.account),
+                "GeneratorId": format!("guardkey/{}", rule_id(g.posture.id)),
+                "AwsAccountId": &*g.account,
+                "Types": [TYPE],
+                "CreatedAt": at,
+                "UpdatedAt": at,
+                "Severity": {"Label": label},
+                "Title": cut(&format!("{}: {}", g.name, g.posture.id.title()), 256),
+                "Description": cut(&g.posture.reason, 1024),
+                "Remediation": {"Recommendation": {"Text": cut(&g.posture.hint, 512)}},
+                "ProductFields": {"guardkey/posture": g.posture.id.as_str(), "guardkey/level": g.posture.level.as_str()},
+                "Resources": resources,
+                "Compliance": {"Status": compliance},
+                "RecordState": "ACTIVE",
+            })
+        })
+        .collect();
+    // A region that could not be read: its guardrails are unknown, and Security Hub says so.
+    let account = report
+        .caller
+        .as_ref()
+        .map(|c| c.account.clone())
+        .or_else(|| report.guardrails.first().map(|g| g.account.to_string()));
+    let partition = report
+        .caller
+        .as_ref()
+        .map_or("aws", |c| c.partition())
+        .to_string();
+    if let Some(account) = account {
+        for r in &report.regions {
+            let Some(e) = r.error.as_ref().filter(|e| e.hides_part_of_the_estate()) else {
+                continue;
+            };
+            findings.push(json!({
+                "SchemaVersion": "2018-10-08",
+                "Id": format!("guardkey/region-unreadable/{account}/{}", r.region),
+                "ProductArn": product_arn(&partition, &r.region, &account),
+                "GeneratorId": "guardkey/region-unreadable",
+                "AwsAccountId": account,
+                "Types": [TYPE],
+                "CreatedAt": at,
+                "UpdatedAt": at,
+                "Severity": {"Label": "MEDIUM"},
+                "Title": cut(&format!("Region {} could not be scanned: its guardrails are unknown", r.region), 256),
+                "Description": cut(&format!("{}: {}", e.label(), e.detail()), 1024),
+                "Resources": [{
+                    "Type": "AwsAccount",
+                    "Id": format!("AWS::::Account:{account}"),
+                    "Partition": partition,
+                    "Region": r.region,
+                }],
+                "Compliance": {"Status": "NOT_AVAILABLE"},
+                "RecordState": "ACTIVE",
+            }));
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&findings).expect("ASFF serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_finding_has_what_security_hub_requires() {
+        let report = super::super::fixtures::report();
+        let findings: Value = serde_json::from_str(&to_asff(&report)).unwrap();
+        let list = findings.as_array().unwrap();
+        assert_eq!(
+            list.len(),
+            report.guardrails.len() + 1,
+            "and the unreadable region"
+        );
+        for f in list {
+            for member in [
+                "SchemaVersion",
+                "Id",
+                "ProductArn",
+                "GeneratorId",
+                "AwsAccountId",
+                "CreatedAt",
+                "UpdatedAt",
+                "Title",
+                "Description",
+                "Resources",
+                "Types",
+            ] {
+                assert!(!f[member].is_null(), "{member} missing in {f}");
+            }
+            assert!(f["Title"].as_str().unwrap().chars().count() <= 256);
+            let status = f["Compliance"]["Status"].as_str().unwrap();
+            assert!(["PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"].contains(&status));
+        }
+        let aws_owned = list
+            .iter()
+            .find(|f| f["GeneratorId"] == "guardkey/Bedrock-003")
+            .unwrap();
+        assert_eq!(aws_owned["Compliance"]["Status"], "FAILED");
+        assert_eq!(aws_owned["Severity"]["Label"], "HIGH");
+        assert!(
+            aws_owned["ProductArn"]
+                .as_str()
+                .unwrap()
+                .ends_with(":123456789012:product/123456789012/default")
+        );
+        let unknown = list
+            .iter()
+            .find(|f| f["GeneratorId"] == "guardkey/access-denied")
+            .unwrap();
+        assert_eq!(unknown["Compliance"]["Status"], "NOT_AVAILABLE", "never PASSED");
+    }
+}

@@ -1,0 +1,301 @@
+//! Progress between two saved scans: what was fixed, what regressed, what changed
+//! otherwise, what is new and what is gone, guardrail by guardrail (by ARN).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::ScanReport;
+use crate::model::{Guardrail, Level, PostureId};
+
+/// One guardrail in both scans, or in one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub arn: String,
+    pub name: String,
+    pub region: String,
+    /// Its posture in the old scan (None: it was not there).
+    #[serde(serialize_with = "as_posture")]
+    pub before: Option<(Level, PostureId)>,
+    /// Its posture in the new scan (None: it is gone).
+    #[serde(serialize_with = "as_posture")]
+    pub after: Option<(Level, PostureId)>,
+}
+
+/// The difference between two scans.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanDiff {
+    pub old_generated_at: String,
+    pub new_generated_at: String,
+    /// Failing or unknown before, passing now.
+    pub fixed: Vec<Change>,
+    /// Worse now than before (a PASS that fails, a WARN that fails, …).
+    pub regressed: Vec<Change>,
+    /// Another posture at the same level, or better but not yet passing.
+    pub changed: Vec<Change>,
+    pub new: Vec<Change>,
+    pub gone: Vec<Change>,
+    pub unchanged: usize,
+    /// Either scan could not see everything: the difference may be the scan's, not the estate's.
+    pub incomplete: bool,
+}
+
+/// `{"level": "FAIL", "posture": "aws-owned-key"}`, or null.
+fn as_posture<S: serde::Serializer>(p: &Option<(Level, PostureId)>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some((level, id)) => serde_json::json!({"level": level, "posture": id}).serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+fn posture(g: &Guardrail) -> (Level, PostureId) {
+    (g.posture.level, g.posture.id)
+}
+
+/// Compares `old` and `new` guardrail by guardrail.
+pub fn diff(old: &ScanReport, new: &ScanReport) -> ScanDiff {
+    let before: HashMap<&str, &Guardrail> = old.guardrails.iter().map(|g| (g.arn.as_str(), g)).collect();
+    let mut out = ScanDiff {
+        old_generated_at: old.generated_at.clone(),
+        new_generated_at: new.generated_at.clone(),
+        incomplete: !old.totals.complete || !new.totals.complete,
+        ..ScanDiff::default()
+    };
+    let change = |g: &Guardrail, before: Option<&Guardrail>, after: Option<&Guardrail>| Change {
+        arn: g.arn.clone(),
+        name: g.name.clone(),
+        region: g.region.to_string(),
+        before: before.map(posture),
+        after: after.map(posture),
+    };
+    for g in &new.guardrails {
+        match before.get(g.arn.as_str()) {
+            None => out.new.push(change(g, None, Some(g))),
+            Some(b) => {
+                let c = change(g, Some(b), Some(g));
+                let (was, is) = (b.posture.level, g.posture.level);
+                if was != Level::Pass && is == Level::Pass {
+                    out.fixed.push(c);
+                } else if is > was {
+                    out.regressed.push(c);
+                } else if posture(b) != posture(g) {
+                    out.changed.push(c);
+                } else {
+                    out.unchanged += 1;
+                }
+            }
+        }
+    }
+    let now: HashMap<&str, ()> = new.guardrails.iter().map(|g| (g.arn.as_str(), ())).collect();
+    for g in old
+        .guardrails
+        .iter()
+        .filter(|g| !now.contains_key(g.arn.as_str()))
+    {
+        out.gone.push(change(g, Some(g), None));
+    }
+    out
+}
+
+fn label(p: Option<(Level, PostureId)>) -> String {
+    match p {
+        Some((level, id)) => format!("{} {} {}", level.symbol(), level.as_str(), id.as_str()),
+        None => "—".into(),
+    }
+}
+
+impl ScanDiff {
+    /// "3 fixed, 1 regressed, …".
+    pub fn totals(&self) -> String {
+        format!(
+            "{} fixed, {} regressed, {} changed, {} new, {} gone, {} unchanged",
+            self.fixed.len(),
+            self.regressed.len(),
+            self.changed.len(),
+            self.new.len(),
+            self.gone.len(),
+            self.unchanged
+        )
+    }
+
+    fn sections(&self) -> [(&'static str, &Vec<Change>); 5] {
+        [
+            ("Regressed", &self.regressed),
+            ("Fixed", &self.fixed),
+            ("Changed", &self.changed),
+            ("New", &self.new),
+            ("Gone", &self.gone),
+        ]
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "guardkey diff — {} → {}: {}",
+            self.old_generated_at,
+            self.new_generated_at,
+            self.totals()
+        );
+        if self.incomplete {
+            let _ = writeln!(
+                out,
+                "INCOMPLETE: one of the scans could not see everything; a difference may be the scan's, not the estate's."
+            );
+        }
+        for (title, list) in self.sections() {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{title} ({})", list.len());
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {:<32} {} → {}",
+                    c.region,
+                    c.name,
+                    label(c.before),
+                    label(c.after)
+                );
+            }
+        }
+        out
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let mut out = String::new();
+        let _ = writeln!(out, "# Bedrock guardrail encryption: progress\n");
+        let _ = writeln!(
+            out,
+            "{} → {}\n\n**{}**\n",
+            self.old_generated_at,
+            self.new_generated_at,
+            self.totals()
+        );
+        if self.incomplete {
+            let _ = writeln!(
+                out,
+                "> **INCOMPLETE: one of the scans could not see everything; a difference may be the scan's, not the estate's.**\n"
+            );
+        }
+        for (title, list) in self.sections() {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "## {title} ({})\n\n| Guardrail | Region | Before | After |\n|---|---|---|---|",
+                list.len()
+            );
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    cell(&c.name),
+                    c.region,
+                    label(c.before),
+                    label(c.after)
+                );
+            }
+            let _ = writeln!(out);
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&serde_json::json!({
+            "schema": "guardkey.diff/v1",
+            "old_generated_at": self.old_generated_at,
+            "new_generated_at": self.new_generated_at,
+            "incomplete": self.incomplete,
+            "totals": {
+                "fixed": self.fixed.len(),
+                "regressed": self.regressed.len(),
+                "changed": self.changed.len(),
+                "new": self.new.len(),
+                "gone": self.gone.len(),
+                "unchanged": self.unchanged,
+            },
+            "fixed": self.fixed,
+            "regressed": self.regressed,
+            "changed": self.changed,
+            "new": self.new,
+            "gone": self.gone,
+        }))
+        .expect("a diff serializes");
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Rotation;
+    use crate::report::fixtures::{guardrail, key, report};
+
+    #[test]
+    fn fixed_regressed_changed_new_and_gone_are_told_apart() {
+        let old = report();
+        let mut new = old.clone();
+        let on = Rotation::Enabled {
+            period_days: Some(365),
+        };
+        // support-bot (AWS-owned, FAIL) is fixed; claims-bot (PASS) regresses; legacy-bot
+        // is gone; a new guardrail appears.
+        for g in &mut new.guardrails {
+            match g.name.as_str() {
+                "support-bot" => {
+                    *g = guardrail(
+                        "us-east-1",
+                        "support-bot",
+                        Some(key("us-east-1", "Enabled", on.clone())),
+                    )
+                }
+                "claims-bot" => {
+                    *g = guardrail(
+                        "us-east-1",
+                        "claims-bot",
+                        Some(key("us-east-1", "Disabled", on.clone())),
+                    )
+                }
+                _ => {}
+            }
+        }
+        new.guardrails.retain(|g| g.name != "legacy-bot");
+        new.guardrails.push(guardrail("eu-west-1", "fresh-bot", None));
+        let d = diff(&old, &new);
+        let names = |l: &Vec<Change>| l.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&d.fixed), ["support-bot"]);
+        assert_eq!(names(&d.regressed), ["claims-bot"]);
+        assert_eq!(names(&d.new), ["fresh-bot"]);
+        assert_eq!(names(&d.gone), ["legacy-bot"]);
+        assert_eq!(d.unchanged, 1, "denied-bot");
+        assert!(d.incomplete, "the fixture cannot see ap-south-1");
+        assert!(
+            d.to_table()
+                .contains("1 fixed, 1 regressed, 0 changed, 1 new, 1 gone, 1 unchanged")
+        );
+        let md = d.to_markdown();
+        assert!(
+            md.contains("## Regressed (1)")
+                && md.contains(
+                    "| claims-bot | us-east-1 | ✓ PASS customer-managed-key | ✗ FAIL key-disabled |"
+                ),
+            "{md}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        assert_eq!(json["totals"]["regressed"], 1);
+        assert_eq!(json["regressed"][0]["name"], "claims-bot");
+        assert_eq!(json["regressed"][0]["after"]["posture"], "key-disabled");
+        assert_eq!(json["new"][0]["before"], serde_json::Value::Null);
+        // The same scan twice: nothing moved.
+        let same = diff(&old, &old);
+        assert!(
+            same.fixed.is_empty() && same.regressed.is_empty() && same.new.is_empty() && same.gone.is_empty()
+        );
+        assert_eq!(same.unchanged, old.guardrails.len());
+    }
+}
