@@ -82,6 +82,12 @@ pub enum Command {
     ///
     /// Exit codes: 0 nothing regressed, 1 a guardrail regressed, 2 an error.
     Diff(DiffArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    ///
+    /// For example: guardkey completions bash > ~/.local/share/bash-completion/completions/guardkey
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. guardkey man > ~/.local/share/man/man1/guardkey.1
+    Man,
     /// Print the IAM policy guardkey needs: `scan` (read-only) or `fix`.
     ///
     /// For example: aws iam create-policy --policy-name guardkey-scan --policy-document "$(guardkey policy scan)"
@@ -273,6 +279,13 @@ pub struct DiffArgs {
     /// Output format. Default: table on a terminal, json otherwise.
     #[arg(long, value_parser = ["table", "json", "md"])]
     pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -78,6 +78,25 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Diff(args)) => exit(guardkey::commands::diff::run(&args)),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "guardkey", &mut script);
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = std::io::stdout().write_all(&script);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut page = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                eprintln!("guardkey: cannot render the man page: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            let _ = std::io::stdout().write_all(&page);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Sim(args)) => run_sim(args).await,
         None => match guardkey::commands::explore::run(&cli.global).await {
             Ok(code) => Ok(ExitCode::from(code)),

@@ -528,3 +528,43 @@ async fn diff_says_what_a_fix_changed_between_two_saved_scans() {
     let out = guardkey(None, &["diff", before.to_str().unwrap(), "/no/such.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn completions_and_the_man_page_are_what_their_consumers_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = dir.path().join("guardkey.bash");
+    let out = guardkey(None, &["completions", "bash"]);
+    assert!(out.status.success());
+    std::fs::write(&bash, &out.stdout).unwrap();
+    // bash itself parses the script, and it completes the subcommands.
+    let check = Command::new("bash").arg("-n").arg(&bash).output().unwrap();
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    for sub in ["scan", "fix", "restore", "sim", "diff", "policy"] {
+        assert!(text(&out.stdout).contains(sub), "bash completion lacks {sub}");
+    }
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = guardkey(None, &["completions", shell]);
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+    assert_eq!(guardkey(None, &["completions", "tcsh"]).status.code(), Some(2));
+    let man = guardkey(None, &["man"]);
+    assert!(man.status.success());
+    let page = text(&man.stdout);
+    assert!(page.contains(".TH guardkey 1"), "{page}");
+    // groff, where it is installed, renders it without a warning.
+    if let Ok(out) = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(page.as_bytes())?;
+            child.wait_with_output()
+        })
+    {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Bedrock"), "the page renders its text");
+    }
+}
