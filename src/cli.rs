@@ -108,6 +108,9 @@ pub enum ReportFormat {
     Ocsf,
     /// AWS Security Finding Format, for Security Hub (aws securityhub batch-import-findings).
     Asff,
+    /// One self-contained HTML page for people: totals, a chart per region, top reasons,
+    /// every guardrail (filterable), unreadable regions. Works offline, prints well.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

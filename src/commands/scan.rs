@@ -25,6 +25,7 @@ pub fn render(report: &ScanReport, format: ReportFormat) -> String {
         ReportFormat::Sarif => to_sarif(report),
         ReportFormat::Ocsf => to_ocsf(report),
         ReportFormat::Asff => crate::report::to_asff(report),
+        ReportFormat::Html => crate::report::to_html(report),
     }
 }
 
@@ -261,6 +262,7 @@ fn format_name(f: ReportFormat) -> &'static str {
         ReportFormat::Sarif => "SARIF",
         ReportFormat::Ocsf => "OCSF",
         ReportFormat::Asff => "ASFF",
+        ReportFormat::Html => "HTML",
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod asff;
 pub mod diff;
+mod html;
 mod markdown;
 mod ocsf;
 mod sarif;
@@ -20,6 +21,7 @@ use crate::model::{Guardrail, Level};
 use crate::scan::{RegionOutcome, ScanResult};
 
 pub use asff::to_asff;
+pub use html::to_html;
 pub use markdown::to_markdown;
 pub use ocsf::to_ocsf;
 pub use sarif::to_sarif;

@@ -32,6 +32,7 @@ pub(super) fn run_command(state: &mut State, input: &str) -> Vec<Effect> {
         ["export", "json"] => export(state, "json"),
         ["export", "csv"] => export(state, "csv"),
         ["export", "md" | "markdown"] => export(state, "md"),
+        ["export", "html"] => export(state, "html"),
         ["filter", rest @ ..] => {
             state.set_filter(rest.join(" "));
             state.selected = 0;

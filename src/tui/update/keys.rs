@@ -126,6 +126,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 KeyCode::Char('j') => export(state, "json"),
                 KeyCode::Char('c') => export(state, "csv"),
                 KeyCode::Char('m') => export(state, "md"),
+                KeyCode::Char('h') => export(state, "html"),
                 _ => {
                     state.overlay = Overlay::None;
                     Vec::new()

@@ -370,6 +370,7 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
     let content = match extension {
         "json" => report.to_json(),
         "csv" => to_csv(&report),
+        "html" => crate::report::to_html(&report),
         _ => to_markdown(&report, &state.filter_input),
     };
     state.dirty = true;

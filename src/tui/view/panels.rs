@@ -116,6 +116,7 @@ pub(super) fn render_export(state: &State, f: &mut Frame, area: Rect) {
         Line::raw("  j  JSON (guardkey.scan/v1, loadable with --load)"),
         Line::raw("  c  CSV"),
         Line::raw("  m  Markdown report"),
+        Line::raw("  h  HTML report (one self-contained page)"),
         Line::raw(""),
         Line::raw("  Esc cancel"),
     ];
