@@ -207,7 +207,8 @@ pub fn check_new_files(outputs: &[(&str, &Path)], force: bool) -> Result<(), Str
                 path.display()
             ));
         }
-        if !force && path.exists() {
+        // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is a destination, not a file to lose.
+        if !force && path.is_file() {
             return Err(format!(
                 "{flag} {} exists already: choose another name, or pass --force to overwrite it",
                 path.display()
@@ -238,6 +239,15 @@ pub fn write_atomically(
 ) -> Result<(), String> {
     use std::io::Write;
     let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    // A device or a pipe is written to as it is: there is nothing to replace atomically.
+    if path.exists() && !path.is_file() {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| fail(&e))?;
+        let mut w = std::io::BufWriter::new(file);
+        return write(&mut w).and_then(|()| w.flush()).map_err(|e| fail(&e));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -571,6 +581,22 @@ mod tests {
             .filter_map(|f| f["status_code"].as_str())
             .collect();
         assert!(!statuses.contains(&"PASS"), "{statuses:?}");
+    }
+
+    #[test]
+    fn devices_are_destinations_and_files_are_never_lost() {
+        let null = Path::new("/dev/null");
+        assert!(check_new_files(&[("--output", null)], false).is_ok());
+        write_atomically(null, |w| w.write_all(b"x")).unwrap();
+        assert!(null.exists() && !null.is_file(), "/dev/null is still the device");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("scan.json");
+        std::fs::write(&file, "keep").unwrap();
+        assert!(
+            check_new_files(&[("--output", &file)], false)
+                .unwrap_err()
+                .contains("exists already")
+        );
     }
 
     #[test]
