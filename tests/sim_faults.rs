@@ -284,7 +284,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     assert_eq!(status, 400);
     assert!(head.contains("text/xml"), "{head}");
     assert!(body.contains("<Code>UnsupportedService</Code>"), "{body}");
-    assert!(body.contains("IAM only, not &apos;ec2&apos;"), "{body}");
+    assert!(body.contains("IAM only, not &#39;ec2&#39;"), "{body}");
 
     // A signature that does not match, from a raw client and from an SDK with the wrong secret.
     let (status, head, _) = raw(

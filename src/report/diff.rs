@@ -98,6 +98,8 @@ pub fn diff(old: &ScanReport, new: &ScanReport) -> ScanDiff {
     out
 }
 
+const INCOMPLETE: &str = "INCOMPLETE: one of the scans could not see everything; a difference may be the scan's, not the estate's.";
+
 fn label(p: Option<(Level, PostureId)>) -> String {
     match p {
         Some((level, id)) => format!("{} {} {}", level.symbol(), level.as_str(), id.as_str()),
@@ -139,10 +141,7 @@ impl ScanDiff {
             self.totals()
         );
         if self.incomplete {
-            let _ = writeln!(
-                out,
-                "INCOMPLETE: one of the scans could not see everything; a difference may be the scan's, not the estate's."
-            );
+            let _ = writeln!(out, "{INCOMPLETE}");
         }
         for (title, list) in self.sections() {
             if list.is_empty() {
@@ -175,10 +174,7 @@ impl ScanDiff {
             self.totals()
         );
         if self.incomplete {
-            let _ = writeln!(
-                out,
-                "> **INCOMPLETE: one of the scans could not see everything; a difference may be the scan's, not the estate's.**\n"
-            );
+            let _ = writeln!(out, "> **{INCOMPLETE}**\n");
         }
         for (title, list) in self.sections() {
             if list.is_empty() {

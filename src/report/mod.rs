@@ -21,7 +21,7 @@ use crate::model::{Guardrail, Level};
 use crate::scan::{RegionOutcome, ScanResult};
 
 pub use asff::to_asff;
-pub use html::to_html;
+pub use html::{escape as escape_markup, to_html};
 pub use markdown::to_markdown;
 pub use ocsf::to_ocsf;
 pub use sarif::to_sarif;

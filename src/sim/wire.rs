@@ -274,19 +274,9 @@ fn insert_request_id(h: &mut HeaderMap, request_id: &str) {
     }
 }
 
+/// Text for XML content: the same escaping as the HTML report's (`&#39;` is XML too).
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::escape_markup(s)
 }
 
 /// A successful JSON response with the protocol's content type.
