@@ -64,13 +64,10 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), CommandError> {
 
 /// Files the fix writes: never one that exists (unless --force), never the same twice.
 fn check_outputs(args: &FixArgs) -> Result<(), CommandError> {
-    let outputs: Vec<(&str, &std::path::Path)> = [
+    let outputs = [
         ("--emit-cli", args.emit_cli.as_deref()),
         ("--emit-terraform", args.emit_terraform.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| Some((flag, p?)))
-    .collect();
+    ];
     crate::report::check_new_files(&outputs, args.force).map_err(CommandError)
 }
 

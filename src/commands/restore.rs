@@ -50,9 +50,13 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
     let mut recorded = Journal::pre_images(&entries);
     // The scope flags narrow what is restored; a region the journal does not hold is said.
     if !global.regions.is_empty() {
-        let wanted = crate::aws::resolve_regions(&global.regions, "aws")
-            .or_else(|_| crate::aws::resolve_regions(&global.regions, "aws-us-gov"))
-            .map_err(CommandError)?;
+        // The journal's own partition (its ARNs'), whichever it is.
+        let partition = recorded
+            .first()
+            .and_then(|r| r.arn.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_string();
+        let wanted = crate::aws::resolve_regions(&global.regions, &partition).map_err(CommandError)?;
         recorded.retain(|r| wanted.contains(&r.region));
         if recorded.is_empty() {
             return Err(CommandError(format!(

@@ -104,14 +104,14 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
     } else {
         ReportFormat::Json
     });
-    let outputs: Vec<(&str, &std::path::Path)> = [
-        ("--output", args.output.as_deref()),
-        ("--save", args.save.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| Some((flag, p?)))
-    .collect();
-    crate::report::check_new_files(&outputs, args.force).map_err(CommandError)?;
+    crate::report::check_new_files(
+        &[
+            ("--output", args.output.as_deref()),
+            ("--save", args.save.as_deref()),
+        ],
+        args.force,
+    )
+    .map_err(CommandError)?;
     let report = match &global.load {
         Some(path) => {
             refuse_with_load(global, args)?;

@@ -199,7 +199,11 @@ pub fn plural(n: usize, noun: &str) -> String {
 
 /// Refuses output files that exist already (unless `force`) and a path given twice, before
 /// any work: an earlier report or script is never lost to a rerun.
-pub fn check_new_files(outputs: &[(&str, &Path)], force: bool) -> Result<(), String> {
+pub fn check_new_files(outputs: &[(&str, Option<&Path>)], force: bool) -> Result<(), String> {
+    let outputs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|(flag, p)| Some((*flag, (*p)?)))
+        .collect();
     for (i, (flag, path)) in outputs.iter().enumerate() {
         if let Some((other, _)) = outputs[..i].iter().find(|(_, p)| same_file(p, path)) {
             return Err(format!(
@@ -586,14 +590,14 @@ mod tests {
     #[test]
     fn devices_are_destinations_and_files_are_never_lost() {
         let null = Path::new("/dev/null");
-        assert!(check_new_files(&[("--output", null)], false).is_ok());
+        assert!(check_new_files(&[("--output", Some(null))], false).is_ok());
         write_atomically(null, |w| w.write_all(b"x")).unwrap();
         assert!(null.exists() && !null.is_file(), "/dev/null is still the device");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("scan.json");
         std::fs::write(&file, "keep").unwrap();
         assert!(
-            check_new_files(&[("--output", &file)], false)
+            check_new_files(&[("--output", Some(file.as_path())), ("--save", None)], false)
                 .unwrap_err()
                 .contains("exists already")
         );
