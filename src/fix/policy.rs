@@ -95,19 +95,27 @@ pub fn sso_role_pattern(partition: &str, account: &str, role_name: &str) -> Opti
     })
 }
 
-/// The role name of an assumed-role session ARN.
-pub fn session_role(arn: &str) -> Option<&str> {
+/// An assumed-role session ARN's (partition, account, role name); None for any other ARN.
+fn assumed_role(arn: &str) -> Option<(&str, &str, &str)> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
-        ["arn", _, "sts", "", _, resource] => resource.strip_prefix("assumed-role/")?.split('/').next(),
+        ["arn", partition, "sts", "", account, resource] => {
+            let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+            Some((partition, account, role))
+        }
         _ => None,
     }
+}
+
+/// The role name of an assumed-role session ARN.
+pub fn session_role(arn: &str) -> Option<&str> {
+    assumed_role(arn).map(|(_, _, role)| role)
 }
 
 /// The caller as a key policy can name it, from its ARN and what iam:GetRole said of its
 /// role (None when the caller is not a role session).
 pub fn caller_principal(caller_arn: &str, role_lookup: Option<Result<String, String>>) -> CallerPrincipal {
-    let Some(role) = session_role(caller_arn) else {
+    let Some((partition, account, role)) = assumed_role(caller_arn) else {
         // An IAM user's ARN, path included, is what GetCallerIdentity returns.
         return CallerPrincipal::Arn(caller_arn.to_string());
     };
@@ -118,11 +126,6 @@ pub fn caller_principal(caller_arn: &str, role_lookup: Option<Result<String, Str
                 Some(Err(e)) => e,
                 _ => "no answer".into(),
             };
-            let parts: Vec<&str> = caller_arn.splitn(6, ':').collect();
-            let (partition, account) = (
-                parts.get(1).copied().unwrap_or("aws"),
-                parts.get(4).copied().unwrap_or(""),
-            );
             match sso_role_pattern(partition, account, role) {
                 Some(p) => CallerPrincipal::SsoRolePattern(p),
                 None => CallerPrincipal::RootOnly {
@@ -146,16 +149,9 @@ fn is_role_pattern(p: &str, account: &str) -> bool {
 /// The role ARN behind an assumed-role session ARN, without its path (which the session
 /// ARN does not carry): a guess, used only where IAM cannot be asked.
 pub fn principal_of_caller(arn: &str) -> String {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "sts", "", account, resource] if resource.starts_with("assumed-role/") => {
-            let role = resource["assumed-role/".len()..]
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            format!("arn:{partition}:iam::{account}:role/{role}")
-        }
-        _ => arn.to_string(),
+    match assumed_role(arn) {
+        Some((partition, account, role)) => format!("arn:{partition}:iam::{account}:role/{role}"),
+        None => arn.to_string(),
     }
 }
 
