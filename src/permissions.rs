@@ -41,12 +41,20 @@ pub fn actions(document: &str) -> Vec<String> {
     out
 }
 
-/// The first (least) policy that grants `action`, to name in an AccessDenied message.
-pub fn granting(action: &str) -> Option<&'static str> {
+/// Each policy's name and actions, read once: every AccessDenied of a scan asks.
+static GRANTS: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> = std::sync::LazyLock::new(|| {
     POLICIES
         .iter()
-        .find(|(_, _, doc)| actions(doc).iter().any(|a| a.eq_ignore_ascii_case(action)))
-        .map(|(name, _, _)| *name)
+        .map(|(name, _, doc)| (*name, actions(doc)))
+        .collect()
+});
+
+/// The first (least) policy that grants `action`, to name in an AccessDenied message.
+pub fn granting(action: &str) -> Option<&'static str> {
+    GRANTS
+        .iter()
+        .find(|(_, actions)| actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+        .map(|(name, _)| *name)
 }
 
 #[cfg(test)]
