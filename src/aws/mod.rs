@@ -40,16 +40,12 @@ pub struct SessionOptions {
 pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<String>, String> {
     let known: &[&str] =
         regions_of(partition).ok_or_else(|| format!("Amazon Bedrock is not in partition {partition}"))?;
-    let given = !requested.is_empty();
+    check_region_names(requested)?;
     let requested: Vec<&str> = requested
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    // `--regions ''` (an unset variable in a script) must not widen to every region.
-    if given && requested.is_empty() {
-        return Err("--regions is empty: name regions (eu-west-1,us-east-1) or `all`".into());
-    }
     if requested.is_empty() || requested == ["all"] {
         return Ok(known.iter().map(|s| s.to_string()).collect());
     }
@@ -59,21 +55,13 @@ pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<Stri
             return Err("`all` cannot be combined with region names".into());
         }
         if !known.contains(&r) {
-            let elsewhere = crate::regions::PARTITIONS
-                .iter()
-                .find(|(_, regions)| regions.contains(&r))
-                .map(|(p, _)| *p);
-            return Err(match elsewhere {
-                Some(other) => format!(
-                    "'{r}' is in partition {other}, and the credentials are in {partition}: a partition's \
-                     credentials reach its own regions only. Its regions: {}",
-                    known.join(", ")
-                ),
-                None => format!(
-                    "'{r}' is not a region where Amazon Bedrock exists. Known regions: {}",
-                    known.join(", ")
-                ),
-            });
+            // A Bedrock region (checked above), so of another partition.
+            let other = crate::regions::partition_of(r);
+            return Err(format!(
+                "'{r}' is in partition {other}, and the credentials are in {partition}: a partition's \
+                 credentials reach its own regions only. Its regions: {}",
+                known.join(", ")
+            ));
         }
         if !out.iter().any(|o| o == r) {
             out.push(r.to_string());
@@ -82,12 +70,36 @@ pub fn resolve_regions(requested: &[String], partition: &str) -> Result<Vec<Stri
     Ok(out)
 }
 
-/// Whether a region name is a Bedrock region of any partition (checked before the caller's
-/// partition is known).
+/// Whether a region name is a Bedrock region of any partition.
 pub fn is_bedrock_region(region: &str) -> bool {
     crate::regions::PARTITIONS
         .iter()
         .any(|(_, r)| r.contains(&region))
+}
+
+/// What can be said of `--regions` before the caller's partition is known: not an empty
+/// list (`--regions ''`, an unset variable in a script, must not widen to every region),
+/// and only names that are Bedrock regions in some partition.
+pub fn check_region_names(requested: &[String]) -> Result<(), String> {
+    if !requested.is_empty() && requested.iter().all(|r| r.trim().is_empty()) {
+        return Err("--regions is empty: name regions (eu-west-1,us-east-1) or `all`".into());
+    }
+    match requested
+        .iter()
+        .map(|r| r.trim())
+        .find(|r| !r.is_empty() && *r != "all" && !is_bedrock_region(r))
+    {
+        Some(bad) => Err(format!(
+            "'{bad}' is not a region where Amazon Bedrock exists (in any partition). Known regions: {}",
+            crate::regions::PARTITIONS
+                .iter()
+                .flat_map(|(_, r)| r.iter())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Adaptive retries: client-side rate limiting on throttles, up to 8 attempts.

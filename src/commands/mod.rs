@@ -66,21 +66,7 @@ pub async fn sim_session_at(endpoint: &str, read_only: bool) -> Session {
 /// are checked before any call; the caller is asked once.
 pub async fn connect(global: &GlobalArgs, read_only: bool) -> Result<Target, CommandError> {
     // Names are checked against every partition now, against the caller's one below.
-    if let Some(bad) = global
-        .regions
-        .iter()
-        .map(|r| r.trim())
-        .find(|r| !r.is_empty() && *r != "all" && !crate::aws::is_bedrock_region(r))
-    {
-        return Err(CommandError(format!(
-            "'{bad}' is not a region where Amazon Bedrock exists (in any partition)"
-        )));
-    }
-    if !global.regions.is_empty() && global.regions.iter().all(|r| r.trim().is_empty()) {
-        return Err(CommandError(
-            "--regions is empty: name regions (eu-west-1,us-east-1) or `all`".into(),
-        ));
-    }
+    crate::aws::check_region_names(&global.regions).map_err(CommandError)?;
     if let Some(url) = &global.endpoint_url {
         crate::aws::credentials::check_endpoint_url(url).map_err(CommandError)?;
     }
