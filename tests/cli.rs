@@ -100,6 +100,10 @@ async fn fix_and_restore_refuse_bad_input_before_any_call() {
             "--read-only",
         ),
         (
+            &["--read-only", "restore", "/no/such/journal.jsonl"],
+            "guardkey restore writes to AWS, so it refuses to start",
+        ),
+        (
             &["fix", "--filter", "x", "--create-key", "--tag", "novalue"],
             "KEY=VALUE",
         ),

@@ -499,6 +499,14 @@ async fn inputs_that_would_be_ignored_are_refused_or_applied() {
             &["--load", saved, "scan", "--endpoint-url", "http://127.0.0.1:9"],
             "--endpoint-url cannot be used with --load",
         ),
+        (
+            &["--load", saved, "fix", "--filter", "x", "--create-key"],
+            "guardkey fix needs live access to AWS",
+        ),
+        (
+            &["--load", saved, "restore", "/no/such/journal.jsonl"],
+            "guardkey restore needs live access to AWS",
+        ),
     ] {
         let out = run(bare(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -399,16 +399,7 @@ fn print_event(e: FixEvent) {
 }
 
 pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
-    if global.read_only {
-        return Err(CommandError(
-            "--read-only: guardkey fix writes to AWS, so it refuses to start".into(),
-        ));
-    }
-    if global.load.is_some() {
-        return Err(CommandError(
-            "--load replays a saved scan; guardkey fix needs live access to AWS".into(),
-        ));
-    }
+    super::refuse_unless_writable(global, "fix")?;
     if args.create_key {
         validate_alias(args.alias()).map_err(CommandError)?;
         check_tags(&args.tags)?;

@@ -25,6 +25,22 @@ impl std::fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
+/// A command that writes to AWS (`fix`, `restore`) refuses to start where it could not:
+/// under `--read-only`, or replaying a saved scan with `--load`.
+pub fn refuse_unless_writable(global: &GlobalArgs, command: &str) -> Result<(), CommandError> {
+    if global.read_only {
+        return Err(CommandError(format!(
+            "--read-only: guardkey {command} writes to AWS, so it refuses to start"
+        )));
+    }
+    if global.load.is_some() {
+        return Err(CommandError(format!(
+            "--load replays a saved scan; guardkey {command} needs live access to AWS"
+        )));
+    }
+    Ok(())
+}
+
 /// Where the calls go, and who makes them.
 pub struct Target {
     pub session: Session,

@@ -36,16 +36,7 @@ fn changed_since_fix(now: &crate::model::config::GuardrailConfig, r: &journal::R
 }
 
 pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandError> {
-    if global.read_only {
-        return Err(CommandError(
-            "--read-only: guardkey restore writes to AWS, so it refuses to start".into(),
-        ));
-    }
-    if global.load.is_some() {
-        return Err(CommandError(
-            "--load replays a saved scan; guardkey restore needs live access to AWS".into(),
-        ));
-    }
+    super::refuse_unless_writable(global, "restore")?;
     let entries = Journal::read(&args.journal).map_err(CommandError)?;
     let mut recorded = Journal::pre_images(&entries);
     // The scope flags narrow what is restored; a region the journal does not hold is said.
