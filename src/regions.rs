@@ -58,6 +58,11 @@ pub fn regions_of(partition: &str) -> Option<&'static [&'static str]> {
     PARTITIONS.iter().find(|(p, _)| *p == partition).map(|(_, r)| *r)
 }
 
+/// The partition an ARN names (`arn:PARTITION:…`); "aws" for anything that is not an ARN.
+pub fn partition_of_arn(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
 /// The partition a region belongs to: from the lists above, else by AWS's naming
 /// (`us-gov-`, `eusc-`, `us-iso-`, `us-isob-`, `us-isof-`, `cn-`), else commercial.
 pub fn partition_of(region: &str) -> &'static str {

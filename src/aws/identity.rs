@@ -16,7 +16,7 @@ pub struct CallerIdentity {
 impl CallerIdentity {
     /// `aws`, `aws-us-gov`, `aws-cn`, … from the caller's ARN.
     pub fn partition(&self) -> &str {
-        self.arn.split(':').nth(1).unwrap_or("aws")
+        crate::regions::partition_of_arn(&self.arn)
     }
 }
 

@@ -44,8 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
         // The journal's own partition (its ARNs'), whichever it is.
         let partition = recorded
             .first()
-            .and_then(|r| r.arn.split(':').nth(1))
-            .unwrap_or("aws")
+            .map_or("aws", |r| crate::regions::partition_of_arn(&r.arn))
             .to_string();
         let wanted = crate::aws::resolve_regions(&global.regions, &partition).map_err(CommandError)?;
         recorded.retain(|r| wanted.contains(&r.region));

@@ -226,11 +226,7 @@ fn narrow_to_regions(mut report: ScanReport, regions: &[String]) -> Result<ScanR
     if regions.is_empty() {
         return Ok(report);
     }
-    let partition = report
-        .caller
-        .as_ref()
-        .map_or("aws", |c| c.partition())
-        .to_string();
+    let partition = report.partition().to_string();
     let wanted = crate::aws::resolve_regions(regions, &partition).map_err(CommandError)?;
     if let Some(missing) = wanted
         .iter()

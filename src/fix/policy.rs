@@ -394,7 +394,7 @@ pub fn missing_for_guardrails(policy: &str, account: &str, caller: &str) -> Vec<
     if !summary.root_statement {
         missing.push("no account-root statement: IAM policies cannot grant use of the key".into());
     }
-    let partition = caller.split(':').nth(1).unwrap_or("aws");
+    let partition = crate::regions::partition_of_arn(caller);
     let root = format!("arn:{partition}:iam::{account}:root");
     let caller = principal_of_caller(caller);
     let covers = |list: &[String]| list.iter().any(|p| *p == caller || *p == root || p == account);

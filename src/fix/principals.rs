@@ -9,7 +9,7 @@ use crate::model::CallError;
 
 /// How the caller is named in a key policy (see `CallerPrincipal` for the rules).
 pub async fn resolve_caller(session: &Session, caller_arn: &str) -> CallerPrincipal {
-    let partition = caller_arn.split(':').nth(1).unwrap_or("aws");
+    let partition = crate::regions::partition_of_arn(caller_arn);
     let lookup = match session_role(caller_arn) {
         Some(role) => Some(session.role_arn(partition, role).await.map_err(|e| e.label())),
         None => None,

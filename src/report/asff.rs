@@ -35,7 +35,7 @@ pub fn to_asff(report: &ScanReport) -> String {
         .guardrails
         .iter()
         .map(|g| {
-            let partition = g.arn.split(':').nth(1).unwrap_or("aws");
+            let partition = crate::regions::partition_of_arn(&g.arn);
             let (label, compliance) = match g.posture.level {
                 Level::Fail => ("HIGH", "FAILED"),
                 Level::Warn => ("MEDIUM", "WARNING"),
@@ -83,17 +83,8 @@ pub fn to_asff(report: &ScanReport) -> String {
         })
         .collect();
     // A region that could not be read: its guardrails are unknown, and Security Hub says so.
-    let account = report
-        .caller
-        .as_ref()
-        .map(|c| c.account.clone())
-        .or_else(|| report.guardrails.first().map(|g| g.account.to_string()));
-    let partition = report
-        .caller
-        .as_ref()
-        .map_or("aws", |c| c.partition())
-        .to_string();
-    if let Some(account) = account {
+    let partition = report.partition();
+    if let Some(account) = report.account() {
         for r in &report.regions {
             let Some(e) = r.error.as_ref().filter(|e| e.hides_part_of_the_estate()) else {
                 continue;
@@ -101,7 +92,7 @@ pub fn to_asff(report: &ScanReport) -> String {
             findings.push(json!({
                 "SchemaVersion": "2018-10-08",
                 "Id": format!("guardkey/region-unreadable/{account}/{}", r.region),
-                "ProductArn": product_arn(&partition, &r.region, &account),
+                "ProductArn": product_arn(partition, &r.region, account),
                 "GeneratorId": "guardkey/region-unreadable",
                 "AwsAccountId": account,
                 "Types": [TYPE],

@@ -142,6 +142,19 @@ impl ScanReport {
         }
     }
 
+    /// The account scanned: the caller's, else (a scan saved without a caller) its guardrails'.
+    pub fn account(&self) -> Option<&str> {
+        self.caller
+            .as_ref()
+            .map(|c| c.account.as_str())
+            .or_else(|| self.guardrails.first().map(|g| &*g.account))
+    }
+
+    /// The partition scanned: the caller's, "aws" where the scan does not say.
+    pub fn partition(&self) -> &str {
+        self.caller.as_ref().map_or("aws", |c| c.partition())
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a report serializes");
         s.push('\n');

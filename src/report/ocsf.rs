@@ -87,7 +87,7 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                     "name": g.name,
                     "type": "AwsBedrockGuardrail",
                     "region": g.region,
-                    "cloud_partition": g.arn.split(':').nth(1).unwrap_or("aws"),
+                    "cloud_partition": crate::regions::partition_of_arn(&g.arn),
                     "data": {"kms_key_arn": g.kms_key_arn, "status": g.status, "findings": g.posture.finding_ids()},
                 }],
                 "cloud": {
@@ -101,13 +101,8 @@ pub fn to_ocsf(report: &ScanReport) -> String {
             )
         })
         .collect();
-    let account = report
-        .caller
-        .as_ref()
-        .map(|c| c.account.as_str())
-        .or_else(|| report.guardrails.first().map(|g| &*g.account))
-        .unwrap_or("");
-    let partition = report.caller.as_ref().map_or("aws", |c| c.partition());
+    let account = report.account().unwrap_or("");
+    let partition = report.partition();
     let unreadable = report.regions.iter().filter_map(|r| {
         let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
         let detail = format!(

@@ -302,7 +302,7 @@ impl Wizard {
     fn policy(&self) -> Result<String, String> {
         build(&KeyPolicySpec {
             account: self.account.clone(),
-            partition: self.caller.split(':').nth(1).unwrap_or("aws").to_string(),
+            partition: crate::regions::partition_of_arn(&self.caller).to_string(),
             administrators: split_list(&self.settings.values[3]),
             managers: split_list(&self.settings.values[4]),
             users: split_list(&self.settings.values[5]),
