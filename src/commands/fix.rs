@@ -159,7 +159,7 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
         .regions
         .iter()
         .filter_map(|r| {
-            let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+            let e = r.unreadable()?;
             Some(format!("{} ({}: {})", r.region, e.label(), e.detail()))
         })
         .collect();

@@ -86,7 +86,7 @@ pub fn to_asff(report: &ScanReport) -> String {
     let partition = report.partition();
     if let Some(account) = report.account() {
         for r in &report.regions {
-            let Some(e) = r.error.as_ref().filter(|e| e.hides_part_of_the_estate()) else {
+            let Some(e) = r.unreadable() else {
                 continue;
             };
             findings.push(json!({

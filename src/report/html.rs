@@ -100,7 +100,7 @@ pub fn to_html(report: &ScanReport) -> String {
     let unreadable: Vec<_> = report
         .regions
         .iter()
-        .filter_map(|r| Some((r, r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?)))
+        .filter_map(|r| Some((r, r.unreadable()?)))
         .collect();
     if !unreadable.is_empty() {
         let _ = writeln!(

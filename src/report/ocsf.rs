@@ -104,7 +104,7 @@ pub fn to_ocsf(report: &ScanReport) -> String {
     let account = report.account().unwrap_or("");
     let partition = report.partition();
     let unreadable = report.regions.iter().filter_map(|r| {
-        let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+        let e = r.unreadable()?;
         let detail = format!(
             "Region {} could not be read ({}): {}",
             r.region,

@@ -30,7 +30,7 @@ fn unreadable_regions(report: &ScanReport) -> Vec<Value> {
         .regions
         .iter()
         .filter_map(|r| {
-            let e = r.error.as_ref().filter(|e| e.hides_part_of_the_estate())?;
+            let e = r.unreadable()?;
             Some(json!({
                 "level": "error",
                 "message": {"text": format!("Region {} could not be read ({}): {}. Its guardrails are not in the results.", r.region, e.label(), e.detail())},

@@ -594,6 +594,14 @@ pub struct RegionOutcome {
     pub error: Option<CallError>,
 }
 
+impl RegionOutcome {
+    /// The error that kept this region's guardrails from being seen, if one did (an opt-in
+    /// region that is not enabled hides nothing).
+    pub fn unreadable(&self) -> Option<&CallError> {
+        self.error.as_ref().filter(|e| e.hides_part_of_the_estate())
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanResult {
     pub regions: Vec<RegionOutcome>,
