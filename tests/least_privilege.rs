@@ -60,14 +60,6 @@ fn guardkey(sim: &RunningSim, journal: &std::path::Path, args: &[&str]) -> Outpu
         .unwrap()
 }
 
-fn said(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 const AUDITOR: &str = "arn:aws:iam::123456789012:user/guardkey-auditor";
 /// A role with a path: the fix resolves it with iam:GetRole.
 const OPERATOR: &str = "arn:aws:sts::123456789012:assumed-role/GuardrailOps/ci";

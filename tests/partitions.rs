@@ -33,14 +33,6 @@ fn guardkey(sim: &RunningSim, home: &str, dir: &std::path::Path, args: &[&str]) 
         .unwrap()
 }
 
-fn said(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Every `arn:` in `text` is in `partition`.
 fn assert_arns_in(text: &str, partition: &str, what: &str) {
     let mut n = 0;

@@ -199,3 +199,12 @@ pub fn guardkey_command(keys: Option<(&str, &str)>, region: &str) -> std::proces
     }
     cmd
 }
+
+/// All a run of the binary said, stdout then stderr, for assertions and their messages.
+pub fn said(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
