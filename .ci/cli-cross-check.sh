@@ -144,3 +144,29 @@ echo "cli-cross-check: the emitted AWS CLI script and guardkey fix --yes reach t
 rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --format asff --output "$work/findings.asff.json" 2>/dev/null || rc=$?
 [ "$rc" -eq 3 ] || fail "guardkey scan --format asff exited $rc"
 python .ci/asff-check.py "$work/findings.asff.json" || fail "the ASFF findings do not follow botocore's securityhub model"
+
+# Security Hub, both ways: the AWS CLI imports guardkey's us-east-1 findings file as it is;
+# guardkey imports eu-west-1's itself, and the AWS CLI reads exactly those findings back.
+python3 - "$work/findings.asff.json" "$work/us-east-1.asff.json" <<'PY'
+import json, sys
+findings = json.load(open(sys.argv[1]))
+json.dump([f for f in findings if f["ProductArn"].split(":")[3] == "us-east-1"], open(sys.argv[2], "w"))
+PY
+sent=$(python3 -c "import json; print(len(json.load(open('$work/us-east-1.asff.json'))))")
+got=$(aws securityhub batch-import-findings --region us-east-1 --findings "file://$work/us-east-1.asff.json" --query '[SuccessCount,FailedCount]' --output text)
+[ "$got" = "$sent	0" ] || fail "aws securityhub batch-import-findings of guardkey's $sent us-east-1 findings answered $got"
+echo "cli-cross-check: Security Hub: aws securityhub batch-import-findings took guardkey's $sent us-east-1 findings as they are"
+rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --regions eu-west-1 --format asff --output "$work/eu.asff.json" \
+  --security-hub 2>"$work/hub.log" || rc=$?
+[ "$rc" -eq 1 ] || fail "guardkey scan --security-hub exited $rc: $(cat "$work/hub.log")"
+aws securityhub get-findings --region eu-west-1 --output json >"$work/eu.read-back.json"
+python3 - "$work/eu.asff.json" "$work/eu.read-back.json" <<'PY' || fail "the findings read back from Security Hub are not those guardkey wrote"
+import json, sys
+sent = {f["Id"]: f for f in json.load(open(sys.argv[1]))}
+back = {f["Id"]: f for f in json.load(open(sys.argv[2]))["Findings"]}
+assert sent.keys() == back.keys(), (sorted(sent), sorted(back))
+for id, f in sent.items():
+    for member, value in f.items():
+        assert back[id][member] == value, (id, member, value, back[id][member])
+print(f"cli-cross-check: Security Hub: guardkey imported {len(back)} eu-west-1 findings, and the AWS CLI read them back member by member")
+PY

@@ -13,7 +13,7 @@ import sys
 
 import botocore.session
 
-SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam"}
+SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam", "securityhub": "securityhub"}
 # Errors any AWS front end may answer, whether or not an operation models them.
 COMMON_ERRORS = {
     "ThrottlingException", "AccessDeniedException", "UnrecognizedClientException",

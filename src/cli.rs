@@ -159,6 +159,14 @@ pub struct ScanArgs {
     /// Give up on a region after this many seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub region_timeout: u64,
+
+    /// Also import the findings (the --format asff document) into AWS Security Hub with
+    /// BatchImportFindings: each region's findings into that region's hub, 100 a call.
+    /// Security Hub must be enabled in those regions; the caller needs
+    /// `guardkey policy security-hub`. With --load, imports a saved scan (same account).
+    /// Exits 2 if any finding could not be imported.
+    #[arg(long)]
+    pub security_hub: bool,
 }
 
 #[derive(Debug, Args)]
@@ -293,8 +301,9 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
-    /// Which policy: scan (read-only: scan and the explorer) or fix (fix, restore, the wizard).
-    #[arg(value_parser = ["scan", "fix"])]
+    /// Which policy: scan (read-only: scan and the explorer), fix (fix, restore, the
+    /// wizard) or security-hub (scan --security-hub, beside scan).
+    #[arg(value_parser = ["scan", "fix", "security-hub"])]
     pub name: String,
 }
 

@@ -17,6 +17,11 @@ pub const POLICIES: &[(&str, &str, &str)] = &[
         "guardkey fix, restore and the wizard: the scan's reads, creating keys, updating guardrails",
         include_str!("../assets/iam/fix.json"),
     ),
+    (
+        "security-hub",
+        "guardkey scan --security-hub: importing the findings (attach it beside scan)",
+        include_str!("../assets/iam/security-hub.json"),
+    ),
 ];
 
 /// A policy document by name.

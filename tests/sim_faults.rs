@@ -268,7 +268,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     assert_eq!(status, 400);
     assert!(head.contains("x-amzn-errortype: unsupportedservice"), "{head}");
     assert!(
-        body.contains("guardkey sim serves Bedrock, KMS, STS and IAM only, not 's3'"),
+        body.contains("guardkey sim serves Bedrock, KMS, STS, IAM and Security Hub only, not 's3'"),
         "{body}"
     );
     let ec2_query = "Action=DescribeRegions&Version=2016-11-15";
@@ -284,7 +284,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     assert_eq!(status, 400);
     assert!(head.contains("text/xml"), "{head}");
     assert!(body.contains("<Code>UnsupportedService</Code>"), "{body}");
-    assert!(body.contains("IAM only, not &#39;ec2&#39;"), "{body}");
+    assert!(body.contains("Security Hub only, not &#39;ec2&#39;"), "{body}");
 
     // A signature that does not match, from a raw client and from an SDK with the wrong secret.
     let (status, head, _) = raw(

@@ -16,7 +16,10 @@ OPS = {
         "GetKeyPolicy", "PutKeyPolicy", "EnableKey", "DisableKey", "ScheduleKeyDeletion",
         "CancelKeyDeletion", "TagResource", "ListResourceTags"],
     ("sts", "2011-06-15"): ["GetCallerIdentity"],
+    ("securityhub", "2018-10-26"): ["BatchImportFindings", "GetFindings"],
 }
+# AwsSecurityFinding reaches some 850 shapes: that model is written without indentation.
+COMPACT = {"securityhub"}
 DROP = {"documentation", "documentationUrl", "examples"}
 
 
@@ -64,7 +67,10 @@ def main():
             "shapes": {n: strip(model["shapes"][n]) for n in sorted(keep)},
         }
         with open(os.path.join(out_dir, f"{service}.json"), "w") as f:
-            json.dump(trimmed, f, indent=1, sort_keys=True)
+            if service in COMPACT:
+                json.dump(trimmed, f, separators=(",", ":"), sort_keys=True)
+            else:
+                json.dump(trimmed, f, indent=1, sort_keys=True)
             f.write("\n")
         print(service, len(ops), "operations", len(keep), "shapes")
 

@@ -11,6 +11,10 @@ use super::error::ReadOnlyRefusal;
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOnlyGuard {
     pub enabled: bool,
+    /// The writes this client may still make on a read-only session: only the Security Hub
+    /// client's `BatchImportFindings`, which `scan --security-hub` asks for and which touches
+    /// no guardrail and no key.
+    pub allowed_writes: &'static [&'static str],
 }
 
 /// Reads are recognised by name, and anything else is a write: a new operation is refused
@@ -42,7 +46,7 @@ impl Intercept for ReadOnlyGuard {
                 action: "an unnamed operation".into(),
             }));
         };
-        if is_read(meta.name()) {
+        if is_read(meta.name()) || self.allowed_writes.contains(&meta.name()) {
             Ok(())
         } else {
             let service = meta.service().to_ascii_lowercase();

@@ -8,6 +8,7 @@ mod guard;
 pub mod guardrails;
 mod identity;
 mod kms;
+mod securityhub;
 
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub use error::classify;
 pub use guard::ReadOnlyGuard;
 pub use identity::CallerIdentity;
 pub use kms::{KeyDescription, Kms};
+pub use securityhub::{
+    BATCH as SECURITY_HUB_BATCH, FailedFinding, ImportOutcome, SecurityHub, finding_from_asff,
+};
 
 /// How to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -227,6 +231,7 @@ impl Session {
     fn guard(&self) -> ReadOnlyGuard {
         ReadOnlyGuard {
             enabled: self.read_only,
+            allowed_writes: &[],
         }
     }
 }

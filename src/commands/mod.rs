@@ -6,6 +6,7 @@ pub mod explore;
 pub mod fix;
 pub mod restore;
 pub mod scan;
+pub mod security_hub;
 
 use std::time::Duration;
 

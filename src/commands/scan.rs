@@ -112,14 +112,37 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         args.force,
     )
     .map_err(CommandError)?;
+    if args.security_hub && global.read_only {
+        return Err(CommandError(
+            "--security-hub writes findings to Security Hub, and --read-only forbids every write: \
+             drop one of them"
+                .into(),
+        ));
+    }
+    // The session that imports into Security Hub, when asked: the scan's own.
+    let mut import_session = None;
     let report = match &global.load {
         Some(path) => {
             refuse_with_load(global, args)?;
             let report = ScanReport::load(path).map_err(CommandError)?;
-            narrow_to_regions(report, &global.regions)?
+            let report = narrow_to_regions(report, &global.regions)?;
+            if args.security_hub {
+                let target = connect(global, true).await?;
+                if report.account().is_some_and(|a| a != target.identity.account) {
+                    return Err(CommandError(format!(
+                        "the saved scan is of account {}, the credentials of account {}: Security \
+                         Hub imports an account's findings only with that account's credentials",
+                        report.account().unwrap_or_default(),
+                        target.identity.account
+                    )));
+                }
+                import_session = Some(target);
+            }
+            report
         }
         None => {
-            // A scan only reads: its session refuses every write, whatever the flags say.
+            // A scan only reads: its session refuses every write, whatever the flags say
+            // (but for importing findings into Security Hub, which `--security-hub` asks for).
             let target = connect(global, true).await?;
             let options = ScanOptions {
                 regions: target.regions.clone(),
@@ -135,11 +158,15 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
                 found: 0,
             };
             let result = collect(target.session.clone(), options, |e| progress.on(e)).await;
-            ScanReport::new(
+            let report = ScanReport::new(
                 result,
                 Some(target.identity.clone()),
                 target.session.endpoint_url.clone(),
-            )
+            );
+            if args.security_hub {
+                import_session = Some(target);
+            }
+            report
         }
     };
     if let Some(path) = &args.save {
@@ -191,7 +218,25 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
     for line in alias_failures {
         eprintln!("guardkey: {line}");
     }
-    let code = exit_code(&report, &args.fail_on, args.allow_incomplete);
+    let mut code = exit_code(&report, &args.fail_on, args.allow_incomplete);
+    if let Some(target) = &import_session {
+        let on_terminal = std::io::stderr().is_terminal();
+        if on_terminal {
+            eprint!("importing findings into Security Hub…");
+            let _ = std::io::stderr().flush();
+        }
+        let imports = super::security_hub::import(&target.session, &report).await;
+        if on_terminal {
+            eprint!("\r\x1b[2K");
+        }
+        for line in super::security_hub::summary(&imports) {
+            eprintln!("guardkey: {line}");
+        }
+        // The import was asked for: a finding that did not land is no success.
+        if !imports.iter().all(|r| r.is_complete()) {
+            code = EXIT_ERROR;
+        }
+    }
     if let Some(incomplete) = report.totals.incompleteness() {
         let consequence = match code {
             EXIT_INCOMPLETE => {
@@ -207,9 +252,11 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
 /// A saved scan is replayed as it was: the flags that would change how AWS is read mean
 /// nothing there, and are refused rather than ignored.
 fn refuse_with_load(global: &GlobalArgs, args: &ScanArgs) -> Result<(), CommandError> {
+    // --security-hub does call AWS: then --demo and --endpoint-url say where.
+    let calls_aws = args.security_hub;
     let refused = [
-        (global.demo, "--demo"),
-        (global.endpoint_url.is_some(), "--endpoint-url"),
+        (global.demo && !calls_aws, "--demo"),
+        (global.endpoint_url.is_some() && !calls_aws, "--endpoint-url"),
         (args.versions, "--versions"),
     ];
     match refused.iter().find(|(given, _)| *given) {

@@ -30,6 +30,21 @@ fn product_arn(partition: &str, region: &str, account: &str) -> String {
 }
 
 pub fn to_asff(report: &ScanReport) -> String {
+    let mut s = serde_json::to_string_pretty(&findings(report)).expect("ASFF serializes");
+    s.push('\n');
+    s
+}
+
+/// The region a finding belongs to, and whose Security Hub imports it: its product ARN's.
+pub fn finding_region(finding: &Value) -> &str {
+    finding["ProductArn"]
+        .as_str()
+        .and_then(|arn| arn.split(':').nth(3))
+        .unwrap_or_default()
+}
+
+/// The findings, one JSON object each, as BatchImportFindings takes them.
+pub fn findings(report: &ScanReport) -> Vec<Value> {
     let at = report.generated_at.clone();
     let mut findings: Vec<Value> = report
         .guardrails
@@ -112,9 +127,7 @@ pub fn to_asff(report: &ScanReport) -> String {
             }));
         }
     }
-    let mut s = serde_json::to_string_pretty(&findings).expect("ASFF serializes");
-    s.push('\n');
-    s
+    findings
 }
 
 #[cfg(test)]

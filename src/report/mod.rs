@@ -4,7 +4,7 @@
 //! (Over 500 lines for its tests: the fixtures every format's golden test shares and the
 //! schema checks.)
 
-mod asff;
+pub mod asff;
 pub mod diff;
 mod html;
 mod markdown;

@@ -137,6 +137,15 @@ pub fn required(
             };
             out.push((action, resource, None));
         }
+        // BatchImportFindings is authorized on the product the findings are for; the
+        // other operations on the account's hub.
+        "securityhub" => {
+            let resource = match input["Findings"][0]["ProductArn"].as_str() {
+                Some(product) if operation == "BatchImportFindings" => product.to_string(),
+                _ => format!("arn:{partition}:securityhub:{region}:{account}:hub/default"),
+            };
+            out.push((action, resource, None));
+        }
         "bedrock" => {
             let resource = match s("guardrailIdentifier") {
                 Some(id) if id.starts_with("arn:") => id.to_string(),

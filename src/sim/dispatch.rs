@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::front::Call;
 use super::wire::{self, AwsError, Service};
-use super::{AfterList, Principal, Simulator, World, bedrock, iam, kms, model, state, sts};
+use super::{AfterList, Principal, Simulator, World, bedrock, iam, kms, model, securityhub, state, sts};
 
 /// Serves a call that the front let through.
 pub(super) async fn dispatch(
@@ -63,12 +63,15 @@ pub(super) async fn dispatch(
 
     let model = match service {
         Service::Bedrock => model::bedrock(),
+        Service::SecurityHub => model::securityhub(),
         _ => model::kms(),
     };
     model.validate_input(&op, &call.input).map_err(|invalid| {
-        fail(match invalid {
-            model::Invalid::Serialization(m) => AwsError::serialization(m),
-            model::Invalid::Constraints(_) => AwsError::validation(invalid.message()),
+        fail(match (service, invalid) {
+            // Security Hub answers every malformed request with InvalidInputException.
+            (Service::SecurityHub, invalid) => securityhub::invalid_input(invalid.message()),
+            (_, model::Invalid::Serialization(m)) => AwsError::serialization(m),
+            (_, invalid) => AwsError::validation(invalid.message()),
         })
     })?;
 
@@ -87,6 +90,9 @@ pub(super) async fn dispatch(
         };
         let result = match service {
             Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
+            Service::SecurityHub => {
+                securityhub::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v))
+            }
             _ => kms::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v)),
         };
         let (status, body) = result.map_err(fail)?;

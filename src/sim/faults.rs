@@ -53,12 +53,19 @@ impl FromStr for OperationMatcher {
             Service::Kms => super::model::kms().input_shape(operation).is_some() || operation == "Decrypt",
             Service::Sts => operation == "GetCallerIdentity",
             Service::Iam => matches!(operation, "GetRole" | "GetUser"),
+            Service::SecurityHub => super::model::securityhub().input_shape(operation).is_some(),
         };
         let known = match service {
             Some(svc) => served(svc),
-            None => [Service::Bedrock, Service::Kms, Service::Sts, Service::Iam]
-                .into_iter()
-                .any(served),
+            None => [
+                Service::Bedrock,
+                Service::Kms,
+                Service::Sts,
+                Service::Iam,
+                Service::SecurityHub,
+            ]
+            .into_iter()
+            .any(served),
         };
         if !known {
             return Err(format!(

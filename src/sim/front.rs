@@ -12,7 +12,7 @@ use axum::http::{Method, Response};
 use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
-use super::{MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, sigv4, sts};
+use super::{MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, securityhub, sigv4, sts};
 
 /// The service a request that carries no usable credential scope was most likely for, so
 /// that its error comes back in a format the client can read.
@@ -46,7 +46,7 @@ pub(super) async fn handle(State(sim): State<Simulator>, req: Request) -> Respon
             "UnsupportedService",
             400,
             format!(
-                "guardkey sim serves Bedrock, KMS, STS and IAM only, not '{}'.",
+                "guardkey sim serves Bedrock, KMS, STS, IAM and Security Hub only, not '{}'.",
                 scope.service
             ),
         )
@@ -156,6 +156,31 @@ fn parse_call(
                     _ => {
                         return Err(AwsError::serialization(
                             "Start of structure or map found where not expected.",
+                        ));
+                    }
+                }
+            };
+            Ok(Call {
+                operation: op.to_string(),
+                input,
+            })
+        }
+        Service::SecurityHub => {
+            let op = securityhub::route(method.as_str(), uri.path()).ok_or_else(|| {
+                AwsError::new(
+                    "UnknownOperationException",
+                    404,
+                    format!("No operation at {method} {}", uri.path()),
+                )
+            })?;
+            let input = if body.is_empty() {
+                json!({})
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(v @ Value::Object(_)) => v,
+                    _ => {
+                        return Err(securityhub::invalid_input(
+                            "The request body is not a JSON object.",
                         ));
                     }
                 }

@@ -13,6 +13,7 @@ mod front;
 pub mod iam;
 pub mod kms;
 pub mod model;
+pub mod securityhub;
 pub mod seed;
 pub mod sigv4;
 pub mod state;

@@ -17,6 +17,13 @@ static BEDROCK: LazyLock<ServiceModel> =
 static KMS: LazyLock<ServiceModel> =
     LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/kms.json")));
 
+static SECURITYHUB: LazyLock<ServiceModel> =
+    LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/securityhub.json")));
+
+pub fn securityhub() -> &'static ServiceModel {
+    &SECURITYHUB
+}
+
 pub fn bedrock() -> &'static ServiceModel {
     &BEDROCK
 }

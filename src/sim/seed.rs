@@ -84,6 +84,9 @@ struct Estate {
     disabled_regions: Vec<String>,
     #[serde(default)]
     denied: Vec<String>,
+    /// Regions where the account has not enabled Security Hub; it is on in the others.
+    #[serde(default)]
+    security_hub_off: Vec<String>,
     templates: Map<String, Value>,
     keys: Vec<KeySpec>,
     guardrails: Vec<GuardrailSpec>,
@@ -218,6 +221,11 @@ fn apply_estate(
     }
     for d in &estate.denied {
         faults.denials.push(d.parse()?);
+    }
+    for region in crate::regions::BEDROCK_REGIONS {
+        if !estate.security_hub_off.iter().any(|r| r == region) {
+            world.region_mut(account, region).security_hub = Some(Default::default());
+        }
     }
     let now = OffsetDateTime::now_utc();
     let mut key_arns = std::collections::HashMap::new();
@@ -381,6 +389,7 @@ fn generate(world: &mut World, account: &str, regions: &[&str], per_region: usiz
         })
         .collect();
     for region in regions {
+        world.region_mut(account, region).security_hub = Some(Default::default());
         let mut keys = Vec::new();
         for (alias, state, rotation, manager) in [
             (

@@ -222,6 +222,8 @@ pub struct RegionState {
     pub guardrails: BTreeMap<String, Guardrail>,
     pub keys: BTreeMap<String, Key>,
     pub aliases: BTreeMap<String, Alias>,
+    /// Security Hub, once the account enabled it here (off by default, as at AWS).
+    pub security_hub: Option<super::securityhub::Hub>,
 }
 
 impl RegionState {

@@ -16,6 +16,8 @@ pub enum Service {
     Sts,
     /// AWS IAM, query protocol with XML responses, global.
     Iam,
+    /// AWS Security Hub, REST-JSON.
+    SecurityHub,
 }
 
 impl Service {
@@ -25,6 +27,7 @@ impl Service {
             Service::Kms => "kms",
             Service::Sts => "sts",
             Service::Iam => "iam",
+            Service::SecurityHub => "securityhub",
         }
     }
 
@@ -34,6 +37,7 @@ impl Service {
             "kms" => Some(Service::Kms),
             "sts" => Some(Service::Sts),
             "iam" => Some(Service::Iam),
+            "securityhub" => Some(Service::SecurityHub),
             _ => None,
         }
     }
@@ -184,7 +188,7 @@ impl AwsError {
     pub fn unrecognized_client_for(service: Service) -> Self {
         let code = match service {
             Service::Sts | Service::Iam => "InvalidClientTokenId",
-            Service::Bedrock | Service::Kms => "UnrecognizedClientException",
+            Service::Bedrock | Service::Kms | Service::SecurityHub => "UnrecognizedClientException",
         };
         Self::new(
             code,
@@ -220,8 +224,13 @@ impl AwsError {
     /// Renders the error the way `service` puts errors on the wire.
     pub fn into_response(self, service: Service, request_id: &str) -> Response<Body> {
         match service {
-            Service::Bedrock => {
-                let body = json!({ "message": self.message }).to_string();
+            Service::Bedrock | Service::SecurityHub => {
+                // Security Hub's error shapes name their members `Message` and `Code`.
+                let body = match service {
+                    Service::SecurityHub => json!({ "Message": self.message, "Code": self.code }),
+                    _ => json!({ "message": self.message }),
+                }
+                .to_string();
                 let mut resp = Response::new(Body::from(body));
                 *resp.status_mut() = self.status;
                 let h = resp.headers_mut();
