@@ -32,3 +32,29 @@ errors = [l for l in console.splitlines() if "Uncaught" in l or "CONSOLE(" in l 
 assert not errors, "script errors: " + "\n".join(errors)
 print(f"html-check: Chromium rendered {rows} guardrail rows and {bars} region bars, script ran, no console error")
 PY
+
+# The progress page of `guardkey diff --format html`: the demo scan against a copy where one
+# failing guardrail passes and one passing guardrail fails.
+python3 - "$work/report.json" "$work/later.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+fail = next(g for g in report["guardrails"] if g["posture"]["level"] == "FAIL")
+passing = next(g for g in report["guardrails"] if g["posture"]["level"] == "PASS")
+fail["posture"].update(level="PASS", id="customer-managed-key")
+passing["posture"].update(level="FAIL", id="key-disabled")
+json.dump(report, open(sys.argv[2], "w"))
+PY
+rc=0; "$guardkey" diff "$work/report.json" "$work/later.json" --format html >"$work/diff.html" || rc=$?
+[ "$rc" -eq 1 ] || fail "guardkey diff exited $rc with a regression (1 expected)"
+"$chromium" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+  --virtual-time-budget=2000 --dump-dom "file://$work/diff.html" >"$work/diff-dom.html" 2>"$work/diff-console.txt" \
+  || fail "Chromium could not render the diff: $(tail -5 "$work/diff-console.txt")"
+python3 - "$work/diff-dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+assert 'data-ready="1"' in dom, "the diff page's script did not run"
+fixed = len(re.findall(r'<tr data-change="fixed"', dom))
+regressed = len(re.findall(r'<tr data-change="regressed"', dom))
+assert (fixed, regressed) == (1, 1), (fixed, regressed)
+print("html-check: Chromium rendered the diff page: 1 fixed, 1 regressed row")
+PY

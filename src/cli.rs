@@ -288,7 +288,7 @@ pub struct DiffArgs {
     /// The later scan.
     pub new: PathBuf,
     /// Output format. Default: table on a terminal, json otherwise.
-    #[arg(long, value_parser = ["table", "json", "md"])]
+    #[arg(long, value_parser = ["table", "json", "md", "html"])]
     pub format: Option<String>,
 }
 

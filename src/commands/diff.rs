@@ -21,6 +21,7 @@ pub fn run(args: &DiffArgs) -> Result<u8, CommandError> {
     let text = match format.as_str() {
         "json" => d.to_json(),
         "md" => d.to_markdown(),
+        "html" => d.to_html(),
         _ => d.to_table(),
     };
     print!("{text}");

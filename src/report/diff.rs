@@ -200,6 +200,76 @@ impl ScanDiff {
         out
     }
 
+    /// One self-contained page, in the scan report's style: the two dates, the totals, and
+    /// a table per kind of change with each guardrail's posture before and after (marks and
+    /// words, never colour alone).
+    pub fn to_html(&self) -> String {
+        use super::html::{STYLE, escape, mark};
+        let cell = |p: Option<(Level, PostureId)>| match p {
+            Some((level, id)) => format!("{} {}", mark(level), escape(id.as_str())),
+            None => "—".into(),
+        };
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>Bedrock guardrail encryption — progress {} → {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
+             <h1>Bedrock guardrail encryption (Bedrock-003): progress</h1>\n<p class=\"scope\">{} → {}</p>\n</header>\n",
+            escape(&self.old_generated_at),
+            escape(&self.new_generated_at),
+            escape(&self.old_generated_at),
+            escape(&self.new_generated_at),
+        );
+        if self.incomplete {
+            let _ = writeln!(
+                out,
+                "<p class=\"incomplete\" role=\"alert\">{}</p>",
+                escape(INCOMPLETE)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<section id=\"totals\" aria-label=\"Totals\">\n<ul class=\"totals\">"
+        );
+        for (title, list) in self.sections() {
+            let id = title.to_lowercase();
+            let _ = match list.len() {
+                0 => writeln!(out, "<li>0 {id}</li>"),
+                n => writeln!(out, "<li><a href=\"#{id}\">{n} {id}</a></li>"),
+            };
+        }
+        let _ = writeln!(out, "<li>{} unchanged</li>\n</ul>\n</section>", self.unchanged);
+        for (title, list) in self.sections() {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "<section id=\"{}\">\n<h2>{title} ({})</h2>\n<table>\n<thead><tr><th scope=\"col\">Guardrail</th><th scope=\"col\">Region</th><th scope=\"col\">Before</th><th scope=\"col\">After</th></tr></thead>\n<tbody>",
+                title.to_lowercase(),
+                list.len()
+            );
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "<tr data-change=\"{}\"><td title=\"{}\">{}</td><td>{}</td><td class=\"mark\">{}</td><td class=\"mark\">{}</td></tr>",
+                    title.to_lowercase(),
+                    escape(&c.arn),
+                    escape(&c.name),
+                    escape(&c.region),
+                    cell(c.before),
+                    cell(c.after)
+                );
+            }
+            let _ = writeln!(out, "</tbody>\n</table>\n</section>");
+        }
+        let _ = write!(
+            out,
+            "<footer><p class=\"scope\">guardkey diff</p></footer>\n<script>document.body.dataset.ready='1';</script>\n</body>\n</html>\n"
+        );
+        out
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(&serde_json::json!({
             "schema": "guardkey.diff/v1",
@@ -282,6 +352,11 @@ mod tests {
                 ),
             "{md}"
         );
+        let html = d.to_html();
+        assert!(html.contains("<h2>Regressed (1)</h2>"), "{html}");
+        assert_eq!(html.matches("<tr data-change=").count(), 4);
+        assert!(html.contains("<span class=\"FAIL\">✗ FAIL</span> key-disabled"));
+        assert!(html.contains("role=\"alert\""), "incomplete is said");
         let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
         assert_eq!(json["totals"]["regressed"], 1);
         assert_eq!(json["regressed"][0]["name"], "claims-bot");
@@ -293,5 +368,19 @@ mod tests {
             same.fixed.is_empty() && same.regressed.is_empty() && same.new.is_empty() && same.gone.is_empty()
         );
         assert_eq!(same.unchanged, old.guardrails.len());
+    }
+
+    #[test]
+    fn hostile_names_stay_text_in_the_html() {
+        let old = report();
+        let mut new = old.clone();
+        new.guardrails
+            .push(guardrail("eu-west-1", "<script>alert(1)</script>", None));
+        new.generated_at = "\"><img src=x onerror=alert(1)>".into();
+        let html = diff(&old, &new).to_html();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert_eq!(html.matches("<script>").count(), 1, "only the page's own");
     }
 }

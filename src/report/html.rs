@@ -25,7 +25,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24;max-width:80rem}
 h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem}
 .scope{color:#57606a;margin-top:0}
@@ -49,7 +49,7 @@ document.querySelectorAll('#rows tbody tr').forEach(function(r){var ok=r.textCon
 document.getElementById('shown').textContent=shown;});
 ";
 
-fn mark(level: Level) -> String {
+pub(super) fn mark(level: Level) -> String {
     format!(
         "<span class=\"{0}\">{1} {0}</span>",
         level.as_str(),
