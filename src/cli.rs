@@ -53,6 +53,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub load: Option<PathBuf>,
 
+    /// The explorer marks what changed since this saved scan (`scan --save`): ↑ fixed,
+    /// ↓ regressed, ~ changed, + new; the table's title counts them and those gone. With
+    /// --load, compares two saved scans. Headless, use `guardkey diff OLD NEW`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
     /// Defaults from this TOML file (default: $XDG_CONFIG_HOME/guardkey/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

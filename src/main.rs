@@ -44,6 +44,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             (cli.global.endpoint_url.is_some(), "--endpoint-url"),
             (!cli.global.regions.is_empty(), "--regions"),
         ],
+        Some(_) if cli.global.baseline.is_some() => &[(true, "--baseline")],
         _ => &[(
             cli.global.demo && cli.global.endpoint_url.is_some(),
             "--endpoint-url with --demo",
@@ -53,6 +54,10 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         let what = match &cli.command {
             Some(Command::Sim(_)) => {
                 "guardkey sim serves the simulator; it takes its own options (see guardkey sim --help)"
+            }
+            Some(_) if cli.global.baseline.is_some() => {
+                "it marks changes in the explorer (guardkey --baseline OLD.json); headless, \
+                 guardkey diff OLD.json NEW.json says what changed"
             }
             _ => "--demo runs the embedded simulator; --endpoint-url points elsewhere",
         };

@@ -442,3 +442,52 @@ fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_live_demo_beside_a_baseline_marks_the_rows_that_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("last-week.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args(["scan", "--demo", "--regions", "us-west-2", "--format", "json"])
+        .env_clear()
+        .output()
+        .unwrap();
+    // Last week, one guardrail that fails today passed, and one that is there today was not.
+    let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let guardrails = report["guardrails"].as_array_mut().unwrap();
+    let failing = guardrails
+        .iter()
+        .position(|g| g["posture"]["level"] == "FAIL")
+        .unwrap();
+    let name = guardrails[failing]["name"].as_str().unwrap().to_string();
+    guardrails[failing]["posture"]["level"] = "PASS".into();
+    guardrails[failing]["posture"]["id"] = "customer-managed-key".into();
+    guardrails.pop();
+    std::fs::write(&saved, report.to_string()).unwrap();
+    let mut s = Session::start(&[
+        "--demo",
+        "--regions",
+        "us-west-2",
+        "--baseline",
+        saved.to_str().unwrap(),
+    ]);
+    let screen = s.wait_for("since baseline: ↑0 fixed ↓1 regressed ~0 +1 new −0 gone");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&name))
+        .unwrap_or_else(|| panic!("{name} not on screen:\n{screen}"));
+    assert!(row.contains("↓"), "{row}");
+    s.keys("q");
+    // A baseline of another account is refused before anything starts.
+    report["caller"]["account"] = "210987654321".into();
+    std::fs::write(&saved, report.to_string()).unwrap();
+    let mut other = Session::start(&["--demo", "--baseline", saved.to_str().unwrap()]);
+    other.wait_for("is of account 210987654321");
+    // Headless commands refuse it: `guardkey diff` is their way.
+    let scan = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args(["--baseline", saved.to_str().unwrap(), "scan", "--demo"])
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&scan.stderr).contains("guardkey diff OLD.json NEW.json"));
+}

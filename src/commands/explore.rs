@@ -12,9 +12,17 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
             "the explorer needs a terminal; for headless use run `guardkey scan` (see --help)".into(),
         ));
     }
+    // A bad baseline is said before anything starts.
+    let baseline = match &global.baseline {
+        Some(path) => Some((
+            ScanReport::load(path).map_err(CommandError)?,
+            path.display().to_string(),
+        )),
+        None => None,
+    };
     // Keeps the embedded simulator of --demo alive while the explorer runs.
     let mut _demo = None;
-    let launch = match &global.load {
+    let mut launch = match &global.load {
         Some(path) => {
             let report = ScanReport::load(path).map_err(CommandError)?;
             Launch {
@@ -30,6 +38,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 },
                 regions: Vec::new(),
                 loaded: Some(report),
+                baseline: None,
                 journal_dir: None,
             }
         }
@@ -59,12 +68,23 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 session: Some(target.session),
                 regions: target.regions,
                 loaded: None,
+                baseline: None,
                 journal_dir: None,
             };
             _demo = target.demo;
             launch
         }
     };
+    if let Some((report, from)) = &baseline
+        && let (Some(was), Some(is)) = (report.account(), launch.header.account.as_deref())
+        && was != is
+    {
+        return Err(CommandError(format!(
+            "the baseline {from} is of account {was}, and this scan of account {is}: every guardrail \
+             would look new. Use a baseline of the same account."
+        )));
+    }
+    launch.baseline = baseline;
     let code = tui::run(launch)
         .await
         .map_err(|e| CommandError(format!("the explorer stopped: {e}")))?;

@@ -53,6 +53,60 @@ fn posture(g: &Guardrail) -> (Level, PostureId) {
     (g.posture.level, g.posture.id)
 }
 
+/// How a guardrail moved between two scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Failing, warned or unknown before, passing now.
+    Fixed,
+    /// Worse now than before.
+    Regressed,
+    /// Another posture at the same level, or better but not yet passing.
+    Changed,
+    /// Not in the earlier scan.
+    New,
+    Unchanged,
+}
+
+impl ChangeKind {
+    /// The explorer's one-character mark.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ChangeKind::Fixed => "↑",
+            ChangeKind::Regressed => "↓",
+            ChangeKind::Changed => "~",
+            ChangeKind::New => "+",
+            ChangeKind::Unchanged => " ",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Fixed => "fixed",
+            ChangeKind::Regressed => "regressed",
+            ChangeKind::Changed => "changed",
+            ChangeKind::New => "new",
+            ChangeKind::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One rule for `guardkey diff` and the explorer's baseline marks.
+pub fn classify(before: Option<(Level, PostureId)>, after: (Level, PostureId)) -> ChangeKind {
+    let Some(before) = before else {
+        return ChangeKind::New;
+    };
+    let (was, is) = (before.0, after.0);
+    if was != Level::Pass && is == Level::Pass {
+        ChangeKind::Fixed
+    } else if is > was {
+        ChangeKind::Regressed
+    } else if before != after {
+        ChangeKind::Changed
+    } else {
+        ChangeKind::Unchanged
+    }
+}
+
 /// Compares `old` and `new` guardrail by guardrail.
 pub fn diff(old: &ScanReport, new: &ScanReport) -> ScanDiff {
     let before: HashMap<&str, &Guardrail> = old.guardrails.iter().map(|g| (g.arn.as_str(), g)).collect();
@@ -70,21 +124,14 @@ pub fn diff(old: &ScanReport, new: &ScanReport) -> ScanDiff {
         after: after.map(posture),
     };
     for g in &new.guardrails {
-        match before.get(g.arn.as_str()) {
-            None => out.new.push(change(g, None, Some(g))),
-            Some(b) => {
-                let c = change(g, Some(b), Some(g));
-                let (was, is) = (b.posture.level, g.posture.level);
-                if was != Level::Pass && is == Level::Pass {
-                    out.fixed.push(c);
-                } else if is > was {
-                    out.regressed.push(c);
-                } else if posture(b) != posture(g) {
-                    out.changed.push(c);
-                } else {
-                    out.unchanged += 1;
-                }
-            }
+        let b = before.get(g.arn.as_str()).copied();
+        let c = change(g, b, Some(g));
+        match classify(b.map(posture), posture(g)) {
+            ChangeKind::New => out.new.push(c),
+            ChangeKind::Fixed => out.fixed.push(c),
+            ChangeKind::Regressed => out.regressed.push(c),
+            ChangeKind::Changed => out.changed.push(c),
+            ChangeKind::Unchanged => out.unchanged += 1,
         }
     }
     let now: HashMap<&str, ()> = new.guardrails.iter().map(|g| (g.arn.as_str(), ())).collect();

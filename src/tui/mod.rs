@@ -36,6 +36,8 @@ pub struct Launch {
     pub header: Header,
     pub regions: Vec<String>,
     pub loaded: Option<ScanReport>,
+    /// A saved scan to mark changes against (`--baseline`), and where it was read from.
+    pub baseline: Option<(ScanReport, String)>,
     /// Where the wizard's fix journals go (default: the XDG state directory).
     pub journal_dir: Option<std::path::PathBuf>,
 }
@@ -110,6 +112,9 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
             }
         }
         state.add_rows(report.guardrails.clone());
+    }
+    if let Some((report, from)) = &launch.baseline {
+        state.set_baseline(report, from.clone());
     }
     state
 }

@@ -4,8 +4,42 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use crate::model::filter::{self, Filter};
-use crate::model::{CallError, Guardrail, Level, Rotation, VersionInfo};
+use crate::model::{CallError, Guardrail, Level, PostureId, Rotation, VersionInfo};
 use crate::report::Totals;
+use crate::report::diff::{ChangeKind, classify};
+
+/// A saved scan the rows are compared with (`--baseline`), by guardrail ARN.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Where it was read from, as the user gave it.
+    pub from: String,
+    pub generated_at: String,
+    before: HashMap<String, (Level, PostureId)>,
+    /// Its guardrails in the regions this explorer covers: those not seen are gone.
+    in_scope: usize,
+    /// Rows that are in the baseline (kept as rows come and go).
+    seen: usize,
+}
+
+impl Baseline {
+    /// A row's change since the baseline; counts it as seen there.
+    fn change_of(&mut self, g: &Guardrail) -> ChangeKind {
+        let before = self.before.get(&g.arn).copied();
+        self.seen += usize::from(before.is_some());
+        classify(before, (g.posture.level, g.posture.id))
+    }
+}
+
+/// What changed since the baseline, for the table's title.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeCounts {
+    pub fixed: usize,
+    pub regressed: usize,
+    pub changed: usize,
+    pub new: usize,
+    /// None while a scan runs: a guardrail not seen yet may still come.
+    pub gone: Option<usize>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionStatus {
@@ -121,6 +155,9 @@ pub struct State {
     pub rows: Vec<Guardrail>,
     /// Each row's free-text search string (see `filter::search_text`).
     search: Vec<Box<str>>,
+    /// The scan the rows are compared with, and each row's change since (parallel to rows).
+    pub baseline: Option<Baseline>,
+    changes: Vec<ChangeKind>,
     pub totals: Totals,
     pub generation: u64,
     /// Scans running (a refresh, a region retried).
@@ -225,6 +262,8 @@ impl State {
                 .collect(),
             rows: Vec::new(),
             search: Vec::new(),
+            baseline: None,
+            changes: Vec::new(),
             totals: Totals::default(),
             generation: 0,
             active_scans: 0,
@@ -264,10 +303,73 @@ impl State {
         }
     }
 
+    /// Compares the rows with `report` from now on (`--baseline`).
+    pub fn set_baseline(&mut self, report: &crate::report::ScanReport, from: String) {
+        let in_scope = report
+            .guardrails
+            .iter()
+            .filter(|g| self.regions.iter().any(|r| r.name == *g.region))
+            .count();
+        self.baseline = Some(Baseline {
+            from,
+            generated_at: report.generated_at.clone(),
+            before: report
+                .guardrails
+                .iter()
+                .map(|g| (g.arn.clone(), (g.posture.level, g.posture.id)))
+                .collect(),
+            in_scope,
+            seen: 0,
+        });
+        self.recompute_changes();
+        self.dirty = true;
+    }
+
+    fn recompute_changes(&mut self) {
+        self.changes.clear();
+        let Some(b) = &mut self.baseline else {
+            return;
+        };
+        b.seen = 0;
+        for g in &self.rows {
+            self.changes.push(b.change_of(g));
+        }
+    }
+
+    /// The change of `rows[i]` since the baseline; None without one.
+    pub fn change_of_row(&self, i: usize) -> Option<ChangeKind> {
+        self.baseline.as_ref()?;
+        self.changes.get(i).copied()
+    }
+
+    /// A guardrail's posture in the baseline.
+    pub fn baseline_posture(&self, arn: &str) -> Option<(Level, PostureId)> {
+        self.baseline.as_ref()?.before.get(arn).copied()
+    }
+
+    pub fn change_counts(&self) -> Option<ChangeCounts> {
+        let b = self.baseline.as_ref()?;
+        let mut c = ChangeCounts::default();
+        for k in &self.changes {
+            match k {
+                ChangeKind::Fixed => c.fixed += 1,
+                ChangeKind::Regressed => c.regressed += 1,
+                ChangeKind::Changed => c.changed += 1,
+                ChangeKind::New => c.new += 1,
+                ChangeKind::Unchanged => {}
+            }
+        }
+        c.gone = (!self.loading()).then(|| b.in_scope.saturating_sub(b.seen));
+        Some(c)
+    }
+
     pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
         for g in &rows {
             self.totals.add(g.posture.level);
             self.search.push(filter::search_text(g));
+            if let Some(b) = &mut self.baseline {
+                self.changes.push(b.change_of(g));
+            }
         }
         self.rows.extend(rows);
         self.order_stale = true;
@@ -277,6 +379,7 @@ impl State {
     pub fn remove_rows_of(&mut self, region: &str) {
         self.rows.retain(|g| &*g.region != region);
         self.search = self.rows.iter().map(filter::search_text).collect();
+        self.recompute_changes();
         self.totals = Totals::of(&self.rows);
         self.selected = 0;
         self.offset = 0;
@@ -287,6 +390,7 @@ impl State {
     pub fn clear_rows(&mut self) {
         self.rows.clear();
         self.search.clear();
+        self.recompute_changes();
         self.totals = Totals::default();
         self.selected = 0;
         self.offset = 0;

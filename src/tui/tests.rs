@@ -1046,3 +1046,76 @@ fn a_saved_scan_offers_only_what_works() {
         s.toast
     );
 }
+
+#[test]
+fn a_baseline_marks_what_changed_and_counts_what_is_gone() {
+    let on = Rotation::Enabled {
+        period_days: Some(365),
+    };
+    // The earlier scan: support-bot passed (it fails now: regressed), kb-search failed on
+    // the AWS-owned key (now on a disabled key: changed), claims-bot failed (passes now:
+    // fixed), hr-helpdesk was not there (new), retired-bot is there no more (gone).
+    let mut earlier = crate::report::fixtures::report();
+    earlier.guardrails = vec![
+        guardrail(
+            "us-east-1",
+            "support-bot",
+            Some(kms_key("us-east-1", "Enabled", on.clone())),
+        ),
+        guardrail("us-east-1", "claims-bot", None),
+        guardrail("eu-west-1", "kb-search", None),
+        guardrail(
+            "eu-west-1",
+            "legacy-bot",
+            Some(kms_key("eu-west-1", "Enabled", Rotation::Disabled)),
+        ),
+        guardrail("us-east-1", "retired-bot", None),
+        // Another region than the explorer covers: never counted as gone.
+        guardrail("sa-east-1", "elsewhere-bot", None),
+    ];
+    let mut s = loaded();
+    s.set_baseline(&earlier, "last-week.json".into());
+    let change = |s: &State, name: &str| {
+        let i = s.rows.iter().position(|g| g.name == name).unwrap();
+        s.change_of_row(i).unwrap().as_str()
+    };
+    assert_eq!(change(&s, "support-bot"), "regressed");
+    assert_eq!(change(&s, "claims-bot"), "fixed");
+    assert_eq!(change(&s, "kb-search"), "changed");
+    assert_eq!(change(&s, "hr-helpdesk"), "new");
+    assert_eq!(change(&s, "legacy-bot"), "unchanged");
+    let counts = s.change_counts().unwrap();
+    assert_eq!(
+        (
+            counts.fixed,
+            counts.regressed,
+            counts.changed,
+            counts.new,
+            counts.gone
+        ),
+        (1, 1, 1, 1, Some(1))
+    );
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(
+        screen.contains("since baseline: ↑1 fixed ↓1 regressed ~1 +1 new −1 gone"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(draw(&s).backend());
+    // The detail pane says what it was.
+    let at = s
+        .visible
+        .iter()
+        .position(|&i| s.rows[i].name == "support-bot")
+        .unwrap();
+    s.selected = at;
+    update(&mut s, code(KeyCode::Enter));
+    s.width = 160;
+    s.height = 40;
+    let detail = format!("{:?}", draw(&s).backend());
+    assert!(detail.contains("was ✓ PASS customer-managed-key"), "{detail}");
+    // A region's rows dropped and rescanned: the counts follow.
+    s.remove_rows_of("us-east-1");
+    let counts = s.change_counts().unwrap();
+    assert_eq!((counts.fixed, counts.regressed, counts.new), (0, 0, 0));
+    assert_eq!(counts.gone, Some(3), "support-bot, claims-bot and retired-bot");
+}

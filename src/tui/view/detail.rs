@@ -32,6 +32,16 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
             Span::raw(m.reason.to_string()),
         ]));
     }
+    if let Some(b) = &state.baseline {
+        let was = match state.baseline_posture(&g.arn) {
+            Some((level, id)) => format!("was {} {} {}", level.symbol(), level.as_str(), id.as_str()),
+            None => "not in it: new".into(),
+        };
+        out.push(field(
+            "baseline",
+            format!("{was} ({}, {})", b.generated_at, b.from),
+        ));
+    }
     out.push(Line::raw(""));
     out.push(section("Guardrail", theme));
     out.push(field("name", g.name.clone()));

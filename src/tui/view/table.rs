@@ -1,11 +1,13 @@
 //! The guardrails table: only the rows in the viewport are built.
 
 use super::Theme;
-use crate::model::{Guardrail, KeyLookup, Rotation};
+use crate::model::{Guardrail, KeyLookup, Level, Rotation};
+use crate::report::diff::ChangeKind;
 use crate::tui::state::{Column, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 pub(super) fn rotation_label(g: &Guardrail) -> String {
@@ -97,9 +99,11 @@ pub fn fit(text: &str, width: u16) -> String {
 }
 
 pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Rect, page: usize) {
-    // Borders (2) and the mark column with its space (2).
-    let columns = columns_for(area.width.saturating_sub(4));
-    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+    // Borders (2) and the mark column with its space (2); with a baseline, the mark column
+    // also holds the change since (↑ ↓ ~ +).
+    let mark_width: u16 = if state.baseline.is_some() { 2 } else { 1 };
+    let columns = columns_for(area.width.saturating_sub(3 + mark_width));
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(mark_width))
         .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
     let header_cells = std::iter::once(Cell::from(" ")).chain(columns.iter().map(|(c, w)| {
@@ -124,7 +128,17 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
         .map(|(n, &i)| {
             let g = &state.rows[i];
             let level = g.posture.level;
-            let mark = if state.marks.contains(&g.arn) { "●" } else { " " };
+            let marked = if state.marks.contains(&g.arn) { "●" } else { " " };
+            let change = state.change_of_row(i);
+            let mark = Line::from(vec![
+                Span::styled(marked, theme.fg(Color::Cyan)),
+                match change {
+                    Some(c @ ChangeKind::Fixed) => Span::styled(c.symbol(), theme.level(Level::Pass)),
+                    Some(c @ ChangeKind::Regressed) => Span::styled(c.symbol(), theme.level(Level::Fail)),
+                    Some(c) => Span::styled(c.symbol(), theme.fg(Color::Cyan)),
+                    None => Span::raw(""),
+                },
+            ]);
             let cells = columns.iter().map(|(c, w)| {
                 let (text, style) = match c {
                     Column::Status => (
@@ -149,7 +163,7 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
                 };
                 Cell::from(fit(&text, *w)).style(style)
             });
-            let row = Row::new(std::iter::once(Cell::from(mark).style(theme.fg(Color::Cyan))).chain(cells));
+            let row = Row::new(std::iter::once(Cell::from(mark)).chain(cells));
             if state.offset + n == state.selected {
                 row.style(theme.selected())
             } else {
@@ -162,8 +176,18 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
     } else {
         format!(" filter: {} ", state.filter_input)
     };
+    let since = match state.change_counts() {
+        None => String::new(),
+        Some(c) => {
+            let gone = c.gone.map_or_else(String::new, |n| format!(" −{n} gone"));
+            format!(
+                "since baseline: ↑{} fixed ↓{} regressed ~{} +{} new{gone} ",
+                c.fixed, c.regressed, c.changed, c.new
+            )
+        }
+    };
     let title = format!(
-        " Guardrails {}/{}{}{} ",
+        " Guardrails {}/{}{}{} {since}",
         state.visible.len(),
         state.rows.len(),
         filter,
