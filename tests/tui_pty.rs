@@ -481,7 +481,7 @@ fn a_live_demo_beside_a_baseline_marks_the_rows_that_changed() {
     // A baseline of another account is refused before anything starts.
     report["caller"]["account"] = "210987654321".into();
     std::fs::write(&saved, report.to_string()).unwrap();
-    let mut other = Session::start(&["--demo", "--baseline", saved.to_str().unwrap()]);
+    let other = Session::start(&["--demo", "--baseline", saved.to_str().unwrap()]);
     other.wait_for("is of account 210987654321");
     // Headless commands refuse it: `guardkey diff` is their way.
     let scan = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
