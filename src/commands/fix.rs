@@ -426,8 +426,16 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         println!("AWS CLI script written to {}", path.display());
     }
     if let Some(path) = &args.emit_terraform {
-        write_atomically(path, |w| w.write_all(plan.terraform().as_bytes())).map_err(CommandError)?;
+        let (terraform, gaps) = plan.terraform_with_gaps();
+        write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
         println!("Terraform written to {}", path.display());
+        for (name, missing) in &gaps {
+            eprintln!(
+                "guardkey: Terraform: {name} holds settings aws_bedrock_guardrail cannot express ({}); \
+                 applying its resource would wipe them: fix it with guardkey, not Terraform",
+                missing.join("; ")
+            );
+        }
     }
     if args.dry_run {
         println!("Dry run: nothing was changed. Run again with --yes to apply.");

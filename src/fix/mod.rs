@@ -11,3 +11,4 @@ pub mod journal;
 pub mod plan;
 pub mod policy;
 pub mod principals;
+pub mod terraform;

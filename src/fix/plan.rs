@@ -259,13 +259,22 @@ impl FixPlan {
         out
     }
 
-    /// The keys as Terraform, for teams that manage keys as code; the guardrails' own
-    /// resources then take `kms_key_arn = aws_kms_key.<name>.arn`.
+    /// The fix as Terraform, for teams that manage guardrails as code: per region a
+    /// provider and the key (a new `aws_kms_key` and its alias, or the existing key as
+    /// data); per guardrail an `import` block and its `aws_bedrock_guardrail` written from
+    /// its DRAFT with `kms_key_arn` on that key (see `terraform`).
     pub fn terraform(&self) -> String {
+        self.terraform_with_gaps().0
+    }
+
+    /// The Terraform, and per guardrail what its resource cannot express.
+    pub fn terraform_with_gaps(&self) -> (String, Vec<(String, Vec<String>)>) {
         let mut out = String::new();
+        let mut gaps = Vec::new();
         let _ = writeln!(
             out,
-            "# Written by guardkey. Import existing guardrails, then set kms_key_arn as below."
+            "# Written by guardkey. `terraform plan` imports each guardrail and shows one change: its\n\
+             # kms_key_arn, onto the key below. Requires Terraform 1.5 or later (import blocks)."
         );
         for r in &self.regions {
             let name = format!("bedrock_guardrails_{}", r.region.replace('-', "_"));
@@ -318,15 +327,30 @@ impl FixPlan {
                 KeyChoice::Create(_) => format!("aws_kms_key.{name}.arn"),
                 KeyChoice::Existing(_) => format!("data.aws_kms_key.{name}.arn"),
             };
+            let provider = r.region.replace('-', "_");
             for t in &r.targets {
-                let _ = writeln!(
-                    out,
-                    "# aws_bedrock_guardrail for {} ({}): kms_key_arn = {reference}",
-                    t.name, t.arn
-                );
+                match &t.config {
+                    Some(config) => {
+                        let missing = super::terraform::write_guardrail(
+                            &mut out, &provider, &t.name, &t.id, config, &reference,
+                        );
+                        if !missing.is_empty() {
+                            gaps.push((t.name.clone(), missing));
+                        }
+                    }
+                    // Never a resource guessed without its DRAFT: it would wipe what it lacks.
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "\n# {} ({}): its DRAFT was not read, so no resource is written for it.\n\
+                             # Import it and set kms_key_arn = {reference}",
+                            t.name, t.arn
+                        );
+                    }
+                }
             }
         }
-        out
+        (out, gaps)
     }
 }
 

@@ -321,6 +321,24 @@ impl EffectRunner {
                     let _ = tx.send(Action::Exported(result));
                 });
             }
+            WizardEffect::SaveTerraform(plan) => {
+                let dir = self.export_dir.clone();
+                tokio::spawn(async move {
+                    let result = match crate::fix::apply::with_drafts(&session, plan).await {
+                        Ok(plan) => {
+                            let (content, gaps) = plan.terraform_with_gaps();
+                            export(&dir, "tf", &content).map(|path| match gaps.len() {
+                                0 => path,
+                                n => format!(
+                                    "{path} ({n} guardrails hold settings aws_bedrock_guardrail cannot express: listed in the file)"
+                                ),
+                            })
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Action::Exported(result));
+                });
+            }
             WizardEffect::Apply(plan) => {
                 self.cancel.store(false, std::sync::atomic::Ordering::SeqCst);
                 let options = crate::fix::apply::ApplyOptions {

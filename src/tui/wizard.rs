@@ -147,6 +147,8 @@ pub enum WizardEffect {
     },
     /// The AWS CLI script: each guardrail's whole DRAFT is read first, as `fix --emit-cli` does.
     SaveScript(FixPlan),
+    /// The Terraform: each guardrail's DRAFT is read first, for its resource.
+    SaveTerraform(FixPlan),
     Apply(FixPlan),
     Cancel,
     /// The fix is over: re-read these regions so the rows show the new keys.
@@ -534,16 +536,7 @@ impl Wizard {
                     Ok(plan) if key.code == KeyCode::Char('s') => {
                         return (vec![WizardEffect::SaveScript(plan)], false);
                     }
-                    Ok(plan) => {
-                        let content = plan.terraform();
-                        return (
-                            vec![WizardEffect::Save {
-                                extension: "tf",
-                                content,
-                            }],
-                            false,
-                        );
-                    }
+                    Ok(plan) => return (vec![WizardEffect::SaveTerraform(plan)], false),
                     Err(e) => self.error = Some(e),
                 },
                 KeyCode::Enter => {

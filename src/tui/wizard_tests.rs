@@ -258,13 +258,12 @@ fn every_step_forward_and_back() {
         }
         other => panic!("{other:?}"),
     }
+    // The Terraform too: each guardrail's resource is written from its DRAFT.
     match &update(&mut s, key('t'))[..] {
-        [
-            Effect::Wizard(WizardEffect::Save {
-                extension: "tf",
-                content,
-            }),
-        ] => assert!(content.contains("aws_kms_key")),
+        [Effect::Wizard(WizardEffect::SaveTerraform(plan))] => {
+            assert_eq!(plan.guardrail_count(), 2);
+            assert!(plan.terraform().contains("aws_kms_key"));
+        }
         other => panic!("{other:?}"),
     }
 
