@@ -210,7 +210,7 @@ fn print_banner(running: &RunningSim, seed: &Seed) {
         .and_then(|r| r.first().copied())
         .unwrap_or("us-east-1");
     let banner = format!(
-        "guardkey sim: Bedrock, KMS, STS, IAM and Security Hub on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
+        "guardkey sim: Bedrock, KMS, STS, IAM, Organizations and Security Hub on {endpoint} (seed {seed}, {guardrails} guardrails, account {account})
 The access key below signs in as {caller}
 
 Point a client at it:

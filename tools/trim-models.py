@@ -15,7 +15,9 @@ OPS = {
         "DeleteAlias", "UpdateAlias", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
         "GetKeyPolicy", "PutKeyPolicy", "EnableKey", "DisableKey", "ScheduleKeyDeletion",
         "CancelKeyDeletion", "TagResource", "ListResourceTags"],
-    ("sts", "2011-06-15"): ["GetCallerIdentity"],
+    ("sts", "2011-06-15"): ["GetCallerIdentity", "AssumeRole"],
+    ("organizations", "2016-11-28"): ["DescribeOrganization", "ListRoots", "ListAccounts",
+        "ListAccountsForParent", "ListChildren", "ListOrganizationalUnitsForParent"],
     ("securityhub", "2018-10-26"): ["BatchImportFindings", "GetFindings"],
 }
 # AwsSecurityFinding reaches some 850 shapes: that model is written without indentation.

@@ -20,6 +20,8 @@ pub enum CredentialSource {
     DefaultChain,
     /// Credentials given in code (the embedded simulator, tests).
     Static,
+    /// A role assumed with another session's credentials (`--org`, `--role-arns`).
+    AssumedRole(String),
 }
 
 impl CredentialSource {
@@ -40,6 +42,7 @@ impl CredentialSource {
             }
             CredentialSource::DefaultChain => "the default credential chain".into(),
             CredentialSource::Static => "the given credentials".into(),
+            CredentialSource::AssumedRole(role) => format!("the role {role}, assumed"),
         }
     }
 
@@ -56,6 +59,10 @@ impl CredentialSource {
             CredentialSource::DefaultChain | CredentialSource::Static => {
                 "Run `aws configure` or `aws sso login`, or pass --profile".into()
             }
+            CredentialSource::AssumedRole(role) => format!(
+                "Check that {role} exists and trusts the caller (its trust policy), and that the \
+                 caller may sts:AssumeRole it"
+            ),
         }
     }
 }

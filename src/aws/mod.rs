@@ -8,6 +8,7 @@ mod guard;
 pub mod guardrails;
 mod identity;
 mod kms;
+mod organizations;
 mod securityhub;
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub use error::classify;
 pub use guard::ReadOnlyGuard;
 pub use identity::CallerIdentity;
 pub use kms::{KeyDescription, Kms};
+pub use organizations::OrgMember;
 pub use securityhub::{
     BATCH as SECURITY_HUB_BATCH, FailedFinding, ImportOutcome, SecurityHub, finding_from_asff,
 };

@@ -128,7 +128,12 @@ pub fn required(
     let mut out = Vec::new();
     match service {
         // "No permissions are required to perform this operation." (STS API reference)
-        "sts" => {}
+        // GetCallerIdentity needs none; AssumeRole is allowed on the role.
+        "sts" => {
+            if operation == "AssumeRole" {
+                out.push((action, s("RoleArn").unwrap_or("*").to_string(), None));
+            }
+        }
         "iam" => {
             let resource = match (operation, s("RoleName"), s("UserName")) {
                 ("GetRole", Some(n), _) => format!("arn:{partition}:iam::{account}:role/{n}"),
@@ -139,6 +144,8 @@ pub fn required(
         }
         // BatchImportFindings is authorized on the product the findings are for; the
         // other operations on the account's hub.
+        // Organizations' List and Describe calls are not resource-scoped.
+        "organizations" => out.push((action, "*".into(), None)),
         "securityhub" => {
             let resource = match input["Findings"][0]["ProductArn"].as_str() {
                 Some(product) if operation == "BatchImportFindings" => product.to_string(),

@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 
 use super::front::Call;
 use super::wire::{self, AwsError, Service};
-use super::{AfterList, Principal, Simulator, World, bedrock, iam, kms, model, securityhub, state, sts};
+use super::{
+    AfterList, Principal, Simulator, World, bedrock, iam, kms, model, organizations, securityhub, state, sts,
+};
 
 /// Serves a call that the front let through.
 pub(super) async fn dispatch(
@@ -28,6 +30,40 @@ pub(super) async fn dispatch(
         .entry(format!("{}:{op}", service.signing_name()))
         .or_default() += 1;
 
+    if service == Service::Sts && op == "AssumeRole" {
+        let params: std::collections::BTreeMap<String, String> = call
+            .input
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let assumed = {
+            let world = sim.inner.world.lock();
+            let mut rng = sim.inner.rng.lock();
+            sts::assume_role(
+                &world,
+                principal,
+                &params,
+                &mut rng,
+                OffsetDateTime::now_utc(),
+                request_id,
+            )
+        }
+        .map_err(fail)?;
+        sim.record(service, &op, 200, None, &assumed.json);
+        sim.inner.sessions.write().insert(
+            assumed.principal.access_key_id.clone(),
+            (assumed.session_token.clone(), assumed.expires),
+        );
+        sim.inner
+            .principals
+            .write()
+            .insert(assumed.principal.access_key_id.clone(), assumed.principal);
+        return Ok(xml_response(assumed.xml, request_id));
+    }
     if service == Service::Sts {
         let xml = sts::get_caller_identity(principal, request_id);
         sim.record(
@@ -64,12 +100,14 @@ pub(super) async fn dispatch(
     let model = match service {
         Service::Bedrock => model::bedrock(),
         Service::SecurityHub => model::securityhub(),
+        Service::Organizations => model::organizations(),
         _ => model::kms(),
     };
     model.validate_input(&op, &call.input).map_err(|invalid| {
         fail(match (service, invalid) {
             // Security Hub answers every malformed request with InvalidInputException.
             (Service::SecurityHub, invalid) => securityhub::invalid_input(invalid.message()),
+            (Service::Organizations, invalid) => organizations::invalid("INVALID_INPUT", &invalid.message()),
             (_, model::Invalid::Serialization(m)) => AwsError::serialization(m),
             (_, invalid) => AwsError::validation(invalid.message()),
         })
@@ -92,6 +130,10 @@ pub(super) async fn dispatch(
             Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
             Service::SecurityHub => {
                 securityhub::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v))
+            }
+            Service::Organizations => {
+                organizations::handle(world.organization.as_ref(), ctx.account, &op, &call.input)
+                    .map(|v| (200, v))
             }
             _ => kms::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v)),
         };

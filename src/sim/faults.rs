@@ -54,6 +54,7 @@ impl FromStr for OperationMatcher {
             Service::Sts => operation == "GetCallerIdentity",
             Service::Iam => matches!(operation, "GetRole" | "GetUser"),
             Service::SecurityHub => super::model::securityhub().input_shape(operation).is_some(),
+            Service::Organizations => super::model::organizations().input_shape(operation).is_some(),
         };
         let known = match service {
             Some(svc) => served(svc),
@@ -63,6 +64,7 @@ impl FromStr for OperationMatcher {
                 Service::Sts,
                 Service::Iam,
                 Service::SecurityHub,
+                Service::Organizations,
             ]
             .into_iter()
             .any(served),
@@ -229,20 +231,28 @@ impl TokenBucket {
 /// The buckets of every (service, operation, region) under a quota.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    buckets: HashMap<(Service, String, String), TokenBucket>,
+    buckets: HashMap<(Service, String, String, String), TokenBucket>,
 }
 
 impl RateLimiter {
+    /// Quotas are per account and region, as at AWS: one account's calls never use
+    /// another's.
     pub fn admit(
         &mut self,
         service: Service,
         operation: &str,
+        account: &str,
         region: &str,
         per_second: f64,
         now: Instant,
     ) -> bool {
         self.buckets
-            .entry((service, operation.to_string(), region.to_string()))
+            .entry((
+                service,
+                operation.to_string(),
+                account.to_string(),
+                region.to_string(),
+            ))
             .or_insert_with(|| TokenBucket::new(per_second, now))
             .try_take(per_second, now)
     }

@@ -12,7 +12,10 @@ use axum::http::{Method, Response};
 use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
-use super::{MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, securityhub, sigv4, sts};
+use super::{
+    MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, organizations, securityhub, sigv4,
+    sts,
+};
 
 /// The service a request that carries no usable credential scope was most likely for, so
 /// that its error comes back in a format the client can read.
@@ -46,7 +49,7 @@ pub(super) async fn handle(State(sim): State<Simulator>, req: Request) -> Respon
             "UnsupportedService",
             400,
             format!(
-                "guardkey sim serves Bedrock, KMS, STS, IAM and Security Hub only, not '{}'.",
+                "guardkey sim serves Bedrock, KMS, STS, IAM, Organizations and Security Hub only, not '{}'.",
                 scope.service
             ),
         )
@@ -165,6 +168,38 @@ fn parse_call(
                 input,
             })
         }
+        Service::Organizations => {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let op = target
+                .strip_prefix(organizations::TARGET_PREFIX)
+                .filter(|op| model::organizations().input_shape(op).is_some())
+                .ok_or_else(|| {
+                    AwsError::new(
+                        "UnknownOperationException",
+                        400,
+                        format!("Unknown operation '{target}'"),
+                    )
+                })?;
+            let input = if body.is_empty() {
+                json!({})
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(v @ Value::Object(_)) => v,
+                    _ => {
+                        return Err(AwsError::serialization(
+                            "Start of structure or map found where not expected.",
+                        ));
+                    }
+                }
+            };
+            Ok(Call {
+                operation: op.to_string(),
+                input,
+            })
+        }
         Service::SecurityHub => {
             let op = securityhub::route(method.as_str(), uri.path()).ok_or_else(|| {
                 AwsError::new(
@@ -199,16 +234,20 @@ fn parse_call(
         }
         Service::Sts => {
             let op = sts::operation(body)?;
-            if op != "GetCallerIdentity" {
+            if op != "GetCallerIdentity" && op != "AssumeRole" {
                 return Err(AwsError::new(
                     "InvalidAction",
                     400,
                     format!("Could not find operation {op} for version 2011-06-15"),
                 ));
             }
+            let input: Map<String, Value> = form_urlencoded::parse(body)
+                .filter(|(k, _)| k != "Action" && k != "Version")
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
             Ok(Call {
                 operation: op,
-                input: json!({}),
+                input: Value::Object(input),
             })
         }
     }
@@ -228,6 +267,27 @@ async fn serve_call(
         .get(&scope.access_key)
         .cloned()
         .ok_or_else(|| (String::new(), AwsError::unrecognized_client_for(service)))?;
+    // Temporary credentials are only good with their session token, and until they expire.
+    let session = sim.inner.sessions.read().get(&scope.access_key).cloned();
+    if let Some((token, expires)) = session {
+        let sent = req
+            .headers()
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(token.as_str()) {
+            return Err((String::new(), AwsError::unrecognized_client_for(service)));
+        }
+        if std::time::SystemTime::now() >= expires {
+            let code = match service {
+                Service::Sts | Service::Iam => "ExpiredToken",
+                _ => "ExpiredTokenException",
+            };
+            return Err((
+                String::new(),
+                AwsError::new(code, 403, "The security token included in the request is expired"),
+            ));
+        }
+    }
     let region = scope.region.clone();
     // Each partition is its own world: its credentials are unknown in another's regions.
     if crate::regions::partition_of(&region) != sim.partition() {
@@ -303,7 +363,7 @@ async fn serve_call(
                 .inner
                 .limiter
                 .lock()
-                .admit(service, &op, &region, rps, Instant::now())
+                .admit(service, &op, &principal.account, &region, rps, Instant::now())
         {
             return Err(fail(AwsError::throttling()));
         }

@@ -28,7 +28,15 @@ pub struct IamEntity {
 pub struct Iam {
     roles: BTreeMap<(String, String), IamEntity>,
     users: BTreeMap<(String, String), IamEntity>,
+    /// Who may assume a role (its trust policy's AWS principals: an account root, a role
+    /// or a user ARN). A role with no entry trusts no one.
+    trust: BTreeMap<(String, String), Vec<String>>,
+    /// The identity policy of a role's sessions; none: an administrator.
+    role_policies: BTreeMap<(String, String), serde_json::Value>,
 }
+
+/// The role Organizations creates in every account it creates, trusted by the management account.
+pub const ORG_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// The SSO permission-set role every seeded account has (a newer, regional instance).
 pub const SSO_ROLE_NAME: &str = "AWSReservedSSO_AdministratorAccess_4f8e2a1b9c3d5e7f";
@@ -59,6 +67,45 @@ impl Iam {
         let e = entity(partition, account, "user", path, name, id);
         self.users.insert((account.into(), name.into()), e.clone());
         e
+    }
+
+    /// A role that `trusted` principals may assume, its sessions bound by `policy` (None:
+    /// an administrator).
+    pub fn add_assumable_role(
+        &mut self,
+        partition: &str,
+        account: &str,
+        name: &str,
+        trusted: Vec<String>,
+        policy: Option<serde_json::Value>,
+    ) -> IamEntity {
+        let e = self.add_role(partition, account, "/", name);
+        let key = (account.to_string(), name.to_string());
+        self.trust.insert(key.clone(), trusted);
+        match policy {
+            Some(p) => self.role_policies.insert(key, p),
+            None => self.role_policies.remove(&key),
+        };
+        e
+    }
+
+    /// Whether `caller_arn` (a user, a role, or an assumed-role session, of `caller_account`)
+    /// is trusted by the role: its account's root, or itself (a session by its role).
+    pub fn trusts(&self, account: &str, role: &str, caller_account: &str, caller_arn: &str) -> bool {
+        let Some(trusted) = self.trust.get(&(account.to_string(), role.to_string())) else {
+            return false;
+        };
+        let partition = crate::regions::partition_of_arn(caller_arn);
+        let root = format!("arn:{partition}:iam::{caller_account}:root");
+        let caller = self
+            .resolve(caller_arn)
+            .map(|e| e.arn.as_str())
+            .unwrap_or(caller_arn);
+        trusted.iter().any(|t| *t == root || t == caller)
+    }
+
+    pub fn role_policy(&self, account: &str, role: &str) -> Option<&serde_json::Value> {
+        self.role_policies.get(&(account.to_string(), role.to_string()))
     }
 
     pub fn role(&self, account: &str, name: &str) -> Option<&IamEntity> {

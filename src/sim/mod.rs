@@ -13,8 +13,10 @@ mod front;
 pub mod iam;
 pub mod kms;
 pub mod model;
+pub mod organizations;
 pub mod securityhub;
 pub mod seed;
+pub mod seed_org;
 pub mod sigv4;
 pub mod state;
 pub mod sts;
@@ -185,6 +187,8 @@ struct Inner {
     faults: RwLock<Faults>,
     limiter: Mutex<faults::RateLimiter>,
     principals: RwLock<HashMap<String, Principal>>,
+    /// Temporary credentials from AssumeRole: their session token and expiry, by access key.
+    sessions: RwLock<HashMap<String, (String, std::time::SystemTime)>>,
     after_list: Mutex<HashMap<String, AfterList>>,
     after_get: Mutex<HashMap<String, ()>>,
     settle: RwLock<Duration>,
@@ -277,6 +281,7 @@ impl Simulator {
                 faults: RwLock::new(faults),
                 limiter: Mutex::new(faults::RateLimiter::default()),
                 principals: RwLock::new(principals),
+                sessions: RwLock::new(HashMap::new()),
                 after_list: Mutex::new(HashMap::new()),
                 after_get: Mutex::new(HashMap::new()),
                 settle: RwLock::new(config.settle),
@@ -413,6 +418,14 @@ impl Simulator {
             .principals
             .write()
             .insert(principal.access_key_id.clone(), principal);
+    }
+
+    /// Ends every session AssumeRole gave out, as if their hour were over.
+    pub fn expire_sessions(&self) {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+        for (_, expires) in self.inner.sessions.write().values_mut() {
+            *expires = past;
+        }
     }
 
     /// Reads or changes the world directly, outside any API call.

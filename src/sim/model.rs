@@ -17,6 +17,13 @@ static BEDROCK: LazyLock<ServiceModel> =
 static KMS: LazyLock<ServiceModel> =
     LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/kms.json")));
 
+static ORGANIZATIONS: LazyLock<ServiceModel> =
+    LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/organizations.json")));
+
+pub fn organizations() -> &'static ServiceModel {
+    &ORGANIZATIONS
+}
+
 static SECURITYHUB: LazyLock<ServiceModel> =
     LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/securityhub.json")));
 

@@ -31,6 +31,14 @@ pub enum Seed {
         regions: usize,
         per_region: usize,
     },
+    /// An organization of `accounts` accounts (the simulator's own is its management
+    /// account), each with `regions` × `per_region` guardrails and the role Organizations
+    /// creates (`generated:ACCOUNTS:REGIONS:PER_REGION`).
+    GeneratedOrganization {
+        accounts: usize,
+        regions: usize,
+        per_region: usize,
+    },
 }
 
 impl fmt::Display for Seed {
@@ -39,6 +47,11 @@ impl fmt::Display for Seed {
             Seed::Empty => write!(f, "empty"),
             Seed::Demo => write!(f, "demo"),
             Seed::Generated { regions, per_region } => write!(f, "generated:{regions}:{per_region}"),
+            Seed::GeneratedOrganization {
+                accounts,
+                regions,
+                per_region,
+            } => write!(f, "generated:{accounts}:{regions}:{per_region}"),
         }
     }
 }
@@ -53,11 +66,22 @@ impl FromStr for Seed {
             _ => {
                 let usage = || {
                     format!(
-                        "unknown seed '{s}': use empty, demo or generated:REGIONS:PER_REGION (e.g. generated:20:250)"
+                        "unknown seed '{s}': use empty, demo, generated:REGIONS:PER_REGION (e.g. \
+                         generated:20:250) or generated:ACCOUNTS:REGIONS:PER_REGION (an organization)"
                     )
                 };
                 let rest = s.strip_prefix("generated:").ok_or_else(usage)?;
-                let (r, n) = rest.split_once(':').ok_or_else(usage)?;
+                let parts: Vec<&str> = rest.split(':').collect();
+                let (accounts, r, n) = match parts[..] {
+                    [r, n] => (None, r, n),
+                    [a, r, n] => (Some(a.parse::<usize>().map_err(|_| usage())?), r, n),
+                    _ => return Err(usage()),
+                };
+                if let Some(a) = accounts
+                    && !(1..=10_000).contains(&a)
+                {
+                    return Err(format!("generated:{a}:… needs between 1 and 10,000 accounts"));
+                }
                 let regions: usize = r.parse().map_err(|_| usage())?;
                 let per_region: usize = n.parse().map_err(|_| usage())?;
                 if regions == 0 || regions > BEDROCK_REGIONS.len() {
@@ -71,7 +95,14 @@ impl FromStr for Seed {
                         "generated:…:{per_region} is more than 1,000,000 guardrails a region"
                     ));
                 }
-                Ok(Seed::Generated { regions, per_region })
+                Ok(match accounts {
+                    None => Seed::Generated { regions, per_region },
+                    Some(accounts) => Seed::GeneratedOrganization {
+                        accounts,
+                        regions,
+                        per_region,
+                    },
+                })
             }
         }
     }
@@ -142,7 +173,11 @@ pub fn apply(
         .ok_or_else(|| format!("Amazon Bedrock is not in partition {partition}"))?;
     match seed {
         Seed::Empty => Ok(()),
-        Seed::Demo if partition == "aws" => apply_estate(DEMO_ESTATE, world, faults, account, rng),
+        Seed::Demo if partition == "aws" => {
+            apply_estate(DEMO_ESTATE, world, faults, account, rng)?;
+            super::seed_org::demo_organization(world, account, rng);
+            Ok(())
+        }
         Seed::Demo => Err(format!(
             "the demo estate lives in the commercial partition's regions; in {partition} use \
              --seed generated:{}:N",
@@ -159,6 +194,28 @@ pub fn apply(
                 ));
             }
             generate(world, account, &regions[..*n], *per_region, rng);
+            Ok(())
+        }
+        Seed::GeneratedOrganization {
+            accounts,
+            regions: n,
+            per_region,
+        } => {
+            if *n > regions.len() {
+                return Err(format!(
+                    "{partition} has {} Bedrock regions, not {n}",
+                    regions.len()
+                ));
+            }
+            super::seed_org::generated_organization(
+                world,
+                account,
+                partition,
+                *accounts,
+                &regions[..*n],
+                *per_region,
+                rng,
+            );
             Ok(())
         }
     }
@@ -377,7 +434,13 @@ fn generated_templates() -> Vec<Value> {
 /// A generated estate: per region, a healthy CMK, one without rotation, a disabled one, one
 /// pending deletion and the AWS managed key; guardrails spread over the AWS-owned key
 /// (about 40%) and those keys, with a fixed random seed so that runs compare.
-fn generate(world: &mut World, account: &str, regions: &[&str], per_region: usize, rng: &mut fastrand::Rng) {
+pub(super) fn generate(
+    world: &mut World,
+    account: &str,
+    regions: &[&str],
+    per_region: usize,
+    rng: &mut fastrand::Rng,
+) {
     let now = OffsetDateTime::now_utc();
     let templates: Vec<_> = generated_templates()
         .into_iter()

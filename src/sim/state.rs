@@ -250,6 +250,8 @@ pub struct World {
     policy_pool: HashMap<String, Policies>,
     /// Every account's IAM users and roles (IAM is global: not per region).
     pub iam: super::iam::Iam,
+    /// The organization the accounts are in, if any (Organizations is global).
+    pub organization: Option<super::organizations::Organization>,
 }
 
 impl World {

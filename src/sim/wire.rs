@@ -18,6 +18,8 @@ pub enum Service {
     Iam,
     /// AWS Security Hub, REST-JSON.
     SecurityHub,
+    /// AWS Organizations, JSON 1.1 (`X-Amz-Target: AWSOrganizationsV20161128.*`), global.
+    Organizations,
 }
 
 impl Service {
@@ -28,6 +30,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Iam => "iam",
             Service::SecurityHub => "securityhub",
+            Service::Organizations => "organizations",
         }
     }
 
@@ -38,6 +41,7 @@ impl Service {
             "sts" => Some(Service::Sts),
             "iam" => Some(Service::Iam),
             "securityhub" => Some(Service::SecurityHub),
+            "organizations" => Some(Service::Organizations),
             _ => None,
         }
     }
@@ -188,7 +192,9 @@ impl AwsError {
     pub fn unrecognized_client_for(service: Service) -> Self {
         let code = match service {
             Service::Sts | Service::Iam => "InvalidClientTokenId",
-            Service::Bedrock | Service::Kms | Service::SecurityHub => "UnrecognizedClientException",
+            Service::Bedrock | Service::Kms | Service::SecurityHub | Service::Organizations => {
+                "UnrecognizedClientException"
+            }
         };
         Self::new(
             code,
@@ -241,7 +247,7 @@ impl AwsError {
                 insert_request_id(h, request_id);
                 resp
             }
-            Service::Kms => {
+            Service::Kms | Service::Organizations => {
                 let body = json!({ "__type": self.code, "message": self.message }).to_string();
                 let mut resp = Response::new(Body::from(body));
                 *resp.status_mut() = self.status;
@@ -293,7 +299,7 @@ pub fn json_response(service: Service, status: u16, body: &Value, request_id: &s
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let content_type = match service {
-        Service::Kms => "application/x-amz-json-1.1",
+        Service::Kms | Service::Organizations => "application/x-amz-json-1.1",
         _ => "application/json",
     };
     let h = resp.headers_mut();

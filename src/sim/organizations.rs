@@ -1,0 +1,324 @@
+//! AWS Organizations (JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.<Op>`, global:
+//! signed for us-east-1): the organization of the simulated accounts, its root, OUs and
+//! accounts, paged as the service pages them.
+//!
+//! Facts (botocore's `organizations` model, the Organizations API reference):
+//! - Only the management account (or a delegated administrator) lists accounts: another
+//!   member gets AccessDeniedException ("You don't have permissions to access this
+//!   resource."); an account in no organization gets AWSOrganizationsNotInUseException
+//!   ("Your account is not a member of an organization."). Any member may DescribeOrganization.
+//! - MaxResults is 1 to 20; NextToken is opaque; a token the service did not issue is
+//!   InvalidInputException with Reason INVALID_PAGINATION_TOKEN. All errors are HTTP 400.
+//! - Account: Id, Arn (`arn:PARTITION:organizations::MGMT:account/o-ID/ACCT`), Email, Name,
+//!   Status (ACTIVE | SUSPENDED | PENDING_CLOSURE), State, JoinedMethod (CREATED | INVITED),
+//!   JoinedTimestamp (epoch seconds on this protocol).
+//! - A parent id that is neither the root nor an OU: ParentNotFoundException.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::wire::AwsError;
+
+#[derive(Debug, Clone)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// ACTIVE or SUSPENDED.
+    pub status: &'static str,
+    /// CREATED (it has OrganizationAccountAccessRole) or INVITED.
+    pub joined_method: &'static str,
+    pub joined: OffsetDateTime,
+    /// The root or OU it is in.
+    pub parent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ou {
+    pub id: String,
+    pub name: String,
+    pub parent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    pub partition: String,
+    pub management: String,
+    pub root: String,
+    pub ous: Vec<Ou>,
+    pub accounts: Vec<OrgAccount>,
+}
+
+/// Where an operation of this service is answered from.
+pub const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
+
+/// InvalidInputException; its `Reason` member is named in the message.
+pub fn invalid(reason: &str, message: &str) -> AwsError {
+    AwsError::new("InvalidInputException", 400, format!("{message} ({reason})"))
+}
+
+impl Organization {
+    pub fn new(partition: &str, management: &str, id_seed: &str) -> Self {
+        let id = format!("o-{}", &id_seed[..10.min(id_seed.len())]);
+        let root = format!("r-{}", &id_seed[..4.min(id_seed.len())]);
+        Organization {
+            id,
+            partition: partition.into(),
+            management: management.into(),
+            root,
+            ous: Vec::new(),
+            accounts: Vec::new(),
+        }
+    }
+
+    fn arn(&self, kind: &str, rest: &str) -> String {
+        format!(
+            "arn:{}:organizations::{}:{kind}/{}{rest}",
+            self.partition, self.management, self.id
+        )
+    }
+
+    pub fn add_ou(&mut self, id: &str, name: &str, parent: &str) -> String {
+        self.ous.push(Ou {
+            id: id.into(),
+            name: name.into(),
+            parent: parent.into(),
+        });
+        id.into()
+    }
+
+    pub fn member(&self, account: &str) -> Option<&OrgAccount> {
+        self.accounts.iter().find(|a| a.id == account)
+    }
+
+    fn account_json(&self, a: &OrgAccount) -> Value {
+        json!({
+            "Id": a.id,
+            "Arn": self.arn("account", &format!("/{}", a.id)),
+            "Email": a.email,
+            "Name": a.name,
+            "Status": a.status,
+            "State": a.status,
+            "JoinedMethod": a.joined_method,
+            "JoinedTimestamp": a.joined.unix_timestamp(),
+        })
+    }
+
+    fn is_parent(&self, id: &str) -> bool {
+        id == self.root || self.ous.iter().any(|o| o.id == id)
+    }
+}
+
+/// One page of `items` from the request's NextToken, at most its MaxResults (1 to 20).
+fn page(items: Vec<Value>, input: &Value, member: &str) -> Result<Value, AwsError> {
+    let max = input["MaxResults"].as_u64().unwrap_or(20) as usize;
+    let start = match input["NextToken"].as_str() {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("gk-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| invalid("INVALID_PAGINATION_TOKEN", "You specified an invalid value for nextToken. You must get the value from the response to a previous call to the API."))?,
+    };
+    let end = (start + max).min(items.len());
+    let mut out = json!({ member: items[start..end] });
+    if end < items.len() {
+        out["NextToken"] = json!(format!("gk-{end}"));
+    }
+    Ok(out)
+}
+
+pub fn handle(
+    org: Option<&Organization>,
+    caller_account: &str,
+    op: &str,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let not_in_use = || {
+        AwsError::new(
+            "AWSOrganizationsNotInUseException",
+            400,
+            "Your account is not a member of an organization.",
+        )
+    };
+    let org = org.ok_or_else(not_in_use)?;
+    if caller_account != org.management && org.member(caller_account).is_none() {
+        return Err(not_in_use());
+    }
+    if op == "DescribeOrganization" {
+        let mgmt = org.member(&org.management);
+        return Ok(json!({"Organization": {
+            "Id": org.id,
+            "Arn": format!("arn:{}:organizations::{}:organization/{}", org.partition, org.management, org.id),
+            "FeatureSet": "ALL",
+            "MasterAccountArn": org.arn("account", &format!("/{}", org.management)),
+            "MasterAccountId": org.management,
+            "MasterAccountEmail": mgmt.map(|m| m.email.clone()).unwrap_or_default(),
+            "AvailablePolicyTypes": [],
+        }}));
+    }
+    if caller_account != org.management {
+        return Err(AwsError::new(
+            "AccessDeniedException",
+            400,
+            "You don't have permissions to access this resource.",
+        ));
+    }
+    let parent = || -> Result<String, AwsError> {
+        let id = input["ParentId"].as_str().unwrap_or_default().to_string();
+        if org.is_parent(&id) {
+            Ok(id)
+        } else {
+            Err(AwsError::new(
+                "ParentNotFoundException",
+                400,
+                "We can't find a root or OU with the ParentId that you specified.",
+            ))
+        }
+    };
+    match op {
+        "ListRoots" => page(
+            vec![json!({
+                "Id": org.root,
+                "Arn": org.arn("root", &format!("/{}", org.root)),
+                "Name": "Root",
+                "PolicyTypes": [],
+            })],
+            input,
+            "Roots",
+        ),
+        "ListAccounts" => page(
+            org.accounts.iter().map(|a| org.account_json(a)).collect(),
+            input,
+            "Accounts",
+        ),
+        "ListAccountsForParent" => {
+            let p = parent()?;
+            page(
+                org.accounts
+                    .iter()
+                    .filter(|a| a.parent == p)
+                    .map(|a| org.account_json(a))
+                    .collect(),
+                input,
+                "Accounts",
+            )
+        }
+        "ListOrganizationalUnitsForParent" => {
+            let p = parent()?;
+            page(
+                org.ous
+                    .iter()
+                    .filter(|o| o.parent == p)
+                    .map(|o| json!({"Id": o.id, "Arn": org.arn("ou", &format!("/{}", o.id)), "Name": o.name}))
+                    .collect(),
+                input,
+                "OrganizationalUnits",
+            )
+        }
+        "ListChildren" => {
+            let p = parent()?;
+            let children: Vec<Value> = match input["ChildType"].as_str() {
+                Some("ACCOUNT") => org
+                    .accounts
+                    .iter()
+                    .filter(|a| a.parent == p)
+                    .map(|a| json!({"Id": a.id, "Type": "ACCOUNT"}))
+                    .collect(),
+                _ => org
+                    .ous
+                    .iter()
+                    .filter(|o| o.parent == p)
+                    .map(|o| json!({"Id": o.id, "Type": "ORGANIZATIONAL_UNIT"}))
+                    .collect(),
+            };
+            page(children, input, "Children")
+        }
+        other => Err(AwsError::new(
+            "UnknownOperationException",
+            400,
+            format!("guardkey sim does not serve Organizations {other}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> Organization {
+        let mut o = Organization::new("aws", "123456789012", "abcdefghij");
+        let ou = o.add_ou("ou-abcd-11111111", "Workloads", "r-abcd");
+        for (i, parent) in [(1, "r-abcd"), (2, ou.as_str()), (3, ou.as_str())] {
+            o.accounts.push(OrgAccount {
+                id: format!("{i:012}"),
+                name: format!("a{i}"),
+                email: format!("a{i}@example.com"),
+                status: "ACTIVE",
+                joined_method: "CREATED",
+                joined: OffsetDateTime::UNIX_EPOCH,
+                parent: parent.into(),
+            });
+        }
+        o
+    }
+
+    #[test]
+    fn pages_and_parents_and_who_may_ask() {
+        let o = org();
+        let first = handle(
+            Some(&o),
+            "123456789012",
+            "ListAccounts",
+            &json!({"MaxResults": 2}),
+        )
+        .unwrap();
+        assert_eq!(first["Accounts"].as_array().unwrap().len(), 2);
+        let token = first["NextToken"].as_str().unwrap();
+        let rest = handle(
+            Some(&o),
+            "123456789012",
+            "ListAccounts",
+            &json!({"MaxResults": 2, "NextToken": token}),
+        )
+        .unwrap();
+        assert_eq!(rest["Accounts"].as_array().unwrap().len(), 1);
+        assert!(rest.get("NextToken").is_none());
+        let bad = handle(
+            Some(&o),
+            "123456789012",
+            "ListAccounts",
+            &json!({"NextToken": "x"}),
+        )
+        .unwrap_err();
+        assert_eq!(bad.code, "InvalidInputException");
+        let in_ou = handle(
+            Some(&o),
+            "123456789012",
+            "ListAccountsForParent",
+            &json!({"ParentId": "ou-abcd-11111111"}),
+        )
+        .unwrap();
+        assert_eq!(in_ou["Accounts"].as_array().unwrap().len(), 2);
+        let nowhere = handle(
+            Some(&o),
+            "123456789012",
+            "ListChildren",
+            &json!({"ParentId": "ou-x", "ChildType": "ACCOUNT"}),
+        )
+        .unwrap_err();
+        assert_eq!(nowhere.code, "ParentNotFoundException");
+        let member = handle(Some(&o), "000000000001", "ListAccounts", &json!({})).unwrap_err();
+        assert_eq!(member.code, "AccessDeniedException");
+        assert!(handle(Some(&o), "000000000001", "DescribeOrganization", &json!({})).is_ok());
+        let outsider = handle(Some(&o), "999999999999", "DescribeOrganization", &json!({})).unwrap_err();
+        assert_eq!(outsider.code, "AWSOrganizationsNotInUseException");
+        assert_eq!(
+            handle(None, "123456789012", "ListAccounts", &json!({}))
+                .unwrap_err()
+                .code,
+            "AWSOrganizationsNotInUseException"
+        );
+    }
+}
