@@ -368,7 +368,7 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
         "us-east-1",
         "sts",
         &[("content-type", "application/x-www-form-urlencoded")],
-        "Action=AssumeRole&Version=2011-06-15",
+        "Action=GetSessionToken&Version=2011-06-15",
     )
     .await;
     assert_eq!(status, 400);
