@@ -53,6 +53,46 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub load: Option<PathBuf>,
 
+    /// Every account of the caller's organization (AWS Organizations ListAccounts): run it
+    /// from the management account or a delegated administrator. Each account is reached by
+    /// assuming --role-name in it (the management account itself with the caller's
+    /// credentials); suspended accounts are reported, not scanned.
+    #[arg(long, global = true)]
+    pub org: bool,
+
+    /// With --org: only the accounts of this OU and the OUs beneath it (ou-…).
+    #[arg(long, global = true, value_name = "OU_ID", requires = "org")]
+    pub ou: Option<String>,
+
+    /// With --org: the role assumed in each account [default: OrganizationAccountAccessRole,
+    /// which Organizations creates in the accounts it creates]. An audit role with the
+    /// SecurityAudit managed policy (or `guardkey policy scan`), trusted by the management
+    /// account, is the usual choice for scans.
+    #[arg(long, global = true, value_name = "NAME", requires = "org")]
+    pub role_name: Option<String>,
+
+    /// Only these accounts (12-digit ids, comma-separated), of --org or --role-arns.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    pub accounts: Vec<String>,
+
+    /// Leave these accounts out (12-digit ids, comma-separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    pub exclude_accounts: Vec<String>,
+
+    /// Without Organizations access: one account per named profile (comma-separated; SSO
+    /// profiles per account are common).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "PROFILES", conflicts_with_all = ["org", "profile"])]
+    pub profiles: Vec<String>,
+
+    /// Without Organizations access: assume each role ARN of FILE (one per line, an optional
+    /// account name after it; `#` comments) with the caller's credentials.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["org", "profiles"])]
+    pub role_arns: Option<PathBuf>,
+
+    /// Accounts scanned at once (each with all its regions, against its own quotas).
+    #[arg(long, global = true, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub account_concurrency: u16,
+
     /// The explorer marks what changed since this saved scan (`scan --save`): ↑ fixed,
     /// ↓ regressed, ~ changed, + new; the table's title counts them and those gone. With
     /// --load, compares two saved scans. Headless, use `guardkey diff OLD NEW`.

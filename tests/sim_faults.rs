@@ -268,7 +268,9 @@ async fn bad_input_gets_the_aws_error_and_never_crashes() {
     assert_eq!(status, 400);
     assert!(head.contains("x-amzn-errortype: unsupportedservice"), "{head}");
     assert!(
-        body.contains("guardkey sim serves Bedrock, KMS, STS, IAM, Organizations and Security Hub only, not 's3'"),
+        body.contains(
+            "guardkey sim serves Bedrock, KMS, STS, IAM, Organizations and Security Hub only, not 's3'"
+        ),
         "{body}"
     );
     let ec2_query = "Action=DescribeRegions&Version=2016-11-15";

@@ -1,6 +1,7 @@
 //! The headless commands, and what they share: getting a session, against AWS or against
 //! the embedded demo simulator.
 
+pub mod accounts;
 pub mod diff;
 pub mod explore;
 pub mod fix;

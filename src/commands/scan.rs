@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{CommandError, connect};
 use crate::cli::{FailOn, GlobalArgs, ReportFormat, ScanArgs};
 use crate::model::Level;
-use crate::report::{ScanReport, Totals, to_csv, to_ocsf, to_sarif, to_table, write_atomically};
+use crate::report::{ScanReport, to_csv, to_ocsf, to_sarif, to_table, write_atomically};
 use crate::scan::{ScanEvent, ScanOptions, collect};
 
 /// Exit codes.
@@ -66,6 +66,45 @@ pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool
     if finding { EXIT_FINDINGS } else { EXIT_PASS }
 }
 
+/// Accounts done, on standard error, for terminals only.
+struct AccountProgress {
+    enabled: bool,
+    accounts: usize,
+    state: std::sync::Mutex<(usize, usize)>,
+}
+
+impl AccountProgress {
+    fn new(accounts: usize) -> Self {
+        AccountProgress {
+            enabled: std::io::stderr().is_terminal(),
+            accounts,
+            state: std::sync::Mutex::new((0, 0)),
+        }
+    }
+
+    fn on(&self, event: &crate::scan::accounts::AccountEvent) {
+        let crate::scan::accounts::AccountEvent::Done { outcome } = event else {
+            return;
+        };
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 += 1;
+        s.1 += outcome.guardrails;
+        if self.enabled {
+            eprint!(
+                "\r\x1b[2Kscanning: {}/{} accounts done, {} guardrails found",
+                s.0, self.accounts, s.1
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
 /// A one-line progress display on standard error, for terminals only.
 struct Progress {
     enabled: bool,
@@ -112,6 +151,15 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         args.force,
     )
     .map_err(CommandError)?;
+    super::accounts::check_flags(global)?;
+    if args.security_hub && super::accounts::many(global) {
+        return Err(CommandError(
+            "--security-hub imports an account's findings with that account's own credentials \
+             (Security Hub refuses another account's): scan each account with --security-hub, \
+             or import the --format asff file per account"
+                .into(),
+        ));
+    }
     if args.security_hub && global.read_only {
         return Err(CommandError(
             "--security-hub writes findings to Security Hub, and --read-only forbids every write: \
@@ -139,6 +187,33 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
                 import_session = Some(target);
             }
             report
+        }
+        None if super::accounts::many(global) => {
+            let target = connect(global, true).await?;
+            let list = super::accounts::targets(global, &target).await?;
+            let options = ScanOptions {
+                regions: target.regions.clone(),
+                versions: args.versions,
+                concurrency_per_region: args.concurrency as usize,
+                region_deadline: Duration::from_secs(args.region_timeout),
+                ..ScanOptions::default()
+            };
+            let progress = AccountProgress::new(list.len());
+            let (result, outcomes) = crate::scan::accounts::collect_accounts(
+                &target.session,
+                list,
+                options,
+                global.account_concurrency as usize,
+                |e| progress.on(e),
+            )
+            .await;
+            progress.finish();
+            ScanReport::new(
+                result,
+                Some(target.identity.clone()),
+                target.session.endpoint_url.clone(),
+            )
+            .with_accounts(outcomes)
         }
         None => {
             // A scan only reads: its session refuses every write, whatever the flags say
@@ -191,12 +266,35 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             let _ = stream(&report, format, &mut out).and_then(|()| out.flush());
         }
     }
+    for a in &report.accounts {
+        match &a.error {
+            Some(_) if a.suspended => eprintln!(
+                "guardkey: account {} ({}): suspended in the organization: not scanned",
+                a.name, a.id
+            ),
+            Some(e) => eprintln!(
+                "guardkey: account {} ({}): {}: {} — reached {}; fix its access or leave it out with --exclude-accounts {}",
+                a.name,
+                a.id,
+                e.label(),
+                e.detail(),
+                a.reach.describe(),
+                a.id
+            ),
+            None => {}
+        }
+    }
     for r in &report.regions {
+        // Many accounts: each region is an account's.
+        let region = match report.account_name(&r.account) {
+            Some(name) => format!("{name}/{}", r.region),
+            None => r.region.clone(),
+        };
         match &r.error {
             Some(e) if e.hides_part_of_the_estate() => {
-                eprintln!("guardkey: {}: {}: {}", r.region, e.label(), e.detail())
+                eprintln!("guardkey: {region}: {}: {}", e.label(), e.detail())
             }
-            Some(e) => eprintln!("guardkey: {}: {} (nothing to scan there)", r.region, e.label()),
+            Some(e) => eprintln!("guardkey: {region}: {} (nothing to scan there)", e.label()),
             None => {}
         }
     }
@@ -257,6 +355,7 @@ fn refuse_with_load(global: &GlobalArgs, args: &ScanArgs) -> Result<(), CommandE
     let refused = [
         (global.demo && !calls_aws, "--demo"),
         (global.endpoint_url.is_some() && !calls_aws, "--endpoint-url"),
+        (super::accounts::many(global), "--org, --profiles or --role-arns"),
         (args.versions, "--versions"),
     ];
     match refused.iter().find(|(given, _)| *given) {
@@ -293,7 +392,7 @@ fn narrow_to_regions(mut report: ScanReport, regions: &[String]) -> Result<ScanR
     report
         .guardrails
         .retain(|g| wanted.iter().any(|w| **w == *g.region));
-    report.totals = Totals::of_scan(&report.guardrails, &report.regions);
+    report.recount();
     Ok(report)
 }
 
@@ -312,7 +411,7 @@ fn format_name(f: ReportFormat) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::report::{Totals, fixtures};
 
     #[test]
     fn exit_codes_follow_the_worst_level_and_fail_on() {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::CallerIdentity;
 use crate::model::{Guardrail, Level};
+use crate::scan::accounts::AccountOutcome;
 use crate::scan::{RegionOutcome, ScanResult};
 
 pub use asff::to_asff;
@@ -49,6 +50,14 @@ pub struct Totals {
     /// did not see the whole estate, and must not be taken for a pass.
     #[serde(default)]
     pub complete: bool,
+    /// Accounts that could not be read at all (role not assumable, every region failed).
+    /// A suspended account is not one of them: nothing runs there.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable_accounts: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Totals {
@@ -76,20 +85,37 @@ impl Totals {
         t
     }
 
+    /// The totals with the accounts of a scan of many: an unreadable one makes it incomplete.
+    pub fn with_accounts(mut self, accounts: &[AccountOutcome]) -> Self {
+        self.unreadable_accounts = accounts.iter().filter(|a| a.unreadable().is_some()).count();
+        if self.unreadable_accounts > 0 {
+            self.complete = false;
+        }
+        self
+    }
+
     /// What the scan could not see, in one sentence; None when it saw everything.
     pub fn incompleteness(&self) -> Option<String> {
         if self.complete {
             return None;
         }
         let mut parts = Vec::new();
+        if self.unreadable_accounts > 0 {
+            parts.push(plural(self.unreadable_accounts, "account"));
+        }
         if self.unreadable_regions > 0 {
             parts.push(plural(self.unreadable_regions, "region"));
         }
         if self.unknown > 0 {
             parts.push(format!("the posture of {}", plural(self.unknown, "guardrail")));
         }
+        let whole = if self.unreadable_accounts > 0 {
+            "organization"
+        } else {
+            "account"
+        };
         Some(format!(
-            "INCOMPLETE: {} could not be read; this is not the whole account",
+            "INCOMPLETE: {} could not be read; this is not the whole {whole}",
             parts.join(" and ")
         ))
     }
@@ -122,9 +148,30 @@ pub struct ScanReport {
     pub elapsed_ms: u64,
     pub regions: Vec<RegionOutcome>,
     pub guardrails: Vec<Guardrail>,
+    /// A scan of many accounts (`--org`, `--profiles`, `--role-arns`): how each ended.
+    /// Empty for a scan of one account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountOutcome>,
 }
 
 impl ScanReport {
+    /// A scan of many accounts: its accounts' outcomes counted in the totals.
+    pub fn with_accounts(mut self, accounts: Vec<AccountOutcome>) -> Self {
+        self.accounts = accounts;
+        self.recount();
+        self
+    }
+
+    /// The totals again, after guardrails, regions or accounts were narrowed.
+    pub fn recount(&mut self) {
+        self.totals = Totals::of_scan(&self.guardrails, &self.regions).with_accounts(&self.accounts);
+    }
+
+    /// An account's name, when the scan covered many.
+    pub fn account_name(&self, id: &str) -> Option<&str> {
+        self.accounts.iter().find(|a| a.id == id).map(|a| a.name.as_str())
+    }
+
     pub fn new(result: ScanResult, caller: Option<CallerIdentity>, endpoint_url: Option<String>) -> Self {
         let generated_at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -139,6 +186,7 @@ impl ScanReport {
             elapsed_ms: result.elapsed_ms,
             regions: result.regions,
             guardrails: result.guardrails,
+            accounts: Vec::new(),
         }
     }
 
@@ -413,24 +461,28 @@ pub(crate) mod fixtures {
         let result = ScanResult {
             regions: vec![
                 RegionOutcome {
+                    account: String::new(),
                     region: "us-east-1".into(),
                     guardrails: 2,
                     elapsed_ms: 120,
                     error: None,
                 },
                 RegionOutcome {
+                    account: String::new(),
                     region: "eu-west-1".into(),
                     guardrails: 2,
                     elapsed_ms: 340,
                     error: None,
                 },
                 RegionOutcome {
+                    account: String::new(),
                     region: "me-central-1".into(),
                     guardrails: 0,
                     elapsed_ms: 15,
                     error: Some(CallError::NotEnabled),
                 },
                 RegionOutcome {
+                    account: String::new(),
                     region: "ap-south-1".into(),
                     guardrails: 0,
                     elapsed_ms: 22,

@@ -20,11 +20,28 @@ fn seconds(ms: u64) -> String {
 pub fn to_table(report: &ScanReport) -> String {
     let mut out = String::new();
     let t = report.totals;
-    let account = report
-        .caller
-        .as_ref()
-        .map(|c| format!("account {} — ", c.account))
-        .unwrap_or_default();
+    let account = if report.accounts.is_empty() {
+        report
+            .caller
+            .as_ref()
+            .map(|c| format!("account {} — ", c.account))
+            .unwrap_or_default()
+    } else {
+        let suspended = report.accounts.iter().filter(|a| a.suspended).count();
+        let mut notes = Vec::new();
+        if t.unreadable_accounts > 0 {
+            notes.push(format!("{} unreadable", t.unreadable_accounts));
+        }
+        if suspended > 0 {
+            notes.push(format!("{suspended} suspended"));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        format!("{} accounts{notes} — ", report.accounts.len())
+    };
     let mut unseen = Vec::new();
     if t.unreadable_regions > 0 {
         unseen.push(format!("{} unreadable", t.unreadable_regions));
@@ -37,11 +54,14 @@ pub fn to_table(report: &ScanReport) -> String {
     } else {
         format!(" ({})", unseen.join(", "))
     };
+    let mut names: Vec<&str> = report.regions.iter().map(|r| r.region.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
     let _ = writeln!(
         out,
         "guardkey scan — {account}{} guardrails in {} regions{unseen} — {}",
         t.guardrails,
-        report.regions.len(),
+        names.len(),
         seconds(report.elapsed_ms)
     );
     if let Some(incomplete) = t.incompleteness() {
@@ -49,13 +69,22 @@ pub fn to_table(report: &ScanReport) -> String {
     }
     let _ = writeln!(out);
     if !report.guardrails.is_empty() {
-        let headers = ["REGION", "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON"];
+        let first = if report.accounts.is_empty() {
+            "REGION"
+        } else {
+            "ACCOUNT/REGION"
+        };
+        let headers = [first, "RESULT", "NAME", "STATE", "POSTURE", "KEY", "REASON"];
         let rows: Vec<[String; 7]> = report
             .guardrails
             .iter()
             .map(|g| {
                 [
-                    g.region.to_string(),
+                    // Many accounts: each row says whose it is.
+                    match report.account_name(&g.account) {
+                        Some(name) => format!("{name}/{}", g.region),
+                        None => g.region.to_string(),
+                    },
                     format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str()),
                     g.name.clone(),
                     g.status.clone(),
@@ -118,6 +147,75 @@ pub fn to_table(report: &ScanReport) -> String {
         }
         let _ = writeln!(out);
     }
+    if !report.accounts.is_empty() {
+        accounts_section(report, &mut out);
+    } else {
+        regions_section(report, &mut out);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS{}",
+        t.guardrails,
+        t.fail,
+        t.warn,
+        t.unknown,
+        t.pass,
+        if t.complete { "" } else { " (incomplete)" }
+    );
+    out
+}
+
+/// A scan of many accounts: a line per account (its counts, or why it was not read) and its
+/// regions that could not be read.
+fn accounts_section(report: &ScanReport, out: &mut String) {
+    let _ = writeln!(out, "Accounts");
+    let width = report
+        .accounts
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for a in &report.accounts {
+        let head = format!("  {}  {:<12}", pad(&a.name, width), a.id);
+        match &a.error {
+            Some(_) if a.suspended => {
+                let _ = writeln!(out, "{head}  suspended in the organization: not scanned");
+            }
+            Some(e) => {
+                let _ = writeln!(
+                    out,
+                    "{head}  {}: {} ({})",
+                    e.label(),
+                    e.detail(),
+                    a.reach.describe()
+                );
+            }
+            None => {
+                let t = Totals::of(report.guardrails.iter().filter(|g| *g.account == *a.id));
+                let _ = writeln!(
+                    out,
+                    "{head}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS  {}  {}",
+                    t.guardrails,
+                    t.fail,
+                    t.warn,
+                    t.unknown,
+                    t.pass,
+                    seconds(a.elapsed_ms),
+                    a.reach.describe()
+                );
+                for r in report.regions.iter().filter(|r| r.account == a.id) {
+                    if let Some(e) = r.unreadable() {
+                        let _ = writeln!(out, "    {}: {}: {}", r.region, e.label(), e.detail());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A scan of one account: a line per region with guardrails or a failure.
+fn regions_section(report: &ScanReport, out: &mut String) {
     let _ = writeln!(out, "Regions");
     let width = report.regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
     // Most of the 33 regions of an account hold nothing: one line for all of them.
@@ -169,18 +267,6 @@ pub fn to_table(report: &ScanReport) -> String {
             let _ = writeln!(out, "  {n} regions with no guardrail: {}", empty.join(", "));
         }
     }
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS{}",
-        t.guardrails,
-        t.fail,
-        t.warn,
-        t.unknown,
-        t.pass,
-        if t.complete { "" } else { " (incomplete)" }
-    );
-    out
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! (One file on purpose: the region task, its pacing and its events are one pipeline that
 //! reads top to bottom.)
 
+pub mod accounts;
 mod governor;
 mod keys;
 
@@ -551,6 +552,7 @@ pub async fn collect(
                 elapsed_ms,
                 ..
             } => result.regions.push(RegionOutcome {
+                account: String::new(),
                 region,
                 guardrails,
                 elapsed_ms,
@@ -563,6 +565,7 @@ pub async fn collect(
                 elapsed_ms,
                 ..
             } => result.regions.push(RegionOutcome {
+                account: String::new(),
                 region,
                 guardrails,
                 elapsed_ms,
@@ -588,6 +591,9 @@ pub async fn collect(
 /// How one region's scan ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionOutcome {
+    /// The account the region was scanned in; empty in a scan of one account.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub account: String,
     pub region: String,
     pub guardrails: usize,
     pub elapsed_ms: u64,

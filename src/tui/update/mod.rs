@@ -343,6 +343,7 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
             .regions
             .iter()
             .map(|r| RegionOutcome {
+                account: String::new(),
                 region: r.name.clone(),
                 guardrails: state.rows.iter().filter(|g| *g.region == r.name).count(),
                 elapsed_ms: match r.status {
