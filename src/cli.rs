@@ -27,7 +27,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Open the explorer on the embedded simulator, seeded with a demo estate (no AWS account).
     #[arg(long, global = true)]

@@ -157,9 +157,28 @@ impl Session {
             // A named profile is that profile alone, as with the AWS CLI: the default chain
             // would take keys from the environment first, and so maybe another account than
             // the one asked for. A profile that does not exist is then an error, not a fallback.
+            // A profile that assumes a role (role_arn + source_profile) calls STS itself:
+            // its client needs the profile's region, else it cannot sign.
+            use aws_config::meta::region::ProvideRegion;
+            let region = match aws_config::profile::ProfileFileRegionProvider::builder()
+                .profile_name(p)
+                .build()
+                .region()
+                .await
+            {
+                Some(r) => Some(r),
+                None => {
+                    aws_config::default_provider::region::default_provider()
+                        .region()
+                        .await
+                }
+            };
+            let provider_config =
+                aws_config::provider_config::ProviderConfig::without_region().with_region(region);
             loader = loader.profile_name(p).credentials_provider(
                 aws_config::profile::ProfileFileCredentialsProvider::builder()
                     .profile_name(p)
+                    .configure(&provider_config)
                     .build(),
             );
         }

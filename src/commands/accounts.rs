@@ -11,6 +11,19 @@ use crate::scan::accounts::{AccountTarget, Reach};
 /// The role Organizations creates in the accounts it creates.
 pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
 
+/// The session the accounts are reached from: the caller's; with `--profiles`, the first
+/// profile's (it gives the partition and the regions, and no other credentials are needed).
+pub async fn connect_base(global: &GlobalArgs) -> Result<Target, CommandError> {
+    match global.profiles.first() {
+        Some(first) => {
+            let mut base = global.clone();
+            base.profile = Some(first.clone());
+            super::connect(&base, true).await
+        }
+        None => super::connect(global, true).await,
+    }
+}
+
 /// Whether the command covers many accounts.
 pub fn many(global: &GlobalArgs) -> bool {
     global.org || !global.profiles.is_empty() || global.role_arns.is_some()

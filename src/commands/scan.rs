@@ -189,7 +189,7 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             report
         }
         None if super::accounts::many(global) => {
-            let target = connect(global, true).await?;
+            let target = super::accounts::connect_base(global).await?;
             let list = super::accounts::targets(global, &target).await?;
             let options = ScanOptions {
                 regions: target.regions.clone(),
