@@ -45,6 +45,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             (!cli.global.regions.is_empty(), "--regions"),
         ],
         Some(_) if cli.global.baseline.is_some() => &[(true, "--baseline")],
+        Some(Command::Fix(_) | Command::Restore(_)) if guardkey::commands::accounts::many(&cli.global) => {
+            &[(true, "--org, --profiles or --role-arns")]
+        }
         _ => &[(
             cli.global.demo && cli.global.endpoint_url.is_some(),
             "--endpoint-url with --demo",
@@ -54,6 +57,12 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         let what = match &cli.command {
             Some(Command::Sim(_)) => {
                 "guardkey sim serves the simulator; it takes its own options (see guardkey sim --help)"
+            }
+            Some(Command::Fix(_) | Command::Restore(_))
+                if guardkey::commands::accounts::many(&cli.global) =>
+            {
+                "fix and restore work in one account at a time: run them with that account's \
+                 credentials (--profile), one account after the other"
             }
             Some(_) if cli.global.baseline.is_some() => {
                 "it marks changes in the explorer (guardkey --baseline OLD.json); headless, \

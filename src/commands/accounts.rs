@@ -1,12 +1,79 @@
 //! Which accounts a scan covers, from `--org` (with `--ou`, `--role-name`), `--profiles` or
 //! `--role-arns`, narrowed by `--accounts` and `--exclude-accounts`.
 
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use super::{CommandError, Target};
 use crate::cli::GlobalArgs;
 use crate::model::CallError;
-use crate::scan::accounts::{AccountTarget, Reach};
+use crate::report::ScanReport;
+use crate::scan::ScanOptions;
+use crate::scan::accounts::{AccountTarget, Reach, collect_accounts};
+
+/// Every account of `global`'s selection scanned from `target`, as one report.
+pub async fn scan_many(
+    global: &GlobalArgs,
+    target: &Target,
+    options: ScanOptions,
+) -> Result<ScanReport, CommandError> {
+    let list = targets(global, target).await?;
+    let progress = AccountProgress::new(list.len());
+    let (result, outcomes) = collect_accounts(
+        &target.session,
+        list,
+        options,
+        global.account_concurrency as usize,
+        |e| progress.on(e),
+    )
+    .await;
+    progress.finish();
+    Ok(ScanReport::new(
+        result,
+        Some(target.identity.clone()),
+        target.session.endpoint_url.clone(),
+    )
+    .with_accounts(outcomes))
+}
+
+/// Accounts done, on standard error, for terminals only.
+struct AccountProgress {
+    enabled: bool,
+    accounts: usize,
+    state: std::sync::Mutex<(usize, usize)>,
+}
+
+impl AccountProgress {
+    fn new(accounts: usize) -> Self {
+        AccountProgress {
+            enabled: std::io::stderr().is_terminal(),
+            accounts,
+            state: std::sync::Mutex::new((0, 0)),
+        }
+    }
+
+    fn on(&self, event: &crate::scan::accounts::AccountEvent) {
+        let crate::scan::accounts::AccountEvent::Done { outcome } = event else {
+            return;
+        };
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 += 1;
+        s.1 += outcome.guardrails;
+        if self.enabled {
+            eprint!(
+                "\r\x1b[2Kscanning: {}/{} accounts done, {} guardrails found",
+                s.0, self.accounts, s.1
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
 
 /// The role Organizations creates in the accounts it creates.
 pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";

@@ -23,6 +23,53 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
     // Keeps the embedded simulator of --demo alive while the explorer runs.
     let mut _demo = None;
     let mut launch = match &global.load {
+        // Many accounts: scanned first (progress on the terminal), then explored as one view.
+        None if super::accounts::many(global) => {
+            super::accounts::check_flags(global)?;
+            let target = super::accounts::connect_base(global).await?;
+            let options = crate::scan::ScanOptions {
+                regions: target.regions.clone(),
+                ..crate::scan::ScanOptions::default()
+            };
+            let report = super::accounts::scan_many(global, &target, options).await?;
+            let t = report.totals;
+            let suspended = report.accounts.iter().filter(|a| a.suspended).count();
+            let mut notes = Vec::new();
+            if t.unreadable_accounts > 0 {
+                notes.push(format!("{} unreadable", t.unreadable_accounts));
+            }
+            if suspended > 0 {
+                notes.push(format!("{suspended} suspended"));
+            }
+            let organization = if notes.is_empty() {
+                format!("{} accounts", report.accounts.len())
+            } else {
+                format!("{} accounts ({})", report.accounts.len(), notes.join(", "))
+            };
+            let endpoint = if target.demo.is_some() {
+                Some("embedded demo simulator".to_string())
+            } else {
+                target.session.endpoint_url.clone()
+            };
+            _demo = target.demo;
+            Launch {
+                session: None,
+                header: Header {
+                    account: Some(target.identity.account.clone()),
+                    caller_arn: Some(target.identity.arn.clone()),
+                    profile: global.profile.clone(),
+                    endpoint,
+                    read_only: true,
+                    loaded_from: None,
+                    caller_principal: None,
+                    organization: Some(organization),
+                },
+                regions: Vec::new(),
+                loaded: Some(report),
+                baseline: None,
+                journal_dir: None,
+            }
+        }
         Some(path) => {
             let report = ScanReport::load(path).map_err(CommandError)?;
             Launch {
@@ -35,6 +82,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                     read_only: true,
                     loaded_from: Some(path.display().to_string()),
                     caller_principal: None,
+                    organization: None,
                 },
                 regions: Vec::new(),
                 loaded: Some(report),
@@ -64,6 +112,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                     read_only: target.session.is_read_only(),
                     loaded_from: None,
                     caller_principal,
+                    organization: None,
                 },
                 session: Some(target.session),
                 regions: target.regions,

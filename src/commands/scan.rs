@@ -66,45 +66,6 @@ pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool
     if finding { EXIT_FINDINGS } else { EXIT_PASS }
 }
 
-/// Accounts done, on standard error, for terminals only.
-struct AccountProgress {
-    enabled: bool,
-    accounts: usize,
-    state: std::sync::Mutex<(usize, usize)>,
-}
-
-impl AccountProgress {
-    fn new(accounts: usize) -> Self {
-        AccountProgress {
-            enabled: std::io::stderr().is_terminal(),
-            accounts,
-            state: std::sync::Mutex::new((0, 0)),
-        }
-    }
-
-    fn on(&self, event: &crate::scan::accounts::AccountEvent) {
-        let crate::scan::accounts::AccountEvent::Done { outcome } = event else {
-            return;
-        };
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.0 += 1;
-        s.1 += outcome.guardrails;
-        if self.enabled {
-            eprint!(
-                "\r\x1b[2Kscanning: {}/{} accounts done, {} guardrails found",
-                s.0, self.accounts, s.1
-            );
-            let _ = std::io::stderr().flush();
-        }
-    }
-
-    fn finish(&self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
-        }
-    }
-}
-
 /// A one-line progress display on standard error, for terminals only.
 struct Progress {
     enabled: bool,
@@ -190,7 +151,6 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         }
         None if super::accounts::many(global) => {
             let target = super::accounts::connect_base(global).await?;
-            let list = super::accounts::targets(global, &target).await?;
             let options = ScanOptions {
                 regions: target.regions.clone(),
                 versions: args.versions,
@@ -198,22 +158,7 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
                 region_deadline: Duration::from_secs(args.region_timeout),
                 ..ScanOptions::default()
             };
-            let progress = AccountProgress::new(list.len());
-            let (result, outcomes) = crate::scan::accounts::collect_accounts(
-                &target.session,
-                list,
-                options,
-                global.account_concurrency as usize,
-                |e| progress.on(e),
-            )
-            .await;
-            progress.finish();
-            ScanReport::new(
-                result,
-                Some(target.identity.clone()),
-                target.session.endpoint_url.clone(),
-            )
-            .with_accounts(outcomes)
+            super::accounts::scan_many(global, &target, options).await?
         }
         None => {
             // A scan only reads: its session refuses every write, whatever the flags say

@@ -14,6 +14,7 @@ enum Field {
     Key,
     State,
     Posture,
+    Account,
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ pub struct Filter {
 /// What free text is matched against: name, id, region and aliases, lowercase, one per line.
 /// Built once per row, so that a keystroke is one substring search per row.
 pub fn search_text(g: &Guardrail) -> Box<str> {
-    let mut s = format!("{}\n{}\n{}", g.name, g.id, g.region);
+    let mut s = format!("{}\n{}\n{}\n{}", g.name, g.id, g.region, g.account);
     if let Some(k) = g.key_info() {
         for a in &k.aliases {
             s.push('\n');
@@ -106,6 +107,7 @@ impl Filter {
                     Some(("key", v)) => (Field::Key, v),
                     Some(("state", v)) => (Field::State, v),
                     Some(("posture" | "id", v)) => (Field::Posture, v),
+                    Some(("account", v)) => (Field::Account, v),
                     _ => (Field::Text, raw),
                 };
                 let value = value.to_lowercase();
@@ -165,13 +167,20 @@ impl Filter {
                         ));
                     }
                 }
+                "account" => {
+                    if !value.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
+                        problems.push(format!(
+                            "'{raw}': account is a 12-digit account id (globs like 1111* work)"
+                        ));
+                    }
+                }
                 "region" | "key" => {
                     if value.is_empty() {
                         problems.push(format!("'{raw}' has no value"));
                     }
                 }
                 other => problems.push(format!(
-                    "'{raw}': unknown field '{other}' (fields: status, region, key, state, posture)"
+                    "'{raw}': unknown field '{other}' (fields: status, region, key, state, posture, account)"
                 )),
             }
         }
@@ -234,6 +243,7 @@ fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
         },
         Field::State => contains_ci(&g.status, v),
         Field::Posture => glob(v, g.posture.id.as_str()),
+        Field::Account => glob(v, &g.account),
     }
 }
 

@@ -91,14 +91,47 @@ pub async fn run(launch: Launch) -> std::io::Result<u8> {
 
 /// The initial state: a saved scan's rows, or a live scan about to start.
 pub fn initial_state(launch: &Launch, color: bool) -> State {
+    // Many accounts: each account's region is its own entry, `account/region`.
+    let label =
+        |r: &crate::report::ScanReport, o: &crate::scan::RegionOutcome| match r.account_name(&o.account) {
+            Some(name) => format!("{name}/{}", o.region),
+            None => o.region.clone(),
+        };
+    // An account that could not be reached at all is one entry, `account/all regions`, so
+    // that the strip, the E panel and INCOMPLETE say it.
+    let unreached = |r: &crate::report::ScanReport| -> Vec<(String, crate::model::CallError)> {
+        r.accounts
+            .iter()
+            .filter_map(|a| Some((format!("{}/all regions", a.name), a.unreadable()?.clone())))
+            .collect()
+    };
     let regions: Vec<String> = match &launch.loaded {
-        Some(r) => r.regions.iter().map(|o| o.region.clone()).collect(),
+        Some(r) => r
+            .regions
+            .iter()
+            .map(|o| label(r, o))
+            .chain(unreached(r).into_iter().map(|(name, _)| name))
+            .collect(),
         None => launch.regions.clone(),
     };
     let mut state = State::new(launch.header.clone(), &regions, color);
     if let Some(report) = &launch.loaded {
+        for a in &report.accounts {
+            state.account_names.insert(a.id.clone(), a.name.clone());
+            let how = match &a.error {
+                Some(_) if a.suspended => "suspended in the organization: not scanned".to_string(),
+                Some(e) => format!("not read: {} ({})", e.label(), a.reach.describe()),
+                None => format!("reached {}", a.reach.describe()),
+            };
+            state.account_reach.insert(a.id.clone(), how);
+        }
+        for (name, error) in unreached(report) {
+            if let Some(entry) = state.region_mut(&name) {
+                entry.status = state::RegionStatus::Failed { error, guardrails: 0 };
+            }
+        }
         for outcome in &report.regions {
-            if let Some(entry) = state.region_mut(&outcome.region) {
+            if let Some(entry) = state.region_mut(&label(report, outcome)) {
                 entry.status = match &outcome.error {
                     Some(error) => state::RegionStatus::Failed {
                         error: error.clone(),

@@ -138,6 +138,9 @@ pub struct Header {
     pub loaded_from: Option<String>,
     /// How a new key's policy names the caller, as IAM said (None: not asked, read-only).
     pub caller_principal: Option<crate::fix::policy::CallerPrincipal>,
+    /// A scan of many accounts (`--org`, `--profiles`, `--role-arns`): what it covered, e.g.
+    /// "6 accounts (1 unreadable, 1 suspended)". None for one account.
+    pub organization: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +158,10 @@ pub struct State {
     pub rows: Vec<Guardrail>,
     /// Each row's free-text search string (see `filter::search_text`).
     search: Vec<Box<str>>,
+    /// Account names by id, for a scan of many accounts (empty for one).
+    pub account_names: HashMap<String, String>,
+    /// How each account was reached, by id (a scan of many accounts).
+    pub account_reach: HashMap<String, String>,
     /// The scan the rows are compared with, and each row's change since (parallel to rows).
     pub baseline: Option<Baseline>,
     changes: Vec<ChangeKind>,
@@ -262,6 +269,8 @@ impl State {
                 .collect(),
             rows: Vec::new(),
             search: Vec::new(),
+            account_names: HashMap::new(),
+            account_reach: HashMap::new(),
             baseline: None,
             changes: Vec::new(),
             totals: Totals::default(),
@@ -300,6 +309,15 @@ impl State {
             exit_code: 0,
             dirty: true,
             wizard: None,
+        }
+    }
+
+    /// A row's region as the strip and the summary name it: with many accounts,
+    /// `account/region`.
+    pub fn region_label(&self, g: &Guardrail) -> String {
+        match self.account_names.get(&*g.account) {
+            Some(name) => format!("{name}/{}", g.region),
+            None => g.region.to_string(),
         }
     }
 

@@ -26,6 +26,7 @@ fn header() -> Header {
         read_only: true,
         loaded_from: None,
         caller_principal: None,
+        organization: None,
     }
 }
 
@@ -1118,4 +1119,95 @@ fn a_baseline_marks_what_changed_and_counts_what_is_gone() {
     let counts = s.change_counts().unwrap();
     assert_eq!((counts.fixed, counts.regressed, counts.new), (0, 0, 0));
     assert_eq!(counts.gone, Some(3), "support-bot, claims-bot and retired-bot");
+}
+
+#[test]
+fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
+    use crate::scan::accounts::{AccountOutcome, Reach};
+    let mut report = crate::report::fixtures::report();
+    let mut prod = guardrail("us-east-1", "prod-bot", None);
+    prod.account = "111122223333".into();
+    prod.arn = "arn:aws:bedrock:us-east-1:111122223333:guardrail/prodbotid".into();
+    report.guardrails.push(prod);
+    let mut region = report.regions[0].clone();
+    region.account = "111122223333".into();
+    for r in &mut report.regions {
+        r.account = "123456789012".into();
+    }
+    report.regions.push(region);
+    let outcome = |id: &str, name: &str, error: Option<CallError>| AccountOutcome {
+        id: id.into(),
+        name: name.into(),
+        reach: Reach::Role {
+            arn: format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"),
+        },
+        guardrails: 0,
+        elapsed_ms: 10,
+        error,
+        suspended: false,
+    };
+    let denied = CallError::AccessDenied {
+        action: Some("sts:AssumeRole".into()),
+        message: "User: x is not authorized to perform: sts:AssumeRole".into(),
+    };
+    let report = report.with_accounts(vec![
+        outcome("123456789012", "management", None),
+        outcome("111122223333", "prod", None),
+        outcome("246813579135", "acquired", Some(denied)),
+    ]);
+    let launch = super::Launch {
+        session: None,
+        header: Header {
+            organization: Some("3 accounts (1 unreadable)".into()),
+            ..header()
+        },
+        regions: Vec::new(),
+        loaded: Some(report),
+        baseline: None,
+        journal_dir: None,
+    };
+    let mut s = super::initial_state(&launch, true);
+    s.width = 140;
+    s.height = 30;
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("ORGANIZATION"), "{screen}");
+    assert!(
+        screen.contains("3 accounts (1 unreadable) from 123456789012"),
+        "{screen}"
+    );
+    assert!(screen.contains("prod/us-east-1"), "{screen}");
+    assert!(screen.contains("INCOMPLETE"), "{screen}");
+    insta::assert_snapshot!(draw(&s).backend());
+    // The account that could not be reached is in the E panel, with why.
+    update(&mut s, key('E'));
+    let panel = format!("{:?}", draw(&s).backend());
+    assert!(
+        panel.contains("acquired/all regions    denied: sts:AssumeRole"),
+        "{panel}"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    // account: filters by account id.
+    command(&mut s, "filter account:111122223333");
+    s.prepare();
+    assert_eq!(names(&s), ["prod-bot"]);
+    // The detail pane names the account and how it was reached.
+    update(&mut s, code(KeyCode::Enter));
+    s.width = 160;
+    s.height = 40;
+    let detail = format!("{:?}", draw(&s).backend());
+    assert!(
+        detail.contains("prod (111122223333), reached as")
+            && detail.contains("arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"),
+        "{detail}"
+    );
+    // A snapshot of many accounts is not refreshed in place.
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('r'));
+    assert!(
+        s.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("run guardkey --org again")
+    );
 }

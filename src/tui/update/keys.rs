@@ -101,7 +101,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     state.error_selected = state.error_selected.saturating_sub(1)
                 }
                 KeyCode::Char('R') => {
-                    if state.header.loaded_from.is_some() {
+                    if state.header.loaded_from.is_some() || state.header.organization.is_some() {
                         state.toast("a saved scan cannot be retried", true);
                     } else if let Some(region) = failed.get(state.error_selected).cloned() {
                         state.remove_rows_of(&region);

@@ -288,6 +288,13 @@ pub fn select(state: &mut State, index: usize) {
 }
 
 fn refresh(state: &mut State) -> Vec<Effect> {
+    if state.header.organization.is_some() {
+        state.toast(
+            "a scan of many accounts is shown as it ended: run guardkey --org again to rescan",
+            true,
+        );
+        return Vec::new();
+    }
     if state.header.loaded_from.is_some() {
         state.toast(
             "a saved scan cannot be refreshed: run guardkey without --load to scan",

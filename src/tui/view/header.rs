@@ -97,12 +97,18 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
         first.push(Span::raw(" "));
         first.push(badge("SAVED SCAN", Color::Cyan));
     }
+    if h.organization.is_some() {
+        first.push(Span::raw(" "));
+        first.push(badge("ORGANIZATION", Color::Cyan));
+    }
     if h.read_only {
         first.push(Span::raw(" "));
         first.push(badge("READ-ONLY", Color::Yellow));
     }
-    if let Some(a) = &h.account {
-        first.push(Span::raw(format!("  account {a}")));
+    match (&h.organization, &h.account) {
+        (Some(org), Some(a)) => first.push(Span::raw(format!("  {org} from {a}"))),
+        (None, Some(a)) => first.push(Span::raw(format!("  account {a}"))),
+        _ => {}
     }
     if let Some(p) = &h.profile {
         first.push(Span::raw(format!("  profile {p}")));

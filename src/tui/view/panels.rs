@@ -50,6 +50,14 @@ pub(super) fn render_help(state: &State, theme: &Theme, f: &mut Frame, area: Rec
 
 pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
+    // Wide enough for the longest name (`account/region` with many accounts), and a space.
+    let width = state
+        .failed_regions()
+        .iter()
+        .map(|r| r.name.chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(16);
     for (i, r) in state.failed_regions().iter().enumerate() {
         let RegionStatus::Failed { error, guardrails } = &r.status else {
             continue;
@@ -60,7 +68,7 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
             Style::default()
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<16}", r.name), style.add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{:<width$}", r.name), style.add_modifier(Modifier::BOLD)),
             Span::styled(error.label(), style.patch(theme.fg(Color::Red))),
             Span::styled(
                 if *guardrails > 0 {
@@ -92,7 +100,10 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
             ),
         ]));
     }
-    let rect = popup(area, 110, (lines.len() as u16 + 2).max(6));
+    // Tall enough for the lines as they wrap, so that the last failure is not cut off.
+    let inner = usize::from(area.width.min(110).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let rect = popup(area, 110, (rows as u16 + 2).max(6));
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)

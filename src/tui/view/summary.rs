@@ -22,7 +22,7 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         .regions
         .iter()
         .map(|r| {
-            let t = Totals::of(state.rows.iter().filter(|g| *g.region == r.name));
+            let t = Totals::of(state.rows.iter().filter(|g| state.region_label(g) == r.name));
             let note = match &r.status {
                 RegionStatus::Failed { error, .. } => Some(error.label()),
                 RegionStatus::Pending | RegionStatus::Loading { .. } => Some("scanning…".into()),

@@ -146,7 +146,7 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
                         theme.level(level),
                     ),
                     Column::Name => (g.name.clone(), Style::default()),
-                    Column::Region => (g.region.to_string(), Style::default()),
+                    Column::Region => (state.region_label(g), Style::default()),
                     Column::Id => (g.id.clone(), Style::default()),
                     Column::State => (
                         g.status.clone(),
