@@ -170,3 +170,50 @@ for id, f in sent.items():
         assert back[id][member] == value, (id, member, value, back[id][member])
 print(f"cli-cross-check: Security Hub: guardkey imported {len(back)} eu-west-1 findings, and the AWS CLI read them back member by member")
 PY
+
+# The organization, account by account: guardkey scan --org against the AWS CLI's own
+# list-accounts, and in each account the same audit through a profile that assumes the
+# account's OrganizationAccountAccessRole (role_arn + source_profile, as users set it up).
+R3=us-east-1,us-west-2,eu-west-1
+rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --org --regions "$R3" --format json --output "$work/org.json" 2>"$work/org.log" || rc=$?
+[ "$rc" -eq 3 ] || fail "guardkey scan --org exited $rc, not 3 (the invited account has no role): $(cat "$work/org.log")"
+{
+  printf '[profile org]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = us-east-1\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  for id in $(aws organizations list-accounts --query 'Accounts[].Id' --output text); do
+    printf '[profile a%s]\nrole_arn = arn:aws:iam::%s:role/OrganizationAccountAccessRole\nsource_profile = org\nregion = us-east-1\n' "$id" "$id"
+  done
+} >"$work/org-config"
+: >"$work/org-cli.txt"
+for line in $(aws organizations list-accounts --query 'Accounts[].[Id,Status]' --output text | tr '\t' ':'); do
+  id=${line%%:*}; status=${line##*:}
+  [ "$status" = ACTIVE ] || { echo "$id suspended" >>"$work/org-cli.txt"; continue; }
+  if [ "$id" = "$account" ]; then prof=(); else prof=(--profile "a$id"); fi
+  if ! AWS_CONFIG_FILE="$work/org-config" aws "${prof[@]}" sts get-caller-identity >/dev/null 2>"$work/assume.err"; then
+    grep -q AccessDenied "$work/assume.err" || fail "assuming the role in $id: $(cat "$work/assume.err")"
+    echo "$id unreachable" >>"$work/org-cli.txt"; continue
+  fi
+  for region in ${R3//,/ }; do
+    for arn in $(AWS_CONFIG_FILE="$work/org-config" aws "${prof[@]}" bedrock list-guardrails --region "$region" --query 'guardrails[*].arn' --output text 2>/dev/null); do
+      echo "$arn $(AWS_CONFIG_FILE="$work/org-config" aws "${prof[@]}" bedrock get-guardrail --region "$region" --guardrail-identifier "$arn" --query kmsKeyArn --output text)" >>"$work/org-cli.txt"
+    done
+  done
+done
+python3 - "$work/org.json" "$work/org-cli.txt" <<'PY' || fail "guardkey scan --org and the AWS CLI disagree"
+import json, sys
+scan = json.load(open(sys.argv[1]))
+ours = {g["arn"]: g["kms_key_arn"] or "None" for g in scan["guardrails"]}
+theirs, states = {}, {}
+for line in open(sys.argv[2]):
+    a, b = line.split()
+    if b in ("suspended", "unreachable"):
+        states[a] = b
+    else:
+        theirs[a] = b
+assert ours == theirs, sorted(set(ours.items()) ^ set(theirs.items()))[:10]
+for acct in scan["accounts"]:
+    want = states.get(acct["id"])
+    got = "suspended" if acct["suspended"] else ("unreachable" if acct["error"] else None)
+    assert want == got, (acct["id"], want, got)
+accounts = {a["id"] for a in scan["accounts"]}
+print(f"cli-cross-check: guardkey scan --org agrees with the AWS CLI, account by account: {len(ours)} guardrails in {len(accounts)} accounts ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
+PY
