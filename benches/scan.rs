@@ -234,11 +234,103 @@ fn throughput(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     group.finish();
 }
 
+/// An organization: 200 accounts × 2 regions × 10 guardrails, 100 ms of latency on every
+/// call (AssumeRole too), GetGuardrail limited to 5/s per account and region. Accounts are
+/// scanned concurrently, so the scan should take about one account's time, not 200 times it.
+fn organization(rt: &tokio::runtime::Runtime) {
+    use guardkey::scan::accounts::{AccountEvent, AccountTarget, Reach, collect_accounts};
+    // GUARDKEY_BENCH_ACCOUNTS=1 measures one account alone, for comparison.
+    let accounts: usize = std::env::var("GUARDKEY_BENCH_ACCOUNTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    const PER_REGION: usize = 10;
+    const QUOTA: f64 = 5.0;
+    let sim = SimProcess::start(&[
+        "--seed",
+        &format!("generated:{accounts}:2:{PER_REGION}"),
+        "--latency-ms",
+        "100",
+        "--quota",
+        &format!("GetGuardrail={QUOTA}"),
+    ]);
+    // One account's quota limit: its 10 GetGuardrail calls a region at 5/s.
+    let limit = PER_REGION as f64 / QUOTA;
+    let (before, _) = (peak_rss_mib(), ());
+    let (wall, first_row, rows, unread) = rt.block_on(async {
+        let session = sim_session_at(&sim.endpoint, true).await;
+        let members = session.org_accounts("aws", None).await.expect("ListAccounts");
+        let targets: Vec<AccountTarget> = members
+            .into_iter()
+            .map(|m| AccountTarget {
+                reach: if m.id == guardkey::sim::DEFAULT_ACCOUNT {
+                    Reach::Caller
+                } else {
+                    Reach::Role {
+                        arn: format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", m.id),
+                    }
+                },
+                id: m.id,
+                name: m.name,
+                suspended: false,
+            })
+            .collect();
+        let start = Instant::now();
+        let first = std::sync::Mutex::new(None);
+        let (result, outcomes) = collect_accounts(
+            &session,
+            targets,
+            ScanOptions {
+                regions: regions(2),
+                ..ScanOptions::default()
+            },
+            256,
+            |e| {
+                if matches!(e, AccountEvent::Rows { .. }) {
+                    first.lock().unwrap().get_or_insert(start.elapsed());
+                }
+            },
+        )
+        .await;
+        let unread = outcomes.iter().filter(|o| o.error.is_some()).count();
+        let mut times: Vec<u64> = outcomes.iter().map(|o| o.elapsed_ms).collect();
+        times.sort_unstable();
+        println!(
+            "scan/organization: per account: fastest {} ms, median {} ms, slowest {} ms",
+            times[0],
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+        let first_row = first.into_inner().unwrap().unwrap_or_default();
+        (start.elapsed(), first_row, result.guardrails.len(), unread)
+    });
+    println!(
+        "scan/organization: {accounts} accounts × 2 regions × {PER_REGION} guardrails, 100 ms latency, \
+         GetGuardrail {QUOTA}/s per account and region: {rows} guardrails in {:.2} s ({:.2}× one \
+         account's quota limit of {limit:.1} s), first row after {} ms, {unread} accounts unread, \
+         peak memory {:.0} MiB (before {before:.0} MiB)",
+        wall.as_secs_f64(),
+        wall.as_secs_f64() / limit,
+        first_row.as_millis(),
+        peak_rss_mib()
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // `cargo bench --bench scan -- organization` (or `quota`) runs that measurement alone.
+    if std::env::args().any(|a| a == "organization") {
+        organization(&rt);
+        return;
+    }
+    if std::env::args().any(|a| a == "quota") {
+        quota_bound(&rt);
+        return;
+    }
     // Memory first: the peak of this process is then the large scan's own.
     memory_of_a_large_scan(&rt);
     quota_bound(&rt);
+    organization(&rt);
     against_the_aws_cli(&rt);
     let mut c = Criterion::default().configure_from_args();
     throughput(&mut c, &rt);

@@ -74,8 +74,17 @@ impl AccountOutcome {
 /// Reports as accounts end, for progress displays.
 #[derive(Debug, Clone)]
 pub enum AccountEvent {
-    Started { accounts: usize },
-    Done { outcome: AccountOutcome },
+    Started {
+        accounts: usize,
+    },
+    /// Rows of an account came in.
+    Rows {
+        account: String,
+        rows: usize,
+    },
+    Done {
+        outcome: AccountOutcome,
+    },
 }
 
 /// The role session name guardkey's assumed sessions carry (CloudTrail shows it).
@@ -153,7 +162,16 @@ pub async fn collect_accounts(
                                 .map(|c| c.account)
                                 .unwrap_or_default();
                         }
-                        result = collect(session, options, |_| {}).await;
+                        let id = outcome.id.clone();
+                        result = collect(session, options, |e| {
+                            if let super::ScanEvent::Rows { rows, .. } = e {
+                                on_event(&AccountEvent::Rows {
+                                    account: id.clone(),
+                                    rows: rows.len(),
+                                });
+                            }
+                        })
+                        .await;
                         for r in &mut result.regions {
                             r.account = outcome.id.clone();
                         }
