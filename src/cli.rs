@@ -355,8 +355,10 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The journal file that `guardkey fix` printed.
-    pub journal: PathBuf,
+    /// The journal file(s) that `guardkey fix` printed (one per account for a fix of many);
+    /// each account is reached as the fix reached it.
+    #[arg(required = true, value_name = "JOURNAL")]
+    pub journals: Vec<PathBuf>,
 
     /// Restore only this guardrail (id or ARN; repeatable).
     #[arg(long = "guardrail", value_name = "ID_OR_ARN")]

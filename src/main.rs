@@ -45,7 +45,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             (!cli.global.regions.is_empty(), "--regions"),
         ],
         Some(_) if cli.global.baseline.is_some() => &[(true, "--baseline")],
-        Some(Command::Fix(_) | Command::Restore(_)) if guardkey::commands::accounts::many(&cli.global) => {
+        Some(Command::Restore(_)) if guardkey::commands::accounts::many(&cli.global) => {
             &[(true, "--org, --profiles or --role-arns")]
         }
         _ => &[(
@@ -58,11 +58,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             Some(Command::Sim(_)) => {
                 "guardkey sim serves the simulator; it takes its own options (see guardkey sim --help)"
             }
-            Some(Command::Fix(_) | Command::Restore(_))
-                if guardkey::commands::accounts::many(&cli.global) =>
-            {
-                "fix and restore work in one account at a time: run them with that account's \
-                 credentials (--profile), one account after the other"
+            Some(Command::Restore(_)) if guardkey::commands::accounts::many(&cli.global) => {
+                "restore reaches each journal's account as the fix did (the journal says how): \
+                 name the journals, e.g. guardkey restore FIX1.jsonl FIX2.jsonl"
             }
             Some(_) if cli.global.baseline.is_some() => {
                 "it marks changes in the explorer (guardkey --baseline OLD.json); headless, \

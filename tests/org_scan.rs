@@ -216,3 +216,110 @@ async fn without_organizations_role_arns_and_profiles_reach_the_accounts() {
         assert!(said(&out).contains(says), "{args:?}: {}", said(&out));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fix_across_two_accounts_is_journaled_per_account_and_restored_the_same_way() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let run = |args: &[&str]| {
+        guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), "us-east-1")
+            .args(args)
+            .args(["--endpoint-url", &sim.endpoint()])
+            .output()
+            .unwrap()
+    };
+    let on_aws_owned = |account: &str| {
+        sim.sim.with_world(|w| {
+            ["us-east-1", "us-west-2"]
+                .iter()
+                .filter_map(|r| w.region(account, r))
+                .flat_map(|r| r.guardrails.values())
+                .filter(|g| g.draft.kms_key_arn.is_none())
+                .count()
+        })
+    };
+    let before = (on_aws_owned("444455556666"), on_aws_owned("777788889999"));
+    assert!(before.0 > 0 && before.1 > 0);
+    let out = run(&[
+        "fix",
+        "--org",
+        "--accounts",
+        "444455556666,777788889999",
+        "--regions",
+        "us-east-1,us-west-2",
+        "--filter",
+        "key:none",
+        "--create-key",
+        "--alias",
+        "alias/guardrails-org",
+        "--yes",
+        "--journal-dir",
+        journals.to_str().unwrap(),
+    ]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        (on_aws_owned("444455556666"), on_aws_owned("777788889999")),
+        (0, 0),
+        "{text}"
+    );
+    // Each account's guardrails are on a key of that account, whose policy names the role
+    // the fix worked as.
+    sim.sim.with_world(|w| {
+        for account in ["444455556666", "777788889999"] {
+            let state = w.region(account, "us-west-2").unwrap();
+            let key = state
+                .aliases
+                .get("alias/guardrails-org")
+                .map(|a| &state.keys[&a.target_key_id])
+                .unwrap_or_else(|| panic!("{account} has the new alias"));
+            assert_eq!(key.account, account);
+            assert!(
+                key.policy.contains(&format!(
+                    "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+                )),
+                "{}",
+                key.policy
+            );
+        }
+    });
+    let mut files: Vec<_> = std::fs::read_dir(&journals)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "one journal per account: {files:?}");
+    for f in &files {
+        let first = std::fs::read_to_string(f).unwrap();
+        let started: Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+        assert_eq!(started["reach"]["kind"], "role", "{started}");
+    }
+    assert!(text.contains("To undo every account: guardkey restore"), "{text}");
+
+    // Restore reaches each account the way the journal says.
+    let mut args = vec!["restore".to_string()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    args.extend(["--journal-dir".into(), journals.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert_eq!(
+        (on_aws_owned("444455556666"), on_aws_owned("777788889999")),
+        before
+    );
+
+    // What one account's file cannot hold is refused with many accounts.
+    let out = run(&[
+        "fix",
+        "--org",
+        "--filter",
+        "key:none",
+        "--create-key",
+        "--dry-run",
+        "--emit-cli",
+        "x.sh",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(said(&out).contains("--emit-cli and --emit-terraform write one account's fix"));
+}

@@ -81,13 +81,18 @@ pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
 /// The session the accounts are reached from: the caller's; with `--profiles`, the first
 /// profile's (it gives the partition and the regions, and no other credentials are needed).
 pub async fn connect_base(global: &GlobalArgs) -> Result<Target, CommandError> {
+    connect_base_for(global, true).await
+}
+
+/// `connect_base`, read-only or not (a fix writes).
+pub async fn connect_base_for(global: &GlobalArgs, read_only: bool) -> Result<Target, CommandError> {
     match global.profiles.first() {
         Some(first) => {
             let mut base = global.clone();
             base.profile = Some(first.clone());
-            super::connect(&base, true).await
+            super::connect(&base, read_only).await
         }
-        None => super::connect(global, true).await,
+        None => super::connect(global, read_only).await,
     }
 }
 

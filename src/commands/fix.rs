@@ -405,19 +405,97 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         check_tags(&args.tags)?;
     }
     check_outputs(args)?;
+    if super::accounts::many(global) {
+        return fix_accounts(global, args).await;
+    }
     let target = connect(global, false).await?;
-    let selected = select(&target, args).await?;
+    Ok(fix_account(&target, args, None).await?.0)
+}
+
+/// A fix across the accounts of `--org`, `--profiles` or `--role-arns`: one account after
+/// the other, each reached its own way, each with its own plan and its own journal (which
+/// records how the account was reached, so that `restore` reaches it the same way).
+async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
+    super::accounts::check_flags(global)?;
+    if args.emit_cli.is_some() || args.emit_terraform.is_some() {
+        return Err(CommandError(
+            "--emit-cli and --emit-terraform write one account's fix: run them per account \
+             (--profile), not with --org, --profiles or --role-arns"
+                .into(),
+        ));
+    }
+    let base = super::accounts::connect_base_for(global, false).await?;
+    let accounts = super::accounts::targets(global, &base).await?;
+    let mut code = EXIT_OK;
+    let mut journals = Vec::new();
+    for account in accounts {
+        println!(
+            "\n== account {} ({}), {}",
+            account.name,
+            account.id,
+            account.reach.describe()
+        );
+        if account.suspended {
+            println!("suspended in the organization: skipped");
+            continue;
+        }
+        let session = match crate::scan::accounts::reach_session(&base.session, &account.reach).await {
+            Ok(s) => s,
+            Err(e) => {
+                println!("✗ not reached: {}: {}", e.label(), e.detail());
+                code = code.max(EXIT_FAILED);
+                continue;
+            }
+        };
+        let identity = session
+            .caller_identity()
+            .await
+            .map_err(|e| CommandError(format!("{}: {}", e.label(), e.detail())))?;
+        let target = Target {
+            session,
+            identity,
+            regions: base.regions.clone(),
+            demo: None,
+        };
+        let reach = (account.reach != crate::scan::accounts::Reach::Caller).then(|| account.reach.clone());
+        match fix_account(&target, args, reach).await {
+            Ok((c, journal)) => {
+                code = code.max(c);
+                journals.extend(journal);
+            }
+            Err(e) => {
+                println!("✗ {e}");
+                code = code.max(EXIT_FAILED);
+            }
+        }
+    }
+    if !journals.is_empty() {
+        let list: Vec<String> = journals.iter().map(|j| j.display().to_string()).collect();
+        println!("\nTo undo every account: guardkey restore {}", list.join(" "));
+    }
+    Ok(code)
+}
+
+/// The fix of one account: select, plan, show, and apply (journaled) unless a dry run.
+/// Returns the exit code and the journal written, if any.
+async fn fix_account(
+    target: &Target,
+    args: &FixArgs,
+    reach: Option<crate::scan::accounts::Reach>,
+) -> Result<(u8, Option<std::path::PathBuf>), CommandError> {
+    let target = target;
+    let selected = select(target, args).await?;
     if selected.is_empty() {
         println!("Nothing to fix: no guardrail matches.");
-        return Ok(EXIT_OK);
+        return Ok((EXIT_OK, None));
     }
-    let (plan, notes) = build_plan(&target, args, selected).await?;
+    let (plan, notes) = build_plan(target, args, selected).await?;
     for n in &notes {
         println!("{n}");
     }
     if plan.guardrail_count() == 0 {
         println!("Nothing to fix: every selected guardrail is on the target key already.");
-        return Ok(EXIT_OK);
+        return Ok((EXIT_OK, None));
     }
     println!("{}", plan.summary());
     println!("{}", plan.diff());
@@ -439,7 +517,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
     }
     if args.dry_run {
         println!("Dry run: nothing was changed. Run again with --yes to apply.");
-        return Ok(EXIT_OK);
+        return Ok((EXIT_OK, None));
     }
     if !args.yes {
         return Err(CommandError(
@@ -452,6 +530,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
     let options = ApplyOptions {
         caller_arn: target.identity.arn.clone(),
         include_failed: args.include_failed,
+        reach,
         ..ApplyOptions::default()
     };
     let report = apply(&target.session, &plan, &journal, &options, &print_event).await;
@@ -461,5 +540,6 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         journal.path().display(),
         journal.path().display()
     );
-    Ok(if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK })
+    let code = if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK };
+    Ok((code, Some(journal.path().to_path_buf())))
 }

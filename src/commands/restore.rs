@@ -37,7 +37,71 @@ fn changed_since_fix(now: &crate::model::config::GuardrailConfig, r: &journal::R
 
 pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandError> {
     super::refuse_unless_writable(global, "restore")?;
-    let entries = Journal::read(&args.journal).map_err(CommandError)?;
+    // Every journal is read (and its seals checked) before anything is restored.
+    let journals = args
+        .journals
+        .iter()
+        .map(|path| Ok((path.as_path(), Journal::read(path).map_err(CommandError)?)))
+        .collect::<Result<Vec<_>, CommandError>>()?;
+    let mut base: Option<super::Target> = None;
+    let mut code = EXIT_OK;
+    for (path, entries) in journals {
+        if args.journals.len() > 1 {
+            println!("== {}", path.display());
+        }
+        code = code.max(restore_journal(global, args, path, entries, &mut base).await?);
+    }
+    Ok(code)
+}
+
+/// The session of a journal's account: the caller's, or reached again as the fix reached it.
+async fn account_target(
+    global: &GlobalArgs,
+    reach: Option<&crate::scan::accounts::Reach>,
+    base: &mut Option<super::Target>,
+) -> Result<super::Target, CommandError> {
+    if base.is_none() {
+        *base = Some(connect(global, false).await?);
+    }
+    let base = base.as_ref().expect("connected above");
+    let Some(reach) = reach else {
+        return Ok(super::Target {
+            session: base.session.clone(),
+            identity: base.identity.clone(),
+            regions: base.regions.clone(),
+            demo: None,
+        });
+    };
+    let session = crate::scan::accounts::reach_session(&base.session, reach)
+        .await
+        .map_err(|e| {
+            CommandError(format!(
+                "cannot reach the journal's account {}: {}: {}",
+                reach.describe(),
+                e.label(),
+                e.detail()
+            ))
+        })?;
+    let identity = session
+        .caller_identity()
+        .await
+        .map_err(|e| CommandError(format!("{}: {}", e.label(), e.detail())))?;
+    Ok(super::Target {
+        session,
+        identity,
+        regions: base.regions.clone(),
+        demo: None,
+    })
+}
+
+async fn restore_journal(
+    global: &GlobalArgs,
+    args: &RestoreArgs,
+    path: &std::path::Path,
+    entries: Vec<Entry>,
+    base: &mut Option<super::Target>,
+) -> Result<u8, CommandError> {
+    let reach = journal::reach_of(&entries);
     let mut recorded = Journal::pre_images(&entries);
     // The scope flags narrow what is restored; a region the journal does not hold is said.
     if !global.regions.is_empty() {
@@ -51,7 +115,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
         if recorded.is_empty() {
             return Err(CommandError(format!(
                 "{} records no guardrail in {}",
-                args.journal.display(),
+                path.display(),
                 wanted.join(", ")
             )));
         }
@@ -65,7 +129,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
         if recorded.is_empty() {
             return Err(CommandError(format!(
                 "{} has no guardrail {}",
-                args.journal.display(),
+                path.display(),
                 args.guardrails.join(", ")
             )));
         }
@@ -74,7 +138,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
         println!("The journal records no change: nothing to restore.");
         return Ok(EXIT_OK);
     }
-    let target = connect(global, false).await?;
+    let target = account_target(global, reach.as_ref(), base).await?;
     let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
     let journal = Journal::create(&dir, "restore").map_err(CommandError)?;
     journal
@@ -84,6 +148,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
             account: target.identity.account.clone(),
             caller: target.identity.arn.clone(),
             guardkey_version: env!("CARGO_PKG_VERSION").into(),
+            reach: reach.clone(),
         })
         .map_err(CommandError)?;
     let (mut failed, mut skipped) = (0, 0);

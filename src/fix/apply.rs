@@ -28,6 +28,8 @@ pub struct ApplyOptions {
     /// Rewrite guardrails that are FAILED before the fix too (their failure is not ours,
     /// and rewriting may or may not clear it): the user's decision, off by default.
     pub include_failed: bool,
+    /// How the account was reached, for the journal (None: the caller's own credentials).
+    pub reach: Option<crate::scan::accounts::Reach>,
 }
 
 impl Default for ApplyOptions {
@@ -38,6 +40,7 @@ impl Default for ApplyOptions {
             caller_arn: String::new(),
             cancel: None,
             include_failed: false,
+            reach: None,
         }
     }
 }
@@ -597,6 +600,7 @@ pub async fn apply(
         account: plan.account.clone(),
         caller: options.caller_arn.clone(),
         guardkey_version: env!("CARGO_PKG_VERSION").into(),
+        reach: options.reach.clone(),
     });
     let regions = plan.regions.iter().map(|r| async move {
         let mut report = FixReport::default();

@@ -21,6 +21,10 @@ pub enum Entry {
         account: String,
         caller: String,
         guardkey_version: String,
+        /// How the account was reached when it was not with the caller's own credentials
+        /// (a role assumed, a profile): `restore` reaches it the same way.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reach: Option<crate::scan::accounts::Reach>,
     },
     KeyCreated {
         at: String,
@@ -115,6 +119,14 @@ pub struct Recorded {
     pub target_key: Option<String>,
 }
 
+/// How the account of a journal was reached (None: the caller's own credentials).
+pub fn reach_of(entries: &[Entry]) -> Option<crate::scan::accounts::Reach> {
+    entries.iter().find_map(|e| match e {
+        Entry::Started { reach, .. } => reach.clone(),
+        _ => None,
+    })
+}
+
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -149,16 +161,24 @@ impl Journal {
                 "[year][month][day]T[hour][minute][second]Z"
             ))
             .unwrap_or_default();
-        let path = dir.join(format!("{kind}-{stamp}-{}.jsonl", std::process::id()));
-        // Pre-images hold whole guardrail configurations: readable by their owner only.
-        let file = {
+        // A fix of many accounts writes a journal per account within the same second: the
+        // second one gets `-2`, and so on. An existing file is never opened.
+        let mut n = 1;
+        let (path, file) = loop {
+            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+            let path = dir.join(format!("{kind}-{stamp}-{}{suffix}.jsonl", std::process::id()));
+            // Pre-images hold whole guardrail configurations: readable by their owner only.
             use std::os::unix::fs::OpenOptionsExt;
-            OpenOptions::new()
+            match OpenOptions::new()
                 .create_new(true)
                 .append(true)
                 .mode(0o600)
                 .open(&path)
-                .map_err(|e| format!("cannot create the journal {}: {e}", path.display()))?
+            {
+                Ok(file) => break (path, file),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(format!("cannot create the journal {}: {e}", path.display())),
+            }
         };
         // The new file's name is on disk too, not only its lines: a crash keeps the journal.
         File::open(dir)

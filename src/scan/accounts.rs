@@ -92,7 +92,12 @@ pub const SESSION_NAME: &str = "guardkey";
 
 /// The session that reaches `target`, from the caller's.
 async fn reach(base: &Session, target: &AccountTarget) -> Result<Session, CallError> {
-    match &target.reach {
+    reach_session(base, &target.reach).await
+}
+
+/// The session that reaches an account the way `reach` says, from the caller's session.
+pub async fn reach_session(base: &Session, reach: &Reach) -> Result<Session, CallError> {
+    match reach {
         Reach::Caller => Ok(base.clone()),
         Reach::Role { arn } => base.assume(arn, SESSION_NAME).await,
         Reach::Profile { name } => {
