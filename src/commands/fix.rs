@@ -483,7 +483,6 @@ async fn fix_account(
     args: &FixArgs,
     reach: Option<crate::scan::accounts::Reach>,
 ) -> Result<(u8, Option<std::path::PathBuf>), CommandError> {
-    let target = target;
     let selected = select(target, args).await?;
     if selected.is_empty() {
         println!("Nothing to fix: no guardrail matches.");

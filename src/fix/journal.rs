@@ -310,6 +310,7 @@ mod tests {
             account: "1".into(),
             caller: "c".into(),
             guardkey_version: "x".into(),
+            reach: None,
         })
         .unwrap();
         for (arn, message) in [("a", "first"), ("b", "b"), ("a", "second")] {
