@@ -433,6 +433,7 @@ async fn a_crash_after_the_journal_write_is_recovered_by_restore() {
         account: "123456789012".into(),
         caller: "x".into(),
         guardkey_version: "t".into(),
+        reach: None,
     })
     .unwrap();
     j.append(&Entry::pre_image(
