@@ -76,7 +76,7 @@ pub fn findings(report: &ScanReport) -> Vec<Value> {
                     "Region": key.split(':').nth(3).unwrap_or(&g.region),
                 }));
             }
-            json!({
+            let mut finding = json!({
                 "SchemaVersion": "2018-10-08",
                 // Stable per guardrail and rule: a later import updates the same finding.
                 "Id": format!("guardkey/{}/{}", rule_id(g.posture.id), g.arn),
@@ -94,7 +94,12 @@ pub fn findings(report: &ScanReport) -> Vec<Value> {
                 "Resources": resources,
                 "Compliance": {"Status": compliance},
                 "RecordState": "ACTIVE",
-            })
+            });
+            // A scan of many accounts knows their names.
+            if let Some(name) = report.account_name(&g.account) {
+                finding["AwsAccountName"] = json!(name);
+            }
+            finding
         })
         .collect();
     // A region that could not be read: its guardrails are unknown, and Security Hub says so.

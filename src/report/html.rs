@@ -34,7 +34,7 @@ h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem}
 rect.FAIL{fill:#d1242f}rect.WARN{fill:#bf8700}rect.UNKNOWN{fill:#8250df}rect.PASS{fill:#2da44e}
 .incomplete{border:2px solid #b42318;padding:.5rem 1rem;font-weight:600}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top}
-th{background:#f6f8fa}td.mark{white-space:nowrap;font-weight:600}
+th{background:#f6f8fa}td.reach{word-break:break-all}td.mark{white-space:nowrap;font-weight:600}
 input[type=search]{padding:.3rem .5rem;width:20rem;margin-bottom:.5rem}
 svg text{font-size:12px;fill:#1b1f24}
 @media print{input[type=search]{display:none}body{margin:0}a{color:inherit}}
@@ -60,11 +60,15 @@ pub(super) fn mark(level: Level) -> String {
 pub fn to_html(report: &ScanReport) -> String {
     let t = report.totals;
     let mut out = String::new();
-    let account = report
-        .caller
-        .as_ref()
-        .map(|c| format!("Account {} — scanned as {}", escape(&c.account), escape(&c.arn)))
-        .unwrap_or_else(|| "Account unknown".into());
+    let account = match (&report.caller, report.accounts.len()) {
+        (Some(c), n) if n > 0 => format!(
+            "{n} accounts, from account {} as {}",
+            escape(&c.account),
+            escape(&c.arn)
+        ),
+        (Some(c), _) => format!("Account {} — scanned as {}", escape(&c.account), escape(&c.arn)),
+        (None, _) => "Account unknown".into(),
+    };
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -72,7 +76,7 @@ pub fn to_html(report: &ScanReport) -> String {
          <h1>Bedrock guardrail encryption (Bedrock-003)</h1>\n<p class=\"scope\">{account} — {} — {} regions</p>\n</header>\n",
         escape(&report.generated_at),
         escape(&report.generated_at),
-        report.regions.len()
+        report.region_names().len()
     );
     if let Some(incomplete) = t.incompleteness() {
         let _ = writeln!(
@@ -95,6 +99,7 @@ pub fn to_html(report: &ScanReport) -> String {
         t.pass
     );
     regions_chart(report, &mut out);
+    accounts_table(report, &mut out);
     top_reasons(report, &mut out);
     guardrails_table(report, &mut out);
     let unreadable: Vec<_> = report
@@ -129,13 +134,20 @@ pub fn to_html(report: &ScanReport) -> String {
 
 /// A stacked bar per region that was read, to scale, with its counts as text beside it.
 fn regions_chart(report: &ScanReport, out: &mut String) {
+    // One bar per region, every account's guardrails there together (the accounts have
+    // their own table).
     let rows: Vec<(&str, Totals)> = report
-        .regions
-        .iter()
-        .filter(|r| r.error.is_none())
-        .map(|r| {
-            let t = Totals::of(report.guardrails.iter().filter(|g| *g.region == r.region));
-            (r.region.as_str(), t)
+        .region_names()
+        .into_iter()
+        .filter(|name| {
+            report
+                .regions
+                .iter()
+                .any(|r| r.region == *name && r.error.is_none())
+        })
+        .map(|region| {
+            let t = Totals::of(report.guardrails.iter().filter(|g| *g.region == *region));
+            (region, t)
         })
         .filter(|(_, t)| t.guardrails > 0)
         .collect();
@@ -225,6 +237,50 @@ fn top_reasons(report: &ScanReport, out: &mut String) {
     let _ = writeln!(out, "</tbody>\n</table>\n</section>");
 }
 
+/// A scan of many accounts: a row per account, its counts or why it was not read.
+fn accounts_table(report: &ScanReport, out: &mut String) {
+    if report.accounts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section id=\"accounts\">\n<h2>Accounts ({})</h2>\n<table>\n<thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Id</th><th scope=\"col\">Guardrails</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">Reached</th></tr></thead>\n<tbody>",
+        report.accounts.len(),
+        mark(Level::Fail),
+        mark(Level::Warn),
+        mark(Level::Unknown),
+        mark(Level::Pass)
+    );
+    for a in &report.accounts {
+        let counts = match &a.error {
+            Some(_) if a.suspended => {
+                "<td colspan=\"5\">suspended in the organization: not scanned</td>".to_string()
+            }
+            Some(e) => format!(
+                "<td colspan=\"5\" class=\"FAIL\">not read — {}: {}</td>",
+                escape(&e.label()),
+                escape(&e.detail())
+            ),
+            None => {
+                let t = Totals::of(report.guardrails.iter().filter(|g| *g.account == *a.id));
+                format!(
+                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                    t.guardrails, t.fail, t.warn, t.unknown, t.pass
+                )
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<tr data-account=\"{}\"><td>{}</td><td>{}</td>{counts}<td class=\"reach\">{}</td></tr>",
+            escape(&a.id),
+            escape(&a.name),
+            escape(&a.id),
+            escape(&a.reach.describe())
+        );
+    }
+    let _ = writeln!(out, "</tbody>\n</table>\n</section>");
+}
+
 fn guardrails_table(report: &ScanReport, out: &mut String) {
     let _ = writeln!(
         out,
@@ -241,7 +297,10 @@ fn guardrails_table(report: &ScanReport, out: &mut String) {
             mark(g.posture.level),
             escape(&g.name),
             escape(&g.arn),
-            escape(&g.region),
+            match report.account_name(&g.account) {
+                Some(name) => format!("{}/{}", escape(name), escape(&g.region)),
+                None => escape(&g.region),
+            },
             escape(&g.key_label()),
             escape(&g.posture.reason),
             escape(&g.posture.hint)

@@ -167,6 +167,17 @@ impl ScanReport {
         self.totals = Totals::of_scan(&self.guardrails, &self.regions).with_accounts(&self.accounts);
     }
 
+    /// The regions scanned, each once (a scan of many accounts scans a region in each).
+    pub fn region_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for r in &self.regions {
+            if !names.contains(&r.region.as_str()) {
+                names.push(&r.region);
+            }
+        }
+        names
+    }
+
     /// An account's name, when the scan covered many.
     pub fn account_name(&self, id: &str) -> Option<&str> {
         self.accounts.iter().find(|a| a.id == id).map(|a| a.name.as_str())
@@ -352,6 +363,8 @@ pub fn to_csv(report: &ScanReport) -> String {
         "key_manager",
         "key_rotation",
         "hint",
+        // Last, so that scripts reading the columns before keep working.
+        "account_name",
     ];
     w.write_record(header).expect("in-memory write");
     for g in &report.guardrails {
@@ -378,6 +391,7 @@ pub fn to_csv(report: &ScanReport) -> String {
             key.map_or("", |k| k.manager.as_str()),
             rotation.as_deref().unwrap_or(""),
             &g.posture.hint,
+            report.account_name(&g.account).unwrap_or(""),
         ])
         .expect("in-memory write");
     }

@@ -93,7 +93,7 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 "cloud": {
                     "provider": "aws",
                     "region": g.region,
-                    "account": {"uid": g.account, "name": g.account, "type": "AWS Account", "type_id": 10},
+                    "account": {"uid": g.account, "name": report.account_name(&g.account).unwrap_or(&g.account), "type": "AWS Account", "type_id": 10},
                 },
                 "remediation": {"desc": g.posture.hint},
                 "risk_details": "Bedrock-003 (risk High): guardrails must be encrypted with a customer managed KMS key the owner controls, audits, rotates and can revoke.",

@@ -64,7 +64,7 @@ pub fn to_sarif(report: &ScanReport) -> String {
         .iter()
         .filter(|g| g.posture.level != Level::Pass)
         .map(|g| {
-            json!({
+            let mut result = json!({
                 "ruleId": rule_id(g.posture.id),
                 "level": sarif_level(g.posture.level),
                 "message": {"text": format!("{} ({}): {}. {}", g.name, g.region, g.posture.reason, g.posture.hint)},
@@ -82,7 +82,11 @@ pub fn to_sarif(report: &ScanReport) -> String {
                     "kmsKeyArn": g.kms_key_arn,
                     "findings": g.posture.finding_ids(),
                 },
-            })
+            });
+            if let Some(name) = report.account_name(&g.account) {
+                result["properties"]["accountName"] = json!(name);
+            }
+            result
         })
         .collect();
     let doc = json!({

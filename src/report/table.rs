@@ -54,9 +54,7 @@ pub fn to_table(report: &ScanReport) -> String {
     } else {
         format!(" ({})", unseen.join(", "))
     };
-    let mut names: Vec<&str> = report.regions.iter().map(|r| r.region.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
+    let names = report.region_names();
     let _ = writeln!(
         out,
         "guardkey scan — {account}{} guardrails in {} regions{unseen} — {}",
