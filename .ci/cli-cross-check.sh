@@ -175,6 +175,9 @@ PY
 # list-accounts, and in each account the same audit through a profile that assumes the
 # account's OrganizationAccountAccessRole (role_arn + source_profile, as users set it up).
 R3=us-east-1,us-west-2,eu-west-1
+# The AWS CLI caches assumed-role credentials under ~/.aws/cli/cache: a fresh home, so that
+# none from another simulator's run is reused.
+export HOME="$work/home"; mkdir -p "$HOME"
 rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --org --regions "$R3" --format json --output "$work/org.json" 2>"$work/org.log" || rc=$?
 [ "$rc" -eq 3 ] || fail "guardkey scan --org exited $rc, not 3 (the invited account has no role): $(cat "$work/org.log")"
 {
@@ -217,3 +220,26 @@ for acct in scan["accounts"]:
 accounts = {a["id"] for a in scan["accounts"]}
 print(f"cli-cross-check: guardkey scan --org agrees with the AWS CLI, account by account: {len(ours)} guardrails in {len(accounts)} accounts ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
 PY
+
+# A fix across two accounts: the AWS CLI script guardkey writes (each account's part in a
+# subshell that assumes its role) run against simulator A, guardkey fix --yes against B;
+# both accounts must end the same in both.
+org=(--org --accounts 444455556666,777788889999 --regions us-west-2 --filter 'key:none' --create-key --alias alias/ci-org)
+"$guardkey" fix --endpoint-url "$endpoint_a" "${org[@]}" --dry-run --emit-cli "$work/org-fix.sh" >/dev/null
+"$guardkey" fix --endpoint-url "$endpoint_b" "${org[@]}" --yes --journal-dir "$work" >"$work/org-fix-b.log" \
+  || fail "guardkey fix --org --yes: $(cat "$work/org-fix-b.log")"
+AWS_ENDPOINT_URL="$endpoint_a" bash "$work/org-fix.sh" >/dev/null || fail "the emitted script for two accounts failed"
+for id in 444455556666 777788889999; do
+  for side in a b; do
+    endpoint=$([ $side = a ] && echo "$endpoint_a" || echo "$endpoint_b")
+    AWS_ENDPOINT_URL="$endpoint" "$guardkey" scan --endpoint-url "$endpoint" --org --accounts "$id" --regions us-west-2 \
+      --format json 2>/dev/null | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+for g in sorted(r['guardrails'], key=lambda g: g['arn']):
+    print(g['arn'], g['posture']['id'], (g.get('key') or {}).get('aliases', []) if g.get('key') else None)" >"$work/org-$side-$id.txt" || true
+  done
+  diff "$work/org-a-$id.txt" "$work/org-b-$id.txt" >/dev/null || fail "account $id: the script and guardkey fix disagree: $(diff "$work/org-a-$id.txt" "$work/org-b-$id.txt" | head -5)"
+  grep -q "alias/ci-org" "$work/org-a-$id.txt" || fail "account $id: the script moved nothing to the new key"
+done
+echo "cli-cross-check: the AWS CLI script for two accounts (roles assumed per account) and guardkey fix --org --yes reach the same end state"

@@ -309,17 +309,45 @@ async fn a_fix_across_two_accounts_is_journaled_per_account_and_restored_the_sam
         before
     );
 
-    // What one account's file cannot hold is refused with many accounts.
+    // The same fix as code: one script and one Terraform file for both accounts, each
+    // account's part reached through its role.
+    let script = dir.path().join("fix.sh");
+    let terraform = dir.path().join("fix.tf");
     let out = run(&[
         "fix",
         "--org",
+        "--accounts",
+        "444455556666,777788889999",
+        "--regions",
+        "us-west-2",
         "--filter",
         "key:none",
         "--create-key",
+        "--alias",
+        "alias/guardrails-as-code",
         "--dry-run",
         "--emit-cli",
-        "x.sh",
+        script.to_str().unwrap(),
+        "--emit-terraform",
+        terraform.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(said(&out).contains("--emit-cli and --emit-terraform write one account's fix"));
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let sh = std::fs::read_to_string(&script).unwrap();
+    for account in ["444455556666", "777788889999"] {
+        assert!(
+            sh.contains(&format!(
+                "aws sts assume-role --region us-west-2 --role-arn 'arn:aws:iam::{account}:role/OrganizationAccountAccessRole'"
+            )),
+            "{sh}"
+        );
+    }
+    assert_eq!(sh.matches("aws bedrock update-guardrail").count(), 2, "{sh}");
+    let tf: Value = hcl::from_str(&std::fs::read_to_string(&terraform).unwrap()).unwrap();
+    let providers = tf["provider"]["aws"].as_array().unwrap();
+    assert_eq!(providers.len(), 2);
+    assert_eq!(
+        providers[0]["assume_role"]["role_arn"],
+        "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"
+    );
+    assert_eq!(providers[1]["alias"], "a777788889999_us_west_2");
 }

@@ -409,7 +409,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         return fix_accounts(global, args).await;
     }
     let target = connect(global, false).await?;
-    Ok(fix_account(&target, args, None).await?.0)
+    Ok(fix_account(&target, args, None, None).await?.0)
 }
 
 /// A fix across the accounts of `--org`, `--profiles` or `--role-arns`: one account after
@@ -417,17 +417,12 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
 /// records how the account was reached, so that `restore` reaches it the same way).
 async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
     super::accounts::check_flags(global)?;
-    if args.emit_cli.is_some() || args.emit_terraform.is_some() {
-        return Err(CommandError(
-            "--emit-cli and --emit-terraform write one account's fix: run them per account \
-             (--profile), not with --org, --profiles or --role-arns"
-                .into(),
-        ));
-    }
     let base = super::accounts::connect_base_for(global, false).await?;
     let accounts = super::accounts::targets(global, &base).await?;
     let mut code = EXIT_OK;
     let mut journals = Vec::new();
+    // Each account's plan, with how the account is reached, for --emit-cli/--emit-terraform.
+    let mut planned: Vec<(crate::scan::accounts::AccountTarget, FixPlan)> = Vec::new();
     for account in accounts {
         println!(
             "\n== account {} ({}), {}",
@@ -458,7 +453,10 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             demo: None,
         };
         let reach = (account.reach != crate::scan::accounts::Reach::Caller).then(|| account.reach.clone());
-        match fix_account(&target, args, reach).await {
+        let mut plans = Vec::new();
+        let result = fix_account(&target, args, reach, Some(&mut plans)).await;
+        planned.extend(plans.into_iter().map(|p| (account.clone(), p)));
+        match result {
             Ok((c, journal)) => {
                 code = code.max(c);
                 journals.extend(journal);
@@ -469,6 +467,25 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             }
         }
     }
+    if let Some(path) = &args.emit_cli {
+        write_atomically(path, |w| w.write_all(accounts_script(&planned).as_bytes()))
+            .map_err(CommandError)?;
+        println!(
+            "AWS CLI script for {} accounts written to {}",
+            planned.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.emit_terraform {
+        let (terraform, gaps) = accounts_terraform(&planned);
+        write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
+        println!(
+            "Terraform for {} accounts written to {}",
+            planned.len(),
+            path.display()
+        );
+        say_terraform_gaps(&gaps);
+    }
     if !journals.is_empty() {
         let list: Vec<String> = journals.iter().map(|j| j.display().to_string()).collect();
         println!("\nTo undo every account: guardkey restore {}", list.join(" "));
@@ -476,12 +493,87 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
     Ok(code)
 }
 
+/// One script for the accounts of a fix of many: each account's steps in a subshell that
+/// first takes that account's credentials (its profile, or its role assumed with the
+/// credentials the script runs with).
+fn accounts_script(planned: &[(crate::scan::accounts::AccountTarget, FixPlan)]) -> String {
+    use crate::fix::plan::{script_header, shell_quote};
+    use crate::scan::accounts::Reach;
+    let total = planned.iter().map(|(_, p)| p.guardrail_count()).sum();
+    let mut out = script_header(total);
+    for (account, plan) in planned {
+        out.push_str(&format!(
+            "\n# account {} ({}), {}\n(\n",
+            account.name,
+            account.id,
+            account.reach.describe()
+        ));
+        match &account.reach {
+            Reach::Caller => {}
+            Reach::Profile { name } => {
+                out.push_str(&format!(
+                    "export AWS_PROFILE={}\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n",
+                    shell_quote(name)
+                ));
+            }
+            Reach::Role { arn } => {
+                // STS answers in every region: the plan's first.
+                let region = plan.regions.first().map_or("us-east-1", |r| r.region.as_str());
+                out.push_str(&format!(
+                    "creds=$(aws sts assume-role --region {region} --role-arn {} --role-session-name guardkey \\\n  \
+                     --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)\n\
+                     export AWS_ACCESS_KEY_ID=$(cut -f1 <<<\"$creds\") AWS_SECRET_ACCESS_KEY=$(cut -f2 <<<\"$creds\") \
+                     AWS_SESSION_TOKEN=$(cut -f3 <<<\"$creds\")\n",
+                    shell_quote(arn)
+                ));
+            }
+        }
+        out.push_str(&plan.cli_steps());
+        out.push_str(")\n");
+    }
+    out
+}
+
+/// One Terraform file for the accounts of a fix of many: per account and region a provider
+/// (`assume_role` into the account, or its profile) and the names prefixed with the account.
+fn accounts_terraform(
+    planned: &[(crate::scan::accounts::AccountTarget, FixPlan)],
+) -> (String, Vec<(String, Vec<String>)>) {
+    use crate::fix::plan::{hcl_string, terraform_header};
+    use crate::scan::accounts::Reach;
+    let mut out = terraform_header();
+    let mut gaps = Vec::new();
+    for (account, plan) in planned {
+        let auth = match &account.reach {
+            Reach::Caller => String::new(),
+            Reach::Profile { name } => format!("  profile = {}\n", hcl_string(name)),
+            Reach::Role { arn } => format!("  assume_role {{\n    role_arn = {}\n  }}\n", hcl_string(arn)),
+        };
+        out.push_str(&format!("\n# account {} ({})\n", account.name, account.id));
+        let (body, g) = plan.terraform_scoped(&format!("a{}_", account.id), &auth);
+        out.push_str(&body);
+        gaps.extend(g);
+    }
+    (out, gaps)
+}
+
 /// The fix of one account: select, plan, show, and apply (journaled) unless a dry run.
 /// Returns the exit code and the journal written, if any.
+fn say_terraform_gaps(gaps: &[(String, Vec<String>)]) {
+    for (name, missing) in gaps {
+        eprintln!(
+            "guardkey: Terraform: {name} holds settings aws_bedrock_guardrail cannot express ({}); \
+             applying its resource would wipe them: fix it with guardkey, not Terraform",
+            missing.join("; ")
+        );
+    }
+}
+
 async fn fix_account(
     target: &Target,
     args: &FixArgs,
     reach: Option<crate::scan::accounts::Reach>,
+    emitted: Option<&mut Vec<FixPlan>>,
 ) -> Result<(u8, Option<std::path::PathBuf>), CommandError> {
     let selected = select(target, args).await?;
     if selected.is_empty() {
@@ -498,20 +590,21 @@ async fn fix_account(
     }
     println!("{}", plan.summary());
     println!("{}", plan.diff());
-    if let Some(path) = &args.emit_cli {
-        write_atomically(path, |w| w.write_all(plan.cli_script().as_bytes())).map_err(CommandError)?;
-        println!("AWS CLI script written to {}", path.display());
-    }
-    if let Some(path) = &args.emit_terraform {
-        let (terraform, gaps) = plan.terraform_with_gaps();
-        write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
-        println!("Terraform written to {}", path.display());
-        for (name, missing) in &gaps {
-            eprintln!(
-                "guardkey: Terraform: {name} holds settings aws_bedrock_guardrail cannot express ({}); \
-                 applying its resource would wipe them: fix it with guardkey, not Terraform",
-                missing.join("; ")
-            );
+    match emitted {
+        // A fix of many accounts writes its files once, every account in them.
+        Some(plans) => plans.push(plan.clone()),
+        None => {
+            if let Some(path) = &args.emit_cli {
+                write_atomically(path, |w| w.write_all(plan.cli_script().as_bytes()))
+                    .map_err(CommandError)?;
+                println!("AWS CLI script written to {}", path.display());
+            }
+            if let Some(path) = &args.emit_terraform {
+                let (terraform, gaps) = plan.terraform_with_gaps();
+                write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
+                println!("Terraform written to {}", path.display());
+                say_terraform_gaps(&gaps);
+            }
         }
     }
     if args.dry_run {

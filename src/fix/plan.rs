@@ -52,7 +52,25 @@ pub struct FixPlan {
     pub publish_version: bool,
 }
 
-fn shell_quote(s: &str) -> String {
+/// The first lines of the Terraform guardkey writes.
+pub fn terraform_header() -> String {
+    "# Written by guardkey. `terraform plan` imports each guardrail and shows one change: its\n\
+     # kms_key_arn, onto the key below. Requires Terraform 1.5 or later (import blocks).\n"
+        .to_string()
+}
+
+/// The start of every script guardkey writes: strict mode and a scratch directory.
+pub fn script_header(guardrails: usize) -> String {
+    format!(
+        "#!/usr/bin/env bash\n\
+         # Written by guardkey: moves {guardrails} Bedrock guardrails to a customer managed KMS key.\n\
+         # Each update-guardrail resends the guardrail's whole DRAFT as read when this was written.\n\
+         set -euo pipefail\n\
+         work=$(mktemp -d)\ntrap 'rm -rf \"$work\"' EXIT\n"
+    )
+}
+
+pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
@@ -159,19 +177,14 @@ impl FixPlan {
     /// A bash script doing the same with the AWS CLI. update-guardrail gets the whole
     /// configuration through --cli-input-json, so the script is lossless too.
     pub fn cli_script(&self) -> String {
+        let mut out = script_header(self.guardrail_count());
+        out.push_str(&self.cli_steps());
+        out
+    }
+
+    /// The script's steps, without its header: `$work` is the header's scratch directory.
+    pub fn cli_steps(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "#!/usr/bin/env bash");
-        let _ = writeln!(
-            out,
-            "# Written by guardkey: moves {} Bedrock guardrails to a customer managed KMS key.",
-            self.guardrail_count()
-        );
-        let _ = writeln!(
-            out,
-            "# Each update-guardrail resends the guardrail's whole DRAFT as read when this was written."
-        );
-        let _ = writeln!(out, "set -euo pipefail");
-        let _ = writeln!(out, "work=$(mktemp -d)\ntrap 'rm -rf \"$work\"' EXIT");
         for r in &self.regions {
             let region = &r.region;
             let v = var(region);
@@ -269,29 +282,29 @@ impl FixPlan {
 
     /// The Terraform, and per guardrail what its resource cannot express.
     pub fn terraform_with_gaps(&self) -> (String, Vec<(String, Vec<String>)>) {
+        let mut out = terraform_header();
+        let (body, gaps) = self.terraform_scoped("", "");
+        out.push_str(&body);
+        (out, gaps)
+    }
+
+    /// The Terraform of this plan, its names prefixed with `prefix` (an account's, in a fix
+    /// of many) and its providers given `auth` (e.g. an `assume_role` block), no header.
+    pub fn terraform_scoped(&self, prefix: &str, auth: &str) -> (String, Vec<(String, Vec<String>)>) {
         let mut out = String::new();
         let mut gaps = Vec::new();
-        let _ = writeln!(
-            out,
-            "# Written by guardkey. `terraform plan` imports each guardrail and shows one change: its\n\
-             # kms_key_arn, onto the key below. Requires Terraform 1.5 or later (import blocks)."
-        );
         for r in &self.regions {
-            let name = format!("bedrock_guardrails_{}", r.region.replace('-', "_"));
+            let alias = format!("{prefix}{}", r.region.replace('-', "_"));
+            let name = format!("bedrock_guardrails_{alias}");
             let _ = writeln!(
                 out,
-                "\nprovider \"aws\" {{\n  alias  = \"{}\"\n  region = \"{}\"\n}}",
-                r.region.replace('-', "_"),
+                "\nprovider \"aws\" {{\n  alias  = \"{alias}\"\n  region = \"{}\"\n{auth}}}",
                 r.region
             );
             match &r.key {
                 KeyChoice::Create(k) => {
                     let _ = writeln!(out, "\nresource \"aws_kms_key\" \"{name}\" {{");
-                    let _ = writeln!(
-                        out,
-                        "  provider                = aws.{}",
-                        r.region.replace('-', "_")
-                    );
+                    let _ = writeln!(out, "  provider                = aws.{alias}");
                     let _ = writeln!(out, "  description             = {}", hcl_string(&k.description));
                     let _ = writeln!(out, "  key_usage               = \"ENCRYPT_DECRYPT\"");
                     let _ = writeln!(out, "  customer_master_key_spec = \"SYMMETRIC_DEFAULT\"");
@@ -313,13 +326,13 @@ impl FixPlan {
                     }
                     let _ = writeln!(out, "}}");
                     let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
-                    let _ = writeln!(out, "  provider      = aws.{}", r.region.replace('-', "_"));
+                    let _ = writeln!(out, "  provider      = aws.{alias}");
                     let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
                     let _ = writeln!(out, "  target_key_id = aws_kms_key.{name}.key_id\n}}");
                 }
                 KeyChoice::Existing(k) => {
                     let _ = writeln!(out, "\ndata \"aws_kms_key\" \"{name}\" {{");
-                    let _ = writeln!(out, "  provider = aws.{}", r.region.replace('-', "_"));
+                    let _ = writeln!(out, "  provider = aws.{alias}");
                     let _ = writeln!(out, "  key_id   = {}\n}}", hcl_string(k));
                 }
             }
@@ -327,7 +340,7 @@ impl FixPlan {
                 KeyChoice::Create(_) => format!("aws_kms_key.{name}.arn"),
                 KeyChoice::Existing(_) => format!("data.aws_kms_key.{name}.arn"),
             };
-            let provider = r.region.replace('-', "_");
+            let provider = alias.clone();
             for t in &r.targets {
                 match &t.config {
                     Some(config) => {
