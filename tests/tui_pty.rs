@@ -491,3 +491,24 @@ fn a_live_demo_beside_a_baseline_marks_the_rows_that_changed() {
     assert_eq!(scan.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&scan.stderr).contains("guardkey diff OLD.json NEW.json"));
 }
+
+#[test]
+fn the_demo_organization_opens_in_the_explorer() {
+    let mut s = Session::start(&["--demo", "--org"]);
+    let screen = s.wait_for("ORGANIZATION");
+    s.wait_for("prod/us-east-1");
+    assert!(
+        screen.contains("6 accounts (1 unreadable, 1 suspended) from 123456789012"),
+        "{screen}"
+    );
+    // The account without the role is in the E panel, with why.
+    s.keys("E");
+    s.wait_for("acquired-startup/all regions");
+    s.keys("\x1b");
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "guardkey did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
