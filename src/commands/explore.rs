@@ -32,20 +32,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 ..crate::scan::ScanOptions::default()
             };
             let report = super::accounts::scan_many(global, &target, options).await?;
-            let t = report.totals;
-            let suspended = report.accounts.iter().filter(|a| a.suspended).count();
-            let mut notes = Vec::new();
-            if t.unreadable_accounts > 0 {
-                notes.push(format!("{} unreadable", t.unreadable_accounts));
-            }
-            if suspended > 0 {
-                notes.push(format!("{suspended} suspended"));
-            }
-            let organization = if notes.is_empty() {
-                format!("{} accounts", report.accounts.len())
-            } else {
-                format!("{} accounts ({})", report.accounts.len(), notes.join(", "))
-            };
+            let organization = report.accounts_summary().unwrap_or_default();
             let endpoint = if target.demo.is_some() {
                 Some("embedded demo simulator".to_string())
             } else {

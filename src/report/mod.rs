@@ -167,6 +167,26 @@ impl ScanReport {
         self.totals = Totals::of_scan(&self.guardrails, &self.regions).with_accounts(&self.accounts);
     }
 
+    /// "6 accounts (1 unreadable, 1 suspended)" for a scan of many accounts; None for one.
+    pub fn accounts_summary(&self) -> Option<String> {
+        if self.accounts.is_empty() {
+            return None;
+        }
+        let suspended = self.accounts.iter().filter(|a| a.suspended).count();
+        let mut notes = Vec::new();
+        if self.totals.unreadable_accounts > 0 {
+            notes.push(format!("{} unreadable", self.totals.unreadable_accounts));
+        }
+        if suspended > 0 {
+            notes.push(format!("{suspended} suspended"));
+        }
+        Some(if notes.is_empty() {
+            format!("{} accounts", self.accounts.len())
+        } else {
+            format!("{} accounts ({})", self.accounts.len(), notes.join(", "))
+        })
+    }
+
     /// The regions scanned, each once (a scan of many accounts scans a region in each).
     pub fn region_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();

@@ -27,20 +27,7 @@ pub fn to_table(report: &ScanReport) -> String {
             .map(|c| format!("account {} — ", c.account))
             .unwrap_or_default()
     } else {
-        let suspended = report.accounts.iter().filter(|a| a.suspended).count();
-        let mut notes = Vec::new();
-        if t.unreadable_accounts > 0 {
-            notes.push(format!("{} unreadable", t.unreadable_accounts));
-        }
-        if suspended > 0 {
-            notes.push(format!("{suspended} suspended"));
-        }
-        let notes = if notes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", notes.join(", "))
-        };
-        format!("{} accounts{notes} — ", report.accounts.len())
+        format!("{} — ", report.accounts_summary().unwrap_or_default())
     };
     let mut unseen = Vec::new();
     if t.unreadable_regions > 0 {

@@ -31,15 +31,7 @@ pub(super) async fn dispatch(
         .or_default() += 1;
 
     if service == Service::Sts && op == "AssumeRole" {
-        let params: std::collections::BTreeMap<String, String> = call
-            .input
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let params = query_params(&call.input);
         let assumed = {
             let world = sim.inner.world.lock();
             let mut rng = sim.inner.rng.lock();
@@ -79,15 +71,7 @@ pub(super) async fn dispatch(
     }
 
     if service == Service::Iam {
-        let params: std::collections::BTreeMap<String, String> = call
-            .input
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let params = query_params(&call.input);
         let answer = {
             let world = sim.inner.world.lock();
             iam::handle(&world.iam, &principal.account, &op, &params, request_id)
@@ -191,6 +175,18 @@ fn strike_after_list(sim: &Simulator, world: &mut World, ctx: &state::Ctx, page:
             None => {}
         }
     }
+}
+
+/// A query-protocol call's parameters, as the front parsed them into a JSON object.
+fn query_params(input: &Value) -> std::collections::BTreeMap<String, String> {
+    input
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A query-protocol answer (STS, IAM): XML, with the request id AWS sends.

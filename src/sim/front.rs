@@ -70,6 +70,17 @@ pub(super) async fn handle(State(sim): State<Simulator>, req: Request) -> Respon
     }
 }
 
+/// A JSON body as an object (an empty body is `{}`), or `not_an_object` in the protocol's words.
+fn json_object(body: &Bytes, not_an_object: impl FnOnce() -> AwsError) -> Result<Value, AwsError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(not_an_object()),
+    }
+}
+
 /// A parsed call: the operation and its input members as one JSON object.
 pub(super) struct Call {
     pub(super) operation: String,
@@ -151,18 +162,9 @@ fn parse_call(
                     format!("Unknown operation '{target}'"),
                 ));
             }
-            let input = if body.is_empty() {
-                json!({})
-            } else {
-                match serde_json::from_slice(body) {
-                    Ok(v @ Value::Object(_)) => v,
-                    _ => {
-                        return Err(AwsError::serialization(
-                            "Start of structure or map found where not expected.",
-                        ));
-                    }
-                }
-            };
+            let input = json_object(body, || {
+                AwsError::serialization("Start of structure or map found where not expected.")
+            })?;
             Ok(Call {
                 operation: op.to_string(),
                 input,
@@ -183,18 +185,9 @@ fn parse_call(
                         format!("Unknown operation '{target}'"),
                     )
                 })?;
-            let input = if body.is_empty() {
-                json!({})
-            } else {
-                match serde_json::from_slice(body) {
-                    Ok(v @ Value::Object(_)) => v,
-                    _ => {
-                        return Err(AwsError::serialization(
-                            "Start of structure or map found where not expected.",
-                        ));
-                    }
-                }
-            };
+            let input = json_object(body, || {
+                AwsError::serialization("Start of structure or map found where not expected.")
+            })?;
             Ok(Call {
                 operation: op.to_string(),
                 input,
@@ -208,18 +201,9 @@ fn parse_call(
                     format!("No operation at {method} {}", uri.path()),
                 )
             })?;
-            let input = if body.is_empty() {
-                json!({})
-            } else {
-                match serde_json::from_slice(body) {
-                    Ok(v @ Value::Object(_)) => v,
-                    _ => {
-                        return Err(securityhub::invalid_input(
-                            "The request body is not a JSON object.",
-                        ));
-                    }
-                }
-            };
+            let input = json_object(body, || {
+                securityhub::invalid_input("The request body is not a JSON object.")
+            })?;
             Ok(Call {
                 operation: op.to_string(),
                 input,
