@@ -108,6 +108,29 @@ pub fn check_region_names(requested: &[String]) -> Result<(), String> {
     }
 }
 
+/// One HTTPS client for every SDK client of the process. Left to itself, each SDK client
+/// (each service, region and account) builds its own, with its own TLS configuration and
+/// connection pool: some 2 MiB an account in a scan of many. The same client as the SDK's
+/// default (rustls with aws-lc, proxies from the environment), shared.
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+    static CLIENT: std::sync::LazyLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::LazyLock::new(|| {
+            Builder::new().build_with_connector_fn(|settings, components| {
+                let mut conn = ConnectorBuilder::default()
+                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+                conn.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    conn.set_sleep_impl(components.sleep_impl());
+                }
+                conn.set_proxy_config(Some(ProxyConfig::from_env()));
+                conn.build()
+            })
+        });
+    CLIENT.clone()
+}
+
 /// Adaptive retries: client-side rate limiting on throttles, up to 8 attempts.
 fn retries() -> RetryConfig {
     RetryConfig::adaptive()
@@ -149,6 +172,7 @@ pub struct Session {
 impl Session {
     pub async fn connect(options: SessionOptions) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(shared_http_client())
             .retry_config(retries())
             .timeout_config(timeouts(
                 options.attempt_timeout.unwrap_or(Duration::from_secs(10)),
@@ -205,6 +229,7 @@ impl Session {
         read_only: bool,
     ) -> Self {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(shared_http_client())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(
