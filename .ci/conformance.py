@@ -13,7 +13,7 @@ import sys
 
 import botocore.session
 
-SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam", "securityhub": "securityhub"}
+SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam", "securityhub": "securityhub", "organizations": "organizations"}
 # Errors any AWS front end may answer, whether or not an operation models them.
 COMMON_ERRORS = {
     "ThrottlingException", "AccessDeniedException", "UnrecognizedClientException",
@@ -24,6 +24,10 @@ COMMON_ERRORS = {
     # The query services' (STS, IAM) "Common Errors" for an unknown access key and an
     # expired one; the JSON services say UnrecognizedClientException / ExpiredTokenException.
     "InvalidClientTokenId", "ExpiredToken",
+    # The query protocol's common ValidationError, and STS's AccessDenied on AssumeRole
+    # ("An error occurred (AccessDenied) when calling the AssumeRole operation: User: … is not
+    # authorized to perform: sts:AssumeRole on resource: …"), which its model does not list.
+    "ValidationError", "AccessDenied",
 }
 
 
