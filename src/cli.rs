@@ -282,6 +282,12 @@ pub struct FixArgs {
     #[arg(long)]
     pub include_failed: bool,
 
+    /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the
+    /// word "hello" as input, one text unit billed) as the caller. It must decrypt with the
+    /// new key and answer; a failed probe is a failed fix, and the guardrail is put back.
+    #[arg(long)]
+    pub probe: bool,
+
     /// Publish a new guardrail version after the key is applied.
     #[arg(long)]
     pub publish_version: bool,

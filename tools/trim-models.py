@@ -19,6 +19,7 @@ OPS = {
     ("organizations", "2016-11-28"): ["DescribeOrganization", "ListRoots", "ListAccounts",
         "ListAccountsForParent", "ListChildren", "ListOrganizationalUnitsForParent"],
     ("securityhub", "2018-10-26"): ["BatchImportFindings", "GetFindings"],
+    ("bedrock-runtime", "2023-09-30"): ["ApplyGuardrail"],
 }
 # AwsSecurityFinding reaches some 850 shapes: that model is written without indentation.
 COMPACT = {"securityhub"}

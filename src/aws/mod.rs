@@ -9,6 +9,7 @@ pub mod guardrails;
 mod identity;
 mod kms;
 mod organizations;
+mod runtime;
 mod securityhub;
 
 use std::time::Duration;

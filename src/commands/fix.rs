@@ -622,6 +622,7 @@ async fn fix_account(
     let options = ApplyOptions {
         caller_arn: target.identity.arn.clone(),
         include_failed: args.include_failed,
+        probe: args.probe,
         reach,
         ..ApplyOptions::default()
     };

@@ -30,6 +30,9 @@ pub struct ApplyOptions {
     pub include_failed: bool,
     /// How the account was reached, for the journal (None: the caller's own credentials).
     pub reach: Option<crate::scan::accounts::Reach>,
+    /// After each guardrail moved, apply it once to a one-word text (Bedrock Runtime
+    /// ApplyGuardrail, one text unit): it must decrypt with the new key and answer.
+    pub probe: bool,
 }
 
 impl Default for ApplyOptions {
@@ -41,6 +44,7 @@ impl Default for ApplyOptions {
             cancel: None,
             include_failed: false,
             reach: None,
+            probe: false,
         }
     }
 }
@@ -367,7 +371,7 @@ pub async fn fix_guardrail(
         }
     };
     let verified = match pre_image {
-        Ok(pre_image) => verify_written(
+        Ok(pre_image) => match verify_written(
             session,
             &bedrock,
             &target.arn,
@@ -376,7 +380,19 @@ pub async fn fix_guardrail(
             options.ready_timeout,
         )
         .await
-        .map_err(|e| (pre_image, e)),
+        {
+            Err(e) => Err((pre_image, e)),
+            // Proved live: the guardrail decrypts with the new key and answers, as the
+            // caller (one text unit). A failed probe is a failed fix, put back.
+            Ok(_) if options.probe => match session.probe_guardrail(&region, &target.arn).await {
+                Ok(()) => Ok(()),
+                Err(e) => Err((
+                    pre_image,
+                    format!("the probe (ApplyGuardrail on the new key) failed: {}", e.detail()),
+                )),
+            },
+            Ok(_) => Ok(()),
+        },
         Err(e) => Err(e),
     };
     if let Err((pre_image, error)) = verified {

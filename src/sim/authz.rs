@@ -97,6 +97,66 @@ fn statement_matches(statement: &Value, request: &Request) -> bool {
     actions_match && resources_match && condition_ok
 }
 
+/// What a key policy says of a request by a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPolicyVerdict {
+    /// A statement names the principal (or its role) and allows the action.
+    Allowed,
+    /// Only the account-root statement applies: the principal's IAM policies decide.
+    ViaIam,
+    /// Nothing allows it, or a statement denies it.
+    Denied,
+}
+
+/// A key policy evaluated as KMS does for `request` by a principal known by `arns` (its own
+/// ARN, and for a role session its role's ARN) in `account`: an explicit deny wins; a
+/// statement naming one of `arns` (or `*`) allows; the account-root statement delegates to IAM.
+/// Statements with conditions other than `kms:ViaService` grant nothing (never a false allow).
+pub fn key_policy_allows(
+    policy: &Value,
+    arns: &[&str],
+    account: &str,
+    request: &Request,
+) -> KeyPolicyVerdict {
+    let statements: Vec<&Value> = match &policy["Statement"] {
+        Value::Array(a) => a.iter().collect(),
+        s @ Value::Object(_) => vec![s],
+        _ => Vec::new(),
+    };
+    let root_suffix = format!(":iam::{account}:root");
+    let whom = |s: &Value| -> Option<bool> {
+        // Some(true): names the principal; Some(false): the account root; None: neither.
+        let principal = &s["Principal"];
+        let listed: Vec<&str> = match principal {
+            Value::String(p) if p == "*" => return Some(true),
+            Value::Object(_) => list(&principal["AWS"]),
+            _ => Vec::new(),
+        };
+        if listed.iter().any(|p| *p == "*" || arns.contains(p)) {
+            Some(true)
+        } else if listed.iter().any(|p| p.ends_with(&root_suffix) || *p == account) {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let mut verdict = KeyPolicyVerdict::Denied;
+    for s in &statements {
+        if !statement_matches(s, request) {
+            continue;
+        }
+        match (s["Effect"].as_str(), whom(s)) {
+            (Some("Deny"), Some(_)) => return KeyPolicyVerdict::Denied,
+            (Some("Allow"), Some(true)) => verdict = KeyPolicyVerdict::Allowed,
+            (Some("Allow"), Some(false)) if verdict == KeyPolicyVerdict::Denied => {
+                verdict = KeyPolicyVerdict::ViaIam
+            }
+            _ => {}
+        }
+    }
+    verdict
+}
+
 /// Whether `policy` allows `request`.
 pub fn allows(policy: &Value, request: &Request) -> bool {
     let statements: Vec<&Value> = match &policy["Statement"] {
@@ -160,7 +220,9 @@ pub fn required(
                 None => format!("arn:{partition}:bedrock:{region}:{account}:guardrail/*"),
             };
             out.push((action, resource, None));
-            if let Some(key) = guardrail_key {
+            // ApplyGuardrail's kms:Decrypt is evaluated whole (key policy, then IAM) by the
+            // runtime itself: a key policy that names the caller needs no IAM grant.
+            if let Some(key) = guardrail_key.filter(|_| operation != "ApplyGuardrail") {
                 out.push((
                     "kms:Decrypt".into(),
                     key.to_string(),

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use super::front::Call;
 use super::wire::{self, AwsError, Service};
 use super::{
-    AfterList, Principal, Simulator, World, bedrock, iam, kms, model, organizations, securityhub, state, sts,
+    AfterList, Principal, Simulator, World, bedrock, iam, kms, model, organizations, runtime, securityhub,
+    state, sts,
 };
 
 /// Serves a call that the front let through.
@@ -82,6 +83,7 @@ pub(super) async fn dispatch(
     }
 
     let model = match service {
+        Service::Bedrock if op == "ApplyGuardrail" => model::bedrock_runtime(),
         Service::Bedrock => model::bedrock(),
         Service::SecurityHub => model::securityhub(),
         Service::Organizations => model::organizations(),
@@ -111,6 +113,9 @@ pub(super) async fn dispatch(
             rng: &mut rng,
         };
         let result = match service {
+            Service::Bedrock if op == "ApplyGuardrail" => {
+                runtime::apply_guardrail(&world, &ctx, principal, &call.input).map(|v| (200, v))
+            }
             Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
             Service::SecurityHub => {
                 securityhub::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v))

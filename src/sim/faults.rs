@@ -48,7 +48,9 @@ impl FromStr for OperationMatcher {
         }
         // A fault on an operation the simulator does not serve would never strike.
         let served = |svc: Service| match svc {
-            Service::Bedrock => super::model::bedrock().input_shape(operation).is_some(),
+            Service::Bedrock => {
+                super::model::bedrock().input_shape(operation).is_some() || operation == "ApplyGuardrail"
+            }
             // kms:Decrypt is checked when Bedrock reads a guardrail encrypted with a CMK.
             Service::Kms => super::model::kms().input_shape(operation).is_some() || operation == "Decrypt",
             Service::Sts => operation == "GetCallerIdentity",

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
 use super::{
-    MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, organizations, securityhub, sigv4,
-    sts,
+    MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, organizations, runtime,
+    securityhub, sigv4, sts,
 };
 
 /// The service a request that carries no usable credential scope was most likely for, so
@@ -95,6 +95,19 @@ fn parse_call(
     body: &Bytes,
 ) -> Result<Call, AwsError> {
     match service {
+        // Bedrock Runtime signs as `bedrock` too: its path tells it apart.
+        Service::Bedrock if runtime::route(method.as_str(), uri.path()).is_some() => {
+            let (id, version) = runtime::route(method.as_str(), uri.path()).unwrap_or_default();
+            let mut input = json_object(body, || {
+                AwsError::serialization("The request body is not a JSON object.")
+            })?;
+            input["guardrailIdentifier"] = json!(id);
+            input["guardrailVersion"] = json!(version);
+            Ok(Call {
+                operation: "ApplyGuardrail".into(),
+                input,
+            })
+        }
         Service::Bedrock => {
             let (op, id) = bedrock::route(method.as_str(), uri.path()).ok_or_else(|| {
                 AwsError::new(

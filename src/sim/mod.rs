@@ -14,6 +14,7 @@ pub mod iam;
 pub mod kms;
 pub mod model;
 pub mod organizations;
+pub mod runtime;
 pub mod securityhub;
 pub mod seed;
 pub mod seed_org;

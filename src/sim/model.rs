@@ -17,6 +17,14 @@ static BEDROCK: LazyLock<ServiceModel> =
 static KMS: LazyLock<ServiceModel> =
     LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/kms.json")));
 
+static BEDROCK_RUNTIME: LazyLock<ServiceModel> =
+    LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/bedrock-runtime.json")));
+
+/// Bedrock Runtime (ApplyGuardrail): signed as `bedrock`, told apart by its path.
+pub fn bedrock_runtime() -> &'static ServiceModel {
+    &BEDROCK_RUNTIME
+}
+
 static ORGANIZATIONS: LazyLock<ServiceModel> =
     LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/organizations.json")));
 

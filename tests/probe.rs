@@ -1,0 +1,219 @@
+//! Applying a guardrail on a customer managed key needs kms:Decrypt on that key, for whoever
+//! applies it (AWS's guide). The simulator's Bedrock Runtime ApplyGuardrail checks it as KMS
+//! does (the key policy, and through its account-root statement the caller's IAM policies),
+//! and `guardkey fix --probe` proves each moved guardrail with one live call, putting back a
+//! guardrail whose probe fails.
+
+mod common;
+
+use common::*;
+use guardkey::aws::Session;
+use guardkey::model::CallError;
+use guardkey::sim::{Principal, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig};
+use serde_json::json;
+
+const ACCOUNT: &str = "123456789012";
+
+async fn demo() -> RunningSim {
+    start(SimConfig {
+        seed: Seed::Demo,
+        settle: std::time::Duration::from_millis(20),
+        ..SimConfig::default()
+    })
+    .await
+}
+
+/// A key whose policy is `policy`, and a guardrail on it, in us-east-1; returns its ARN.
+async fn guardrail_on_a_key(sim: &RunningSim, name: &str, policy: serde_json::Value) -> (String, String) {
+    let cfg = sdk_config(sim).await;
+    let key = kms(&cfg, "us-east-1")
+        .create_key()
+        .policy(policy.to_string())
+        .bypass_policy_lockout_safety_check(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let g = bedrock(&cfg, "us-east-1")
+        .create_guardrail()
+        .name(name)
+        .blocked_input_messaging("no")
+        .blocked_outputs_messaging("no")
+        .word_policy_config(
+            aws_sdk_bedrock::types::GuardrailWordPolicyConfig::builder()
+                .words_config(
+                    aws_sdk_bedrock::types::GuardrailWordConfig::builder()
+                        .text("nightingale")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .kms_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    (key, g.guardrail_arn().to_string())
+}
+
+async fn as_principal(sim: &RunningSim, key_id: &str, arn: &str, policy: serde_json::Value) -> Session {
+    sim.sim.add_principal(Principal {
+        access_key_id: key_id.into(),
+        secret_access_key: "secret".into(),
+        account: ACCOUNT.into(),
+        arn: arn.into(),
+        user_id: format!("AROA{key_id}"),
+        identity_policy: Some(policy),
+    });
+    let cfg = sdk_config_with(sim, key_id, "secret", aws_config::retry::RetryConfig::disabled()).await;
+    Session::from_sdk_config(cfg, true)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_applies_a_guardrail_only_with_decrypt_on_its_key() {
+    let sim = demo().await;
+    let root = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+    let (key, guardrail) = guardrail_on_a_key(&sim, "probe-root", root).await;
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let app = "arn:aws:sts::123456789012:assumed-role/ChatApp/app";
+    let apply_only = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "bedrock:ApplyGuardrail", "Resource": "*"}]});
+    let session = as_principal(&sim, "AKIAPROBEAPPLYONLY01", app, apply_only).await;
+    let err = session
+        .probe_guardrail("us-east-1", &guardrail)
+        .await
+        .unwrap_err();
+    match err {
+        CallError::AccessDenied { action, message } => {
+            assert_eq!(action.as_deref(), Some("kms:Decrypt"), "{message}");
+            assert!(message.contains(&key), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Its IAM policy grants kms:Decrypt on the key, and the key policy delegates to IAM.
+    let with_decrypt = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "bedrock:ApplyGuardrail", "Resource": "*"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]});
+    let session = as_principal(&sim, "AKIAPROBEDECRYPT0001", app, with_decrypt).await;
+    session.probe_guardrail("us-east-1", &guardrail).await.unwrap();
+
+    // A key policy that names the role itself needs no IAM grant; one that names neither the
+    // role nor the account root locks everyone else out.
+    let named = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/ChatApp")}, "Action": "kms:Decrypt", "Resource": "*"}]});
+    let (_, on_named) = guardrail_on_a_key(&sim, "probe-named", named).await;
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let session = as_principal(
+        &sim,
+        "AKIAPROBEAPPLYONLY02",
+        app,
+        json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "bedrock:ApplyGuardrail", "Resource": "*"}]}),
+    )
+    .await;
+    session.probe_guardrail("us-east-1", &on_named).await.unwrap();
+    let other = as_principal(
+        &sim,
+        "AKIAPROBEOTHERROLE01",
+        "arn:aws:sts::123456789012:assumed-role/SecOps/x",
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    )
+    .await;
+    assert!(matches!(
+        other.probe_guardrail("us-east-1", &on_named).await,
+        Err(CallError::AccessDenied { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_probe_proves_each_guardrail_and_puts_back_one_that_fails() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), "us-east-1")
+            .args(args)
+            .args([
+                "--endpoint-url",
+                &sim.endpoint(),
+                "--journal-dir",
+                dir.path().to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "fix",
+        "--regions",
+        "us-west-2",
+        "--filter",
+        "key:none",
+        "--create-key",
+        "--alias",
+        "alias/probed",
+        "--probe",
+        "--yes",
+    ]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let fixed = text.matches("✓").count() / 2;
+    assert!(fixed > 0, "{text}");
+    assert_eq!(
+        sim.sim
+            .calls()
+            .get("bedrock:ApplyGuardrail")
+            .copied()
+            .unwrap_or(0) as usize,
+        fixed,
+        "one probe per guardrail moved: {text}"
+    );
+
+    // A key whose policy names only another role: the caller can write the guardrail onto
+    // it, but not use it. The probe says so, and the guardrail goes back.
+    let locked = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/GuardrailAdmin")}, "Action": "kms:*", "Resource": "*"}]});
+    let cfg = sdk_config(&sim).await;
+    let key = kms(&cfg, "eu-west-2")
+        .create_key()
+        .policy(locked.to_string())
+        .bypass_policy_lockout_safety_check(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let out = run(&[
+        "fix",
+        "--regions",
+        "eu-west-2",
+        "--filter",
+        "key:none",
+        "--key",
+        &key,
+        "--probe",
+        "--yes",
+    ]);
+    let text = said(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("the probe (ApplyGuardrail on the new key) failed"),
+        "{text}"
+    );
+    assert!(text.contains("kms:Decrypt"), "{text}");
+    let still_aws_owned = sim.sim.with_world(|w| {
+        w.region(ACCOUNT, "eu-west-2")
+            .unwrap()
+            .guardrails
+            .values()
+            .filter(|g| g.draft.kms_key_arn.is_none())
+            .count()
+    });
+    assert_eq!(still_aws_owned, 2, "both put back on the AWS-owned key: {text}");
+}
