@@ -80,13 +80,15 @@ def check(shape, value, path, problems, protocol):
 def main(directory):
     session = botocore.session.get_session()
     models = {k: session.get_service_model(v) for k, v in SERVICES.items()}
+    # Bedrock Runtime signs as `bedrock` too: the simulator records its calls under it.
+    runtime = session.get_service_model("bedrock-runtime")
     checked, problems = 0, []
     for path in sorted(glob.glob(f"{directory}/*.jsonl")):
         with open(path) as f:
             for line_no, line in enumerate(f, 1):
                 rec = json.loads(line)
-                model = models[rec["service"]]
                 op_name = rec["operation"]
+                model = runtime if op_name == "ApplyGuardrail" else models[rec["service"]]
                 where = f"{path}:{line_no} {rec['service']}:{op_name or '?'}"
                 found = []
                 if rec["errorType"]:
