@@ -282,6 +282,12 @@ pub struct FixArgs {
     #[arg(long)]
     pub include_failed: bool,
 
+    /// Also move guardrails a CloudFormation stack manages (left out by default: the stack
+    /// would drift, and its next update may put the AWS-owned key back; set KmsKeyArn in the
+    /// template instead).
+    #[arg(long)]
+    pub include_managed: bool,
+
     /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the
     /// word "hello" as input, one text unit billed) as the caller. It must decrypt with the
     /// new key and answer; a failed probe is a failed fix, and the guardrail is put back.

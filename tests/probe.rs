@@ -217,3 +217,54 @@ async fn fix_probe_proves_each_guardrail_and_puts_back_one_that_fails() {
     });
     assert_eq!(still_aws_owned, 2, "both put back on the AWS-owned key: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guardrail_a_stack_manages_is_left_out_unless_asked() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        guardkey_command(Some((SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY)), "us-east-1")
+            .args([
+                "fix",
+                "--regions",
+                "ca-central-1",
+                "--filter",
+                "key:none",
+                "--create-key",
+                "--yes",
+            ])
+            .args(extra)
+            .args([
+                "--endpoint-url",
+                &sim.endpoint(),
+                "--journal-dir",
+                dir.path().to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let on_aws_owned = || {
+        sim.sim.with_world(|w| {
+            w.region(ACCOUNT, "ca-central-1")
+                .unwrap()
+                .guardrails
+                .values()
+                .filter(|g| g.draft.kms_key_arn.is_none())
+                .count()
+        })
+    };
+    let out = run(&[]);
+    let text = said(&out);
+    assert!(
+        text.contains(
+            "managed by CloudFormation stack benefits-assistant (resource BenefitsGuardrail): left out"
+        ) && text.contains("KmsKeyArn"),
+        "{text}"
+    );
+    assert!(text.contains("Nothing to fix"), "{text}");
+    assert_eq!(on_aws_owned(), 1);
+    let out = run(&["--include-managed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(said(&out).contains("moved as asked (--include-managed)"));
+    assert_eq!(on_aws_owned(), 0);
+}

@@ -182,6 +182,27 @@ impl Session {
         })
     }
 
+    /// A guardrail's tags (ListTagsForResource), e.g. the `aws:cloudformation:*` tags of a
+    /// guardrail a stack manages.
+    pub async fn guardrail_tags(
+        &self,
+        client: &Bedrock,
+        arn: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, CallError> {
+        let out = client
+            .0
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify(e, "bedrock:ListTagsForResource"))?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
+
     /// A guardrail's DRAFT (or a version) in full, with its status.
     pub async fn read_guardrail(
         &self,

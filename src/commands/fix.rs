@@ -206,6 +206,58 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
             missing.join(", ")
         )));
     }
+    leave_out_managed(target, args, out).await
+}
+
+/// Guardrails a CloudFormation stack manages (its `aws:cloudformation:stack-name` and
+/// `logical-id` tags): fixed through the API, the stack drifts and its next update may put
+/// the AWS-owned key back. They are left out, with the template property to set, unless
+/// `--include-managed`.
+async fn leave_out_managed(
+    target: &Target,
+    args: &FixArgs,
+    selected: Vec<(String, PlanTarget)>,
+) -> Result<Vec<(String, PlanTarget)>, CommandError> {
+    let mut out = Vec::with_capacity(selected.len());
+    for (region, t) in selected {
+        let bedrock = target.session.bedrock(&region);
+        match target.session.guardrail_tags(&bedrock, &t.arn).await {
+            Ok(tags) => match tags.get("aws:cloudformation:stack-name") {
+                Some(stack) => {
+                    let logical = tags
+                        .get("aws:cloudformation:logical-id")
+                        .map_or(String::new(), |l| format!(" (resource {l})"));
+                    if args.include_managed {
+                        eprintln!(
+                            "guardkey: {} ({region}) is managed by CloudFormation stack {stack}{logical}: \
+                             moved as asked (--include-managed); set KmsKeyArn on it in the template too, \
+                             or the next stack update may put the AWS-owned key back",
+                            t.name
+                        );
+                        out.push((region, t));
+                    } else {
+                        eprintln!(
+                            "guardkey: {} ({region}) is managed by CloudFormation stack {stack}{logical}: \
+                             left out. Set KmsKeyArn on the AWS::Bedrock::Guardrail in the template \
+                             (fixing it here makes the stack drift), or pass --include-managed",
+                            t.name
+                        );
+                    }
+                }
+                None => out.push((region, t)),
+            },
+            Err(e) => {
+                eprintln!(
+                    "guardkey: {} ({region}): its tags could not be read ({}: {}), so whether a \
+                     CloudFormation stack manages it is not known",
+                    t.name,
+                    e.label(),
+                    e.detail()
+                );
+                out.push((region, t));
+            }
+        }
+    }
     Ok(out)
 }
 

@@ -158,6 +158,9 @@ struct GuardrailSpec {
     status_reasons: Vec<String>,
     #[serde(default)]
     failure_recommendations: Vec<String>,
+    /// Its tags, e.g. the `aws:cloudformation:*` ones of a guardrail a stack manages.
+    #[serde(default)]
+    tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Fills `world` (and the faults that belong to the estate) as `seed` says.
@@ -385,6 +388,7 @@ fn apply_estate(
             }
             g.status_reasons = spec.status_reasons.clone();
             g.failure_recommendations = spec.failure_recommendations.clone();
+            g.tags = spec.tags.clone();
             world
                 .region_mut(account, &spec.region)
                 .guardrails
