@@ -71,8 +71,11 @@ pub fn apply_guardrail(
         .filter_map(|c| c["text"]["text"].as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let words: Vec<String> = config.policies["wordPolicy"]["words"]
-        .as_array()
+    // A Map's index panics on a missing key: a guardrail without a word policy has none.
+    let words: Vec<String> = config
+        .policies
+        .get("wordPolicy")
+        .and_then(|p| p["words"].as_array())
         .into_iter()
         .flatten()
         .filter_map(|w| w["text"].as_str().map(str::to_lowercase))

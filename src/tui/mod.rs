@@ -377,6 +377,8 @@ impl EffectRunner {
                 let options = crate::fix::apply::ApplyOptions {
                     caller_arn: self.caller.clone(),
                     cancel: Some(self.cancel.clone()),
+                    // The wizard proves each moved guardrail live, as its confirm step says.
+                    probe: true,
                     ..crate::fix::apply::ApplyOptions::default()
                 };
                 // The fix runs on a thread of its own, driven by this runtime: its future

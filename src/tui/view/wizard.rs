@@ -203,6 +203,9 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
             lines.push(Line::raw(format!(
                 "Nothing has been written yet. {n} guardrails will be moved to the chosen keys."
             )));
+            lines.push(Line::raw(format!(
+                "Each is then proved live: applied once to the word \"hello\" (ApplyGuardrail, one text unit each, {n} in all)."
+            )));
             lines.push(Line::raw(""));
             lines.push(Line::raw(format!("Type {n} and press Enter to apply:")));
             lines.push(Line::styled(
