@@ -151,26 +151,14 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         }
         None if super::accounts::many(global) => {
             let target = super::accounts::connect_base(global).await?;
-            let options = ScanOptions {
-                regions: target.regions.clone(),
-                versions: args.versions,
-                concurrency_per_region: args.concurrency as usize,
-                region_deadline: Duration::from_secs(args.region_timeout),
-                ..ScanOptions::default()
-            };
+            let options = scan_options(args, &target.regions);
             super::accounts::scan_many(global, &target, options).await?
         }
         None => {
             // A scan only reads: its session refuses every write, whatever the flags say
             // (but for importing findings into Security Hub, which `--security-hub` asks for).
             let target = connect(global, true).await?;
-            let options = ScanOptions {
-                regions: target.regions.clone(),
-                versions: args.versions,
-                concurrency_per_region: args.concurrency as usize,
-                region_deadline: Duration::from_secs(args.region_timeout),
-                ..ScanOptions::default()
-            };
+            let options = scan_options(args, &target.regions);
             let mut progress = Progress {
                 enabled: std::io::stderr().is_terminal(),
                 regions: 0,
@@ -290,6 +278,17 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         eprintln!("guardkey: {incomplete} ({consequence}).");
     }
     Ok(code)
+}
+
+/// How the scan flags read AWS.
+fn scan_options(args: &ScanArgs, regions: &[String]) -> ScanOptions {
+    ScanOptions {
+        regions: regions.to_vec(),
+        versions: args.versions,
+        concurrency_per_region: args.concurrency as usize,
+        region_deadline: Duration::from_secs(args.region_timeout),
+        ..ScanOptions::default()
+    }
 }
 
 /// A saved scan is replayed as it was: the flags that would change how AWS is read mean

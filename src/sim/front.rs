@@ -81,6 +81,37 @@ fn json_object(body: &Bytes, not_an_object: impl FnOnce() -> AwsError) -> Result
     }
 }
 
+/// A JSON 1.1 call (KMS, Organizations): the operation from `X-Amz-Target` (`PREFIX.Op`, one
+/// the service's model has), the input from the body.
+fn json11_call(
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+    prefix: &str,
+    model: &model::ServiceModel,
+) -> Result<Call, AwsError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let op = target
+        .strip_prefix(prefix)
+        .filter(|op| model.input_shape(op).is_some())
+        .ok_or_else(|| {
+            AwsError::new(
+                "UnknownOperationException",
+                400,
+                format!("Unknown operation '{target}'"),
+            )
+        })?;
+    let input = json_object(body, || {
+        AwsError::serialization("Start of structure or map found where not expected.")
+    })?;
+    Ok(Call {
+        operation: op.to_string(),
+        input,
+    })
+}
+
 /// A parsed call: the operation and its input members as one JSON object.
 pub(super) struct Call {
     pub(super) operation: String,
@@ -153,59 +184,13 @@ fn parse_call(
                 input: Value::Object(input),
             })
         }
-        Service::Kms => {
-            let target = headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let op = target
-                .strip_prefix("TrentService.")
-                .filter(|op| !op.is_empty())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        "UnknownOperationException",
-                        400,
-                        format!("Unknown operation '{target}'"),
-                    )
-                })?;
-            if model::kms().input_shape(op).is_none() {
-                return Err(AwsError::new(
-                    "UnknownOperationException",
-                    400,
-                    format!("Unknown operation '{target}'"),
-                ));
-            }
-            let input = json_object(body, || {
-                AwsError::serialization("Start of structure or map found where not expected.")
-            })?;
-            Ok(Call {
-                operation: op.to_string(),
-                input,
-            })
-        }
-        Service::Organizations => {
-            let target = headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let op = target
-                .strip_prefix(organizations::TARGET_PREFIX)
-                .filter(|op| model::organizations().input_shape(op).is_some())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        "UnknownOperationException",
-                        400,
-                        format!("Unknown operation '{target}'"),
-                    )
-                })?;
-            let input = json_object(body, || {
-                AwsError::serialization("Start of structure or map found where not expected.")
-            })?;
-            Ok(Call {
-                operation: op.to_string(),
-                input,
-            })
-        }
+        Service::Kms => json11_call(headers, body, "TrentService.", model::kms()),
+        Service::Organizations => json11_call(
+            headers,
+            body,
+            organizations::TARGET_PREFIX,
+            model::organizations(),
+        ),
         Service::SecurityHub => {
             let op = securityhub::route(method.as_str(), uri.path()).ok_or_else(|| {
                 AwsError::new(

@@ -163,6 +163,13 @@ struct GuardrailSpec {
     tags: std::collections::BTreeMap<String, String>,
 }
 
+/// The first `n` Bedrock regions of the partition, or why there are not that many.
+fn first_regions<'a>(regions: &'a [&'a str], n: usize, partition: &str) -> Result<&'a [&'a str], String> {
+    regions
+        .get(..n)
+        .ok_or_else(|| format!("{partition} has {} Bedrock regions, not {n}", regions.len()))
+}
+
 /// Fills `world` (and the faults that belong to the estate) as `seed` says.
 pub fn apply(
     seed: &Seed,
@@ -190,13 +197,8 @@ pub fn apply(
             regions: n,
             per_region,
         } => {
-            if *n > regions.len() {
-                return Err(format!(
-                    "{partition} has {} Bedrock regions, not {n}",
-                    regions.len()
-                ));
-            }
-            generate(world, account, &regions[..*n], *per_region, rng);
+            let regions = first_regions(regions, *n, partition)?;
+            generate(world, account, regions, *per_region, rng);
             Ok(())
         }
         Seed::GeneratedOrganization {
@@ -204,18 +206,13 @@ pub fn apply(
             regions: n,
             per_region,
         } => {
-            if *n > regions.len() {
-                return Err(format!(
-                    "{partition} has {} Bedrock regions, not {n}",
-                    regions.len()
-                ));
-            }
+            let regions = first_regions(regions, *n, partition)?;
             super::seed_org::generated_organization(
                 world,
                 account,
                 partition,
                 *accounts,
-                &regions[..*n],
+                regions,
                 *per_region,
                 rng,
             );
