@@ -9,6 +9,7 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, Response};
+use futures::FutureExt;
 use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
@@ -55,9 +56,15 @@ pub(super) async fn handle(State(sim): State<Simulator>, req: Request) -> Respon
         )
         .into_response(guessed, &request_id);
     };
-    match serve_call(&sim, service, scope, req, &request_id).await {
-        Ok(resp) => resp,
-        Err((op, e)) => {
+    // A bug in the simulator is a 500 InternalServerException, as AWS answers its own
+    // failures (clients retry or say so), not a connection closed mid-request.
+    let served = std::panic::AssertUnwindSafe(serve_call(&sim, service, scope, req, &request_id))
+        .catch_unwind()
+        .await;
+    match served {
+        Err(_) => AwsError::internal().into_response(service, &request_id),
+        Ok(Ok(resp)) => resp,
+        Ok(Err((op, e))) => {
             sim.record(
                 service,
                 &op,
