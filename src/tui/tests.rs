@@ -1210,4 +1210,18 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
             .text
             .contains("run guardkey --org again")
     );
+    // The summary: a bar per account, then per account and region.
+    s.toast = None;
+    update(&mut s, code(KeyCode::Tab));
+    let summary = format!("{:?}", draw(&s).backend());
+    assert!(summary.contains("Summary by account and region"), "{summary}");
+    assert!(summary.contains("By account"), "{summary}");
+    assert!(
+        summary.contains("1 guardrails: 1 FAIL 0 WARN 0 UNKNOWN 0 PASS"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("? guardrails  not read: denied: sts:AssumeRole"),
+        "{summary}"
+    );
 }

@@ -9,6 +9,31 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+/// A stacked bar of a count's levels, to scale: the bar's end is where the running total
+/// falls, so that the segments add up to the count and bars compare by length.
+fn bar(t: &Totals, max: usize, bar_width: usize, color: bool, theme: &Theme) -> Vec<Span<'static>> {
+    let cells_to = |n: usize| (n * bar_width + max / 2) / max;
+    let mut running = 0;
+    let mut spans = Vec::new();
+    for (count, level, ch) in [
+        (t.fail, Level::Fail, "✗"),
+        (t.unknown, Level::Unknown, "?"),
+        (t.warn, Level::Warn, "!"),
+        (t.pass, Level::Pass, "✓"),
+    ] {
+        let start = cells_to(running);
+        running += count;
+        // A level that is there gets a cell, however small.
+        let cells = (cells_to(running) - start).max(usize::from(count > 0));
+        if cells > 0 {
+            // The mark makes the bar readable without colour.
+            let glyph = if color { "█" } else { ch };
+            spans.push(Span::styled(glyph.repeat(cells), theme.level(level)));
+        }
+    }
+    spans
+}
+
 pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let parts = Layout::default()
         .direction(Direction::Vertical)
@@ -38,35 +63,54 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         .unwrap_or(0)
         .max(1);
     let mut lines = Vec::new();
+    // Many accounts: a bar per account first (its guardrails in every region), then the
+    // account/region bars.
+    if !state.account_names.is_empty() {
+        let mut accounts: Vec<(&String, &String)> = state.account_names.iter().collect();
+        accounts.sort_by(|a, b| a.1.cmp(b.1));
+        let per_account: Vec<(&str, Totals, &str)> = accounts
+            .iter()
+            .map(|(id, name)| {
+                let t = Totals::of(state.rows.iter().filter(|g| *g.account == ***id));
+                let how = state.account_reach.get(*id).map_or("", String::as_str);
+                (name.as_str(), t, how)
+            })
+            .collect();
+        let max = per_account
+            .iter()
+            .map(|(_, t, _)| t.guardrails)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        lines.push(Line::styled("By account", theme.dim()));
+        for (name, t, how) in &per_account {
+            let mut spans = vec![Span::raw(format!("{name:<name_width$} "))];
+            spans.extend(bar(t, max, bar_width, state.color, theme));
+            // An account not read has unknown counts: "?", never a reassuring 0.
+            spans.push(Span::raw(if how.starts_with("not read") {
+                "  ? guardrails".to_string()
+            } else if how.starts_with("suspended") {
+                "  no guardrails scanned".to_string()
+            } else {
+                format!(
+                    "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
+                    t.guardrails, t.fail, t.warn, t.unknown, t.pass
+                )
+            }));
+            if how.starts_with("not read") || how.starts_with("suspended") {
+                spans.push(Span::styled(format!("  {how}"), theme.dim()));
+            }
+            lines.push(Line::from(spans));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("By account and region", theme.dim()));
+    }
     for (name, t, note) in per_region
         .iter()
         .filter(|(_, t, note)| t.guardrails > 0 || note.is_some())
     {
         let mut spans = vec![Span::raw(format!("{name:<name_width$} "))];
-        // To scale: the bar's end is where the running total falls, so that the segments
-        // add up to the region's count and regions compare by length.
-        let cells_to = |n: usize| (n * bar_width + max / 2) / max;
-        let mut running = 0;
-        for (count, level, ch) in [
-            (t.fail, Level::Fail, "✗"),
-            (t.unknown, Level::Unknown, "?"),
-            (t.warn, Level::Warn, "!"),
-            (t.pass, Level::Pass, "✓"),
-        ] {
-            let start = cells_to(running);
-            running += count;
-            // A level that is there gets a cell, however small.
-            let cells = (cells_to(running) - start).max(usize::from(count > 0));
-            if cells > 0 {
-                // The mark makes the bar readable without colour.
-                let glyph = if state.color {
-                    "█".to_string()
-                } else {
-                    ch.to_string()
-                };
-                spans.push(Span::styled(glyph.repeat(cells), theme.level(level)));
-            }
-        }
+        spans.extend(bar(t, max, bar_width, state.color, theme));
         // An unreadable region's counts are not known: "?", never a reassuring 0.
         let unreadable = state
             .regions
@@ -94,11 +138,13 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         lines.push(Line::from(spans));
     }
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Summary by region (Tab: table) "),
-        ),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(
+            if state.account_names.is_empty() {
+                " Summary by region (Tab: table) "
+            } else {
+                " Summary by account and region (Tab: table) "
+            },
+        )),
         parts[0],
     );
     let mut reasons: Vec<(crate::model::PostureId, usize)> = Vec::new();
