@@ -86,6 +86,8 @@ fn fix(sim: &RunningSim, dir: &std::path::Path) -> Output {
             "--user",
             "arn:aws:iam::123456789012:user/guardkey-admin",
             "--publish-version",
+            // As the wizard does: each moved guardrail proved live (bedrock:ApplyGuardrail).
+            "--probe",
             "--yes",
         ],
     )
