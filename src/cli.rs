@@ -496,7 +496,7 @@ pub fn parse_region(s: &str) -> Result<String, String> {
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::fix::policy::is_account_id(s) {
         Ok(s.to_string())
     } else {
         Err(format!("'{s}' is not an AWS account id (12 digits)"))

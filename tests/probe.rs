@@ -23,10 +23,11 @@ async fn demo() -> RunningSim {
     .await
 }
 
-/// A key whose policy is `policy`, and a guardrail on it, in us-east-1; returns its ARN.
-async fn guardrail_on_a_key(sim: &RunningSim, name: &str, policy: serde_json::Value) -> (String, String) {
+/// A key of `region` whose policy is `policy` (the lock-out check bypassed, as a policy
+/// that does not name the caller needs); returns its ARN.
+async fn key_with_policy(sim: &RunningSim, region: &str, policy: &serde_json::Value) -> String {
     let cfg = sdk_config(sim).await;
-    let key = kms(&cfg, "us-east-1")
+    kms(&cfg, region)
         .create_key()
         .policy(policy.to_string())
         .bypass_policy_lockout_safety_check(true)
@@ -37,7 +38,13 @@ async fn guardrail_on_a_key(sim: &RunningSim, name: &str, policy: serde_json::Va
         .unwrap()
         .arn()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// A key whose policy is `policy`, and a guardrail on it, in us-east-1; returns its ARN.
+async fn guardrail_on_a_key(sim: &RunningSim, name: &str, policy: serde_json::Value) -> (String, String) {
+    let cfg = sdk_config(sim).await;
+    let key = key_with_policy(sim, "us-east-1", &policy).await;
     let g = bedrock(&cfg, "us-east-1")
         .create_guardrail()
         .name(name)
@@ -176,19 +183,7 @@ async fn fix_probe_proves_each_guardrail_and_puts_back_one_that_fails() {
     // it, but not use it. The probe says so, and the guardrail goes back.
     let locked = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/GuardrailAdmin")}, "Action": "kms:*", "Resource": "*"}]});
-    let cfg = sdk_config(&sim).await;
-    let key = kms(&cfg, "eu-west-2")
-        .create_key()
-        .policy(locked.to_string())
-        .bypass_policy_lockout_safety_check(true)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let key = key_with_policy(&sim, "eu-west-2", &locked).await;
     let out = run(&[
         "fix",
         "--regions",

@@ -96,16 +96,34 @@ pub async fn connect_base_for(global: &GlobalArgs, read_only: bool) -> Result<Ta
     }
 }
 
+/// The target of one account, reached from `base` the way `reach` says: the caller's own
+/// session and identity for `Caller`, else the reached session and who it is.
+pub async fn reached(base: &Target, reach: &Reach) -> Result<Target, CallError> {
+    let (session, identity) = match reach {
+        Reach::Caller => (base.session.clone(), base.identity.clone()),
+        other => match crate::scan::accounts::reach_session(&base.session, other).await? {
+            (session, Some(identity)) => (session, identity),
+            (session, None) => {
+                let identity = session.caller_identity().await?;
+                (session, identity)
+            }
+        },
+    };
+    Ok(Target {
+        session,
+        identity,
+        regions: base.regions.clone(),
+        demo: None,
+    })
+}
+
 /// Whether the command covers many accounts.
 pub fn many(global: &GlobalArgs) -> bool {
     global.org || !global.profiles.is_empty() || global.role_arns.is_some()
 }
 
 fn check_ids(flag: &str, ids: &[String]) -> Result<(), CommandError> {
-    match ids
-        .iter()
-        .find(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
-    {
+    match ids.iter().find(|id| !crate::fix::policy::is_account_id(id)) {
         Some(bad) => Err(CommandError(format!(
             "{flag}: '{bad}' is not an AWS account id (12 digits)"
         ))),
@@ -158,11 +176,7 @@ pub fn read_role_arns(path: &Path, partition: &str) -> Result<Vec<AccountTarget>
         let [prefix, arn_partition, "iam", "", account, resource] = fields[..] else {
             return Err(bad());
         };
-        if prefix != "arn"
-            || !resource.starts_with("role/")
-            || account.len() != 12
-            || !account.bytes().all(|b| b.is_ascii_digit())
-        {
+        if prefix != "arn" || !resource.starts_with("role/") || !crate::fix::policy::is_account_id(account) {
             return Err(bad());
         }
         if arn_partition != partition {

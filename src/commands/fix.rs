@@ -486,23 +486,13 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             println!("suspended in the organization: skipped");
             continue;
         }
-        let session = match crate::scan::accounts::reach_session(&base.session, &account.reach).await {
-            Ok(s) => s,
+        let target = match super::accounts::reached(&base, &account.reach).await {
+            Ok(t) => t,
             Err(e) => {
                 println!("✗ not reached: {}: {}", e.label(), e.detail());
                 code = code.max(EXIT_FAILED);
                 continue;
             }
-        };
-        let identity = session
-            .caller_identity()
-            .await
-            .map_err(|e| CommandError(format!("{}: {}", e.label(), e.detail())))?;
-        let target = Target {
-            session,
-            identity,
-            regions: base.regions.clone(),
-            demo: None,
         };
         let reach = (account.reach != crate::scan::accounts::Reach::Caller).then(|| account.reach.clone());
         let mut plans = Vec::new();
@@ -609,8 +599,7 @@ fn accounts_terraform(
     (out, gaps)
 }
 
-/// The fix of one account: select, plan, show, and apply (journaled) unless a dry run.
-/// Returns the exit code and the journal written, if any.
+/// What the Terraform of a fix cannot express, said on standard error.
 fn say_terraform_gaps(gaps: &[(String, Vec<String>)]) {
     for (name, missing) in gaps {
         eprintln!(
@@ -621,6 +610,8 @@ fn say_terraform_gaps(gaps: &[(String, Vec<String>)]) {
     }
 }
 
+/// The fix of one account: select, plan, show, and apply (journaled) unless a dry run.
+/// Returns the exit code and the journal written, if any.
 async fn fix_account(
     target: &Target,
     args: &FixArgs,

@@ -64,33 +64,14 @@ async fn account_target(
         *base = Some(connect(global, false).await?);
     }
     let base = base.as_ref().expect("connected above");
-    let Some(reach) = reach else {
-        return Ok(super::Target {
-            session: base.session.clone(),
-            identity: base.identity.clone(),
-            regions: base.regions.clone(),
-            demo: None,
-        });
-    };
-    let session = crate::scan::accounts::reach_session(&base.session, reach)
-        .await
-        .map_err(|e| {
-            CommandError(format!(
-                "cannot reach the journal's account {}: {}: {}",
-                reach.describe(),
-                e.label(),
-                e.detail()
-            ))
-        })?;
-    let identity = session
-        .caller_identity()
-        .await
-        .map_err(|e| CommandError(format!("{}: {}", e.label(), e.detail())))?;
-    Ok(super::Target {
-        session,
-        identity,
-        regions: base.regions.clone(),
-        demo: None,
+    let reach = reach.unwrap_or(&crate::scan::accounts::Reach::Caller);
+    super::accounts::reached(base, reach).await.map_err(|e| {
+        CommandError(format!(
+            "cannot reach the journal's account {}: {}: {}",
+            reach.describe(),
+            e.label(),
+            e.detail()
+        ))
     })
 }
 

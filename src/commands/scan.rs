@@ -219,10 +219,7 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
     }
     for r in &report.regions {
         // Many accounts: each region is an account's.
-        let region = match report.account_name(&r.account) {
-            Some(name) => format!("{name}/{}", r.region),
-            None => r.region.clone(),
-        };
+        let region = report.region_label(&r.account, &r.region);
         match &r.error {
             Some(e) if e.hides_part_of_the_estate() => {
                 eprintln!("guardkey: {region}: {}: {}", e.label(), e.detail())

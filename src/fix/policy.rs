@@ -155,7 +155,8 @@ pub fn principal_of_caller(arn: &str) -> String {
     }
 }
 
-fn is_account_id(s: &str) -> bool {
+/// Twelve digits: an AWS account id.
+pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 

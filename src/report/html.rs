@@ -297,10 +297,7 @@ fn guardrails_table(report: &ScanReport, out: &mut String) {
             mark(g.posture.level),
             escape(&g.name),
             escape(&g.arn),
-            match report.account_name(&g.account) {
-                Some(name) => format!("{}/{}", escape(name), escape(&g.region)),
-                None => escape(&g.region),
-            },
+            escape(&report.region_label(&g.account, &g.region)),
             escape(&g.key_label()),
             escape(&g.posture.reason),
             escape(&g.posture.hint)

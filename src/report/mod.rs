@@ -198,6 +198,14 @@ impl ScanReport {
         names
     }
 
+    /// A region as the reports name it: with many accounts, `account/region`.
+    pub fn region_label(&self, account: &str, region: &str) -> String {
+        match self.account_name(account) {
+            Some(name) => format!("{name}/{region}"),
+            None => region.to_string(),
+        }
+    }
+
     /// An account's name, when the scan covered many.
     pub fn account_name(&self, id: &str) -> Option<&str> {
         self.accounts.iter().find(|a| a.id == id).map(|a| a.name.as_str())

@@ -66,10 +66,7 @@ pub fn to_table(report: &ScanReport) -> String {
             .map(|g| {
                 [
                     // Many accounts: each row says whose it is.
-                    match report.account_name(&g.account) {
-                        Some(name) => format!("{name}/{}", g.region),
-                        None => g.region.to_string(),
-                    },
+                    report.region_label(&g.account, &g.region),
                     format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str()),
                     g.name.clone(),
                     g.status.clone(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use super::{ScanOptions, ScanResult, collect};
-use crate::aws::{Session, SessionOptions};
+use crate::aws::{CallerIdentity, Session, SessionOptions};
 use crate::model::CallError;
 
 /// How an account is reached.
@@ -74,9 +74,6 @@ impl AccountOutcome {
 /// Reports as accounts end, for progress displays.
 #[derive(Debug, Clone)]
 pub enum AccountEvent {
-    Started {
-        accounts: usize,
-    },
     /// Rows of an account came in.
     Rows {
         account: String,
@@ -90,16 +87,15 @@ pub enum AccountEvent {
 /// The role session name guardkey's assumed sessions carry (CloudTrail shows it).
 pub const SESSION_NAME: &str = "guardkey";
 
-/// The session that reaches `target`, from the caller's.
-async fn reach(base: &Session, target: &AccountTarget) -> Result<Session, CallError> {
-    reach_session(base, &target.reach).await
-}
-
-/// The session that reaches an account the way `reach` says, from the caller's session.
-pub async fn reach_session(base: &Session, reach: &Reach) -> Result<Session, CallError> {
+/// The session that reaches an account the way `reach` says, from the caller's session,
+/// and who it is when reaching it already asked (a profile is proven by signing in).
+pub async fn reach_session(
+    base: &Session,
+    reach: &Reach,
+) -> Result<(Session, Option<CallerIdentity>), CallError> {
     match reach {
-        Reach::Caller => Ok(base.clone()),
-        Reach::Role { arn } => base.assume(arn, SESSION_NAME).await,
+        Reach::Caller => Ok((base.clone(), None)),
+        Reach::Role { arn } => Ok((base.assume(arn, SESSION_NAME).await?, None)),
         Reach::Profile { name } => {
             let session = Session::connect(SessionOptions {
                 profile: Some(name.clone()),
@@ -109,11 +105,11 @@ pub async fn reach_session(base: &Session, reach: &Reach) -> Result<Session, Cal
             })
             .await;
             // A profile that cannot sign in is this account's failure, said as for one account.
-            session.identify().await.map_err(|message| CallError::Other {
+            let identity = session.identify().await.map_err(|message| CallError::Other {
                 code: "ProfileCredentials".into(),
                 message,
             })?;
-            Ok(session)
+            Ok((session, Some(identity)))
         }
     }
 }
@@ -127,9 +123,6 @@ pub async fn collect_accounts(
     on_event: impl Fn(&AccountEvent) + Send + Sync,
 ) -> (ScanResult, Vec<AccountOutcome>) {
     let started = Instant::now();
-    on_event(&AccountEvent::Started {
-        accounts: targets.len(),
-    });
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let on_event = &on_event;
     let tasks = targets.into_iter().map(|target| {
@@ -157,15 +150,12 @@ pub async fn collect_accounts(
                     message: "the account is suspended in the organization: nothing runs there".into(),
                 });
             } else {
-                match reach(base, &target).await {
+                match reach_session(base, &target.reach).await {
                     Err(e) => outcome.error = Some(e),
-                    Ok(session) => {
-                        if outcome.id.is_empty() {
-                            outcome.id = session
-                                .caller_identity()
-                                .await
-                                .map(|c| c.account)
-                                .unwrap_or_default();
+                    Ok((session, identity)) => {
+                        // A profile's account is known once it signed in.
+                        if let Some(identity) = identity {
+                            outcome.id = identity.account;
                         }
                         let id = outcome.id.clone();
                         result = collect(session, options, |e| {

@@ -163,10 +163,7 @@ fn get(hub: &Hub, input: &Value) -> Result<Value, AwsError> {
                 }
                 values.push(f["Value"].as_str().unwrap_or_default().to_string());
             }
-            wanted.push((
-                FILTERABLE.iter().find(|f| **f == name).copied().unwrap_or(""),
-                values,
-            ));
+            wanted.push((name.as_str(), values));
         }
     }
     let max = input["MaxResults"].as_u64().unwrap_or(100) as usize;

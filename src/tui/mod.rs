@@ -93,10 +93,7 @@ pub async fn run(launch: Launch) -> std::io::Result<u8> {
 pub fn initial_state(launch: &Launch, color: bool) -> State {
     // Many accounts: each account's region is its own entry, `account/region`.
     let label =
-        |r: &crate::report::ScanReport, o: &crate::scan::RegionOutcome| match r.account_name(&o.account) {
-            Some(name) => format!("{name}/{}", o.region),
-            None => o.region.clone(),
-        };
+        |r: &crate::report::ScanReport, o: &crate::scan::RegionOutcome| r.region_label(&o.account, &o.region);
     // An account that could not be reached at all is one entry, `account/all regions`, so
     // that the strip, the E panel and INCOMPLETE say it.
     let unreached = |r: &crate::report::ScanReport| -> Vec<(String, crate::model::CallError)> {
