@@ -207,6 +207,10 @@ async fn without_organizations_role_arns_and_profiles_reach_the_accounts() {
     for (args, says) in [
         (vec!["--profiles", "a", "--profile", "b"], "cannot be used with"),
         (
+            vec!["--profiles", "a", "--accounts", "111122223333"],
+            "with --profiles, name only the profiles",
+        ),
+        (
             vec!["--org", "--security-hub"],
             "--security-hub imports an account's findings",
         ),

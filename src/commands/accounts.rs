@@ -136,10 +136,18 @@ pub fn check_flags(global: &GlobalArgs) -> Result<(), CommandError> {
     check_ids("--accounts", &global.accounts)?;
     check_ids("--exclude-accounts", &global.exclude_accounts)?;
     let narrows = !global.accounts.is_empty() || !global.exclude_accounts.is_empty();
+    // A profile's account is known only once it signs in: the profiles named are the choice.
+    if narrows && !global.profiles.is_empty() {
+        return Err(CommandError(
+            "--accounts and --exclude-accounts choose among the accounts of --org or --role-arns; \
+             with --profiles, name only the profiles to scan"
+                .into(),
+        ));
+    }
     if narrows && !many(global) {
         return Err(CommandError(
-            "--accounts and --exclude-accounts choose among the accounts of --org, --role-arns or \
-             --profiles: give one of those"
+            "--accounts and --exclude-accounts choose among the accounts of --org or --role-arns: \
+             give one of those"
                 .into(),
         ));
     }

@@ -266,11 +266,14 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         }
     }
     if let Some(incomplete) = report.totals.incompleteness() {
+        // Said as it is: accepted only when --allow-incomplete was given; another exit
+        // (nothing read, a failed Security Hub import) is not called accepted.
         let consequence = match code {
             EXIT_INCOMPLETE => {
                 format!("exit {EXIT_INCOMPLETE}; pass --allow-incomplete to accept a partial scan")
             }
-            _ => "accepted with --allow-incomplete".to_string(),
+            _ if args.allow_incomplete => "accepted with --allow-incomplete".to_string(),
+            other => format!("exit {other}"),
         };
         eprintln!("guardkey: {incomplete} ({consequence}).");
     }
