@@ -354,4 +354,22 @@ async fn a_fix_across_two_accounts_is_journaled_per_account_and_restored_the_sam
         "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"
     );
     assert_eq!(providers[1]["alias"], "a777788889999_us_west_2");
+    // No account with a plan (the default alias exists in both): no file, not an empty one.
+    let nothing = dir.path().join("nothing.sh");
+    let out = run(&[
+        "fix",
+        "--org",
+        "--accounts",
+        "444455556666,777788889999",
+        "--regions",
+        "us-west-2",
+        "--filter",
+        "key:none",
+        "--create-key",
+        "--dry-run",
+        "--emit-cli",
+        nothing.to_str().unwrap(),
+    ]);
+    assert!(said(&out).contains("No account has a plan"), "{}", said(&out));
+    assert!(!nothing.exists());
 }

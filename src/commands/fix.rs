@@ -509,7 +509,11 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             }
         }
     }
-    if let Some(path) = &args.emit_cli {
+    // As for one account: no plan, no file (an empty script would look like a fix).
+    if planned.is_empty() && (args.emit_cli.is_some() || args.emit_terraform.is_some()) {
+        println!("\nNo account has a plan: no --emit-cli or --emit-terraform file is written.");
+    }
+    if let Some(path) = args.emit_cli.as_ref().filter(|_| !planned.is_empty()) {
         write_atomically(path, |w| w.write_all(accounts_script(&planned).as_bytes()))
             .map_err(CommandError)?;
         println!(
@@ -518,7 +522,7 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             path.display()
         );
     }
-    if let Some(path) = &args.emit_terraform {
+    if let Some(path) = args.emit_terraform.as_ref().filter(|_| !planned.is_empty()) {
         let (terraform, gaps) = accounts_terraform(&planned);
         write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
         println!(
