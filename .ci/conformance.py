@@ -13,6 +13,7 @@ import sys
 
 import botocore.session
 
+AGENT_OPS = {"ListAgents", "GetAgent", "ListAgentVersions", "ListFlows", "GetFlow"}
 SERVICES = {"bedrock": "bedrock", "kms": "kms", "sts": "sts", "iam": "iam", "securityhub": "securityhub", "organizations": "organizations"}
 # Errors any AWS front end may answer, whether or not an operation models them.
 COMMON_ERRORS = {
@@ -82,6 +83,8 @@ def main(directory):
     models = {k: session.get_service_model(v) for k, v in SERVICES.items()}
     # Bedrock Runtime signs as `bedrock` too: the simulator records its calls under it.
     runtime = session.get_service_model("bedrock-runtime")
+    # Agents for Amazon Bedrock signs as `bedrock` too; its operations name its model.
+    agent = session.get_service_model("bedrock-agent")
     checked, problems = 0, []
     for path in sorted(glob.glob(f"{directory}/*.jsonl")):
         with open(path) as f:
@@ -89,6 +92,8 @@ def main(directory):
                 rec = json.loads(line)
                 op_name = rec["operation"]
                 model = runtime if op_name == "ApplyGuardrail" else models[rec["service"]]
+                if rec["service"] == "bedrock" and op_name in AGENT_OPS:
+                    model = agent
                 where = f"{path}:{line_no} {rec['service']}:{op_name or '?'}"
                 found = []
                 if rec["errorType"]:

@@ -13,3 +13,4 @@ pub mod report;
 pub mod scan;
 pub mod sim;
 pub mod tui;
+pub mod usage;

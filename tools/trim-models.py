@@ -20,9 +20,10 @@ OPS = {
         "ListAccountsForParent", "ListChildren", "ListOrganizationalUnitsForParent"],
     ("securityhub", "2018-10-26"): ["BatchImportFindings", "GetFindings"],
     ("bedrock-runtime", "2023-09-30"): ["ApplyGuardrail"],
+    ("bedrock-agent", "2023-06-05"): ["ListAgents", "GetAgent", "ListAgentVersions", "ListFlows", "GetFlow"],
 }
 # AwsSecurityFinding reaches some 850 shapes: that model is written without indentation.
-COMPACT = {"securityhub"}
+COMPACT = {"securityhub", "bedrock-agent"}
 DROP = {"documentation", "documentationUrl", "examples"}
 
 

@@ -33,28 +33,7 @@ fn list(v: &Value) -> Vec<&str> {
     }
 }
 
-/// IAM's wildcard match: `*` any run of characters, `?` exactly one.
-pub fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
+pub use crate::model::policy::wildcard;
 
 fn condition_holds(condition: &Value, request: &Request) -> bool {
     let Some(operators) = condition.as_object() else {
@@ -210,6 +189,17 @@ pub fn required(
             let resource = match input["Findings"][0]["ProductArn"].as_str() {
                 Some(product) if operation == "BatchImportFindings" => product.to_string(),
                 _ => format!("arn:{partition}:securityhub:{region}:{account}:hub/default"),
+            };
+            out.push((action, resource, None));
+        }
+        // Agents and flows: the List calls are not resource-scoped; the others are on the
+        // agent or flow (Service Authorization Reference, Amazon Bedrock).
+        "bedrock" if super::agents::OPERATIONS.contains(&operation) => {
+            let resource = match (s("agentId"), s("flowIdentifier")) {
+                (Some(id), _) => format!("arn:{partition}:bedrock:{region}:{account}:agent/{id}"),
+                (_, Some(arn)) if arn.starts_with("arn:") => arn.to_string(),
+                (_, Some(id)) => format!("arn:{partition}:bedrock:{region}:{account}:flow/{id}"),
+                _ => "*".into(),
             };
             out.push((action, resource, None));
         }

@@ -348,7 +348,7 @@ fn bad_token() -> AwsError {
     AwsError::validation("The pagination token is invalid. Use the nextToken from the previous response.")
 }
 
-fn decode_token(req: &Value) -> Result<Option<String>, AwsError> {
+pub(super) fn decode_token(req: &Value) -> Result<Option<String>, AwsError> {
     match str_member(req, "nextToken") {
         None => Ok(None),
         Some(t) => {
@@ -362,7 +362,7 @@ fn decode_token(req: &Value) -> Result<Option<String>, AwsError> {
     }
 }
 
-fn encode_token(cursor: &str) -> String {
+pub(super) fn encode_token(cursor: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("gk1:{cursor}"))
 }
 

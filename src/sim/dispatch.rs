@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use super::front::Call;
 use super::wire::{self, AwsError, Service};
 use super::{
-    AfterList, Principal, Simulator, World, bedrock, iam, kms, model, organizations, runtime, securityhub,
-    state, sts,
+    AfterList, Principal, Simulator, World, agents, bedrock, iam, kms, model, organizations, runtime,
+    securityhub, state, sts,
 };
 
 /// Serves a call that the front let through.
@@ -84,6 +84,7 @@ pub(super) async fn dispatch(
 
     let model = match service {
         Service::Bedrock if op == "ApplyGuardrail" => model::bedrock_runtime(),
+        Service::Bedrock if agents::OPERATIONS.contains(&op.as_str()) => model::bedrock_agent(),
         Service::Bedrock => model::bedrock(),
         Service::SecurityHub => model::securityhub(),
         Service::Organizations => model::organizations(),
@@ -115,6 +116,9 @@ pub(super) async fn dispatch(
         let result = match service {
             Service::Bedrock if op == "ApplyGuardrail" => {
                 runtime::apply_guardrail(&world, &ctx, principal, &call.input).map(|v| (200, v))
+            }
+            Service::Bedrock if agents::OPERATIONS.contains(&op.as_str()) => {
+                agents::handle(&world, &ctx, &op, &call.input).map(|v| (200, v))
             }
             Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
             Service::SecurityHub => {

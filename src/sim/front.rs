@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire::{AwsError, CredentialScope, Service};
 use super::{
-    MAX_BODY, Principal, Simulator, authz, bedrock, dispatch, iam, model, organizations, runtime,
+    MAX_BODY, Principal, Simulator, agents, authz, bedrock, dispatch, iam, model, organizations, runtime,
     securityhub, sigv4, sts,
 };
 
@@ -144,6 +144,34 @@ fn parse_call(
             Ok(Call {
                 operation: "ApplyGuardrail".into(),
                 input,
+            })
+        }
+        // So do Agents for Amazon Bedrock.
+        Service::Bedrock if agents::route(method.as_str(), uri.path()).is_some() => {
+            let (op, id) = agents::route(method.as_str(), uri.path()).unwrap_or(("", None));
+            let mut input = if body.is_empty() {
+                Map::new()
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(Value::Object(m)) => m,
+                    _ => return Err(AwsError::serialization("The request body is not a JSON object.")),
+                }
+            };
+            for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+                let value = match k.as_ref() {
+                    "maxResults" => v.parse::<i64>().map(Value::from).map_err(|_| {
+                        AwsError::serialization(format!("'{v}' is not a number for 'maxResults'"))
+                    })?,
+                    _ => Value::String(v.into_owned()),
+                };
+                input.insert(k.into_owned(), value);
+            }
+            if let Some(id) = id {
+                input.insert(agents::path_member(op).into(), Value::String(id));
+            }
+            Ok(Call {
+                operation: op.to_string(),
+                input: Value::Object(input),
             })
         }
         Service::Bedrock => {

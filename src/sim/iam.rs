@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::{Value, json};
+
 use super::wire::{AwsError, xml_escape};
 
 /// A role or user of an account.
@@ -31,9 +33,17 @@ pub struct Iam {
     /// Who may assume a role (its trust policy's AWS principals: an account root, a role
     /// or a user ARN). A role with no entry trusts no one.
     trust: BTreeMap<(String, String), Vec<String>>,
-    /// The identity policy of a role's sessions; none: an administrator.
+    /// A role's inline identity policy (one, named `POLICY_NAME`).
     role_policies: BTreeMap<(String, String), serde_json::Value>,
+    /// Roles and users with AWS's `AdministratorAccess` attached: allowed everything.
+    administrators: std::collections::BTreeSet<(String, String)>,
 }
+
+/// The name of the inline policy a seeded role carries.
+pub const POLICY_NAME: &str = "permissions";
+
+/// AWS's managed `AdministratorAccess` policy, as GetAccountAuthorizationDetails lists it.
+const ADMIN_POLICY: &str = "AdministratorAccess";
 
 /// The role Organizations creates in every account it creates, trusted by the management account.
 pub const ORG_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
@@ -83,10 +93,39 @@ impl Iam {
         let key = (account.to_string(), name.to_string());
         self.trust.insert(key.clone(), trusted);
         match policy {
-            Some(p) => self.role_policies.insert(key, p),
-            None => self.role_policies.remove(&key),
-        };
+            Some(p) => {
+                self.role_policies.insert(key, p);
+            }
+            None => {
+                self.administrators
+                    .insert(("role".into(), format!("{account}/{name}")));
+            }
+        }
         e
+    }
+
+    /// Gives a role an inline identity policy (replacing the one it had).
+    pub fn set_role_policy(&mut self, account: &str, role: &str, policy: serde_json::Value) {
+        self.role_policies
+            .insert((account.to_string(), role.to_string()), policy);
+    }
+
+    fn is_administrator(&self, kind: &str, account: &str, name: &str) -> bool {
+        self.administrators
+            .contains(&(kind.to_string(), format!("{account}/{name}")))
+    }
+
+    /// What a session of the role may do, as the simulator's callers carry it: None for an
+    /// administrator, its inline policy, or a policy that allows nothing.
+    pub fn session_policy(&self, account: &str, role: &str) -> Option<serde_json::Value> {
+        if self.is_administrator("role", account, role) {
+            return None;
+        }
+        Some(
+            self.role_policy(account, role)
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"Version": "2012-10-17", "Statement": []})),
+        )
     }
 
     /// Whether `caller_arn` (a user, a role, or an assumed-role session, of `caller_account`)
@@ -120,6 +159,9 @@ impl Iam {
     /// permission-set role, a role with a path, and the roles the README's examples name.
     pub fn seed_account(&mut self, partition: &str, account: &str) {
         self.add_user(partition, account, "/", "guardkey-admin");
+        // The simulator's default principal: an administrator.
+        self.administrators
+            .insert(("user".into(), format!("{account}/guardkey-admin")));
         self.add_role(partition, account, SSO_ROLE_PATH, SSO_ROLE_NAME);
         self.add_role(partition, account, PATH_ROLE_PATH, PATH_ROLE_NAME);
         for name in ["GuardrailAdmin", "ChatApp", "SecOps"] {
@@ -176,7 +218,12 @@ pub fn parse(body: &[u8]) -> Result<(String, BTreeMap<String, String>), AwsError
         .remove("Action")
         .ok_or_else(|| AwsError::new("MissingAction", 400, "Missing Action"))?;
     let version = params.remove("Version").unwrap_or_default();
-    if version != "2010-05-08" || !matches!(action.as_str(), "GetRole" | "GetUser") {
+    if version != "2010-05-08"
+        || !matches!(
+            action.as_str(),
+            "GetRole" | "GetUser" | "GetAccountAuthorizationDetails"
+        )
+    {
         return Err(AwsError::new(
             "InvalidAction",
             400,
@@ -186,7 +233,184 @@ pub fn parse(body: &[u8]) -> Result<(String, BTreeMap<String, String>), AwsError
     Ok((action, params))
 }
 
-/// GetRole / GetUser: the XML answer and the same data as JSON (for the recorder).
+/// RFC 3986's unreserved characters stay; everything else is percent-encoded, as IAM
+/// returns policy documents from GetAccountAuthorizationDetails ("Policies returned by this
+/// operation are URL-encoded compliant with RFC 3986", IAM API reference).
+const RFC3986: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn encoded(policy: &Value) -> String {
+    percent_encoding::utf8_percent_encode(&policy.to_string(), RFC3986).to_string()
+}
+
+/// A query-protocol XML element from its JSON form: objects are elements, lists `member`s.
+fn to_xml(name: &str, value: &Value, out: &mut String) {
+    use std::fmt::Write;
+    let _ = write!(out, "<{name}>");
+    match value {
+        Value::Object(m) => m.iter().for_each(|(k, v)| to_xml(k, v, out)),
+        Value::Array(a) => a.iter().for_each(|v| to_xml("member", v, out)),
+        Value::String(s) => out.push_str(&xml_escape(s)),
+        other => out.push_str(&other.to_string()),
+    }
+    let _ = write!(out, "</{name}>");
+}
+
+const ENTITY_TYPES: &[&str] = &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
+const CREATED: &str = "2025-01-15T09:30:00Z";
+
+/// GetAccountAuthorizationDetails: the account's users, roles and the managed policies
+/// attached to them, with their documents, `MaxItems` entities a page (default 100, 1–1000)
+/// from `Marker`. Groups: the simulator has none.
+fn authorization_details(
+    iam: &Iam,
+    account: &str,
+    params: &BTreeMap<String, String>,
+    request_id: &str,
+) -> Result<(String, Value), AwsError> {
+    let filter: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k.starts_with("Filter.member."))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if let Some(bad) = filter.iter().find(|f| !ENTITY_TYPES.contains(f)) {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '[{bad}]' at 'filter' failed to satisfy constraint: \
+             Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+            ENTITY_TYPES.join(", ")
+        )));
+    }
+    let wants = |t: &str| filter.is_empty() || filter.contains(&t);
+    let max = match params.get("MaxItems") {
+        None => 100,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|m| (1..=1000).contains(m))
+            .ok_or_else(|| {
+                AwsError::validation(format!(
+                    "1 validation error detected: Value '{m}' at 'maxItems' failed to satisfy constraint: \
+                 Member must have value between 1 and 1000"
+                ))
+            })?,
+    };
+    let start = match params.get("Marker") {
+        None => 0,
+        Some(m) => super::bedrock::decode_token(&json!({ "nextToken": m }))?
+            .and_then(|c| c.parse::<usize>().ok())
+            .ok_or_else(|| AwsError::validation("Invalid Marker."))?,
+    };
+    let partition = iam
+        .users
+        .values()
+        .chain(iam.roles.values())
+        .find(|e| super::state::parse_arn(&e.arn).is_some_and(|a| a.account == account))
+        .map_or("aws", |e| crate::regions::partition_of_arn(&e.arn));
+    let admin_arn = format!("arn:{partition}:iam::aws:policy/{ADMIN_POLICY}");
+    let attached = |admin: bool| {
+        if admin {
+            json!([{ "PolicyName": ADMIN_POLICY, "PolicyArn": admin_arn }])
+        } else {
+            json!([])
+        }
+    };
+    let mut items: Vec<(&str, Value)> = Vec::new();
+    let mut admins = 0;
+    for ((acct, name), user) in &iam.users {
+        let admin = iam.is_administrator("user", acct, name);
+        if acct != account {
+            continue;
+        }
+        admins += usize::from(admin);
+        if wants("User") {
+            items.push((
+                "UserDetailList",
+                json!({
+                    "Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn,
+                    "CreateDate": CREATED, "UserPolicyList": [], "GroupList": [],
+                    "AttachedManagedPolicies": attached(admin), "Tags": [],
+                }),
+            ));
+        }
+    }
+    for ((acct, name), role) in &iam.roles {
+        if acct != account {
+            continue;
+        }
+        let admin = iam.is_administrator("role", acct, name);
+        admins += usize::from(admin);
+        if !wants("Role") {
+            continue;
+        }
+        let key = (acct.clone(), name.clone());
+        let mut detail = json!({
+            "Path": role.path, "RoleName": role.name, "RoleId": role.id, "Arn": role.arn,
+            "CreateDate": CREATED, "InstanceProfileList": [],
+            "RolePolicyList": iam.role_policies.get(&key).map_or(json!([]), |p| {
+                json!([{ "PolicyName": POLICY_NAME, "PolicyDocument": encoded(p) }])
+            }),
+            "AttachedManagedPolicies": attached(admin), "Tags": [],
+        });
+        if let Some(trusted) = iam.trust.get(&key) {
+            detail["AssumeRolePolicyDocument"] = json!(encoded(&json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]
+            })));
+        }
+        items.push(("RoleDetailList", detail));
+    }
+    if admins > 0 && wants("AWSManagedPolicy") {
+        let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        items.push((
+            "Policies",
+            json!({
+                "PolicyName": ADMIN_POLICY, "PolicyId": "ANPAIWMBCKSKIEE64ZLYK", "Arn": admin_arn,
+                "Path": "/", "DefaultVersionId": "v1", "AttachmentCount": admins,
+                "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
+                "Description": "Provides full access to AWS services and resources.",
+                "CreateDate": "2015-02-06T18:39:46Z", "UpdateDate": "2015-02-06T18:39:46Z",
+                "PolicyVersionList": [{
+                    "Document": encoded(&document), "VersionId": "v1", "IsDefaultVersion": true,
+                    "CreateDate": "2015-02-06T18:39:46Z"
+                }]
+            }),
+        ));
+    }
+    let end = (start + max).min(items.len());
+    let mut result = serde_json::Map::new();
+    for list in ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"] {
+        let members: Vec<Value> = items
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .filter(|(l, _)| *l == list)
+            .map(|(_, v)| v.clone())
+            .collect();
+        result.insert(list.into(), Value::Array(members));
+    }
+    result.insert("IsTruncated".into(), json!(end < items.len()));
+    if end < items.len() {
+        result.insert(
+            "Marker".into(),
+            json!(super::bedrock::encode_token(&end.to_string())),
+        );
+    }
+    let json = Value::Object(result);
+    let mut xml = String::from(
+        "<GetAccountAuthorizationDetailsResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">",
+    );
+    to_xml("GetAccountAuthorizationDetailsResult", &json, &mut xml);
+    xml.push_str(&format!(
+        "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>\n"
+    ));
+    Ok((xml, json))
+}
+
+/// GetRole / GetUser / GetAccountAuthorizationDetails: the XML answer and the same data as
+/// JSON (for the recorder).
 pub fn handle(
     iam: &Iam,
     account: &str,
@@ -194,6 +418,9 @@ pub fn handle(
     params: &BTreeMap<String, String>,
     request_id: &str,
 ) -> Result<(String, serde_json::Value), AwsError> {
+    if action == "GetAccountAuthorizationDetails" {
+        return authorization_details(iam, account, params, request_id);
+    }
     let (what, key) = match action {
         "GetRole" => ("role", "RoleName"),
         _ => ("user", "UserName"),

@@ -5,6 +5,7 @@
 //! front ends. The real aws-sdk-rust clients and the real AWS CLI talk to it unchanged.
 //! It is a product feature (`guardkey sim`, `guardkey --demo`) and what every test runs on.
 
+pub mod agents;
 mod authz;
 pub mod bedrock;
 mod dispatch;

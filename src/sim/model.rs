@@ -39,6 +39,13 @@ pub fn securityhub() -> &'static ServiceModel {
     &SECURITYHUB
 }
 
+static BEDROCK_AGENT: LazyLock<ServiceModel> =
+    LazyLock::new(|| ServiceModel::parse(include_str!("../../assets/models/bedrock-agent.json")));
+
+pub fn bedrock_agent() -> &'static ServiceModel {
+    &BEDROCK_AGENT
+}
+
 pub fn bedrock() -> &'static ServiceModel {
     &BEDROCK
 }

@@ -224,6 +224,9 @@ pub struct RegionState {
     pub aliases: BTreeMap<String, Alias>,
     /// Security Hub, once the account enabled it here (off by default, as at AWS).
     pub security_hub: Option<super::securityhub::Hub>,
+    /// Agents and prompt flows (bedrock-agent), by id.
+    pub agents: BTreeMap<String, super::agents::Agent>,
+    pub flows: BTreeMap<String, super::agents::Flow>,
 }
 
 impl RegionState {

@@ -144,7 +144,7 @@ pub fn assume_role(
         account: arn.account.to_string(),
         arn: session_arn.clone(),
         user_id: assumed_role_id.clone(),
-        identity_policy: world.iam.role_policy(arn.account, name).cloned(),
+        identity_policy: world.iam.session_policy(arn.account, name),
     };
     let xml = format!(
         "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    \

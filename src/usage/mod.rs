@@ -1,0 +1,201 @@
+//! Who uses a guardrail, and whether they can decrypt with its key.
+//!
+//! AWS's guide ("Create a customer managed key for your guardrail") says every role that
+//! uses a guardrail during inference, or invokes an agent that uses it, needs `kms:Decrypt`
+//! on its key: moving a guardrail to a key those roles cannot use breaks them. This module
+//! is pure: it takes what was read (agents, flows, the account's IAM policies, key policies)
+//! and says who uses each guardrail and whether each can decrypt with a given key.
+//!
+//! - `index`: IAM identity policies → who is allowed `bedrock:ApplyGuardrail` on a guardrail,
+//!   built once per account, queried per guardrail (linear, not principals × guardrails).
+//! - `access`: a key policy and a principal's IAM policies → can it decrypt (KMS's order).
+
+pub mod access;
+pub mod index;
+
+use serde::{Deserialize, Serialize};
+
+pub use access::{Access, KeyFacts, decrypt_access};
+pub use index::{AccountIam, IamIndex, PrincipalPolicies};
+
+/// How a user comes to apply the guardrail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Via {
+    /// A Bedrock agent (its DRAFT or a published version) configured with the guardrail;
+    /// the principal is the agent's service role.
+    Agent {
+        id: String,
+        name: String,
+        version: String,
+    },
+    /// A prompt flow whose prompt or knowledge-base node names the guardrail; the principal
+    /// is the flow's execution role.
+    Flow { id: String, name: String, node: String },
+    /// An identity policy allows `bedrock:ApplyGuardrail` on the guardrail. `conditional`:
+    /// the statement has conditions (it *may* use it); `broad`: it is allowed every action or
+    /// every Bedrock action on every resource (an administrator).
+    Policy { conditional: bool, broad: bool },
+}
+
+/// One user of a guardrail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardrailUser {
+    /// The IAM role or user that applies the guardrail (and so needs kms:Decrypt).
+    pub principal: String,
+    pub via: Via,
+    /// The guardrail version it applies (`DRAFT` or a number); None: any (an IAM grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_version: Option<String>,
+    /// Whether it can decrypt with the guardrail's current key (AWS-owned: always).
+    pub current_key: Access,
+}
+
+impl GuardrailUser {
+    /// What it is, for a person: `agent support-bot (v2)`, `flow claims-flow`, `role ChatApp`.
+    pub fn label(&self) -> String {
+        let name = principal_name(&self.principal);
+        match &self.via {
+            Via::Agent {
+                name: agent, version, ..
+            } if version == "DRAFT" => format!("agent {agent}"),
+            Via::Agent {
+                name: agent, version, ..
+            } => format!("agent {agent} (version {version})"),
+            Via::Flow { name: flow, .. } => format!("flow {flow}"),
+            Via::Policy {
+                conditional: true, ..
+            } => format!("{name} (may use: conditions)"),
+            Via::Policy { .. } => name,
+        }
+    }
+
+    /// An administrator's broad grant: shown as a count, never named one by one.
+    pub fn is_broad(&self) -> bool {
+        matches!(self.via, Via::Policy { broad: true, .. })
+    }
+}
+
+/// `role/ChatApp`, `user/alice` from an IAM ARN (the path left out).
+pub fn principal_name(arn: &str) -> String {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match resource.split_once('/') {
+        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+        None => resource.to_string(),
+    }
+}
+
+/// A source of usage that could not be read: who uses the guardrail through it is UNKNOWN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownSource {
+    /// `agents`, `flows` or `IAM policies`.
+    pub source: String,
+    /// Why, with the permission to add.
+    pub reason: String,
+}
+
+/// Who uses one guardrail, as far as could be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub users: Vec<GuardrailUser>,
+    /// Sources that could not be read: never "nobody", always named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<UnknownSource>,
+}
+
+impl Usage {
+    /// The users a key must let decrypt: everyone but administrators (who decrypt through
+    /// their IAM policies wherever the key policy has the account-root statement).
+    pub fn named_users(&self) -> impl Iterator<Item = &GuardrailUser> {
+        self.users.iter().filter(|u| !u.is_broad())
+    }
+
+    pub fn broad_count(&self) -> usize {
+        self.users.iter().filter(|u| u.is_broad()).count()
+    }
+
+    /// What a table cell shows: the number of named users, `?` when a source is unknown
+    /// and none was found, `!` appended when one cannot decrypt with the current key.
+    pub fn marker(&self) -> String {
+        let named = self.named_users().count();
+        let locked = self
+            .named_users()
+            .any(|u| matches!(u.current_key, Access::Denied { .. }));
+        match (named, self.unknown.is_empty(), locked) {
+            (0, false, _) => "?".into(),
+            (n, true, false) => n.to_string(),
+            (n, false, false) => format!("{n}+?"),
+            (n, _, true) => format!("{n}!"),
+        }
+    }
+}
+
+/// The id of a guardrail an agent or flow names by id or ARN.
+pub fn guardrail_id_of(identifier: &str) -> &str {
+    identifier
+        .rsplit_once("guardrail/")
+        .map_or(identifier, |(_, id)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_named_for_people() {
+        let user = |via| GuardrailUser {
+            principal: "arn:aws:iam::123456789012:role/service-role/AgentRole".into(),
+            via,
+            guardrail_version: None,
+            current_key: Access::Allowed {
+                how: "AWS-owned key".into(),
+            },
+        };
+        assert_eq!(
+            user(Via::Agent {
+                id: "A".into(),
+                name: "support".into(),
+                version: "3".into()
+            })
+            .label(),
+            "agent support (version 3)"
+        );
+        assert_eq!(
+            user(Via::Policy {
+                conditional: true,
+                broad: false
+            })
+            .label(),
+            "role AgentRole (may use: conditions)"
+        );
+        assert_eq!(
+            guardrail_id_of("arn:aws:bedrock:us-east-1:1:guardrail/abc123"),
+            "abc123"
+        );
+        assert_eq!(guardrail_id_of("abc123"), "abc123");
+    }
+
+    #[test]
+    fn the_marker_never_says_none_when_a_source_was_not_read() {
+        let mut usage = Usage::default();
+        assert_eq!(usage.marker(), "0");
+        usage.unknown.push(UnknownSource {
+            source: "agents".into(),
+            reason: "denied".into(),
+        });
+        assert_eq!(usage.marker(), "?");
+        usage.users.push(GuardrailUser {
+            principal: "arn:aws:iam::1:role/R".into(),
+            via: Via::Flow {
+                id: "F".into(),
+                name: "f".into(),
+                node: "n".into(),
+            },
+            guardrail_version: Some("DRAFT".into()),
+            current_key: Access::Denied {
+                why: "no grant".into(),
+            },
+        });
+        assert_eq!(usage.marker(), "1!");
+    }
+}
