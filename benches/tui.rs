@@ -79,6 +79,7 @@ fn estate() -> Vec<Guardrail> {
                 read_error: None,
                 versions: None,
                 posture,
+                usage: None,
             }
         })
         .collect()

@@ -185,6 +185,14 @@ pub struct ScanArgs {
     #[arg(long)]
     pub versions: bool,
 
+    /// Also read who uses each guardrail: agents and prompt flows configured with it (their
+    /// service roles), and IAM roles and users allowed bedrock:ApplyGuardrail on it, each
+    /// with whether it can decrypt with the guardrail's key. Costs IAM
+    /// GetAccountAuthorizationDetails once per account, ListAgents/ListFlows per region and
+    /// a call per agent and flow. A source that cannot be read is named, never "nobody".
+    #[arg(long)]
+    pub usage: bool,
+
     /// Exit 1 on more than FAIL: warn, unknown, or both (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,

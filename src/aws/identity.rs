@@ -38,7 +38,7 @@ impl Session {
     }
 
     /// IAM is global: its calls are signed for the partition's IAM region.
-    fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
+    pub(super) fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
         // IAM's global endpoint signs in the partition's home region.
         let region = match partition {
             "aws" => "us-east-1".to_string(),

@@ -11,6 +11,7 @@ mod kms;
 mod organizations;
 mod runtime;
 mod securityhub;
+pub mod usage;
 
 use std::time::Duration;
 

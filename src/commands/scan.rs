@@ -165,7 +165,11 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
                 done: 0,
                 found: 0,
             };
-            let result = collect(target.session.clone(), options, |e| progress.on(e)).await;
+            let mut result = collect(target.session.clone(), options, |e| progress.on(e)).await;
+            if args.usage {
+                crate::scan::usage::attach_usage(&target.session, &target.identity.account, &mut result.guardrails)
+                    .await;
+            }
             let report = ScanReport::new(
                 result,
                 Some(target.identity.clone()),
@@ -285,6 +289,7 @@ fn scan_options(args: &ScanArgs, regions: &[String]) -> ScanOptions {
     ScanOptions {
         regions: regions.to_vec(),
         versions: args.versions,
+        usage: args.usage,
         concurrency_per_region: args.concurrency as usize,
         region_deadline: Duration::from_secs(args.region_timeout),
         ..ScanOptions::default()
@@ -301,6 +306,7 @@ fn refuse_with_load(global: &GlobalArgs, args: &ScanArgs) -> Result<(), CommandE
         (global.endpoint_url.is_some() && !calls_aws, "--endpoint-url"),
         (super::accounts::many(global), "--org, --profiles or --role-arns"),
         (args.versions, "--versions"),
+        (args.usage, "--usage"),
     ];
     match refused.iter().find(|(given, _)| *given) {
         Some((_, flag)) => Err(CommandError(format!(

@@ -181,6 +181,9 @@ pub struct Guardrail {
     /// Present when the scan read the numbered versions.
     pub versions: Option<Vec<VersionInfo>>,
     pub posture: Posture,
+    /// Who uses it (agents, flows, IAM principals), when the scan read it (`--usage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Box<crate::usage::Usage>>,
 }
 
 impl Guardrail {

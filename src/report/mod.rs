@@ -460,6 +460,7 @@ pub(crate) mod fixtures {
             read_error: None,
             versions: None,
             posture,
+            usage: None,
         }
     }
 

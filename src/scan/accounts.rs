@@ -158,7 +158,8 @@ pub async fn collect_accounts(
                             outcome.id = identity.account;
                         }
                         let id = outcome.id.clone();
-                        result = collect(session, options, |e| {
+                        let usage = options.usage;
+                        result = collect(session.clone(), options, |e| {
                             if let super::ScanEvent::Rows { rows, .. } = e {
                                 on_event(&AccountEvent::Rows {
                                     account: id.clone(),
@@ -169,6 +170,9 @@ pub async fn collect_accounts(
                         .await;
                         for r in &mut result.regions {
                             r.account = outcome.id.clone();
+                        }
+                        if usage {
+                            super::usage::attach_usage(&session, &outcome.id, &mut result.guardrails).await;
                         }
                         // Every region failed: the account was not read, whatever the reason.
                         let read = result.regions.iter().any(|r| r.error.is_none());

@@ -12,6 +12,7 @@
 pub mod accounts;
 mod governor;
 mod keys;
+pub mod usage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,6 +43,9 @@ pub struct ScanOptions {
     pub page_size: i32,
     /// Rows per `ScanEvent::Rows`.
     pub batch_size: usize,
+    /// Also read who uses each guardrail (agents, flows, IAM), once the guardrails are in
+    /// (only `collect_accounts` and the scan command act on it: it needs the account).
+    pub usage: bool,
 }
 
 impl Default for ScanOptions {
@@ -54,6 +58,7 @@ impl Default for ScanOptions {
             region_deadline: Duration::from_secs(300),
             page_size: 100,
             batch_size: 25,
+            usage: false,
         }
     }
 }
@@ -476,6 +481,7 @@ async fn read_guardrail(
         read_error: read_error.map(Box::new),
         versions,
         posture,
+        usage: None,
     })
 }
 

@@ -121,6 +121,45 @@ struct Estate {
     templates: Map<String, Value>,
     keys: Vec<KeySpec>,
     guardrails: Vec<GuardrailSpec>,
+    /// Roles with inline policies (`{guardrail:REGION/NAME}` in a policy is that guardrail's ARN).
+    #[serde(default)]
+    roles: Vec<RoleSpec>,
+    #[serde(default)]
+    agents: Vec<AgentSpec>,
+    #[serde(default)]
+    flows: Vec<FlowSpec>,
+}
+
+#[derive(Deserialize)]
+struct RoleSpec {
+    name: String,
+    path: String,
+    policy: Value,
+}
+
+#[derive(Deserialize)]
+struct AgentVersionSpec {
+    guardrail: Option<String>,
+    guardrail_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AgentSpec {
+    region: String,
+    name: String,
+    role: String,
+    guardrail: Option<String>,
+    guardrail_version: Option<String>,
+    #[serde(default)]
+    versions: Vec<AgentVersionSpec>,
+}
+
+#[derive(Deserialize)]
+struct FlowSpec {
+    region: String,
+    name: String,
+    role: String,
+    guardrail: String,
 }
 
 #[derive(Deserialize)]
@@ -391,6 +430,108 @@ fn apply_estate(
                 .guardrails
                 .insert(g.id.clone(), g);
         }
+    }
+    apply_usage(&estate, world, account, rng, now)
+}
+
+/// An agent's or flow's id: 10 upper-case letters and digits, as Bedrock makes them.
+fn new_resource_id(rng: &mut fastrand::Rng) -> String {
+    (0..10)
+        .map(|_| {
+            let c = rng.u8(0..36);
+            char::from(if c < 10 { b'0' + c } else { b'A' + c - 10 })
+        })
+        .collect()
+}
+
+/// The estate's roles, agents and flows: who uses its guardrails.
+fn apply_usage(
+    estate: &Estate,
+    world: &mut World,
+    account: &str,
+    rng: &mut fastrand::Rng,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    use super::agents::{Agent, AgentVersion, Flow, GuardrailRef, prompt_flow_definition};
+    let id_of = |world: &World, region: &str, name: &str| {
+        world
+            .region(account, region)
+            .and_then(|r| r.guardrails.values().find(|g| g.draft.name == name))
+            .map(|g| (g.id.clone(), g.arn.clone()))
+            .ok_or_else(|| format!("no guardrail {name} in {region}"))
+    };
+    for role in &estate.roles {
+        let mut text = role.policy.to_string().replace(&estate.account, account);
+        while let Some(start) = text.find("{guardrail:") {
+            let end = start + text[start..].find('}').ok_or("an unclosed {guardrail:…}")?;
+            let (region, name) = text[start + 11..end]
+                .split_once('/')
+                .ok_or("{guardrail:REGION/NAME}")?;
+            let (_, arn) = id_of(world, region, name)?;
+            text.replace_range(start..=end, &arn);
+        }
+        let policy = serde_json::from_str(&text).map_err(|e| format!("role {}: {e}", role.name))?;
+        world.iam.add_role("aws", account, &role.path, &role.name);
+        world.iam.set_role_policy(account, &role.name, policy);
+    }
+    let role_arn = |world: &World, name: &str| {
+        world
+            .iam
+            .role(account, name)
+            .map(|r| r.arn.clone())
+            .ok_or_else(|| format!("no role {name}"))
+    };
+    for spec in &estate.agents {
+        let reference = |world: &World, name: &Option<String>, version: &Option<String>| {
+            name.as_ref()
+                .map(|n| {
+                    id_of(world, &spec.region, n).map(|(id, _)| GuardrailRef {
+                        identifier: id,
+                        version: version.clone().unwrap_or_else(|| "DRAFT".into()),
+                    })
+                })
+                .transpose()
+        };
+        let agent = Agent {
+            id: new_resource_id(rng),
+            name: spec.name.clone(),
+            role_arn: role_arn(world, &spec.role)?,
+            guardrail: reference(world, &spec.guardrail, &spec.guardrail_version)?,
+            versions: spec
+                .versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    Ok(AgentVersion {
+                        version: (i + 1).to_string(),
+                        guardrail: reference(world, &v.guardrail, &v.guardrail_version)?,
+                        created_at: now - TimeDuration::days(20),
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            created_at: now - TimeDuration::days(40),
+        };
+        world
+            .region_mut(account, &spec.region)
+            .agents
+            .insert(agent.id.clone(), agent);
+    }
+    for spec in &estate.flows {
+        // A flow names its guardrail by ARN, as the console writes it.
+        let (_, arn) = id_of(world, &spec.region, &spec.guardrail)?;
+        let id = new_resource_id(rng);
+        let flow = Flow {
+            arn: format!("arn:aws:bedrock:{}:{account}:flow/{id}", spec.region),
+            id: id.clone(),
+            name: spec.name.clone(),
+            role_arn: role_arn(world, &spec.role)?,
+            definition: prompt_flow_definition(&GuardrailRef {
+                identifier: arn,
+                version: "DRAFT".into(),
+            }),
+            created_at: now - TimeDuration::days(15),
+        };
+        world.region_mut(account, &spec.region).flows.insert(id, flow);
     }
     Ok(())
 }
