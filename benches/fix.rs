@@ -67,6 +67,7 @@ fn main() {
         let plan = FixPlan {
             account: "123456789012".into(),
             publish_version: false,
+            usage: Default::default(),
             regions: vec![RegionPlan {
                 region: "us-east-1".into(),
                 key: KeyChoice::Create(NewKey {

@@ -296,6 +296,15 @@ pub struct FixArgs {
     #[arg(long)]
     pub include_managed: bool,
 
+    /// With --key: when the existing key's policy (or, through its account-root statement,
+    /// their IAM policies) would not let the guardrails' users decrypt (agents' and flows'
+    /// roles, principals allowed bedrock:ApplyGuardrail), add a statement naming them to the
+    /// key policy (kms:PutKeyPolicy; the old policy is journaled, `restore` puts it back).
+    /// Without it, the plan names them and prints the statement. A new key (--create-key)
+    /// names them always.
+    #[arg(long, requires = "key")]
+    pub grant_users: bool,
+
     /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the
     /// word "hello" as input, one text unit billed) as the caller. It must decrypt with the
     /// new key and answer; a failed probe is a failed fix, and the guardrail is put back.

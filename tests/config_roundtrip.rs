@@ -341,6 +341,7 @@ fn any_configurations_survive_a_fix_with_only_the_key_changed() {
                 let plan = FixPlan {
                     account: "123456789012".into(),
                     publish_version: false,
+                    usage: Default::default(),
                     regions: vec![RegionPlan {
                         region: "eu-west-1".into(),
                         key: KeyChoice::Create(NewKey {

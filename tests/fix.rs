@@ -71,6 +71,7 @@ fn plan(region: &str, key: KeyChoice, targets: &[(String, GuardrailConfig)]) -> 
     FixPlan {
         account: "123456789012".into(),
         publish_version: false,
+        usage: Default::default(),
         regions: vec![RegionPlan {
             region: region.into(),
             key,

@@ -290,6 +290,7 @@ mod apply_flows {
         FixPlan {
             account: "123456789012".into(),
             publish_version: false,
+            usage: Default::default(),
             regions: vec![RegionPlan {
                 region: "us-east-1".into(),
                 key: KeyChoice::Existing(key.into()),
@@ -1049,6 +1050,7 @@ mod raw_bodies {
         let plan = FixPlan {
             account: "123456789012".into(),
             publish_version: false,
+            usage: Default::default(),
             regions: vec![RegionPlan {
                 region: region.into(),
                 key: KeyChoice::Create(NewKey {

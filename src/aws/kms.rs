@@ -180,6 +180,20 @@ impl Session {
         Ok(out.policy().unwrap_or_default().to_string())
     }
 
+    /// Replaces the key's policy (the one named "default").
+    pub async fn put_key_policy(&self, client: &Kms, key: &str, policy: &str) -> Result<(), CallError> {
+        client
+            .0
+            .put_key_policy()
+            .key_id(key)
+            .policy_name("default")
+            .policy(policy)
+            .send()
+            .await
+            .map_err(|e| classify(e, "kms:PutKeyPolicy"))?;
+        Ok(())
+    }
+
     /// Every alias of the region: (alias name, target key id).
     pub async fn list_aliases(&self, client: &Kms) -> Result<Vec<(String, String)>, CallError> {
         let mut out = Vec::new();

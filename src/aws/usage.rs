@@ -27,7 +27,10 @@ pub struct NamedUse {
 fn named(config: Option<&GuardrailConfiguration>) -> Option<(String, String)> {
     let c = config?;
     let id = c.guardrail_identifier()?;
-    Some((id.to_string(), c.guardrail_version().unwrap_or("DRAFT").to_string()))
+    Some((
+        id.to_string(),
+        c.guardrail_version().unwrap_or("DRAFT").to_string(),
+    ))
 }
 
 /// The guardrails a flow definition's prompt and knowledge-base nodes name, loops included.
@@ -233,7 +236,10 @@ impl Session {
             for g in page.group_detail_list() {
                 groups.insert(
                     g.group_name().unwrap_or_default().to_string(),
-                    (inline(g.group_policy_list()), attached(g.attached_managed_policies())),
+                    (
+                        inline(g.group_policy_list()),
+                        attached(g.attached_managed_policies()),
+                    ),
                 );
             }
             for r in page.role_detail_list() {

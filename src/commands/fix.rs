@@ -11,6 +11,7 @@ use crate::fix::policy::{KeyPolicySpec, build, validate_alias};
 use crate::fix::principals::{check_principals, resolve_caller};
 use crate::model::filter::{Filter, search_text};
 use crate::report::write_atomically;
+use crate::scan::usage::{Sources, read_sources};
 use crate::scan::{ScanOptions, collect};
 
 pub const EXIT_OK: u8 = 0;
@@ -120,7 +121,10 @@ fn check_guardrail_ref(given: &str, account: &str, partition: &str) -> Result<()
 }
 
 /// The guardrails the arguments select, from a scan of the regions they can be in.
-async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarget)>, CommandError> {
+async fn select(
+    target: &Target,
+    args: &FixArgs,
+) -> Result<(Vec<(String, PlanTarget)>, Vec<crate::model::Guardrail>), CommandError> {
     // Everything that can be wrong with the selection is said before the scan.
     let filter = args
         .filter
@@ -172,6 +176,7 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
     }
     let mut wanted: HashSet<&str> = args.guardrails.iter().map(String::as_str).collect();
     let mut out = Vec::new();
+    let mut picked_guardrails = Vec::new();
     for g in result.guardrails {
         let picked = match &filter {
             Some(f) => f.matches(&g, &search_text(&g)),
@@ -196,6 +201,7 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
                     config: None,
                 },
             ));
+            picked_guardrails.push(g);
         }
     }
     if !wanted.is_empty() {
@@ -206,7 +212,7 @@ async fn select(target: &Target, args: &FixArgs) -> Result<Vec<(String, PlanTarg
             missing.join(", ")
         )));
     }
-    leave_out_managed(target, args, out).await
+    Ok((leave_out_managed(target, args, out).await?, picked_guardrails))
 }
 
 /// Guardrails a CloudFormation stack manages (its `aws:cloudformation:stack-name` and
@@ -312,6 +318,8 @@ async fn build_plan(
     target: &Target,
     args: &FixArgs,
     selected: Vec<(String, PlanTarget)>,
+    guardrails: &[crate::model::Guardrail],
+    sources: &Sources,
 ) -> Result<(FixPlan, Vec<String>), CommandError> {
     let mut notes = Vec::new();
     // Checked before anything is written: KMS refuses a policy naming one that does not exist.
@@ -320,6 +328,8 @@ async fn build_plan(
     } else {
         None
     };
+    // The guardrails' users, by region: a new key's users statement names them.
+    let users_by_region = users_to_grant(target, guardrails, sources, &mut notes).await;
     let mut regions = Vec::new();
     for (region, targets) in by_region(selected) {
         let key = if args.create_key {
@@ -343,7 +353,15 @@ async fn build_plan(
                 partition: target.identity.partition().to_string(),
                 administrators: people.admins.clone(),
                 managers: people.managers.clone(),
-                users: people.users.clone(),
+                users: {
+                    let mut users = people.users.clone();
+                    for u in users_by_region.get(&region).into_iter().flatten() {
+                        if !users.contains(u) {
+                            users.push(u.clone());
+                        }
+                    }
+                    users
+                },
                 external_accounts: args.external_accounts.clone(),
             };
             let mut tags = vec![("managed-by".to_string(), "guardkey".to_string())];
@@ -417,9 +435,202 @@ async fn build_plan(
             account: target.identity.account.clone(),
             regions,
             publish_version: args.publish_version,
+            usage: Default::default(),
         },
         notes,
     ))
+}
+
+/// Per region, the principals of the account that use the selected guardrails and that a
+/// key policy can name (KMS refuses one that does not exist: each is checked against IAM's
+/// own list, or with iam:GetRole when that list could not be read). Administrators are
+/// left out: the account-root statement lets their IAM policies grant them the key.
+async fn users_to_grant(
+    target: &Target,
+    guardrails: &[crate::model::Guardrail],
+    sources: &Sources,
+    notes: &mut Vec<String>,
+) -> std::collections::HashMap<String, Vec<String>> {
+    let account = &target.identity.account;
+    let index = sources.iam_index();
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut checked: std::collections::HashMap<String, bool> = Default::default();
+    for g in guardrails {
+        for u in g.usage.iter().flat_map(|u| u.named_users()) {
+            let p = &u.principal;
+            if p.split(':').nth(4) != Some(account.as_str()) {
+                continue; // said by plan_usage, with what its account must add
+            }
+            let exists = match checked.get(p) {
+                Some(e) => *e,
+                None => {
+                    let e = if sources.iam.is_ok() {
+                        index.principal(p).is_some()
+                    } else {
+                        let name = p.rsplit('/').next().unwrap_or_default();
+                        let found = if p.contains(":role/") {
+                            target.session.role_arn(target.identity.partition(), name).await
+                        } else {
+                            target.session.user_arn(target.identity.partition(), name).await
+                        };
+                        found.is_ok_and(|arn| arn == *p)
+                    };
+                    checked.insert(p.clone(), e);
+                    if !e {
+                        notes.push(format!(
+                            "warning: {} uses {} as {p}, which IAM does not list: it cannot be named in a key policy \
+                             (KMS refuses a principal that does not exist), and cannot apply the guardrail today either",
+                            u.label(),
+                            g.name
+                        ));
+                    }
+                    e
+                }
+            };
+            let list = out.entry(g.region.to_string()).or_default();
+            if exists && !list.contains(p) {
+                list.push(p.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Fills the plan's usage: each guardrail's users with whether the planned key lets them
+/// decrypt; with `--grant-users`, the statement to add to an existing key's policy. Says
+/// who would lose access.
+async fn plan_usage(
+    target: &Target,
+    args: &FixArgs,
+    plan: &mut FixPlan,
+    guardrails: &[crate::model::Guardrail],
+    sources: &Sources,
+    notes: &mut Vec<String>,
+) -> Result<(), CommandError> {
+    use crate::fix::plan::{PlannedUser, PolicyGrant};
+    use crate::usage::{Access, KeyFacts, decrypt_access};
+    let index = sources.iam_index();
+    let account = target.identity.account.clone();
+    let partition = target.identity.partition().to_string();
+    let mut usage = crate::fix::plan::PlanUsage {
+        read: true,
+        ..Default::default()
+    };
+    for r in &plan.regions {
+        // The key's policy: the one guardkey will create, or the existing key's.
+        let (key_arn, policy_text) = match &r.key {
+            KeyChoice::Create(k) => (
+                format!("arn:{partition}:kms:{}:{account}:key/new", r.region),
+                Ok(k.policy.clone()),
+            ),
+            KeyChoice::Existing(arn) => (
+                arn.clone(),
+                target
+                    .session
+                    .key_policy(&target.session.kms(&r.region), arn)
+                    .await
+                    .map_err(|e| format!("{}: {}", e.label(), e.detail())),
+            ),
+        };
+        let evaluate = |policy: &Result<serde_json::Value, String>, principal: &str| {
+            let facts = KeyFacts {
+                arn: &key_arn,
+                state: "Enabled",
+                policy: policy.as_ref().map_err(String::as_str),
+            };
+            decrypt_access(
+                &facts,
+                principal,
+                crate::scan::usage::iam_of(sources, &index, principal),
+            )
+        };
+        let parse = |text: &Result<String, String>| -> Result<serde_json::Value, String> {
+            let text = text.as_ref().map_err(Clone::clone)?;
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
+        };
+        let mut policy = parse(&policy_text);
+        let mut lines: Vec<(String, Vec<PlannedUser>)> = Vec::new();
+        for t in &r.targets {
+            let Some(g) = guardrails.iter().find(|g| g.arn == t.arn) else {
+                continue;
+            };
+            let Some(u) = &g.usage else { continue };
+            if !u.unknown.is_empty() {
+                usage.unknown.insert(t.arn.clone(), u.unknown.clone());
+            }
+            let planned: Vec<PlannedUser> = u
+                .named_users()
+                .map(|user| PlannedUser {
+                    user: user.clone(),
+                    with_key: evaluate(&policy, &user.principal),
+                })
+                .collect();
+            lines.push((t.arn.clone(), planned));
+        }
+        // An existing key that would lock users out: the statement to add, added if asked.
+        if let KeyChoice::Existing(arn) = &r.key {
+            let mut locked: Vec<String> = Vec::new();
+            for (_, planned) in &lines {
+                for p in planned {
+                    let same_account = p.user.principal.split(':').nth(4) == Some(account.as_str());
+                    if same_account
+                        && !matches!(p.with_key, Access::Allowed { .. })
+                        && !locked.contains(&p.user.principal)
+                    {
+                        locked.push(p.user.principal.clone());
+                    }
+                }
+            }
+            if !locked.is_empty() {
+                let old = policy_text.clone().map_err(CommandError)?;
+                let new = crate::fix::policy::with_users(&old, &locked).map_err(CommandError)?;
+                if args.grant_users {
+                    usage.grants.push(PolicyGrant {
+                        region: r.region.clone(),
+                        key_arn: arn.clone(),
+                        principals: locked.clone(),
+                        old_policy: old,
+                        new_policy: new.clone(),
+                    });
+                    policy = parse(&Ok(new));
+                    for (_, planned) in &mut lines {
+                        for p in planned.iter_mut() {
+                            p.with_key = evaluate(&policy, &p.user.principal);
+                        }
+                    }
+                } else {
+                    notes.push(format!(
+                        "warning: with {arn} ({}), {} could not decrypt the guardrails they use. Pass \
+                         --grant-users to add this statement to the key policy (journaled, undone by restore):\n{}",
+                        r.region,
+                        locked.join(", "),
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "Sid": crate::fix::policy::USERS_SID, "Effect": "Allow",
+                            "Principal": {"AWS": locked}, "Action": "kms:Decrypt", "Resource": "*"
+                        }))
+                        .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        for (arn, planned) in lines {
+            for p in &planned {
+                let whose = p.user.principal.split(':').nth(4).unwrap_or_default();
+                if whose != account && !matches!(p.with_key, Access::Allowed { .. }) {
+                    notes.push(format!(
+                        "warning: {} ({}) is in account {whose}: the key policy must name it or its account \
+                         (--external-account {whose} for a new key), and account {whose} must allow it kms:Decrypt \
+                         on the key in an IAM policy",
+                        p.user.label(),
+                        p.user.principal
+                    ));
+                }
+            }
+            usage.users.insert(arn, planned);
+        }
+    }
+    plan.usage = usage;
+    Ok(())
 }
 
 fn print_event(e: FixEvent) {
@@ -622,12 +833,23 @@ async fn fix_account(
     reach: Option<crate::scan::accounts::Reach>,
     emitted: Option<&mut Vec<FixPlan>>,
 ) -> Result<(u8, Option<std::path::PathBuf>), CommandError> {
-    let selected = select(target, args).await?;
+    let (selected, mut guardrails) = select(target, args).await?;
     if selected.is_empty() {
         println!("Nothing to fix: no guardrail matches.");
         return Ok((EXIT_OK, None));
     }
-    let (plan, notes) = build_plan(target, args, selected).await?;
+    // Who uses them: the plan keeps them able to decrypt, or says who would lose access.
+    guardrails.retain(|g| selected.iter().any(|(_, t)| t.arn == g.arn));
+    let sources = read_sources(
+        &target.session,
+        target.identity.partition(),
+        &target.identity.account,
+        &guardrails,
+    )
+    .await;
+    crate::scan::usage::attach(&sources, &mut guardrails);
+    let (mut plan, mut notes) = build_plan(target, args, selected, &guardrails, &sources).await?;
+    plan_usage(target, args, &mut plan, &guardrails, &sources, &mut notes).await?;
     for n in &notes {
         println!("{n}");
     }

@@ -75,6 +75,55 @@ async fn account_target(
     })
 }
 
+/// Puts a key policy back as the journal recorded it, when it is still what the fix wrote
+/// (or `--force`); journaled first, read back after. Err((skipped, why)).
+async fn restore_key_policy(
+    target: &super::Target,
+    journal: &Journal,
+    region: &str,
+    key: &str,
+    old_policy: &str,
+    new_policy: &str,
+    force: bool,
+) -> Result<(), (bool, String)> {
+    let kms = target.session.kms(region);
+    let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    let now = target
+        .session
+        .key_policy(&kms, key)
+        .await
+        .map_err(|e| (false, e.detail()))?;
+    if json(&now) != json(new_policy) && !force {
+        return Err((
+            true,
+            "changed since the fix; restoring would overwrite that (pass --force to do it anyway)".into(),
+        ));
+    }
+    journal
+        .append(&Entry::KeyPolicyReplaced {
+            at: journal::now(),
+            region: region.into(),
+            key_arn: key.into(),
+            old_policy: now.clone(),
+            new_policy: old_policy.into(),
+        })
+        .map_err(|e| (false, e))?;
+    target
+        .session
+        .put_key_policy(&kms, key, old_policy)
+        .await
+        .map_err(|e| (false, e.detail()))?;
+    let back = target
+        .session
+        .key_policy(&kms, key)
+        .await
+        .map_err(|e| (false, e.detail()))?;
+    if json(&back) != json(old_policy) {
+        return Err((false, "it reads back other than the journal's".into()));
+    }
+    Ok(())
+}
+
 async fn restore_journal(
     global: &GlobalArgs,
     args: &RestoreArgs,
@@ -115,7 +164,27 @@ async fn restore_journal(
             )));
         }
     }
-    if recorded.is_empty() {
+    // Key policies `--grant-users` replaced, in the regions asked for.
+    let grants: Vec<(String, String, String, String)> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::KeyPolicyReplaced {
+                region,
+                key_arn,
+                old_policy,
+                new_policy,
+                ..
+            } => Some((
+                region.clone(),
+                key_arn.clone(),
+                old_policy.clone(),
+                new_policy.clone(),
+            )),
+            _ => None,
+        })
+        .filter(|(region, ..)| global.regions.is_empty() || recorded.iter().any(|r| r.region == *region))
+        .collect();
+    if recorded.is_empty() && grants.is_empty() {
         println!("The journal records no change: nothing to restore.");
         return Ok(EXIT_OK);
     }
@@ -194,6 +263,29 @@ async fn restore_journal(
                     error: e.clone(),
                 });
                 println!("✗ {} ({region}): {e}", pre_image.name);
+            }
+        }
+    }
+    for (region, key, old_policy, new_policy) in &grants {
+        if !args.guardrails.is_empty() {
+            println!(
+                "- the statement added to the policy of {key} ({region}) is kept: other guardrails may rely on it. \
+                 Restore without --guardrail to remove it"
+            );
+            continue;
+        }
+        match restore_key_policy(&target, &journal, region, key, old_policy, new_policy, args.force).await {
+            Ok(()) => println!("✓ the policy of {key} ({region}) is back as it was"),
+            Err((skip, e)) => {
+                if skip {
+                    skipped += 1;
+                } else {
+                    failed += 1;
+                }
+                println!(
+                    "{} the policy of {key} ({region}): {e}",
+                    if skip { "-" } else { "✗" }
+                );
             }
         }
     }

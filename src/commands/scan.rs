@@ -167,8 +167,12 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             };
             let mut result = collect(target.session.clone(), options, |e| progress.on(e)).await;
             if args.usage {
-                crate::scan::usage::attach_usage(&target.session, &target.identity.account, &mut result.guardrails)
-                    .await;
+                crate::scan::usage::attach_usage(
+                    &target.session,
+                    &target.identity.account,
+                    &mut result.guardrails,
+                )
+                .await;
             }
             let report = ScanReport::new(
                 result,

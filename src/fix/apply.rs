@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use super::journal::{Entry, Journal, now};
-use super::plan::{FixPlan, KeyChoice, RegionPlan, Target};
+use super::plan::{FixPlan, KeyChoice, PolicyGrant, RegionPlan, Target};
 use super::policy::missing_for_guardrails;
 use crate::aws::{GuardrailDraft, Session};
 use crate::model::CallError;
@@ -563,6 +563,52 @@ async fn region_key(
     }
 }
 
+/// Adds the users statement to an existing key's policy: read again (it must be what the
+/// plan saw), journaled, replaced, read back.
+async fn grant_users(
+    session: &Session,
+    journal: &Journal,
+    grant: &PolicyGrant,
+    key: &str,
+) -> Result<(), String> {
+    let kms = session.kms(&grant.region);
+    let same = |a: &str, b: &str| {
+        serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str::<serde_json::Value>(b).ok()
+    };
+    let now_policy = session
+        .key_policy(&kms, key)
+        .await
+        .map_err(|e| format!("GetKeyPolicy {key}: {}", e.detail()))?;
+    if !same(&now_policy, &grant.old_policy) {
+        return Err(format!(
+            "the policy of {key} changed since the plan was made: nothing was changed; plan again"
+        ));
+    }
+    journal.append(&Entry::KeyPolicyReplaced {
+        at: now(),
+        region: grant.region.clone(),
+        key_arn: key.to_string(),
+        old_policy: grant.old_policy.clone(),
+        new_policy: grant.new_policy.clone(),
+    })?;
+    session
+        .put_key_policy(&kms, key, &grant.new_policy)
+        .await
+        .map_err(|e| format!("PutKeyPolicy {key}: {}", e.detail()))?;
+    let written = session.key_policy(&kms, key).await.map_err(|e| {
+        format!(
+            "the key policy of {key} was replaced, but could not be read back: {}",
+            e.detail()
+        )
+    })?;
+    if !same(&written, &grant.new_policy) {
+        return Err(format!(
+            "the key policy of {key} reads back other than written: check it (the old one is in the journal)"
+        ));
+    }
+    Ok(())
+}
+
 /// An existing key, checked the way Bedrock will check it; returns its ARN.
 pub async fn check_existing_key(
     session: &Session,
@@ -620,7 +666,15 @@ pub async fn apply(
     });
     let regions = plan.regions.iter().map(|r| async move {
         let mut report = FixReport::default();
+        let grant = plan.usage.grants.iter().find(|g| g.region == r.region);
         let key = match region_key(session, journal, r, &plan.account, options, on_event).await {
+            Ok(k) => match grant {
+                Some(g) => grant_users(session, journal, g, &k).await.map(|()| k),
+                None => Ok(k),
+            },
+            Err(e) => Err(e),
+        };
+        let key = match key {
             Ok(k) => k,
             Err(error) => {
                 on_event(FixEvent::KeyFailed {

@@ -59,6 +59,15 @@ pub enum Entry {
         arn: String,
         error: String,
     },
+    /// Written before an existing key's policy is replaced (`--grant-users`): `restore`
+    /// puts `old_policy` back.
+    KeyPolicyReplaced {
+        at: String,
+        region: String,
+        key_arn: String,
+        old_policy: String,
+        new_policy: String,
+    },
     Restored {
         at: String,
         arn: String,

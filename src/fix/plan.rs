@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::model::config::GuardrailConfig;
+use crate::usage::{Access, GuardrailUser, UnknownSource};
 
 /// A key to create in a region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,54 @@ pub struct FixPlan {
     pub account: String,
     pub regions: Vec<RegionPlan>,
     pub publish_version: bool,
+    /// Who uses the guardrails, and what the plan's keys mean for them.
+    pub usage: PlanUsage,
+}
+
+/// A user of a guardrail, and whether it can decrypt with the key the plan applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedUser {
+    pub user: GuardrailUser,
+    pub with_key: Access,
+}
+
+/// A statement added to an existing key's policy so that the guardrails' users can decrypt
+/// (`--grant-users`): the old policy is journaled before PutKeyPolicy, and put back by
+/// `restore`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyGrant {
+    pub region: String,
+    pub key_arn: String,
+    pub principals: Vec<String>,
+    pub old_policy: String,
+    pub new_policy: String,
+}
+
+/// What the plan knows of who uses its guardrails.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanUsage {
+    /// Whether usage was read at all.
+    pub read: bool,
+    /// By guardrail ARN: its named users (administrators left out) with the planned key.
+    pub users: HashMap<String, Vec<PlannedUser>>,
+    /// By guardrail ARN: the sources that could not be read.
+    pub unknown: HashMap<String, Vec<UnknownSource>>,
+    pub grants: Vec<PolicyGrant>,
+}
+
+impl PlanUsage {
+    /// The users that could not decrypt with the planned key, by guardrail name.
+    pub fn locked_out<'a>(&'a self, plan: &'a FixPlan) -> Vec<(&'a str, &'a PlannedUser)> {
+        let mut out = Vec::new();
+        for t in plan.regions.iter().flat_map(|r| &r.targets) {
+            for u in self.users.get(&t.arn).into_iter().flatten() {
+                if !matches!(u.with_key, Access::Allowed { .. }) {
+                    out.push((t.name.as_str(), u));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The first lines of the Terraform guardkey writes.
@@ -126,6 +175,15 @@ impl FixPlan {
                     step += 1;
                 }
             }
+            for g in self.usage.grants.iter().filter(|g| g.region == r.region) {
+                let _ = writeln!(
+                    out,
+                    "  {step}. kms:PutKeyPolicy {}: adds a statement letting {} decrypt (the current policy is journaled first)",
+                    g.key_arn,
+                    g.principals.join(", ")
+                );
+                step += 1;
+            }
             for t in &r.targets {
                 let _ = writeln!(
                     out,
@@ -141,8 +199,60 @@ impl FixPlan {
                 step += 1;
             }
             let _ = writeln!(out, "     key: {}", Self::key_label(&r.key));
+            self.usage_lines(r, &mut out);
         }
         out
+    }
+
+    /// Who uses each guardrail of the region, and whether they keep access with the key.
+    fn usage_lines(&self, r: &RegionPlan, out: &mut String) {
+        if !self.usage.read {
+            return;
+        }
+        for t in &r.targets {
+            let users = self
+                .usage
+                .users
+                .get(&t.arn)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let unknown = self
+                .usage
+                .unknown
+                .get(&t.arn)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if users.is_empty() && unknown.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "     {}: no agent, flow or IAM principal found using it",
+                    t.name
+                );
+                continue;
+            }
+            let _ = writeln!(out, "     {} is used by:", t.name);
+            for u in users {
+                let verdict = match &u.with_key {
+                    Access::Allowed { how } => format!("keeps access: {how}"),
+                    Access::Denied { why } => format!("WOULD LOSE ACCESS: {why}"),
+                    Access::Unknown { why } => format!("may lose access (not known): {why}"),
+                };
+                let _ = writeln!(
+                    out,
+                    "       {} {} ({}): {verdict}",
+                    u.with_key.mark(),
+                    u.user.label(),
+                    u.user.principal
+                );
+            }
+            for s in unknown {
+                let _ = writeln!(
+                    out,
+                    "       ? {} not read ({}): their users are not known",
+                    s.source, s.reason
+                );
+            }
+        }
     }
 
     /// Per guardrail, the one line that changes.
@@ -233,6 +343,16 @@ impl FixPlan {
                         shell_quote(k)
                     );
                 }
+            }
+            for g in self.usage.grants.iter().filter(|g| g.region == *region) {
+                let _ = writeln!(
+                    out,
+                    "aws kms get-key-policy --region {region} --key-id \"${v}\" --policy-name default --query Policy --output text >\"guardkey-old-key-policy-{region}.json\"\n\
+                     echo \"guardkey: the key policy before the change is in guardkey-old-key-policy-{region}.json\" >&2\n\
+                     cat >\"$work/new-policy-{region}.json\" <<'POLICY'\n{}\nPOLICY\n\
+                     aws kms put-key-policy --region {region} --key-id \"${v}\" --policy-name default --policy \"file://$work/new-policy-{region}.json\"",
+                    g.new_policy
+                );
             }
             for t in &r.targets {
                 let Some(config) = &t.config else {
@@ -455,6 +575,7 @@ mod tests {
         FixPlan {
             account: "123456789012".into(),
             publish_version: true,
+            usage: Default::default(),
             regions: vec![
                 RegionPlan {
                     region: "us-east-1".into(),

@@ -324,7 +324,7 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
     }
     if !users.is_empty() {
         statements.push(json!({
-            "Sid": "Allow guardrail users to use encrypted guardrails",
+            "Sid": USERS_SID,
             "Effect": "Allow",
             "Principal": aws(users),
             "Action": "kms:Decrypt",
@@ -356,6 +356,54 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
     let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
     if text.len() > 131_072 {
         return Err("the key policy is longer than KMS allows (131,072 characters)".into());
+    }
+    Ok(text)
+}
+
+/// The Sid of the statement that lets a guardrail's users decrypt.
+pub const USERS_SID: &str = "Allow guardrail users to use encrypted guardrails";
+
+/// An existing key policy with the users statement naming `principals` added (merged into
+/// the statement guardkey added before, if any). Every other statement is kept as it was.
+pub fn with_users(policy: &str, principals: &[String]) -> Result<String, String> {
+    let mut doc: Value =
+        serde_json::from_str(policy).map_err(|e| format!("the key policy is not JSON: {e}"))?;
+    let statements = match &mut doc["Statement"] {
+        Value::Array(a) => a,
+        s @ Value::Object(_) => {
+            *s = Value::Array(vec![s.take()]);
+            s.as_array_mut().expect("just made an array")
+        }
+        _ => return Err("the key policy has no Statement".into()),
+    };
+    let existing = statements
+        .iter_mut()
+        .find(|s| s["Sid"].as_str() == Some(USERS_SID) && s["Effect"] == "Allow");
+    match existing {
+        Some(s) => {
+            let mut listed: Vec<String> = match &s["Principal"]["AWS"] {
+                Value::String(p) => vec![p.clone()],
+                Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
+            for p in principals {
+                if !listed.contains(p) {
+                    listed.push(p.clone());
+                }
+            }
+            s["Principal"] = aws(listed);
+        }
+        None => statements.push(json!({
+            "Sid": USERS_SID,
+            "Effect": "Allow",
+            "Principal": aws(principals.to_vec()),
+            "Action": "kms:Decrypt",
+            "Resource": "*"
+        })),
+    }
+    let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
+    if text.len() > 32_768 {
+        return Err("the key policy would be longer than KMS allows (32 KB)".into());
     }
     Ok(text)
 }

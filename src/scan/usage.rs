@@ -16,24 +16,36 @@ use crate::usage::{
     guardrail_id_of,
 };
 
+/// A region's agents' and flows' uses of guardrails, or why they could not be read.
+pub type RegionUses = (Result<Vec<NamedUse>, CallError>, Result<Vec<NamedUse>, CallError>);
+
 /// What the reads gave, before matching.
 pub struct Sources {
     pub iam: Result<AccountIam, CallError>,
     /// Per region: agents and flows.
-    pub regions: HashMap<String, (Result<Vec<NamedUse>, CallError>, Result<Vec<NamedUse>, CallError>)>,
+    pub regions: HashMap<String, RegionUses>,
     /// Per key ARN: its policy document.
     pub key_policies: HashMap<String, Result<Value, CallError>>,
 }
 
 fn unknown(source: &str, e: &CallError) -> UnknownSource {
+    let hint = match e {
+        CallError::AccessDenied { .. } => "; `guardkey policy scan` grants what --usage reads",
+        _ => "",
+    };
     UnknownSource {
         source: source.into(),
-        reason: format!("{}: {}", e.label(), e.detail()),
+        reason: format!("{}: {}{hint}", e.label(), e.detail()),
     }
 }
 
 /// Reads the sources for `guardrails` (all of one account), concurrently.
-pub async fn read_sources(session: &Session, partition: &str, account: &str, guardrails: &[Guardrail]) -> Sources {
+pub async fn read_sources(
+    session: &Session,
+    partition: &str,
+    account: &str,
+    guardrails: &[Guardrail],
+) -> Sources {
     let regions: BTreeSet<&str> = guardrails.iter().map(|g| &*g.region).collect();
     let keys: BTreeSet<&str> = guardrails
         .iter()
@@ -67,7 +79,7 @@ pub async fn read_sources(session: &Session, partition: &str, account: &str, gua
 
 /// Who uses each guardrail, from what was read: matched in one pass per source.
 pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
-    let index = sources.iter_index();
+    let index = sources.iam_index();
     // Named uses by (region, guardrail id).
     let mut named: HashMap<(&str, &str), Vec<&NamedUse>> = HashMap::new();
     for (region, (agents, flows)) in &sources.regions {
@@ -123,7 +135,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
 }
 
 impl Sources {
-    fn iter_index(&self) -> IamIndex<'_> {
+    pub fn iam_index(&self) -> IamIndex<'_> {
         match &self.iam {
             Ok(iam) => IamIndex::build(iam),
             Err(_) => IamIndex::default(),

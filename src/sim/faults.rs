@@ -49,12 +49,17 @@ impl FromStr for OperationMatcher {
         // A fault on an operation the simulator does not serve would never strike.
         let served = |svc: Service| match svc {
             Service::Bedrock => {
-                super::model::bedrock().input_shape(operation).is_some() || operation == "ApplyGuardrail"
+                super::model::bedrock().input_shape(operation).is_some()
+                    || operation == "ApplyGuardrail"
+                    || super::agents::OPERATIONS.contains(&operation)
             }
             // kms:Decrypt is checked when Bedrock reads a guardrail encrypted with a CMK.
             Service::Kms => super::model::kms().input_shape(operation).is_some() || operation == "Decrypt",
             Service::Sts => operation == "GetCallerIdentity",
-            Service::Iam => matches!(operation, "GetRole" | "GetUser"),
+            Service::Iam => matches!(
+                operation,
+                "GetRole" | "GetUser" | "GetAccountAuthorizationDetails"
+            ),
             Service::SecurityHub => super::model::securityhub().input_shape(operation).is_some(),
             Service::Organizations => super::model::organizations().input_shape(operation).is_some(),
         };

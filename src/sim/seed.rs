@@ -431,7 +431,10 @@ fn apply_estate(
                 .insert(g.id.clone(), g);
         }
     }
-    apply_usage(&estate, world, account, rng, now)
+    // Its own generator: the organization seeded after the estate draws from `rng`, and
+    // must stay what it was.
+    let mut ids = fastrand::Rng::with_seed(rng.get_seed() ^ 0x0a9e_7f10);
+    apply_usage(&estate, world, account, &mut ids, now)
 }
 
 /// An agent's or flow's id: 10 upper-case letters and digits, as Bedrock makes them.

@@ -371,6 +371,7 @@ impl Wizard {
             account: self.account.clone(),
             regions,
             publish_version: self.publish_version,
+            usage: Default::default(),
         })
     }
 

@@ -1,0 +1,319 @@
+//! Who uses a guardrail, and a fix that keeps them able to decrypt. The demo's claims agent
+//! runs as a service role without kms:Decrypt of its own: moving its guardrail to a key
+//! whose policy does not name it breaks the agent, which the simulator's own check proves
+//! when the role applies the guardrail through the Rust API.
+
+mod common;
+
+use common::*;
+use guardkey::aws::Session;
+use guardkey::model::CallError;
+use guardkey::sim::{Principal, RunningSim, Seed, SimConfig};
+use serde_json::Value;
+
+const ACCOUNT: &str = "123456789012";
+const CLAIMS_ROLE: &str = "AmazonBedrockExecutionRoleForAgents_claims";
+
+async fn demo() -> RunningSim {
+    start(SimConfig {
+        seed: Seed::Demo,
+        settle: std::time::Duration::from_millis(20),
+        ..SimConfig::default()
+    })
+    .await
+}
+
+fn guardkey(sim: &RunningSim, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    guardkey_command(
+        Some((
+            guardkey::sim::SIM_ACCESS_KEY_ID,
+            guardkey::sim::SIM_SECRET_ACCESS_KEY,
+        )),
+        "us-east-1",
+    )
+    .args(args)
+    .args(["--endpoint-url", &sim.endpoint()])
+    .env("GUARDKEY_STATE_DIR", dir)
+    .output()
+    .unwrap()
+}
+
+fn scan_json(sim: &RunningSim, dir: &std::path::Path, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", "--regions", "us-east-1", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = guardkey(sim, dir, &args);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)))
+}
+
+fn guardrail<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["guardrails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// A session of the agent's service role, with the identity policy IAM gives it.
+async fn as_role(sim: &RunningSim, role: &str) -> Session {
+    let policy = sim
+        .sim
+        .with_world(|w| w.iam.session_policy(ACCOUNT, role))
+        .expect("a role with a policy");
+    let key_id = "AKIAAGENTROLESESSION";
+    sim.sim.add_principal(Principal {
+        access_key_id: key_id.into(),
+        secret_access_key: "secret".into(),
+        account: ACCOUNT.into(),
+        arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/agent-session"),
+        user_id: format!("AROA{key_id}:agent-session"),
+        identity_policy: Some(policy),
+    });
+    let cfg = sdk_config_with(sim, key_id, "secret", aws_config::retry::RetryConfig::disabled()).await;
+    Session::from_sdk_config(cfg, true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_usage_names_agents_flows_and_principals_and_never_says_none_when_denied() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = scan_json(&sim, dir.path(), &["--usage"]);
+    let users = |name: &str| -> Vec<(String, String, String)> {
+        guardrail(&report, name)["usage"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["via"]["broad"] != true)
+            .map(|u| {
+                (
+                    u["via"]["kind"].as_str().unwrap().to_string(),
+                    u["principal"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string(),
+                    u["current_key"]["decrypt"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Its DRAFT and its published version 1 both name claims-assistant.
+    assert_eq!(
+        users("claims-assistant"),
+        [
+            ("agent".into(), CLAIMS_ROLE.into(), "allowed".into()),
+            ("agent".into(), CLAIMS_ROLE.into(), "allowed".into())
+        ]
+    );
+    assert_eq!(
+        users("clinical-notes-summarizer"),
+        [("flow".into(), "ClinicalNotesFlowRole".into(), "allowed".into())]
+    );
+    assert_eq!(
+        users("hr-helpdesk"),
+        [("policy".into(), "ChatApp".into(), "allowed".into())]
+    );
+    // On a key pending deletion nobody can decrypt: its users are named as locked out.
+    let admin = &guardrail(&report, "fraud-triage")["usage"]["users"][0];
+    assert_eq!(
+        admin["via"]["broad"], true,
+        "the administrator, counted not named"
+    );
+    assert_eq!(admin["current_key"]["decrypt"], "denied");
+    assert!(
+        guardrail(&report, "claims-assistant")["usage"]
+            .get("unknown")
+            .is_none()
+    );
+
+    // ListAgents denied: who uses each guardrail through an agent is not known, and says why.
+    sim.sim
+        .set_faults(|f| f.denials.push("bedrock:ListAgents@us-east-1".parse().unwrap()));
+    let report = scan_json(&sim, dir.path(), &["--usage"]);
+    let unknown = &guardrail(&report, "claims-assistant")["usage"]["unknown"];
+    assert_eq!(unknown[0]["source"], "agents", "{unknown}");
+    assert!(
+        unknown[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("bedrock:ListAgents"),
+        "{unknown}"
+    );
+    // Without --usage nothing is read.
+    let before = sim.sim.calls().get("bedrock:ListFlows").copied().unwrap_or(0);
+    let plain = scan_json(&sim, dir.path(), &[]);
+    assert!(guardrail(&plain, "claims-assistant").get("usage").is_none());
+    assert_eq!(
+        sim.sim.calls().get("bedrock:ListFlows").copied().unwrap_or(0),
+        before
+    );
+}
+
+fn claims_assistant_id(sim: &RunningSim, dir: &std::path::Path) -> (String, String) {
+    let report = scan_json(sim, dir, &[]);
+    let g = guardrail(&report, "claims-assistant");
+    (
+        g["id"].as_str().unwrap().into(),
+        g["arn"].as_str().unwrap().into(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_keeps_the_agents_role_able_to_decrypt() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, arn) = claims_assistant_id(&sim, dir.path());
+    let role = as_role(&sim, CLAIMS_ROLE).await;
+    role.probe_guardrail("us-east-1", &arn)
+        .await
+        .expect("on the AWS-owned key, it works");
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &[
+            "fix",
+            "--regions",
+            "us-east-1",
+            "--guardrail",
+            &id,
+            "--create-key",
+            "--alias",
+            "alias/claims",
+            "--probe",
+            "--yes",
+        ],
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("✓ agent claims-agent"),
+        "the plan says it keeps access:\n{text}"
+    );
+    // The key policy names the role, with its path; the role applies the guardrail.
+    let cfg = sdk_config(&sim).await;
+    let key = kms(&cfg, "us-east-1")
+        .describe_key()
+        .key_id("alias/claims")
+        .send()
+        .await
+        .unwrap();
+    let policy = kms(&cfg, "us-east-1")
+        .get_key_policy()
+        .key_id(key.key_metadata().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        policy
+            .policy()
+            .unwrap()
+            .contains(&format!("role/service-role/{CLAIMS_ROLE}")),
+        "{}",
+        policy.policy().unwrap()
+    );
+    role.probe_guardrail("us-east-1", &arn)
+        .await
+        .expect("the agent's role decrypts with the new key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_users_fixes_it() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, arn) = claims_assistant_id(&sim, dir.path());
+    let fix = |extra: &[&str]| {
+        let mut args = vec![
+            "fix",
+            "--regions",
+            "us-east-1",
+            "--guardrail",
+            &id,
+            "--key",
+            "alias/bedrock-guardrails",
+        ];
+        args.extend_from_slice(extra);
+        guardkey(&sim, dir.path(), &args)
+    };
+    // The plan names the agent that would lose access, and the statement to add.
+    let out = fix(&["--dry-run"]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("✗ agent claims-agent"), "{text}");
+    assert!(text.contains("WOULD LOSE ACCESS"), "{text}");
+    assert!(text.contains("--grant-users"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "\"arn:aws:iam::{ACCOUNT}:role/service-role/{CLAIMS_ROLE}\""
+        )),
+        "{text}"
+    );
+
+    // Applied as it is, the agent's role is locked out: the simulator's check says so.
+    let cfg = sdk_config(&sim).await;
+    let key = kms(&cfg, "us-east-1")
+        .describe_key()
+        .key_id("alias/bedrock-guardrails")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let old_policy = kms(&cfg, "us-east-1")
+        .get_key_policy()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    let out = fix(&["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let role = as_role(&sim, CLAIMS_ROLE).await;
+    match role.probe_guardrail("us-east-1", &arn).await {
+        Err(CallError::AccessDenied { message, .. }) => assert!(message.contains("kms:Decrypt"), "{message}"),
+        other => panic!("the role should be locked out: {other:?}"),
+    }
+    let journals: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let out = guardkey(&sim, dir.path(), &["restore", journals[0].to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+
+    // With --grant-users the key policy names it (journaled), and the agent keeps working.
+    let out = fix(&["--grant-users", "--yes"]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("kms:PutKeyPolicy"), "{text}");
+    assert!(text.contains("✓ agent claims-agent"), "{text}");
+    role.probe_guardrail("us-east-1", &arn)
+        .await
+        .expect("granted: the agent's role decrypts");
+    let journal = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !journals.contains(p) && p.to_string_lossy().contains("fix"))
+        .unwrap();
+    let recorded = std::fs::read_to_string(&journal).unwrap();
+    assert!(recorded.contains("key-policy-replaced"), "{recorded}");
+    // Restore puts the guardrail and the key policy back as they were.
+    let out = guardkey(&sim, dir.path(), &["restore", journal.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let now_policy = kms(&cfg, "us-east-1")
+        .get_key_policy()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    let json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+    assert_eq!(json(&now_policy), json(&old_policy));
+}
