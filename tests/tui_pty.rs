@@ -512,3 +512,29 @@ fn the_demo_organization_opens_in_the_explorer() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn the_demo_shows_who_uses_a_guardrail() {
+    let mut s = Session::start(&["--demo"]);
+    s.wait_for("62 guardrails");
+    // The USERS column appears once the first region's usage is read.
+    s.wait_for("USERS");
+    s.keys("/");
+    for c in "claims-assistant".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 1/62");
+    s.keys("\r");
+    let screen = s.wait_for("agent claims-agent");
+    assert!(screen.contains("Used by"), "{screen}");
+    assert!(
+        screen.contains("role/service-role/AmazonBedrockExecutionRoleForAgents_claims"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("new key: ✓ named in its users statement"),
+        "{screen}"
+    );
+    s.keys("q");
+}

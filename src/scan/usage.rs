@@ -21,7 +21,8 @@ pub type RegionUses = (Result<Vec<NamedUse>, CallError>, Result<Vec<NamedUse>, C
 
 /// What the reads gave, before matching.
 pub struct Sources {
-    pub iam: Result<AccountIam, CallError>,
+    /// Shared: read once per account, whatever the regions asked later.
+    pub iam: std::sync::Arc<Result<AccountIam, CallError>>,
     /// Per region: agents and flows.
     pub regions: HashMap<String, RegionUses>,
     /// Per key ARN: its policy document.
@@ -46,12 +47,30 @@ pub async fn read_sources(
     account: &str,
     guardrails: &[Guardrail],
 ) -> Sources {
+    let (iam, mut sources) = tokio::join!(
+        session.account_iam(partition, account),
+        read_sources_with(
+            session,
+            std::sync::Arc::new(Ok(AccountIam::default())),
+            guardrails
+        )
+    );
+    sources.iam = std::sync::Arc::new(iam);
+    sources
+}
+
+/// The same, with the account's IAM already read (the explorer reads it once, and each
+/// region's agents, flows and keys as the region comes in).
+pub async fn read_sources_with(
+    session: &Session,
+    iam: std::sync::Arc<Result<AccountIam, CallError>>,
+    guardrails: &[Guardrail],
+) -> Sources {
     let regions: BTreeSet<&str> = guardrails.iter().map(|g| &*g.region).collect();
     let keys: BTreeSet<&str> = guardrails
         .iter()
         .filter_map(|g| g.key_info().map(|k| k.arn.as_str()))
         .collect();
-    let iam = session.account_iam(partition, account);
     let per_region = join_all(regions.iter().map(|r| async move {
         let (agents, flows) = tokio::join!(session.agent_uses(r), session.flow_uses(r));
         (r.to_string(), (agents, flows))
@@ -69,7 +88,7 @@ pub async fn read_sources(
             });
         (k.to_string(), policy)
     }));
-    let (iam, regions, key_policies) = tokio::join!(iam, per_region, policies);
+    let (regions, key_policies) = tokio::join!(per_region, policies);
     Sources {
         iam,
         regions: regions.into_iter().collect(),
@@ -95,7 +114,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
             continue;
         }
         let mut usage = Usage::default();
-        if let Err(e) = &sources.iam {
+        if let Err(e) = sources.iam.as_ref() {
             usage.unknown.push(unknown("IAM policies", e));
         }
         if let Some((agents, flows)) = sources.regions.get(&*g.region) {
@@ -136,7 +155,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
 
 impl Sources {
     pub fn iam_index(&self) -> IamIndex<'_> {
-        match &self.iam {
+        match self.iam.as_ref() {
             Ok(iam) => IamIndex::build(iam),
             Err(_) => IamIndex::default(),
         }
@@ -179,7 +198,7 @@ pub fn iam_of<'a>(
     index: &IamIndex<'a>,
     principal: &str,
 ) -> Option<&'a crate::usage::PrincipalPolicies> {
-    sources.iam.as_ref().ok()?;
+    sources.iam.as_ref().as_ref().ok()?;
     index.principal(principal)
 }
 

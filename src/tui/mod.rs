@@ -173,6 +173,7 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
             .unwrap_or_else(crate::fix::journal::default_dir),
         export_dir: std::path::PathBuf::from("."),
         fix_task: None,
+        iam: Default::default(),
     };
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
@@ -236,6 +237,10 @@ struct EffectRunner {
     export_dir: std::path::PathBuf,
     /// The thread a fix runs on, while it runs.
     fix_task: Option<tokio::task::JoinHandle<()>>,
+    /// The account's IAM principals and policies: read once, for every region's usage.
+    iam: std::sync::Arc<
+        tokio::sync::OnceCell<std::sync::Arc<Result<crate::usage::AccountIam, crate::model::CallError>>>,
+    >,
 }
 
 impl EffectRunner {
@@ -294,6 +299,31 @@ impl EffectRunner {
                     let region = key_arn.split(':').nth(3).unwrap_or("us-east-1").to_string();
                     let result = session.key_policy(&session.kms(&region), &key_arn).await;
                     let _ = tx.send(Action::PolicyLoaded { key_arn, result });
+                });
+            }
+            Effect::LoadUsage { mut guardrails } => {
+                let Some(session) = self.session.clone() else {
+                    return;
+                };
+                let (iam, account) = (self.iam.clone(), self.account.clone());
+                tokio::spawn(async move {
+                    let partition = guardrails
+                        .first()
+                        .map_or("aws", |g| crate::regions::partition_of_arn(&g.arn))
+                        .to_string();
+                    let iam = iam
+                        .get_or_init(|| async {
+                            std::sync::Arc::new(session.account_iam(&partition, &account).await)
+                        })
+                        .await
+                        .clone();
+                    let sources = crate::scan::usage::read_sources_with(&session, iam, &guardrails).await;
+                    crate::scan::usage::attach(&sources, &mut guardrails);
+                    let usage = guardrails
+                        .into_iter()
+                        .filter_map(|g| Some((g.arn, *g.usage?)))
+                        .collect();
+                    let _ = tx.send(Action::UsageLoaded { usage });
                 });
             }
             Effect::Export { extension, content } => {

@@ -67,10 +67,13 @@ pub enum Column {
     KeyState,
     Rotation,
     Updated,
+    /// Who uses the guardrail (`--usage`, or read by the live explorer): a count, `!` when
+    /// one cannot decrypt with its key, `?` when a source could not be read.
+    Users,
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
         Column::Status,
         Column::Name,
         Column::Region,
@@ -80,6 +83,7 @@ impl Column {
         Column::KeyState,
         Column::Rotation,
         Column::Updated,
+        Column::Users,
     ];
 
     pub fn title(self) -> &'static str {
@@ -93,6 +97,7 @@ impl Column {
             Column::KeyState => "KEY STATE",
             Column::Rotation => "ROTATION",
             Column::Updated => "UPDATED",
+            Column::Users => "USERS",
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct State {
     pub dirty: bool,
     /// The remediation wizard, while it is open.
     pub wizard: Option<super::wizard::Wizard>,
+    /// Some row knows who uses it: the USERS column is shown.
+    pub has_usage: bool,
 }
 
 fn rotation_rank(g: &Guardrail) -> i32 {
@@ -224,6 +231,28 @@ fn rotation_rank(g: &Guardrail) -> i32 {
         Some(Rotation::Disabled) => -1,
         Some(Rotation::Unknown { .. }) => 0,
         Some(Rotation::Enabled { period_days }) => period_days.unwrap_or(365),
+    }
+}
+
+/// Locked-out users first (descending puts them on top), then unknown, then by count.
+fn users_rank(g: &Guardrail) -> (u8, usize) {
+    match &g.usage {
+        None => (0, 0),
+        Some(u) => {
+            let locked = u
+                .named_users()
+                .any(|x| matches!(x.current_key, crate::usage::Access::Denied { .. }));
+            (
+                if locked {
+                    3
+                } else if u.unknown.is_empty() {
+                    1
+                } else {
+                    2
+                },
+                u.named_users().count(),
+            )
+        }
     }
 }
 
@@ -250,6 +279,7 @@ pub fn compare(a: &Guardrail, b: &Guardrail, column: Column) -> Ordering {
             .cmp(&b.key_info().map(|k| k.state.as_str())),
         Column::Rotation => rotation_rank(a).cmp(&rotation_rank(b)),
         Column::Updated => a.updated_at.cmp(&b.updated_at),
+        Column::Users => users_rank(a).cmp(&users_rank(b)),
     };
     primary
         .then_with(|| a.name.cmp(&b.name))
@@ -309,6 +339,7 @@ impl State {
             exit_code: 0,
             dirty: true,
             wizard: None,
+            has_usage: false,
         }
     }
 
@@ -383,6 +414,7 @@ impl State {
 
     pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
         for g in &rows {
+            self.has_usage |= g.usage.is_some();
             self.totals.add(g.posture.level);
             self.search.push(filter::search_text(g));
             if let Some(b) = &mut self.baseline {
@@ -392,6 +424,20 @@ impl State {
         self.rows.extend(rows);
         self.order_stale = true;
         self.visible_stale = true;
+    }
+
+    /// Who uses the guardrails of a region, as read after the region came in.
+    pub fn set_usage(&mut self, usage: HashMap<String, crate::usage::Usage>) {
+        self.has_usage |= !usage.is_empty();
+        for g in &mut self.rows {
+            if let Some(u) = usage.get(&g.arn) {
+                g.usage = Some(Box::new(u.clone()));
+            }
+        }
+        if self.sort == Column::Users {
+            self.order_stale = true;
+            self.visible_stale = true;
+        }
     }
 
     pub fn remove_rows_of(&mut self, region: &str) {

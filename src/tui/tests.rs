@@ -828,7 +828,7 @@ fn columns_give_way_by_priority_and_never_status_or_name() {
             assert!(position(Column::State).is_some(), "{width}: {names:?}");
         }
     }
-    assert_eq!(table_columns(196).len(), 9, "everything fits on a wide screen");
+    assert_eq!(table_columns(196).len(), 10, "everything fits on a wide screen");
     assert_eq!(super::view::fit("ap-southeast-2", 9), "ap-south…");
     assert_eq!(super::view::fit("us-east-1", 9), "us-east-1");
 }
@@ -1224,4 +1224,97 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
         summary.contains("? guardrails  not read: denied: sts:AssumeRole"),
         "{summary}"
     );
+}
+
+#[test]
+fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
+    use crate::usage::{Access, GuardrailUser, UnknownSource, Usage, Via};
+    let mut s = fresh();
+    let g = s.generation;
+    scan(
+        &mut s,
+        ScanEvent::Started {
+            generation: g,
+            regions: vec!["us-east-1".into()],
+        },
+    );
+    let all = rows();
+    let us: Vec<Guardrail> = all
+        .iter()
+        .filter(|r| &*r.region == "us-east-1")
+        .cloned()
+        .collect();
+    scan(
+        &mut s,
+        ScanEvent::Rows {
+            generation: g,
+            region: "us-east-1".into(),
+            rows: us.clone(),
+        },
+    );
+    let effects = scan(
+        &mut s,
+        ScanEvent::RegionDone {
+            generation: g,
+            region: "us-east-1".into(),
+            guardrails: us.len(),
+            elapsed_ms: 1,
+        },
+    );
+    // The region's rows go to be read, once the region is in.
+    match effects.as_slice() {
+        [Effect::LoadUsage { guardrails }] => assert_eq!(guardrails.len(), us.len()),
+        other => panic!("{other:?}"),
+    }
+    let agent = GuardrailUser {
+        principal: "arn:aws:iam::123456789012:role/service-role/AgentRole".into(),
+        via: Via::Agent {
+            id: "AGENT12345".into(),
+            name: "claims-agent".into(),
+            version: "DRAFT".into(),
+        },
+        guardrail_version: Some("DRAFT".into()),
+        current_key: Access::Denied {
+            why: "the key is Disabled".into(),
+        },
+    };
+    let admin = GuardrailUser {
+        principal: "arn:aws:iam::123456789012:user/admin".into(),
+        via: Via::Policy {
+            conditional: false,
+            broad: true,
+        },
+        guardrail_version: None,
+        current_key: Access::Allowed { how: "IAM".into() },
+    };
+    let target = us[0].arn.clone();
+    let usage = Usage {
+        users: vec![agent, admin],
+        unknown: vec![UnknownSource {
+            source: "flows".into(),
+            reason: "denied: bedrock:ListFlows".into(),
+        }],
+    };
+    update(
+        &mut s,
+        Action::UsageLoaded {
+            usage: [(target.clone(), usage)].into_iter().collect(),
+        },
+    );
+    s.width = 160;
+    s.height = 50;
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("USERS"), "{screen}");
+    assert!(screen.contains("1!"), "the locked-out agent is marked:\n{screen}");
+    // The detail of that guardrail names the agent, its role, and the unread source.
+    while s.selected_row().is_some_and(|r| r.arn != target) {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("Used by"), "{screen}");
+    assert!(screen.contains("✗ agent claims-agent"), "{screen}");
+    assert!(screen.contains("the key is Disabled"), "{screen}");
+    assert!(screen.contains("+ 1 with broad rights"), "{screen}");
+    assert!(screen.contains("? flows not read"), "{screen}");
 }

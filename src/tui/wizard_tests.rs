@@ -482,6 +482,7 @@ async fn flow_against_the_simulator() {
         journal_dir: dir.path().to_path_buf(),
         export_dir: dir.path().to_path_buf(),
         fix_task: None,
+        iam: Default::default(),
     };
     // Runs effects and feeds the actions they send back until `done` holds.
     async fn drive(

@@ -7,7 +7,7 @@ use super::state::{Loadable, Overlay, RegionStatus, State};
 use super::view::layout;
 use super::wizard::{ExistingKey, Wizard, WizardEffect};
 use crate::fix::apply::FixEvent;
-use crate::model::{CallError, KeyLookup, VersionInfo};
+use crate::model::{CallError, Guardrail, KeyLookup, VersionInfo};
 use crate::report::{ScanReport, to_csv, to_markdown};
 use crate::scan::{RegionOutcome, ScanEvent, ScanResult};
 
@@ -34,6 +34,10 @@ pub enum Action {
         result: Result<String, CallError>,
     },
     Exported(Result<String, String>),
+    /// Who uses the guardrails of a region, by ARN.
+    UsageLoaded {
+        usage: std::collections::HashMap<String, crate::usage::Usage>,
+    },
     Copied(String),
     WizardKeys {
         region: String,
@@ -65,6 +69,10 @@ pub enum Effect {
     },
     LoadPolicy {
         key_arn: String,
+    },
+    /// Read who uses these guardrails (one region's, just scanned).
+    LoadUsage {
+        guardrails: Vec<Guardrail>,
     },
     /// Write `content` to a new file named after the time, with this extension.
     Export {
@@ -101,8 +109,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::Scan(event) => {
-            on_scan(state, event);
+        Action::Scan(event) => on_scan(state, event),
+        Action::UsageLoaded { usage } => {
+            state.set_usage(usage);
+            state.dirty = true;
             Vec::new()
         }
         Action::VersionsLoaded { arn, versions } => {
@@ -179,11 +189,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     effects
 }
 
-fn on_scan(state: &mut State, event: ScanEvent) {
+fn on_scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
     // Events of an older scan (before a refresh) are dropped.
     if event.generation() != state.generation {
-        return;
+        return Vec::new();
     }
+    let mut effects = Vec::new();
     state.dirty = true;
     match event {
         ScanEvent::Started { regions, .. } => {
@@ -222,6 +233,16 @@ fn on_scan(state: &mut State, event: ScanEvent) {
                     elapsed_ms,
                 };
             }
+            // Who uses them: read in the background, shown in the USERS column and the detail.
+            let rows: Vec<Guardrail> = state
+                .rows
+                .iter()
+                .filter(|g| *g.region == *region)
+                .cloned()
+                .collect();
+            if !rows.is_empty() && state.header.loaded_from.is_none() {
+                effects.push(Effect::LoadUsage { guardrails: rows });
+            }
             if let Some(i) = state.retrying.iter().position(|r| *r == region) {
                 state.retrying.remove(i);
                 state.toast(
@@ -257,6 +278,7 @@ fn on_scan(state: &mut State, event: ScanEvent) {
         }
         ScanEvent::Finished { .. } => state.active_scans = state.active_scans.saturating_sub(1),
     }
+    effects
 }
 
 /// Rows of the table that fit on screen.

@@ -57,6 +57,8 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
     out.push(field("created", g.created_at.clone().unwrap_or_default()));
     out.push(field("updated", g.updated_at.clone().unwrap_or_default()));
     out.push(Line::raw(""));
+    used_by(state, g, theme, &mut out);
+    out.push(Line::raw(""));
     out.push(section("Versions", theme));
     let versions = g
         .versions
@@ -187,6 +189,66 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
         )));
     }
     out
+}
+
+/// Who uses the guardrail, and whether each can decrypt with its current key and with a
+/// new key from the wizard (whose users statement names the account's users).
+fn used_by<'a>(state: &State, g: &Guardrail, theme: &Theme, out: &mut Vec<Line<'a>>) {
+    out.push(section("Used by", theme));
+    let Some(usage) = &g.usage else {
+        out.push(Line::raw(if state.header.loaded_from.is_some() {
+            "  not in the saved scan (scan with --usage to include it)"
+        } else {
+            "  loading… (agents, flows and IAM policies)"
+        }));
+        return;
+    };
+    let named: Vec<_> = usage.named_users().collect();
+    if named.is_empty() && usage.unknown.is_empty() {
+        out.push(Line::raw("  no agent, flow or IAM principal found using it"));
+    }
+    for u in &named {
+        let same_account = u.principal.split(':').nth(4) == Some(&*g.account);
+        let new_key = if same_account {
+            "new key: ✓ named in its users statement".to_string()
+        } else {
+            format!(
+                "new key: its account {} must grant kms:Decrypt",
+                u.principal.split(':').nth(4).unwrap_or("?")
+            )
+        };
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(
+                format!("{} ", u.current_key.mark()),
+                match u.current_key {
+                    crate::usage::Access::Denied { .. } => theme.level(crate::model::Level::Fail),
+                    crate::usage::Access::Unknown { .. } => theme.level(crate::model::Level::Unknown),
+                    crate::usage::Access::Allowed { .. } => theme.level(crate::model::Level::Pass),
+                },
+            ),
+            Span::raw(u.label()),
+        ]));
+        // The principal without `arn:aws:iam::ACCOUNT:` (the account is the guardrail's, or said).
+        let resource = u.principal.splitn(6, ':').nth(5).unwrap_or(&u.principal);
+        let whose = if same_account {
+            String::new()
+        } else {
+            format!(" (account {})", u.principal.split(':').nth(4).unwrap_or("?"))
+        };
+        out.push(Line::raw(format!("      {resource}{whose}")));
+        out.push(Line::raw(format!("      now: {}", u.current_key.reason())));
+        out.push(Line::raw(format!("      {new_key}")));
+    }
+    let broad = usage.broad_count();
+    if broad > 0 {
+        out.push(Line::raw(format!(
+            "  + {broad} with broad rights (bedrock:* or * on every resource): administrators"
+        )));
+    }
+    for s in &usage.unknown {
+        out.push(Line::raw(format!("  ? {} not read: {}", s.source, s.reason)));
+    }
 }
 
 pub(super) fn render_detail(state: &State, g: &Guardrail, theme: &Theme, f: &mut Frame, area: Rect) {

@@ -49,13 +49,22 @@ fn rule(c: Column) -> (u16, bool, Option<u8>) {
         // Wide enough for its title and the sort arrow ("ROTATION↑").
         Column::Rotation => (9, false, Some(4)),
         Column::Updated => (16, false, Some(1)),
+        Column::Users => (6, false, Some(0)),
     }
 }
 
 /// The columns that fit in `width` (the table's inner width, the mark column excluded),
 /// with their widths: the least important dropped first, spare room to NAME and KEY.
 pub fn columns_for(width: u16) -> Vec<(Column, u16)> {
+    columns_with(width, true)
+}
+
+/// The same, USERS left out when no row knows who uses it.
+pub fn columns_with(width: u16, users: bool) -> Vec<(Column, u16)> {
     let mut shown: Vec<Column> = Column::ALL.to_vec();
+    if !users {
+        shown.retain(|c| *c != Column::Users);
+    }
     // One space between columns.
     let need = |cols: &[Column]| cols.iter().map(|c| rule(*c).0 + 1).sum::<u16>();
     while need(&shown) > width {
@@ -102,7 +111,7 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
     // Borders (2) and the mark column with its space (2); with a baseline, the mark column
     // also holds the change since (↑ ↓ ~ +).
     let mark_width: u16 = if state.baseline.is_some() { 2 } else { 1 };
-    let columns = columns_for(area.width.saturating_sub(3 + mark_width));
+    let columns = columns_with(area.width.saturating_sub(3 + mark_width), state.has_usage);
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(mark_width))
         .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
@@ -160,6 +169,18 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
                     Column::KeyState => (key_state_label(g), Style::default()),
                     Column::Rotation => (rotation_label(g), Style::default()),
                     Column::Updated => (short_time(&g.updated_at), Style::default()),
+                    Column::Users => match &g.usage {
+                        None => (String::new(), Style::default()),
+                        Some(u) => {
+                            let marker = u.marker();
+                            let style = if marker.ends_with('!') {
+                                theme.fg(Color::Red)
+                            } else {
+                                Style::default()
+                            };
+                            (marker, style)
+                        }
+                    },
                 };
                 Cell::from(fit(&text, *w)).style(style)
             });
