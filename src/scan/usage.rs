@@ -127,11 +127,21 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
         }
         let access = |principal: &str| current_access(sources, &index, g, principal);
         for u in named.get(&(&*g.region, g.id.as_str())).into_iter().flatten() {
+            // Only a role of this account can be missing from this account's IAM.
+            let ours = u.role_arn.split(':').nth(4) == Some(&*g.account);
+            let missing = ours && sources.iam.is_ok() && index.principal(&u.role_arn).is_none();
             usage.users.push(GuardrailUser {
                 principal: u.role_arn.clone(),
                 via: u.via.clone(),
                 guardrail_version: Some(u.guardrail_version.clone()),
-                current_key: access(&u.role_arn),
+                current_key: if missing {
+                    Access::Denied {
+                        why: "IAM does not list this role: it cannot apply the guardrail".into(),
+                    }
+                } else {
+                    access(&u.role_arn)
+                },
+                missing,
             });
         }
         for (p, grant) in index.users_of(&g.arn) {
@@ -147,6 +157,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
                 },
                 guardrail_version: None,
                 current_key: access(&p.arn),
+                missing: false,
             });
         }
         g.usage = Some(Box::new(usage));

@@ -484,12 +484,12 @@ async fn existing_keys(
             Ok(_) => "off".into(),
             Err(_) => "?".into(),
         };
-        let policy_warning = match session.key_policy(&kms, &arn).await {
+        let (policy_warning, policy_text) = match session.key_policy(&kms, &arn).await {
             Ok(policy) => {
                 let missing = crate::fix::policy::missing_for_guardrails(&policy, account, caller);
-                (!missing.is_empty()).then(|| missing.join("; "))
+                ((!missing.is_empty()).then(|| missing.join("; ")), Some(policy))
             }
-            Err(e) => Some(format!("its policy cannot be read ({})", e.label())),
+            Err(e) => (Some(format!("its policy cannot be read ({})", e.label())), None),
         };
         out.push(wizard::ExistingKey {
             arn,
@@ -498,6 +498,7 @@ async fn existing_keys(
             rotation,
             suitable: suitable.map(|_| ()),
             policy_warning,
+            policy: policy_text,
         });
     }
     Ok(out)

@@ -1277,6 +1277,7 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
         current_key: Access::Denied {
             why: "the key is Disabled".into(),
         },
+        missing: false,
     };
     let admin = GuardrailUser {
         principal: "arn:aws:iam::123456789012:user/admin".into(),
@@ -1286,6 +1287,7 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
         },
         guardrail_version: None,
         current_key: Access::Allowed { how: "IAM".into() },
+        missing: false,
     };
     let target = us[0].arn.clone();
     let usage = Usage {

@@ -45,6 +45,8 @@ pub struct WizardTarget {
     pub level: Level,
     pub current_key: Option<String>,
     pub included: bool,
+    /// Who uses it, when it was read (the explorer reads it in the background).
+    pub usage: Option<crate::usage::Usage>,
 }
 
 /// A key that exists in a region, and whether it can encrypt guardrails.
@@ -59,6 +61,9 @@ pub struct ExistingKey {
     /// What its key policy lacks for guardrails, if anything (a warning, not a veto: IAM
     /// policies may grant it through the account-root statement).
     pub policy_warning: Option<String>,
+    /// Its policy document, when it could be read: the review says from it whether the
+    /// guardrails' users could decrypt.
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +195,7 @@ impl Wizard {
                 level: g.posture.level,
                 current_key: g.kms_key_arn.clone(),
                 included: g.posture.level != Level::Pass,
+                usage: g.usage.as_deref().cloned(),
             })
             .collect();
         // Grouped by region (in the order regions first appear), each region under one
@@ -307,9 +313,111 @@ impl Wizard {
             partition: crate::regions::partition_of_arn(&self.caller).to_string(),
             administrators: split_list(&self.settings.values[3]),
             managers: split_list(&self.settings.values[4]),
-            users: split_list(&self.settings.values[5]),
+            users: {
+                let mut users = split_list(&self.settings.values[5]);
+                for u in self.users_to_name() {
+                    if !users.contains(&u) {
+                        users.push(u);
+                    }
+                }
+                users
+            },
             external_accounts: Vec::new(),
         })
+    }
+
+    /// The users of the included guardrails a new key's policy names: the account's own
+    /// principals that IAM lists (KMS refuses one that does not exist), administrators left
+    /// to the account-root statement.
+    fn users_to_name(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for u in self
+            .included()
+            .filter_map(|t| t.usage.as_ref())
+            .flat_map(|u| u.named_users())
+        {
+            let ours = u.principal.split(':').nth(4) == Some(self.account.as_str());
+            if ours && !u.missing && !out.contains(&u.principal) {
+                out.push(u.principal.clone());
+            }
+        }
+        out
+    }
+
+    /// Who uses the planned guardrails and whether the planned key lets them decrypt: a new
+    /// key names them; an existing key's policy is read (its IAM side is not, here: then it
+    /// says so, and `guardkey fix --key … --dry-run` reads it).
+    fn plan_usage(&self, regions: &[RegionPlan]) -> crate::fix::plan::PlanUsage {
+        use crate::fix::plan::PlannedUser;
+        use crate::usage::{Access, KeyFacts, decrypt_access};
+        let mut usage = crate::fix::plan::PlanUsage {
+            read: self.included().any(|t| t.usage.is_some()),
+            ..Default::default()
+        };
+        let named = self.users_to_name();
+        for r in regions {
+            let existing_policy = match &r.key {
+                KeyChoice::Existing(arn) => self
+                    .regions
+                    .iter()
+                    .find(|k| k.region == r.region)
+                    .and_then(|k| match &k.keys {
+                        KeyList::Ready(keys) => keys.iter().find(|e| e.arn == *arn),
+                        _ => None,
+                    })
+                    .and_then(|e| e.policy.as_deref())
+                    .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()),
+                KeyChoice::Create(_) => None,
+            };
+            for t in &r.targets {
+                let Some(u) = self
+                    .targets
+                    .iter()
+                    .find(|x| x.arn == t.arn)
+                    .and_then(|x| x.usage.as_ref())
+                else {
+                    continue;
+                };
+                if !u.unknown.is_empty() {
+                    usage.unknown.insert(t.arn.clone(), u.unknown.clone());
+                }
+                let planned =
+                    u.named_users()
+                        .map(|user| {
+                            let with_key = match &r.key {
+                            KeyChoice::Create(_) if named.contains(&user.principal) => Access::Allowed {
+                                how: "the new key's users statement names it".into(),
+                            },
+                            KeyChoice::Create(_) => Access::Unknown {
+                                why: "another account's (or unlisted) principal: the new key does not name it"
+                                    .into(),
+                            },
+                            KeyChoice::Existing(arn) => {
+                                let facts = KeyFacts {
+                                    arn,
+                                    state: "Enabled",
+                                    policy: existing_policy.as_ref().ok_or("not read"),
+                                };
+                                match decrypt_access(&facts, &user.principal, None) {
+                                    Access::Unknown { why } => Access::Unknown {
+                                        why: format!(
+                                            "{why}; `guardkey fix --key {arn} --dry-run` reads them"
+                                        ),
+                                    },
+                                    other => other,
+                                }
+                            }
+                        };
+                            PlannedUser {
+                                user: user.clone(),
+                                with_key,
+                            }
+                        })
+                        .collect();
+                usage.users.insert(t.arn.clone(), planned);
+            }
+        }
+        usage
     }
 
     /// The plan the review shows and the apply carries out.
@@ -367,11 +475,12 @@ impl Wizard {
             };
             regions.push(RegionPlan { region, key, targets });
         }
+        let usage = self.plan_usage(&regions);
         Ok(FixPlan {
             account: self.account.clone(),
             regions,
             publish_version: self.publish_version,
-            usage: Default::default(),
+            usage,
         })
     }
 

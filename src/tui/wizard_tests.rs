@@ -78,6 +78,7 @@ fn keys_loaded(s: &mut State) {
                 rotation: "365 days".into(),
                 suitable: Ok(()),
                 policy_warning: None,
+                policy: None,
             },
             ExistingKey {
                 arn: format!("arn:aws:kms:{region}:123456789012:key/off"),
@@ -86,6 +87,7 @@ fn keys_loaded(s: &mut State) {
                 rotation: "off".into(),
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
                 policy_warning: None,
+                policy: None,
             },
         ];
         update(
@@ -842,5 +844,62 @@ fn in_govcloud_the_wizard_plans_every_arn_in_the_partition() {
     assert!(
         !text.contains("arn:aws:"),
         "an ARN of the commercial partition: {text}"
+    );
+}
+
+#[test]
+fn a_new_key_names_the_guardrails_users_and_the_review_says_they_keep_access() {
+    use crate::usage::{Access, GuardrailUser, Usage, Via};
+    let agent_role = "arn:aws:iam::123456789012:role/service-role/AgentRole";
+    let user = |principal: &str, missing: bool| GuardrailUser {
+        principal: principal.into(),
+        via: Via::Agent {
+            id: "AGENT12345".into(),
+            name: "claims-agent".into(),
+            version: "DRAFT".into(),
+        },
+        guardrail_version: Some("DRAFT".into()),
+        current_key: Access::Allowed {
+            how: "the AWS-owned key needs no grant".into(),
+        },
+        missing,
+    };
+    let mut row = guardrail("us-east-1", "support-bot", None);
+    row.usage = Some(Box::new(Usage {
+        users: vec![
+            user(agent_role, false),
+            // Another account's role, and a deleted one: neither can be named.
+            user("arn:aws:iam::444455556666:role/Partner", false),
+            user("arn:aws:iam::123456789012:role/Deleted", true),
+        ],
+        unknown: Vec::new(),
+    }));
+    let w = super::wizard::Wizard::new(
+        vec![&row],
+        "123456789012",
+        "arn:aws:iam::123456789012:user/alice",
+        None,
+    );
+    let plan = w.plan().unwrap();
+    let KeyChoice::Create(key) = &plan.regions[0].key else {
+        panic!("a new key by default")
+    };
+    let policy: serde_json::Value = serde_json::from_str(&key.policy).unwrap();
+    let users = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == crate::fix::policy::USERS_SID)
+        .expect("a users statement");
+    assert_eq!(users["Principal"]["AWS"], agent_role, "{}", key.policy);
+    let summary = plan.summary();
+    assert!(summary.contains("✓ agent claims-agent"), "{summary}");
+    assert!(
+        summary.contains("the new key's users statement names it"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("may lose access"),
+        "the partner's role:\n{summary}"
     );
 }

@@ -49,6 +49,10 @@ pub struct GuardrailUser {
     pub guardrail_version: Option<String>,
     /// Whether it can decrypt with the guardrail's current key (AWS-owned: always).
     pub current_key: Access,
+    /// The account's IAM was read and does not list this principal (an agent or flow whose
+    /// role was deleted): no key policy can name it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
 }
 
 impl GuardrailUser {
@@ -150,6 +154,7 @@ mod tests {
             current_key: Access::Allowed {
                 how: "AWS-owned key".into(),
             },
+            missing: false,
         };
         assert_eq!(
             user(Via::Agent {
@@ -195,6 +200,7 @@ mod tests {
             current_key: Access::Denied {
                 why: "no grant".into(),
             },
+            missing: false,
         });
         assert_eq!(usage.marker(), "1!");
     }
