@@ -102,6 +102,7 @@ pub fn to_html(report: &ScanReport) -> String {
     accounts_table(report, &mut out);
     top_reasons(report, &mut out);
     guardrails_table(report, &mut out);
+    usage_table(report, &mut out);
     let unreadable: Vec<_> = report
         .regions
         .iter()
@@ -276,6 +277,35 @@ fn accounts_table(report: &ScanReport, out: &mut String) {
             escape(&a.name),
             escape(&a.id),
             escape(&a.reach.describe())
+        );
+    }
+    let _ = writeln!(out, "</tbody>\n</table>\n</section>");
+}
+
+/// With --usage: who uses each guardrail (agents, flows, IAM principals).
+fn usage_table(report: &ScanReport, out: &mut String) {
+    let read: Vec<_> = report
+        .guardrails
+        .iter()
+        .filter_map(|g| Some((g, g.usage.as_deref()?)))
+        .filter(|(_, u)| u.named_users().next().is_some() || !u.unknown.is_empty())
+        .collect();
+    if read.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section id=\"usage\">\n<h2>Who uses them</h2>\n<p>✓ can decrypt with the guardrail's key now, ✗ cannot (its calls fail), ? not known.</p>\n\
+         <table>\n<thead><tr><th scope=\"col\">Guardrail</th><th scope=\"col\">Region</th><th scope=\"col\">Used by</th></tr></thead>\n<tbody>"
+    );
+    for (g, u) in read {
+        let users: Vec<String> = u.describe().iter().map(|l| escape(l)).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&g.name),
+            escape(&report.region_label(&g.account, &g.region)),
+            users.join("<br>")
         );
     }
     let _ = writeln!(out, "</tbody>\n</table>\n</section>");

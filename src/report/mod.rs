@@ -393,6 +393,9 @@ pub fn to_csv(report: &ScanReport) -> String {
         "hint",
         // Last, so that scripts reading the columns before keep working.
         "account_name",
+        // With --usage (empty without): who uses it, and how many cannot decrypt now.
+        "used_by",
+        "users_locked_out",
     ];
     w.write_record(header).expect("in-memory write");
     for g in &report.guardrails {
@@ -420,6 +423,14 @@ pub fn to_csv(report: &ScanReport) -> String {
             rotation.as_deref().unwrap_or(""),
             &g.posture.hint,
             report.account_name(&g.account).unwrap_or(""),
+            &g.usage
+                .as_ref()
+                .map(|u| u.describe().join("; "))
+                .unwrap_or_default(),
+            &g.usage
+                .as_ref()
+                .map(|u| u.locked_out().to_string())
+                .unwrap_or_default(),
         ])
         .expect("in-memory write");
     }

@@ -17,6 +17,57 @@ fn seconds(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
+/// With --usage: who uses each guardrail, and those who cannot decrypt with its key now.
+fn usage_section(report: &ScanReport, out: &mut String) {
+    let read: Vec<_> = report
+        .guardrails
+        .iter()
+        .filter_map(|g| Some((g, g.usage.as_deref()?)))
+        .collect();
+    if read.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Who uses them (✓ ✗ ?: can decrypt with the guardrail's key now):"
+    );
+    let mut quiet = 0;
+    for (g, u) in &read {
+        if u.named_users().next().is_none() && u.unknown.is_empty() {
+            quiet += 1;
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            report.region_label(&g.account, &g.region),
+            g.name,
+            u.describe().join("; ")
+        );
+    }
+    if quiet > 0 {
+        let _ = writeln!(
+            out,
+            "  {quiet} other guardrails: no agent, flow or principal uses them but administrators"
+        );
+    }
+    let locked: usize = read.iter().map(|(_, u)| u.locked_out()).sum();
+    let unknown = read.iter().filter(|(_, u)| !u.unknown.is_empty()).count();
+    if locked > 0 {
+        let _ = writeln!(
+            out,
+            "  {locked} users cannot decrypt the guardrail they use with its key today: their calls fail."
+        );
+    }
+    if unknown > 0 {
+        let _ = writeln!(
+            out,
+            "  For {unknown} guardrails a source could not be read: who uses them is not fully known (see --format json)."
+        );
+    }
+    let _ = writeln!(out);
+}
+
 pub fn to_table(report: &ScanReport) -> String {
     let mut out = String::new();
     let t = report.totals;
@@ -129,6 +180,7 @@ pub fn to_table(report: &ScanReport) -> String {
         }
         let _ = writeln!(out);
     }
+    usage_section(report, &mut out);
     if !report.accounts.is_empty() {
         accounts_section(report, &mut out);
     } else {
@@ -256,5 +308,51 @@ mod tests {
     #[test]
     fn table_golden() {
         insta::assert_snapshot!(super::to_table(&super::super::fixtures::report()));
+    }
+
+    #[test]
+    fn who_uses_them_goes_in_every_human_format_and_the_csv() {
+        use crate::usage::{Access, GuardrailUser, UnknownSource, Usage, Via};
+        let mut report = super::super::fixtures::report();
+        report.guardrails[0].usage = Some(Box::new(Usage {
+            users: vec![GuardrailUser {
+                principal: "arn:aws:iam::123456789012:role/service-role/<Agent>".into(),
+                via: Via::Agent {
+                    id: "AGENT12345".into(),
+                    name: "claims-agent".into(),
+                    version: "DRAFT".into(),
+                },
+                guardrail_version: Some("DRAFT".into()),
+                current_key: Access::Denied {
+                    why: "the key is Disabled".into(),
+                },
+                missing: false,
+            }],
+            unknown: vec![UnknownSource {
+                source: "flows".into(),
+                reason: "denied".into(),
+            }],
+        }));
+        report.guardrails[1].usage = Some(Box::default());
+        let table = super::to_table(&report);
+        assert!(
+            table.contains("✗ agent claims-agent as role/service-role/<Agent>; ? flows not read"),
+            "{table}"
+        );
+        assert!(table.contains("1 users cannot decrypt"), "{table}");
+        assert!(table.contains("1 other guardrails"), "{table}");
+        let csv = crate::report::to_csv(&report);
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let headers = rows.headers().unwrap().clone();
+        let first = rows.records().next().unwrap().unwrap();
+        let field = |name: &str| first[headers.iter().position(|h| h == name).unwrap()].to_string();
+        assert_eq!(field("users_locked_out"), "1");
+        assert!(field("used_by").contains("agent claims-agent"));
+        let html = crate::report::html::to_html(&report);
+        assert!(html.contains("<h2>Who uses them</h2>"), "{html}");
+        assert!(
+            html.contains("&lt;Agent&gt;") && !html.contains("<Agent>"),
+            "escaped"
+        );
     }
 }

@@ -114,6 +114,39 @@ impl Usage {
         self.users.iter().filter(|u| !u.is_broad())
     }
 
+    /// Each named user with its mark for the current key, administrators counted, the
+    /// sources not read named: one line for reports.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .named_users()
+            .map(|u| {
+                let resource = u.principal.splitn(6, ':').nth(5).unwrap_or(&u.principal);
+                let role = match u.via {
+                    Via::Policy { .. } => String::new(),
+                    _ => format!(" as {resource}"),
+                };
+                format!("{} {}{role}", u.current_key.mark(), u.label())
+            })
+            .collect();
+        match self.broad_count() {
+            0 => {}
+            1 => out.push("+ 1 administrator".into()),
+            n => out.push(format!("+ {n} administrators")),
+        }
+        out.extend(self.unknown.iter().map(|s| format!("? {} not read", s.source)));
+        if out.is_empty() {
+            out.push("nobody found".into());
+        }
+        out
+    }
+
+    /// Named users that cannot decrypt with the current key.
+    pub fn locked_out(&self) -> usize {
+        self.named_users()
+            .filter(|u| matches!(u.current_key, Access::Denied { .. }))
+            .count()
+    }
+
     pub fn broad_count(&self) -> usize {
         self.users.iter().filter(|u| u.is_broad()).count()
     }
