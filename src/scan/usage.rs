@@ -109,6 +109,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
                 .push(u);
         }
     }
+    let mut decided: HashMap<(String, String), Access> = HashMap::new();
     for g in guardrails.iter_mut() {
         if g.read_error.is_some() {
             continue;
@@ -125,7 +126,17 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
                 usage.unknown.push(unknown("flows", e));
             }
         }
-        let access = |principal: &str| current_access(sources, &index, g, principal);
+        // Many guardrails share a key and many principals share a grant: each (principal,
+        // key) pair is evaluated once.
+        let mut access = |principal: &str| {
+            let key = (principal.to_string(), g.kms_key_arn.clone().unwrap_or_default());
+            if let Some(a) = decided.get(&key) {
+                return a.clone();
+            }
+            let a = current_access(sources, &index, g, principal);
+            decided.insert(key, a.clone());
+            a
+        };
         for u in named.get(&(&*g.region, g.id.as_str())).into_iter().flatten() {
             // Only a role of this account can be missing from this account's IAM.
             let ours = u.role_arn.split(':').nth(4) == Some(&*g.account);
