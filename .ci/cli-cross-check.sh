@@ -64,6 +64,83 @@ if ours != theirs:
 print(f"cli-cross-check: guardkey scan agrees with the AWS CLI on {len(ours)} guardrails in {len({g['region'] for g in scan['guardrails']})} regions")
 PY
 
+# Who uses the guardrails of us-east-1, read by the AWS CLI itself (bedrock-agent list-agents,
+# get-agent, list-agent-versions, list-flows, get-flow; iam get-account-authorization-details,
+# whose URL-encoded documents the CLI decodes) and matched here with fnmatch, must be what
+# guardkey scan --usage says: the same agents, flows and principals for every guardrail.
+# (Exit 1: the region has failing guardrails.)
+rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --regions $R --usage --format json --output "$work/usage.json" || rc=$?
+[ "$rc" -eq 1 ] || fail "guardkey scan --usage exited $rc, not 1"
+: >"$work/named.txt"
+for id in $(aws bedrock-agent list-agents --region $R --query 'agentSummaries[*].agentId' --output text); do
+  role=$(aws bedrock-agent get-agent --region $R --agent-id "$id" --query agent.agentResourceRoleArn --output text)
+  aws bedrock-agent list-agent-versions --region $R --agent-id "$id" \
+    --query 'agentVersionSummaries[?guardrailConfiguration].[guardrailConfiguration.guardrailIdentifier, agentVersion]' \
+    --output text | while read -r g v; do echo "$g agent $v $role" >>"$work/named.txt"; done
+done
+for id in $(aws bedrock-agent list-flows --region $R --query 'flowSummaries[*].id' --output text); do
+  aws bedrock-agent get-flow --region $R --flow-identifier "$id" --output json >"$work/flow-$id.json"
+done
+aws iam get-account-authorization-details --output json >"$work/iam.json"
+python3 - "$work" <<'PY' || fail "guardkey scan --usage and the AWS CLI disagree on who uses the guardrails"
+import fnmatch, glob, json, sys, urllib.parse
+work = sys.argv[1]
+scan = json.load(open(f"{work}/usage.json"))
+by_id = {g["id"]: g["arn"] for g in scan["guardrails"]}
+arn_of = lambda ident: ident if ident.startswith("arn:") else by_id.get(ident, ident)
+theirs = {}
+for line in open(f"{work}/named.txt"):
+    g, kind, version, role = line.split()
+    theirs.setdefault(arn_of(g), set()).add(("agent", version, role))
+for path in glob.glob(f"{work}/flow-*.json"):
+    flow = json.load(open(path))
+    for node in flow["definition"]["nodes"]:
+        conf = node.get("configuration", {})
+        for kind in ("prompt", "knowledgeBase"):
+            gc = conf.get(kind, {}).get("guardrailConfiguration")
+            if gc:
+                theirs.setdefault(arn_of(gc["guardrailIdentifier"]), set()).add(("flow", None, flow["executionRoleArn"]))
+doc = lambda d: json.loads(urllib.parse.unquote(d)) if isinstance(d, str) else d
+iam = json.load(open(f"{work}/iam.json"))
+managed = {p["Arn"]: doc(v["Document"]) for p in iam.get("Policies", []) for v in p["PolicyVersionList"] if v["IsDefaultVersion"]}
+def documents(entity, inline):
+    return [doc(p["PolicyDocument"]) for p in entity.get(inline, [])] + [managed[a["PolicyArn"]] for a in entity.get("AttachedManagedPolicies", [])]
+principals = [(u["Arn"], documents(u, "UserPolicyList")) for u in iam["UserDetailList"]] + \
+             [(r["Arn"], documents(r, "RolePolicyList")) for r in iam["RoleDetailList"]]
+as_list = lambda v: [v] if isinstance(v, str) else v
+def may_apply(docs, arn):
+    allowed = False
+    for d in docs:
+        sts = d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]]
+        for st in sts:
+            if not any(fnmatch.fnmatchcase("bedrock:applyguardrail", a.lower()) for a in as_list(st.get("Action", []))):
+                continue
+            if not any(fnmatch.fnmatchcase(arn, r) for r in as_list(st.get("Resource", []))):
+                continue
+            if st["Effect"] == "Deny":
+                return False
+            allowed = True
+    return allowed
+checked = mismatches = 0
+for g in scan["guardrails"]:
+    users = g.get("usage", {}).get("users", [])
+    ours_named = {(u["via"]["kind"], u["via"].get("version"), u["principal"]) for u in users if u["via"]["kind"] != "policy"}
+    if ours_named != theirs.get(g["arn"], set()):
+        mismatches += 1
+        print(f"  {g['name']}: guardkey {sorted(ours_named)}, AWS CLI {sorted(theirs.get(g['arn'], set()))}")
+    ours_policy = {u["principal"] for u in users if u["via"]["kind"] == "policy"}
+    named_roles = {p for _, _, p in ours_named}
+    cli_policy = {p for p, docs in principals if may_apply(docs, g["arn"])} - named_roles
+    if ours_policy != cli_policy:
+        mismatches += 1
+        print(f"  {g['name']}: guardkey principals {sorted(ours_policy)}, AWS CLI {sorted(cli_policy)}")
+    checked += 1
+if mismatches or not theirs:
+    sys.exit(1)
+print(f"cli-cross-check: guardkey scan --usage agrees with the AWS CLI on who uses {checked} guardrails "
+      f"({sum(len(v) for v in theirs.values())} agent and flow uses, {len(principals)} IAM principals)")
+PY
+
 # The remediation, as documented.
 cat >"$work/policy.json" <<POLICY
 {"Version": "2012-10-17", "Statement": [
