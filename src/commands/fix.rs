@@ -228,11 +228,15 @@ async fn leave_out_managed(
     for (region, t) in selected {
         let bedrock = target.session.bedrock(&region);
         match target.session.guardrail_tags(&bedrock, &t.arn).await {
-            Ok(tags) => match tags.get("aws:cloudformation:stack-name") {
-                Some(stack) => {
-                    let logical = tags
-                        .get("aws:cloudformation:logical-id")
-                        .map_or(String::new(), |l| format!(" (resource {l})"));
+            Ok(tags) => match crate::model::ManagedBy::of(&tags) {
+                Some(managed) => {
+                    let (stack, logical) = (
+                        managed.stack.clone(),
+                        managed
+                            .logical_id
+                            .as_ref()
+                            .map_or(String::new(), |l| format!(" (resource {l})")),
+                    );
                     if args.include_managed {
                         eprintln!(
                             "guardkey: {} ({region}) is managed by CloudFormation stack {stack}{logical}: \

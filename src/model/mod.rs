@@ -139,6 +139,30 @@ impl KeyInfo {
     }
 }
 
+/// The CloudFormation stack that manages a resource, from its `aws:cloudformation:*` tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedBy {
+    pub stack: String,
+    pub logical_id: Option<String>,
+}
+
+impl ManagedBy {
+    pub fn of(tags: &std::collections::BTreeMap<String, String>) -> Option<Self> {
+        Some(ManagedBy {
+            stack: tags.get("aws:cloudformation:stack-name")?.clone(),
+            logical_id: tags.get("aws:cloudformation:logical-id").cloned(),
+        })
+    }
+
+    /// `stack S (resource R)`.
+    pub fn describe(&self) -> String {
+        match &self.logical_id {
+            Some(l) => format!("CloudFormation stack {} (resource {l})", self.stack),
+            None => format!("CloudFormation stack {}", self.stack),
+        }
+    }
+}
+
 /// What looking a key up gave: the key, or why it could not be seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "lookup", rename_all = "kebab-case")]

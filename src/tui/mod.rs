@@ -301,6 +301,15 @@ impl EffectRunner {
                     let _ = tx.send(Action::PolicyLoaded { key_arn, result });
                 });
             }
+            Effect::LoadTags { arn, region } => {
+                let Some(session) = self.session.clone() else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let result = session.guardrail_tags(&session.bedrock(&region), &arn).await;
+                    let _ = tx.send(Action::TagsLoaded { arn, result });
+                });
+            }
             Effect::LoadUsage { mut guardrails } => {
                 let Some(session) = self.session.clone() else {
                     return;

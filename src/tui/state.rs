@@ -201,6 +201,8 @@ pub struct State {
     pub error_selected: usize,
     pub versions: HashMap<String, Loadable<Vec<VersionInfo>>>,
     pub policies: HashMap<String, Loadable<String>>,
+    /// Guardrails' tags, read when the detail pane opens (a CloudFormation stack's tags).
+    pub tags: HashMap<String, Loadable<std::collections::BTreeMap<String, String>>>,
     pub toast: Option<Toast>,
     pub width: u16,
     pub height: u16,
@@ -327,6 +329,7 @@ impl State {
             error_selected: 0,
             versions: HashMap::new(),
             policies: HashMap::new(),
+            tags: HashMap::new(),
             toast: None,
             width: 120,
             height: 40,

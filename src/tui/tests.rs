@@ -415,6 +415,10 @@ fn detail_loads_what_it_needs_once() {
     assert_eq!(
         effects,
         [
+            Effect::LoadTags {
+                arn: arn.clone(),
+                region: "us-east-1".into()
+            },
             Effect::LoadVersions {
                 arn: arn.clone(),
                 region: "us-east-1".into()
@@ -441,7 +445,11 @@ fn detail_loads_what_it_needs_once() {
     );
     // Moving away and back does not load again.
     let effects = update(&mut s, key('j'));
-    assert_eq!(effects.len(), 1, "hr-helpdesk has no key: versions only");
+    assert_eq!(
+        effects.len(),
+        2,
+        "hr-helpdesk has no key: its tags and versions only"
+    );
     // Back on the first row, whose versions and key policy are loaded: nothing is asked again.
     assert!(
         update(&mut s, key('k')).is_empty(),
@@ -1319,4 +1327,43 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
     assert!(screen.contains("the key is Disabled"), "{screen}");
     assert!(screen.contains("+ 1 with broad rights"), "{screen}");
     assert!(screen.contains("? flows not read"), "{screen}");
+}
+
+#[test]
+fn a_stack_managed_guardrail_says_so_and_the_wizard_leaves_it_out() {
+    let mut s = loaded();
+    s.header.read_only = false;
+    // support-bot: fails, on the AWS-owned key.
+    while s.selected_row().is_some_and(|r| r.name != "support-bot") {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    let arn = s.selected_row().unwrap().arn.clone();
+    let tags = [
+        ("aws:cloudformation:stack-name", "benefits-assistant"),
+        ("aws:cloudformation:logical-id", "BenefitsGuardrail"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    update(
+        &mut s,
+        Action::TagsLoaded {
+            arn: arn.clone(),
+            result: Ok(tags),
+        },
+    );
+    s.width = 200;
+    s.height = 50;
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(
+        screen.contains("CloudFormation stack benefits-assistant (resource BenefitsGuardrail)"),
+        "{screen}"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('f'));
+    let w = s.wizard.as_ref().expect("the wizard opens on the row");
+    let t = w.targets.iter().find(|t| t.arn == arn).unwrap();
+    assert!(!t.included, "left out by default");
+    assert!(t.managed_by.as_deref().unwrap().contains("benefits-assistant"));
 }

@@ -47,6 +47,9 @@ pub struct WizardTarget {
     pub included: bool,
     /// Who uses it, when it was read (the explorer reads it in the background).
     pub usage: Option<crate::usage::Usage>,
+    /// The CloudFormation stack that manages it, when its tags were read: left out by
+    /// default (the stack would drift; set KmsKeyArn in the template).
+    pub managed_by: Option<String>,
 }
 
 /// A key that exists in a region, and whether it can encrypt guardrails.
@@ -196,6 +199,7 @@ impl Wizard {
                 current_key: g.kms_key_arn.clone(),
                 included: g.posture.level != Level::Pass,
                 usage: g.usage.as_deref().cloned(),
+                managed_by: None,
             })
             .collect();
         // Grouped by region (in the order regions first appear), each region under one

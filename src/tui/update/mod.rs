@@ -34,6 +34,10 @@ pub enum Action {
         result: Result<String, CallError>,
     },
     Exported(Result<String, String>),
+    TagsLoaded {
+        arn: String,
+        result: Result<std::collections::BTreeMap<String, String>, CallError>,
+    },
     /// Who uses the guardrails of a region, by ARN.
     UsageLoaded {
         usage: std::collections::HashMap<String, crate::usage::Usage>,
@@ -69,6 +73,10 @@ pub enum Effect {
     },
     LoadPolicy {
         key_arn: String,
+    },
+    LoadTags {
+        arn: String,
+        region: String,
     },
     /// Read who uses these guardrails (one region's, just scanned).
     LoadUsage {
@@ -110,6 +118,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Scan(event) => on_scan(state, event),
+        Action::TagsLoaded { arn, result } => {
+            let loaded = match result {
+                Ok(t) => Loadable::Ready(t),
+                Err(e) => Loadable::Failed(e),
+            };
+            state.tags.insert(arn, loaded);
+            state.dirty = true;
+            Vec::new()
+        }
         Action::UsageLoaded { usage } => {
             state.set_usage(usage);
             state.dirty = true;
@@ -329,6 +346,7 @@ fn refresh(state: &mut State) -> Vec<Effect> {
     state.clear_rows();
     state.versions.clear();
     state.policies.clear();
+    state.tags.clear();
     for r in &mut state.regions {
         r.status = RegionStatus::Pending;
     }
@@ -351,6 +369,13 @@ fn detail_loads(state: &mut State) -> Vec<Effect> {
     };
     let mut effects = Vec::new();
     if state.header.loaded_from.is_none() {
+        if !state.tags.contains_key(&arn) {
+            state.tags.insert(arn.clone(), Loadable::Loading);
+            effects.push(Effect::LoadTags {
+                arn: arn.clone(),
+                region: region.clone(),
+            });
+        }
         if !state.versions.contains_key(&arn) {
             state.versions.insert(arn.clone(), Loadable::Loading);
             effects.push(Effect::LoadVersions { arn, region });
@@ -440,7 +465,15 @@ fn open_wizard(state: &mut State) {
     let account = state.header.account.clone().unwrap_or_default();
     let caller = state.header.caller_arn.clone().unwrap_or_default();
     let principal = state.header.caller_principal.clone();
-    state.wizard = Some(Wizard::new(rows, &account, &caller, principal.as_ref()));
+    let mut wizard = Wizard::new(rows, &account, &caller, principal.as_ref());
+    // A guardrail a stack manages is left out, as `guardkey fix` does, unless included by hand.
+    for t in &mut wizard.targets {
+        if let Some(Loadable::Ready(tags)) = state.tags.get(&t.arn) {
+            t.managed_by = crate::model::ManagedBy::of(tags).map(|m| m.describe());
+            t.included &= t.managed_by.is_none();
+        }
+    }
+    state.wizard = Some(wizard);
     if let Some(w) = principal.as_ref().and_then(|p| p.warning()) {
         state.toast(w, false);
     }

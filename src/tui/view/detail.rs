@@ -51,6 +51,24 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
         out.push(field("account", format!("{name} ({}), {how}", g.account)));
     }
     out.push(field("status", g.status.clone()));
+    let managed = match state.tags.get(&g.arn) {
+        None if state.header.loaded_from.is_some() => None,
+        None | Some(Loadable::Loading) => Some("loading…".to_string()),
+        Some(Loadable::Failed(e)) => Some(format!(
+            "not known: its tags cannot be read ({}; bedrock:ListTagsForResource is in `guardkey policy fix`)",
+            e.label()
+        )),
+        Some(Loadable::Ready(tags)) => Some(match crate::model::ManagedBy::of(tags) {
+            Some(m) => format!(
+                "{}: set KmsKeyArn in the template; fixing it here makes the stack drift",
+                m.describe()
+            ),
+            None => "not CloudFormation (no aws:cloudformation tags)".into(),
+        }),
+    };
+    if let Some(m) = managed {
+        out.push(field("managed by", m));
+    }
     if let Some(d) = &g.description {
         out.push(field("description", d.clone()));
     }

@@ -30,10 +30,11 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     lines.push(section(region, theme));
                 }
                 let mark = if t.included { "[x]" } else { "[ ]" };
-                let skipped = if t.level == Level::Pass && !t.included {
-                    "  (compliant: skipped)"
-                } else {
-                    ""
+                let skipped = match &t.managed_by {
+                    Some(m) if !t.included => format!("  ({m}: set KmsKeyArn in the template)"),
+                    Some(m) => format!("  ({m}: it will drift)"),
+                    None if t.level == Level::Pass && !t.included => "  (compliant: skipped)".into(),
+                    None => String::new(),
                 };
                 let style = if i == w.cursor {
                     focus = Some(lines.len());
