@@ -9,6 +9,9 @@
 
 use serde_json::{Value, json};
 
+/// KMS's quota on a key policy document (KMS quotas, "Key policy document size": 32 KiB).
+pub const MAX_POLICY_BYTES: usize = 32_768;
+
 /// Who gets what on the key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyPolicySpec {
@@ -354,8 +357,12 @@ pub fn build(spec: &KeyPolicySpec) -> Result<String, String> {
     let doc =
         json!({ "Version": "2012-10-17", "Id": "guardkey-bedrock-guardrails", "Statement": statements });
     let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
-    if text.len() > 131_072 {
-        return Err("the key policy is longer than KMS allows (131,072 characters)".into());
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "the key policy would be {} bytes, more than KMS's quota of {MAX_POLICY_BYTES} (too many principals named: \
+             name fewer with --user, or grant them through IAM)",
+            text.len()
+        ));
     }
     Ok(text)
 }
@@ -402,8 +409,11 @@ pub fn with_users(policy: &str, principals: &[String]) -> Result<String, String>
         })),
     }
     let text = serde_json::to_string_pretty(&doc).expect("a policy serializes");
-    if text.len() > 32_768 {
-        return Err("the key policy would be longer than KMS allows (32 KB)".into());
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "the key policy would be {} bytes with the users statement, more than KMS's quota of {MAX_POLICY_BYTES}",
+            text.len()
+        ));
     }
     Ok(text)
 }
@@ -464,6 +474,31 @@ pub fn missing_for_guardrails(policy: &str, account: &str, caller: &str) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_users_statement_is_added_once_merged_and_within_kms_quota() {
+        let old = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",
+            "Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        let a = "arn:aws:iam::111122223333:role/service-role/A".to_string();
+        let b = "arn:aws:iam::111122223333:role/B".to_string();
+        let once = with_users(old, std::slice::from_ref(&a)).unwrap();
+        let twice = with_users(&once, &[a.clone(), b.clone()]).unwrap();
+        let doc: Value = serde_json::from_str(&twice).unwrap();
+        let statements = doc["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2, "merged into guardkey's statement: {twice}");
+        assert_eq!(
+            statements[0]["Sid"], "Enable IAM User Permissions",
+            "the rest kept as it was"
+        );
+        assert_eq!(statements[1]["Principal"]["AWS"], json!([a, b]));
+        // Too many principals for KMS's 32 KiB: said before any call.
+        let many: Vec<String> = (0..600)
+            .map(|i| format!("arn:aws:iam::111122223333:role/application-role-number-{i:04}"))
+            .collect();
+        let err = with_users(old, &many).unwrap_err();
+        assert!(err.contains("32768"), "{err}");
+        assert!(with_users("not json", &many[..1]).is_err());
+    }
     use proptest::prelude::*;
 
     fn spec() -> KeyPolicySpec {

@@ -272,11 +272,26 @@ fn principal_is_valid(world: &World, principal: &str, partition: &str) -> bool {
     }
 }
 
+/// The largest key policy document KMS takes.
+pub const MAX_POLICY_BYTES: usize = 32_768;
+
 /// KMS refuses a policy that is not a JSON policy document, one that names a principal
 /// that does not exist, or (unless the caller bypasses the check) one that would no longer
 /// let the caller change the policy.
 fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(), AwsError> {
     let malformed = |why: &str| AwsError::new("MalformedPolicyDocumentException", 400, why.to_string());
+    // The model allows 131,072 characters; KMS's quota on a key policy document is 32 KiB
+    // (KMS quotas, "Key policy document size"), refused as a quota: LimitExceededException.
+    if policy.len() > MAX_POLICY_BYTES {
+        return Err(AwsError::new(
+            "LimitExceededException",
+            400,
+            format!(
+                "The key policy is {} bytes; the limit is {MAX_POLICY_BYTES}.",
+                policy.len()
+            ),
+        ));
+    }
     let doc: Value = serde_json::from_str(policy).map_err(|_| malformed("The policy is not valid JSON."))?;
     let statements: Vec<&Value> = match &doc["Statement"] {
         Value::Array(a) => a.iter().collect(),
