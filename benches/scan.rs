@@ -316,6 +316,10 @@ fn organization(rt: &tokio::runtime::Runtime) {
     );
 }
 
+/// The binary's allocator, so that the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     // `cargo bench --bench scan -- organization` (or `quota`) runs that measurement alone.

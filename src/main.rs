@@ -11,6 +11,12 @@ use guardkey::sim::{
     Faults, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig, Simulator,
 };
 
+/// mimalloc rather than the system's: a scan of many accounts runs hundreds of SDK clients
+/// on every core, and glibc's allocator spent a quarter of that CPU on its own bookkeeping
+/// (`cargo bench --bench scan -- organization`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("guardkey: {e}");

@@ -68,7 +68,7 @@ async fn the_demo_organization_lists_its_accounts_whole_and_by_ou() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn assumed_roles_reach_their_accounts_and_the_others_are_refused() {
-    let (_sim, session) = demo().await;
+    let (sim, session) = demo().await;
     let prod = session
         .assume(&role("111122223333", "OrganizationAccountAccessRole"), "guardkey")
         .await
@@ -90,6 +90,8 @@ async fn assumed_roles_reach_their_accounts_and_the_others_are_refused() {
     .await;
     assert_eq!(result.guardrails.len(), 10, "prod's own guardrails");
     assert!(result.guardrails.iter().all(|g| &*g.account == "111122223333"));
+    // The role was assumed once: the check's credentials sign the account's calls.
+    assert_eq!(sim.sim.calls().get("sts:AssumeRole"), Some(&1));
 
     // The audit role is bound by the scan policy: reads work, writes are denied.
     let audit = session

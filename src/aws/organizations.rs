@@ -3,11 +3,41 @@
 
 use aws_config::Region;
 use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 
 use super::credentials::CredentialSource;
 use super::{Session, classify, next_partition_prefix};
 use crate::model::CallError;
+
+/// Credentials already in hand, then aws-config's assume-role provider: the SDK's identity
+/// cache keeps what this returns until shortly before it expires, then asks again, and
+/// from then on the provider assumes the role afresh.
+#[derive(Debug)]
+struct FirstThenRefresh {
+    first: std::sync::Mutex<Option<Credentials>>,
+    refresh: AssumeRoleProvider,
+}
+
+impl ProvideCredentials for FirstThenRefresh {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+            // Handed out once, and only with time left: else they are assumed again.
+            let fresh = |c: &Credentials| {
+                c.expiry()
+                    .is_none_or(|e| e > std::time::SystemTime::now() + std::time::Duration::from_secs(300))
+            };
+            match first.filter(fresh) {
+                Some(c) => Ok(c),
+                None => self.refresh.provide_credentials().await,
+            }
+        })
+    }
+}
 
 /// An account of the organization, as ListAccounts names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,17 +118,34 @@ impl Session {
     /// never written anywhere.
     pub async fn assume(&self, role_arn: &str, session_name: &str) -> Result<Session, CallError> {
         let sts = aws_sdk_sts::Client::new(&self.sdk);
-        sts.assume_role()
+        let out = sts
+            .assume_role()
             .role_arn(role_arn)
             .role_session_name(session_name)
             .send()
             .await
             .map_err(|e| classify(e, "sts:AssumeRole"))?;
-        let provider = AssumeRoleProvider::builder(role_arn)
+        // The credentials of this check are the account's first: AssumeRole is not called
+        // a second time for them (a round trip and a signature per account, in a scan of
+        // hundreds). aws-config's provider takes over when they near their expiry.
+        let first = out.credentials().map(|c| {
+            Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                std::time::SystemTime::try_from(*c.expiration()).ok(),
+                "guardkey-assume-role",
+            )
+        });
+        let refresh = AssumeRoleProvider::builder(role_arn)
             .session_name(session_name)
             .configure(&self.sdk)
             .build()
             .await;
+        let provider = FirstThenRefresh {
+            first: std::sync::Mutex::new(first),
+            refresh,
+        };
         let sdk = self
             .sdk
             .to_builder()

@@ -1186,6 +1186,12 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
     assert!(screen.contains("prod/us-east-1"), "{screen}");
     assert!(screen.contains("INCOMPLETE"), "{screen}");
     insta::assert_snapshot!(draw(&s).backend());
+    // At 80 columns the account/region label is still whole.
+    let (w, h) = (s.width, s.height);
+    s.width = 80;
+    let narrow = format!("{:?}", draw(&s).backend());
+    assert!(narrow.contains("management/us-east-1"), "{narrow}");
+    (s.width, s.height) = (w, h);
     // The account that could not be reached is in the E panel, with why.
     update(&mut s, key('E'));
     let panel = format!("{:?}", draw(&s).backend());

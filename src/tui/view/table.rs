@@ -56,17 +56,26 @@ fn rule(c: Column) -> (u16, bool, Option<u8>) {
 /// The columns that fit in `width` (the table's inner width, the mark column excluded),
 /// with their widths: the least important dropped first, spare room to NAME and KEY.
 pub fn columns_for(width: u16) -> Vec<(Column, u16)> {
-    columns_with(width, true)
+    columns_with(width, true, REGION_WIDTH)
 }
 
-/// The same, USERS left out when no row knows who uses it.
-pub fn columns_with(width: u16, users: bool) -> Vec<(Column, u16)> {
+/// REGION's width for one account: a region name.
+pub const REGION_WIDTH: u16 = 14;
+/// REGION's width for an organization: `account/region` (`management/ap-southeast-2`).
+pub const ACCOUNT_REGION_WIDTH: u16 = 25;
+
+/// The same, USERS left out when no row knows who uses it, REGION `region_width` wide.
+pub fn columns_with(width: u16, users: bool, region_width: u16) -> Vec<(Column, u16)> {
     let mut shown: Vec<Column> = Column::ALL.to_vec();
     if !users {
         shown.retain(|c| *c != Column::Users);
     }
+    let base = |c: Column| match c {
+        Column::Region => region_width,
+        c => rule(c).0,
+    };
     // One space between columns.
-    let need = |cols: &[Column]| cols.iter().map(|c| rule(*c).0 + 1).sum::<u16>();
+    let need = |cols: &[Column]| cols.iter().map(|c| base(*c) + 1).sum::<u16>();
     while need(&shown) > width {
         let Some(drop) = shown
             .iter()
@@ -78,7 +87,7 @@ pub fn columns_with(width: u16, users: bool) -> Vec<(Column, u16)> {
         };
         shown.retain(|c| *c != drop);
     }
-    let mut widths: Vec<(Column, u16)> = shown.iter().map(|c| (*c, rule(*c).0)).collect();
+    let mut widths: Vec<(Column, u16)> = shown.iter().map(|c| (*c, base(*c))).collect();
     let used = need(&shown);
     if used < width {
         let growers: Vec<usize> = (0..widths.len()).filter(|i| rule(widths[*i].0).1).collect();
@@ -111,7 +120,16 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
     // Borders (2) and the mark column with its space (2); with a baseline, the mark column
     // also holds the change since (↑ ↓ ~ +).
     let mark_width: u16 = if state.baseline.is_some() { 2 } else { 1 };
-    let columns = columns_with(area.width.saturating_sub(3 + mark_width), state.has_usage);
+    let region_width = if state.account_names.is_empty() {
+        REGION_WIDTH
+    } else {
+        ACCOUNT_REGION_WIDTH
+    };
+    let columns = columns_with(
+        area.width.saturating_sub(3 + mark_width),
+        state.has_usage,
+        region_width,
+    );
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(mark_width))
         .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
