@@ -282,6 +282,7 @@ fn organization(rt: &tokio::runtime::Runtime) {
             targets,
             ScanOptions {
                 regions: regions(2),
+                concurrency_per_region: guardkey::scan::accounts::MANY_ACCOUNTS_CONCURRENCY,
                 ..ScanOptions::default()
             },
             256,

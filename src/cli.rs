@@ -206,9 +206,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub allow_incomplete: bool,
 
-    /// GetGuardrail calls in flight per region.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    /// GetGuardrail calls in flight per region (per account and region with many accounts).
+    /// Default: 8 for one account; 4 for many, whose hundreds of regions in flight at once
+    /// would otherwise meet their quotas in a storm of throttles.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
 
     /// Give up on a region after this many seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -29,6 +29,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
             let target = super::accounts::connect_base(global).await?;
             let options = crate::scan::ScanOptions {
                 regions: target.regions.clone(),
+                concurrency_per_region: crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY,
                 ..crate::scan::ScanOptions::default()
             };
             let report = super::accounts::scan_many(global, &target, options).await?;

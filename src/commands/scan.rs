@@ -151,14 +151,14 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
         }
         None if super::accounts::many(global) => {
             let target = super::accounts::connect_base(global).await?;
-            let options = scan_options(args, &target.regions);
+            let options = scan_options(args, &target.regions, true);
             super::accounts::scan_many(global, &target, options).await?
         }
         None => {
             // A scan only reads: its session refuses every write, whatever the flags say
             // (but for importing findings into Security Hub, which `--security-hub` asks for).
             let target = connect(global, true).await?;
-            let options = scan_options(args, &target.regions);
+            let options = scan_options(args, &target.regions, false);
             let mut progress = Progress {
                 enabled: std::io::stderr().is_terminal(),
                 regions: 0,
@@ -289,12 +289,16 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
 }
 
 /// How the scan flags read AWS.
-fn scan_options(args: &ScanArgs, regions: &[String]) -> ScanOptions {
+fn scan_options(args: &ScanArgs, regions: &[String], many_accounts: bool) -> ScanOptions {
     ScanOptions {
         regions: regions.to_vec(),
         versions: args.versions,
         usage: args.usage,
-        concurrency_per_region: args.concurrency as usize,
+        concurrency_per_region: args.concurrency.unwrap_or(if many_accounts {
+            crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY as u16
+        } else {
+            8
+        }) as usize,
         region_deadline: Duration::from_secs(args.region_timeout),
         ..ScanOptions::default()
     }

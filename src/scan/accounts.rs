@@ -114,6 +114,12 @@ pub async fn reach_session(
     }
 }
 
+/// GetGuardrail calls in flight per account and region in a scan of many accounts (the
+/// default of one account is 8): measured with `cargo bench --bench scan -- organization`
+/// (200 accounts × 2 regions, 5/s quotas), 8 took 2.4× one account's quota limit, the
+/// hundreds of regions in flight meeting their quotas in a storm of throttles; 4 took 1.35×.
+pub const MANY_ACCOUNTS_CONCURRENCY: usize = 4;
+
 /// Scans every target, `concurrency` accounts at a time; never stops at an account that fails.
 pub async fn collect_accounts(
     base: &Session,
