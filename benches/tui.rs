@@ -3,6 +3,9 @@
 //!
 //!     cargo bench --bench tui
 
+mod common;
+use common::rss_mib;
+
 use std::sync::Arc;
 
 use criterion::Criterion;
@@ -18,16 +21,6 @@ use ratatui::backend::TestBackend;
 const ROWS: usize = 100_000;
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn estate() -> Vec<Guardrail> {
     let regions: Vec<Arc<str>> = BEDROCK_REGIONS.iter().take(20).map(|r| Arc::from(*r)).collect();

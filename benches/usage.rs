@@ -5,6 +5,9 @@
 //!
 //!     cargo bench --bench usage
 
+mod common;
+use common::rss_mib;
+
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -21,16 +24,6 @@ const ROLES: usize = 5_000;
 const AGENTS: usize = 200;
 const FLOWS: usize = 50;
 const GUARDRAILS: usize = 1_000;
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// 5,000 roles as an account has them: most for other services, some allowed to apply two
 /// guardrails by ARN, some with kms:Decrypt through Bedrock, a few with every guardrail of

@@ -14,15 +14,10 @@ use guardkey::fix::apply::{ApplyOptions, OutcomeKind, apply, check_existing_key}
 use guardkey::fix::journal::{Entry, Journal, SCHEMA, now};
 use guardkey::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target};
 use guardkey::model::config::GuardrailConfig;
-use guardkey::sim::{RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig};
+use guardkey::sim::{RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY};
 
 async fn demo() -> RunningSim {
-    start(SimConfig {
-        seed: Seed::Demo,
-        settle: Duration::from_millis(30),
-        ..SimConfig::default()
-    })
-    .await
+    start_demo(30).await
 }
 
 async fn session(sim: &RunningSim) -> Session {

@@ -9,18 +9,13 @@ mod common;
 use common::*;
 use guardkey::aws::Session;
 use guardkey::model::CallError;
-use guardkey::sim::{Principal, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, Seed, SimConfig};
+use guardkey::sim::{Principal, RunningSim, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY};
 use serde_json::json;
 
 const ACCOUNT: &str = "123456789012";
 
 async fn demo() -> RunningSim {
-    start(SimConfig {
-        seed: Seed::Demo,
-        settle: std::time::Duration::from_millis(20),
-        ..SimConfig::default()
-    })
-    .await
+    start_demo(20).await
 }
 
 /// A key of `region` whose policy is `policy` (the lock-out check bypassed, as a policy

@@ -8,19 +8,14 @@ mod common;
 use common::*;
 use guardkey::aws::Session;
 use guardkey::model::CallError;
-use guardkey::sim::{Principal, RunningSim, Seed, SimConfig};
+use guardkey::sim::{Principal, RunningSim};
 use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
 const CLAIMS_ROLE: &str = "AmazonBedrockExecutionRoleForAgents_claims";
 
 async fn demo() -> RunningSim {
-    start(SimConfig {
-        seed: Seed::Demo,
-        settle: std::time::Duration::from_millis(20),
-        ..SimConfig::default()
-    })
-    .await
+    start_demo(20).await
 }
 
 fn guardkey(sim: &RunningSim, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -52,6 +47,16 @@ fn guardrail<'a>(report: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|g| g["name"] == name)
         .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// A key of us-east-1 by alias: its ARN and its policy (GetKeyPolicy takes no alias).
+async fn key_and_policy(sim: &RunningSim, alias: &str) -> (String, String) {
+    let cfg = sdk_config(sim).await;
+    let client = kms(&cfg, "us-east-1");
+    let key = client.describe_key().key_id(alias).send().await.unwrap();
+    let arn = key.key_metadata().unwrap().arn().unwrap().to_string();
+    let policy = client.get_key_policy().key_id(&arn).send().await.unwrap();
+    (arn, policy.policy().unwrap().to_string())
 }
 
 /// A session of the agent's service role, with the identity policy IAM gives it.
@@ -192,26 +197,10 @@ async fn a_new_key_keeps_the_agents_role_able_to_decrypt() {
         "the plan says it keeps access:\n{text}"
     );
     // The key policy names the role, with its path; the role applies the guardrail.
-    let cfg = sdk_config(&sim).await;
-    let key = kms(&cfg, "us-east-1")
-        .describe_key()
-        .key_id("alias/claims")
-        .send()
-        .await
-        .unwrap();
-    let policy = kms(&cfg, "us-east-1")
-        .get_key_policy()
-        .key_id(key.key_metadata().unwrap().arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let (_, policy) = key_and_policy(&sim, "alias/claims").await;
     assert!(
-        policy
-            .policy()
-            .unwrap()
-            .contains(&format!("role/service-role/{CLAIMS_ROLE}")),
-        "{}",
-        policy.policy().unwrap()
+        policy.contains(&format!("role/service-role/{CLAIMS_ROLE}")),
+        "{policy}"
     );
     role.probe_guardrail("us-east-1", &arn)
         .await
@@ -251,27 +240,7 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     );
 
     // Applied as it is, the agent's role is locked out: the simulator's check says so.
-    let cfg = sdk_config(&sim).await;
-    let key = kms(&cfg, "us-east-1")
-        .describe_key()
-        .key_id("alias/bedrock-guardrails")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
-    let old_policy = kms(&cfg, "us-east-1")
-        .get_key_policy()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .to_string();
+    let (_, old_policy) = key_and_policy(&sim, "alias/bedrock-guardrails").await;
     let out = fix(&["--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let role = as_role(&sim, CLAIMS_ROLE).await;
@@ -305,15 +274,7 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     // Restore puts the guardrail and the key policy back as they were.
     let out = guardkey(&sim, dir.path(), &["restore", journal.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
-    let now_policy = kms(&cfg, "us-east-1")
-        .get_key_policy()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .to_string();
+    let (_, now_policy) = key_and_policy(&sim, "alias/bedrock-guardrails").await;
     let json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
     assert_eq!(json(&now_policy), json(&old_policy));
 }

@@ -74,49 +74,31 @@ impl Session {
     /// runs as the agent's role: Bedrock keeps one role per agent.
     pub async fn agent_uses(&self, region: &str) -> Result<Vec<NamedUse>, CallError> {
         let client = self.bedrock_agent(region);
-        let mut agents = Vec::new();
-        let mut token = None;
-        loop {
-            let page = client
-                .list_agents()
-                .max_results(100)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| classify(e, "bedrock:ListAgents"))?;
-            agents.extend(
-                page.agent_summaries()
-                    .iter()
-                    .map(|a| (a.agent_id().to_string(), a.agent_name().to_string())),
-            );
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        let agents = client
+            .list_agents()
+            .max_results(100)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| classify(e, "bedrock:ListAgents"))?;
         let mut out = Vec::new();
-        for (id, name) in agents {
-            let mut versions = Vec::new();
-            let mut token = None;
-            loop {
-                let page = client
-                    .list_agent_versions()
-                    .agent_id(&id)
-                    .max_results(100)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| classify(e, "bedrock:ListAgentVersions"))?;
-                for v in page.agent_version_summaries() {
-                    if let Some(g) = named(v.guardrail_configuration()) {
-                        versions.push((v.agent_version().to_string(), g));
-                    }
-                }
-                token = page.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
+        for agent in agents {
+            let (id, name) = (agent.agent_id().to_string(), agent.agent_name().to_string());
+            let versions: Vec<(String, (String, String))> = client
+                .list_agent_versions()
+                .agent_id(&id)
+                .max_results(100)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| classify(e, "bedrock:ListAgentVersions"))?
+                .iter()
+                .filter_map(|v| Some((v.agent_version().to_string(), named(v.guardrail_configuration())?)))
+                .collect();
             if versions.is_empty() {
                 continue;
             }
@@ -150,24 +132,17 @@ impl Session {
     /// (ListFlows, GetFlow), with the flow's execution role.
     pub async fn flow_uses(&self, region: &str) -> Result<Vec<NamedUse>, CallError> {
         let client = self.bedrock_agent(region);
-        let mut flows = Vec::new();
-        let mut token = None;
-        loop {
-            let page = client
-                .list_flows()
-                .max_results(100)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| classify(e, "bedrock:ListFlows"))?;
-            flows.extend(page.flow_summaries().iter().map(|f| f.id().to_string()));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        let flows = client
+            .list_flows()
+            .max_results(100)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| classify(e, "bedrock:ListFlows"))?;
         let mut out = Vec::new();
-        for id in flows {
+        for id in flows.iter().map(|f| f.id().to_string()) {
             let flow = client
                 .get_flow()
                 .flow_identifier(&id)

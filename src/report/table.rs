@@ -312,22 +312,15 @@ mod tests {
 
     #[test]
     fn who_uses_them_goes_in_every_human_format_and_the_csv() {
-        use crate::usage::{Access, GuardrailUser, UnknownSource, Usage, Via};
+        use crate::usage::{Access, UnknownSource, Usage};
         let mut report = super::super::fixtures::report();
         report.guardrails[0].usage = Some(Box::new(Usage {
-            users: vec![GuardrailUser {
-                principal: "arn:aws:iam::123456789012:role/service-role/<Agent>".into(),
-                via: Via::Agent {
-                    id: "AGENT12345".into(),
-                    name: "claims-agent".into(),
-                    version: "DRAFT".into(),
-                },
-                guardrail_version: Some("DRAFT".into()),
-                current_key: Access::Denied {
+            users: vec![crate::usage::claims_agent(
+                "arn:aws:iam::123456789012:role/service-role/<Agent>",
+                Access::Denied {
                     why: "the key is Disabled".into(),
                 },
-                missing: false,
-            }],
+            )],
             unknown: vec![UnknownSource {
                 source: "flows".into(),
                 reason: "denied".into(),

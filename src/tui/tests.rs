@@ -1280,19 +1280,12 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
         [Effect::LoadUsage { guardrails }] => assert_eq!(guardrails.len(), us.len()),
         other => panic!("{other:?}"),
     }
-    let agent = GuardrailUser {
-        principal: "arn:aws:iam::123456789012:role/service-role/AgentRole".into(),
-        via: Via::Agent {
-            id: "AGENT12345".into(),
-            name: "claims-agent".into(),
-            version: "DRAFT".into(),
-        },
-        guardrail_version: Some("DRAFT".into()),
-        current_key: Access::Denied {
+    let agent = crate::usage::claims_agent(
+        "arn:aws:iam::123456789012:role/service-role/AgentRole",
+        Access::Denied {
             why: "the key is Disabled".into(),
         },
-        missing: false,
-    };
+    );
     let admin = GuardrailUser {
         principal: "arn:aws:iam::123456789012:user/admin".into(),
         via: Via::Policy {

@@ -849,20 +849,16 @@ fn in_govcloud_the_wizard_plans_every_arn_in_the_partition() {
 
 #[test]
 fn a_new_key_names_the_guardrails_users_and_the_review_says_they_keep_access() {
-    use crate::usage::{Access, GuardrailUser, Usage, Via};
+    use crate::usage::{Access, GuardrailUser, Usage};
     let agent_role = "arn:aws:iam::123456789012:role/service-role/AgentRole";
     let user = |principal: &str, missing: bool| GuardrailUser {
-        principal: principal.into(),
-        via: Via::Agent {
-            id: "AGENT12345".into(),
-            name: "claims-agent".into(),
-            version: "DRAFT".into(),
-        },
-        guardrail_version: Some("DRAFT".into()),
-        current_key: Access::Allowed {
-            how: "the AWS-owned key needs no grant".into(),
-        },
         missing,
+        ..crate::usage::claims_agent(
+            principal,
+            Access::Allowed {
+                how: "the AWS-owned key needs no grant".into(),
+            },
+        )
     };
     let mut row = guardrail("us-east-1", "support-bot", None);
     row.usage = Some(Box::new(Usage {

@@ -167,6 +167,22 @@ impl Usage {
     }
 }
 
+/// The DRAFT of agent `claims-agent` running as `principal`, for tests.
+#[cfg(test)]
+pub(crate) fn claims_agent(principal: &str, current_key: Access) -> GuardrailUser {
+    GuardrailUser {
+        principal: principal.into(),
+        via: Via::Agent {
+            id: "AGENT12345".into(),
+            name: "claims-agent".into(),
+            version: "DRAFT".into(),
+        },
+        guardrail_version: Some("DRAFT".into()),
+        current_key,
+        missing: false,
+    }
+}
+
 /// The id of a guardrail an agent or flow names by id or ARN.
 pub fn guardrail_id_of(identifier: &str) -> &str {
     identifier

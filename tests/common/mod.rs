@@ -19,6 +19,16 @@ pub async fn start(config: SimConfig) -> RunningSim {
         .expect("listen")
 }
 
+/// The demo estate, its updates settling after `settle_ms` (quick, for flows that wait on them).
+pub async fn start_demo(settle_ms: u64) -> RunningSim {
+    start(SimConfig {
+        seed: guardkey::sim::Seed::Demo,
+        settle: Duration::from_millis(settle_ms),
+        ..SimConfig::default()
+    })
+    .await
+}
+
 pub async fn start_empty() -> RunningSim {
     start(SimConfig {
         settle: Duration::from_millis(50),
