@@ -132,8 +132,8 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         Context::Wizard,
-        "v s t",
-        "review: publish a version / save CLI script / save Terraform",
+        "v g s t",
+        "review: publish a version / grant the users on existing keys / save CLI script / save Terraform",
         false,
     ),
     b(

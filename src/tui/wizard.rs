@@ -124,6 +124,9 @@ pub struct Wizard {
     pub regions: Vec<RegionKey>,
     pub settings: Settings,
     pub publish_version: bool,
+    /// Add a statement naming the guardrails' users to an existing key's policy where it
+    /// would lock them out (`g` in the review; `--grant-users` headless).
+    pub grant_users: bool,
     pub review_scroll: u16,
     pub confirm_input: String,
     pub error: Option<String>,
@@ -231,6 +234,7 @@ impl Wizard {
                 focus: 0,
             },
             publish_version: false,
+            grant_users: false,
             review_scroll: 0,
             confirm_input: String::new(),
             error: None,
@@ -360,7 +364,7 @@ impl Wizard {
         };
         let named = self.users_to_name();
         for r in regions {
-            let existing_policy = match &r.key {
+            let policy_text = match &r.key {
                 KeyChoice::Existing(arn) => self
                     .regions
                     .iter()
@@ -369,10 +373,53 @@ impl Wizard {
                         KeyList::Ready(keys) => keys.iter().find(|e| e.arn == *arn),
                         _ => None,
                     })
-                    .and_then(|e| e.policy.as_deref())
-                    .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()),
+                    .and_then(|e| e.policy.clone()),
                 KeyChoice::Create(_) => None,
             };
+            // With `g`: the account's users of the region's guardrails that the key policy
+            // does not name are added to it (the review shows the step; apply journals it).
+            let mut policy_text = policy_text;
+            if let (KeyChoice::Existing(arn), Some(old), true) =
+                (&r.key, policy_text.clone(), self.grant_users)
+            {
+                let ours: Vec<String> = self
+                    .users_to_name()
+                    .into_iter()
+                    .filter(|p| {
+                        r.targets.iter().any(|t| {
+                            self.targets
+                                .iter()
+                                .find(|x| x.arn == t.arn)
+                                .and_then(|x| x.usage.as_ref())
+                                .is_some_and(|u| u.named_users().any(|n| n.principal == *p))
+                        })
+                    })
+                    .filter(|p| {
+                        let doc = serde_json::from_str::<serde_json::Value>(&old).ok();
+                        let facts = KeyFacts {
+                            arn,
+                            state: "Enabled",
+                            policy: doc.as_ref().ok_or("not JSON"),
+                        };
+                        !matches!(decrypt_access(&facts, p, None), Access::Allowed { .. })
+                    })
+                    .collect();
+                if !ours.is_empty()
+                    && let Ok(new) = crate::fix::policy::with_users(&old, &ours)
+                {
+                    usage.grants.push(crate::fix::plan::PolicyGrant {
+                        region: r.region.clone(),
+                        key_arn: arn.clone(),
+                        principals: ours,
+                        old_policy: old,
+                        new_policy: new.clone(),
+                    });
+                    policy_text = Some(new);
+                }
+            }
+            let existing_policy = policy_text
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
             for t in &r.targets {
                 let Some(u) = self
                     .targets
@@ -646,6 +693,7 @@ impl Wizard {
                 }
                 KeyCode::Char('k') | KeyCode::Up => self.review_scroll = self.review_scroll.saturating_sub(1),
                 KeyCode::Char('v') => self.publish_version = !self.publish_version,
+                KeyCode::Char('g') => self.grant_users = !self.grant_users,
                 KeyCode::Char('s') | KeyCode::Char('t') => match self.plan() {
                     Ok(plan) if key.code == KeyCode::Char('s') => {
                         return (vec![WizardEffect::SaveScript(plan)], false);
@@ -804,7 +852,7 @@ impl Wizard {
             Step::Keys => "j/k region · n new key · h/l existing keys · Enter next · Esc back",
             Step::Settings => "Tab next field · type to edit · Enter review · Esc back",
             Step::Review => {
-                "j/k scroll · v publish version · s save CLI script · t save Terraform · Enter confirm · Esc back"
+                "j/k scroll · v publish version · g grant users on existing keys · s save CLI script · t save Terraform · Enter confirm · Esc back"
             }
             Step::Confirm => "type the number of guardrails, then Enter · Esc back",
             Step::Apply if self.asking_cancel => "cancel? y stops between calls · n goes on",

@@ -899,3 +899,57 @@ fn a_new_key_names_the_guardrails_users_and_the_review_says_they_keep_access() {
         "the partner's role:\n{summary}"
     );
 }
+
+#[test]
+fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
+    use super::wizard::{KeyList, RegionKey};
+    use crate::usage::{Access, Usage};
+    let role = "arn:aws:iam::123456789012:role/service-role/AgentRole";
+    let mut row = guardrail("us-east-1", "support-bot", None);
+    row.usage = Some(Box::new(Usage {
+        users: vec![crate::usage::claims_agent(
+            role,
+            Access::Allowed {
+                how: "the AWS-owned key needs no grant".into(),
+            },
+        )],
+        unknown: Vec::new(),
+    }));
+    let mut w = super::wizard::Wizard::new(
+        vec![&row],
+        "123456789012",
+        "arn:aws:iam::123456789012:user/alice",
+        None,
+    );
+    let key_arn = "arn:aws:kms:us-east-1:123456789012:key/existing";
+    // A key whose policy names only the account root (decrypt through IAM, not read here).
+    let root_only = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    w.regions = vec![RegionKey {
+        region: "us-east-1".into(),
+        existing: Some(0),
+        keys: KeyList::Ready(vec![ExistingKey {
+            arn: key_arn.into(),
+            alias: Some("alias/shared".into()),
+            state: "Enabled".into(),
+            rotation: "365 days".into(),
+            suitable: Ok(()),
+            policy_warning: None,
+            policy: Some(root_only.into()),
+        }]),
+        alias_taken: None,
+        note: None,
+    }];
+    let plan = w.plan().unwrap();
+    assert!(plan.usage.grants.is_empty(), "not without g");
+    let summary = plan.summary();
+    assert!(summary.contains("may lose access"), "{summary}");
+    w.grant_users = true;
+    let plan = w.plan().unwrap();
+    let grant = &plan.usage.grants[0];
+    assert_eq!(grant.principals, [role]);
+    assert_eq!(grant.old_policy, root_only);
+    assert!(grant.new_policy.contains(role), "{}", grant.new_policy);
+    let summary = plan.summary();
+    assert!(summary.contains("kms:PutKeyPolicy"), "{summary}");
+    assert!(summary.contains("✓ agent claims-agent"), "{summary}");
+}

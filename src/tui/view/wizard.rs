@@ -166,6 +166,13 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     ),
                     theme.fg(Color::Cyan),
                 ));
+                lines.push(Line::styled(
+                    format!(
+                        "Grant the guardrails' users kms:Decrypt in an existing key's policy (g): {}",
+                        if w.grant_users { "yes" } else { "no" }
+                    ),
+                    theme.fg(Color::Cyan),
+                ));
                 if let Some(path) = &w.saved {
                     lines.push(Line::styled(format!("Saved: {path}"), theme.level(Level::Pass)));
                 }
