@@ -304,7 +304,7 @@ pub struct FixArgs {
     /// key policy (kms:PutKeyPolicy; the old policy is journaled, `restore` puts it back).
     /// Without it, the plan names them and prints the statement. A new key (--create-key)
     /// names them always.
-    #[arg(long, requires = "key")]
+    #[arg(long, conflicts_with = "create_key")]
     pub grant_users: bool,
 
     /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the

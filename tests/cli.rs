@@ -80,6 +80,11 @@ async fn fix_and_restore_refuse_bad_input_before_any_call() {
             &["fix", "--filter", "x", "--create-key", "--key", "alias/k"],
             "cannot be used with",
         ),
+        // A new key names the users always: --grant-users is for an existing one.
+        (
+            &["fix", "--filter", "x", "--create-key", "--grant-users"],
+            "'--create-key' cannot be used with '--grant-users'",
+        ),
         (
             &[
                 "fix",
