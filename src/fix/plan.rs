@@ -209,6 +209,7 @@ impl FixPlan {
         if !self.usage.read {
             return;
         }
+        let mut unused = 0;
         for t in &r.targets {
             let users = self
                 .usage
@@ -223,11 +224,7 @@ impl FixPlan {
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             if users.is_empty() && unknown.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "     {}: no agent, flow or IAM principal found using it",
-                    t.name
-                );
+                unused += 1;
                 continue;
             }
             let _ = writeln!(out, "     {} is used by:", t.name);
@@ -252,6 +249,18 @@ impl FixPlan {
                     s.source, s.reason
                 );
             }
+        }
+        if unused > 0 {
+            let _ = writeln!(
+                out,
+                "     {unused} {}: no agent, flow or IAM principal found using {} (administrators aside)",
+                if unused == r.targets.len() {
+                    "guardrails"
+                } else {
+                    "others"
+                },
+                if unused == 1 { "it" } else { "them" }
+            );
         }
     }
 
