@@ -429,6 +429,12 @@ impl State {
         self.visible_stale = true;
     }
 
+    /// A view with nothing to ask AWS: a saved scan, or an organization's scan shown as it
+    /// ended. What it lacks is said, never "loading…".
+    pub fn is_snapshot(&self) -> bool {
+        self.header.loaded_from.is_some() || self.header.organization.is_some()
+    }
+
     /// Who uses the guardrails of a region, as read after the region came in.
     pub fn set_usage(&mut self, usage: HashMap<String, crate::usage::Usage>) {
         self.has_usage |= !usage.is_empty();

@@ -1204,15 +1204,29 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
     command(&mut s, "filter account:111122223333");
     s.prepare();
     assert_eq!(names(&s), ["prod-bot"]);
-    // The detail pane names the account and how it was reached.
-    update(&mut s, code(KeyCode::Enter));
+    // The detail pane names the account and how it was reached; nothing is asked of AWS
+    // (the view is the scan as it ended), and what it lacks is said, not "loading…".
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
     s.width = 160;
     s.height = 40;
     let detail = format!("{:?}", draw(&s).backend());
+    assert!(!detail.contains("loading"), "{detail}");
+    assert!(detail.contains("not in this scan (scan with --usage"), "{detail}");
     assert!(
         detail.contains("prod (111122223333), reached as")
             && detail.contains("arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"),
         "{detail}"
+    );
+    // Nor remediated in place: the wizard says what to run instead.
+    update(&mut s, key('f'));
+    assert!(s.wizard.is_none());
+    assert!(
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("guardkey fix --org")),
+        "{:?}",
+        s.toast
     );
     // A snapshot of many accounts is not refreshed in place.
     update(&mut s, code(KeyCode::Esc));

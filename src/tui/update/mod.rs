@@ -257,7 +257,7 @@ fn on_scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
                 .filter(|g| *g.region == *region)
                 .cloned()
                 .collect();
-            if !rows.is_empty() && state.header.loaded_from.is_none() {
+            if !rows.is_empty() && !state.is_snapshot() {
                 effects.push(Effect::LoadUsage { guardrails: rows });
             }
             if let Some(i) = state.retrying.iter().position(|r| *r == region) {
@@ -368,7 +368,7 @@ fn detail_loads(state: &mut State) -> Vec<Effect> {
         _ => None,
     };
     let mut effects = Vec::new();
-    if state.header.loaded_from.is_none() {
+    if !state.is_snapshot() {
         if !state.tags.contains_key(&arn) {
             state.tags.insert(arn.clone(), Loadable::Loading);
             effects.push(Effect::LoadTags {
@@ -434,7 +434,15 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
 
 /// `f`: the wizard, on the marked guardrails or else the selected one.
 fn open_wizard(state: &mut State) {
-    // A saved scan is read-only too, but not because of a flag the user passed: say which.
+    // An organization's view, or a saved scan, is read-only too, but not because of a flag
+    // the user passed: say which, and what to run instead.
+    if state.header.organization.is_some() {
+        state.toast(
+            "an organization's view is a scan as it ended: fix with `guardkey fix --org …` (planned, journaled and restorable per account), or open guardkey on one account",
+            true,
+        );
+        return;
+    }
     if state.header.loaded_from.is_some() {
         state.toast(
             "a saved scan cannot be remediated: run guardkey on the account",

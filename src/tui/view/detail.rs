@@ -52,7 +52,7 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
     }
     out.push(field("status", g.status.clone()));
     let managed = match state.tags.get(&g.arn) {
-        None if state.header.loaded_from.is_some() => None,
+        None if state.is_snapshot() => None,
         None | Some(Loadable::Loading) => Some("loading…".to_string()),
         Some(Loadable::Failed(e)) => Some(format!(
             "not known: its tags cannot be read ({}; bedrock:ListTagsForResource is in `guardkey policy fix`)",
@@ -85,8 +85,8 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
         .or_else(|| state.versions.get(&g.arn).cloned());
     match versions {
         // Loaded as soon as the pane opens; a saved scan has what it was saved with.
-        None if state.header.loaded_from.is_some() => out.push(Line::raw(
-            "  not in the saved scan (scan with --versions to include them)",
+        None if state.is_snapshot() => out.push(Line::raw(
+            "  not in this scan (scan with --versions to include them)",
         )),
         None => out.push(Line::raw("  loading…")),
         Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
@@ -144,7 +144,7 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
             out.push(Line::raw(""));
             out.push(section("Key policy", theme));
             match state.policies.get(&k.arn) {
-                None if state.header.loaded_from.is_some() => out.push(Line::raw("  not in the saved scan")),
+                None if state.is_snapshot() => out.push(Line::raw("  not in this scan")),
                 None => out.push(Line::raw("  loading…")),
                 Some(Loadable::Loading) => out.push(Line::raw("  loading…")),
                 Some(Loadable::Failed(e)) => out.push(Line::raw(format!(
@@ -214,8 +214,8 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
 fn used_by<'a>(state: &State, g: &Guardrail, theme: &Theme, out: &mut Vec<Line<'a>>) {
     out.push(section("Used by", theme));
     let Some(usage) = &g.usage else {
-        out.push(Line::raw(if state.header.loaded_from.is_some() {
-            "  not in the saved scan (scan with --usage to include it)"
+        out.push(Line::raw(if state.is_snapshot() {
+            "  not in this scan (scan with --usage to include it)"
         } else {
             "  loading… (agents, flows and IAM policies)"
         }));
