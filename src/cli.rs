@@ -303,7 +303,8 @@ pub struct FixArgs {
     /// roles, principals allowed bedrock:ApplyGuardrail), add a statement naming them to the
     /// key policy (kms:PutKeyPolicy; the old policy is journaled, `restore` puts it back).
     /// Without it, the plan names them and prints the statement. A new key (--create-key)
-    /// names them always.
+    /// names them always. kms:PutKeyPolicy is not in `guardkey policy fix` (changing a key's
+    /// policy is a key administrator's right): the caller needs it on the key.
     #[arg(long, conflicts_with = "create_key")]
     pub grant_users: bool,
 
