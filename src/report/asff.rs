@@ -95,6 +95,12 @@ pub fn findings(report: &ScanReport) -> Vec<Value> {
                 "Compliance": {"Status": compliance},
                 "RecordState": "ACTIVE",
             });
+            // With --usage: who uses it, for whoever triages the finding (ProductFields values
+            // are at most 2,048 characters).
+            if let Some(u) = &g.usage {
+                finding["ProductFields"]["guardkey/usedBy"] = json!(cut(&u.describe().join("; "), 2048));
+                finding["ProductFields"]["guardkey/usersLockedOut"] = json!(u.locked_out().to_string());
+            }
             // A scan of many accounts knows their names.
             if let Some(name) = report.account_name(&g.account) {
                 finding["AwsAccountName"] = json!(name);

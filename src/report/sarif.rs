@@ -86,6 +86,10 @@ pub fn to_sarif(report: &ScanReport) -> String {
             if let Some(name) = report.account_name(&g.account) {
                 result["properties"]["accountName"] = json!(name);
             }
+            if let Some(u) = &g.usage {
+                result["properties"]["usedBy"] = json!(u.describe());
+                result["properties"]["usersLockedOut"] = json!(u.locked_out());
+            }
             result
         })
         .collect();

@@ -341,6 +341,16 @@ mod tests {
         let field = |name: &str| first[headers.iter().position(|h| h == name).unwrap()].to_string();
         assert_eq!(field("users_locked_out"), "1");
         assert!(field("used_by").contains("agent claims-agent"));
+        let sarif = crate::report::sarif::to_sarif(&report);
+        assert!(sarif.contains("\"usersLockedOut\": 1"), "{sarif}");
+        let asff = crate::report::asff::findings(&report);
+        assert_eq!(asff[0]["ProductFields"]["guardkey/usersLockedOut"], "1");
+        assert!(
+            asff[0]["ProductFields"]["guardkey/usedBy"]
+                .as_str()
+                .unwrap()
+                .contains("agent claims-agent")
+        );
         let html = crate::report::html::to_html(&report);
         assert!(html.contains("<h2>Who uses them</h2>"), "{html}");
         assert!(
