@@ -15,12 +15,27 @@ pub struct PolicySummary {
     pub conditional: usize,
 }
 
-fn list(v: &Value) -> Vec<String> {
+/// A policy element that is a string or a list of strings (`Action`, `Resource`, a
+/// principal list, a condition's values), as a list.
+pub fn strings(v: &Value) -> Vec<&str> {
     match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     }
+}
+
+/// A policy document's statements: `Statement` is a list or a single object.
+pub fn statements(doc: &Value) -> Vec<&Value> {
+    match &doc["Statement"] {
+        Value::Array(a) => a.iter().collect(),
+        s @ Value::Object(_) => vec![s],
+        _ => Vec::new(),
+    }
+}
+
+fn list(v: &Value) -> Vec<String> {
+    strings(v).into_iter().map(str::to_string).collect()
 }
 
 /// IAM's wildcard match: `*` any run of characters, `?` exactly one.
@@ -58,11 +73,7 @@ fn action_allows(pattern: &str, action: &str) -> bool {
 /// Reads a key policy document. A document that is not JSON gives None.
 pub fn summarize(policy: &str, account: &str) -> Option<PolicySummary> {
     let doc: Value = serde_json::from_str(policy).ok()?;
-    let statements: Vec<&Value> = match &doc["Statement"] {
-        Value::Array(a) => a.iter().collect(),
-        s @ Value::Object(_) => vec![s],
-        _ => Vec::new(),
-    };
+    let statements = statements(&doc);
     // The account root in whatever partition the policy is in (arn:PARTITION:iam::ACCOUNT:root).
     let is_root = |p: &str| {
         p == account

@@ -25,15 +25,8 @@ pub struct Request<'a> {
     pub via_service: Option<&'a str>,
 }
 
-fn list(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
 pub use crate::model::policy::wildcard;
+use crate::model::policy::{statements, strings};
 
 fn condition_holds(condition: &Value, request: &Request) -> bool {
     let Some(operators) = condition.as_object() else {
@@ -51,7 +44,7 @@ fn condition_holds(condition: &Value, request: &Request) -> bool {
             let Some(actual) = actual else {
                 return false;
             };
-            let values = list(values);
+            let values = strings(values);
             match operator.as_str() {
                 "StringEquals" => values.contains(&actual),
                 "StringLike" => values.iter().any(|v| wildcard(v, actual)),
@@ -63,10 +56,10 @@ fn condition_holds(condition: &Value, request: &Request) -> bool {
 
 fn statement_matches(statement: &Value, request: &Request) -> bool {
     let action = request.action.to_ascii_lowercase();
-    let actions_match = list(&statement["Action"])
+    let actions_match = strings(&statement["Action"])
         .iter()
         .any(|a| wildcard(&a.to_ascii_lowercase(), &action));
-    let resources_match = list(&statement["Resource"])
+    let resources_match = strings(&statement["Resource"])
         .iter()
         .any(|r| wildcard(r, request.resource));
     let condition_ok = match statement.get("Condition") {
@@ -97,18 +90,14 @@ pub fn key_policy_allows(
     account: &str,
     request: &Request,
 ) -> KeyPolicyVerdict {
-    let statements: Vec<&Value> = match &policy["Statement"] {
-        Value::Array(a) => a.iter().collect(),
-        s @ Value::Object(_) => vec![s],
-        _ => Vec::new(),
-    };
+    let statements = statements(policy);
     let root_suffix = format!(":iam::{account}:root");
     let whom = |s: &Value| -> Option<bool> {
         // Some(true): names the principal; Some(false): the account root; None: neither.
         let principal = &s["Principal"];
         let listed: Vec<&str> = match principal {
             Value::String(p) if p == "*" => return Some(true),
-            Value::Object(_) => list(&principal["AWS"]),
+            Value::Object(_) => strings(&principal["AWS"]),
             _ => Vec::new(),
         };
         if listed.iter().any(|p| *p == "*" || arns.contains(p)) {
@@ -138,11 +127,7 @@ pub fn key_policy_allows(
 
 /// Whether `policy` allows `request`.
 pub fn allows(policy: &Value, request: &Request) -> bool {
-    let statements: Vec<&Value> = match &policy["Statement"] {
-        Value::Array(a) => a.iter().collect(),
-        s @ Value::Object(_) => vec![s],
-        _ => Vec::new(),
-    };
+    let statements = statements(policy);
     let effect = |e: &str| {
         statements
             .iter()

@@ -8,6 +8,7 @@ use time::{Duration as TimeDuration, OffsetDateTime};
 
 use super::state::{Alias, Ctx, Key, KeyState, World, alias_arn, key_arn, new_key_id, parse_arn};
 use super::wire::AwsError;
+use crate::model::policy::strings;
 
 pub fn handle(world: &mut World, ctx: &mut Ctx, op: &str, req: &Value) -> Result<Value, AwsError> {
     match op {
@@ -231,19 +232,11 @@ pub fn default_policy_in(partition: &str, account: &str) -> String {
     .expect("static JSON serializes")
 }
 
-fn as_list(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    }
-}
-
 /// Every AWS principal a statement names (`"Principal": "*"` or `{"AWS": …}`).
 fn aws_principals(statement: &Value) -> Vec<&str> {
     match &statement["Principal"] {
         Value::String(p) => vec![p.as_str()],
-        p => as_list(&p["AWS"]),
+        p => strings(&p["AWS"]),
     }
 }
 
@@ -322,7 +315,7 @@ fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bo
         let names_caller = aws_principals(s)
             .iter()
             .any(|p| *p == "*" || *p == root || *p == ctx.account || *p == caller);
-        let actions = as_list(&s["Action"]);
+        let actions = strings(&s["Action"]);
         let may_put = actions
             .iter()
             .any(|a| matches!(*a, "*" | "kms:*" | "kms:Put*" | "kms:PutKeyPolicy"));

@@ -12,8 +12,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::index::{PrincipalPolicies, covers_action, statements, strings};
-use crate::model::policy::wildcard;
+use super::index::{PrincipalPolicies, covers_action};
+use crate::model::policy::{statements, strings, wildcard};
 
 /// Whether a principal can decrypt with a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::model::policy::wildcard;
+use crate::model::policy::{statements, strings, wildcard};
 
 /// A principal's identity policies, decoded: its inline policies, its attached managed
 /// policies' default versions and, for a user, its groups'.
@@ -52,22 +52,6 @@ pub struct IamIndex<'a> {
     /// Unconditional denies of ApplyGuardrail, by principal.
     denies: HashMap<usize, Vec<&'a str>>,
     by_arn: HashMap<&'a str, usize>,
-}
-
-pub(crate) fn statements(doc: &Value) -> Vec<&Value> {
-    match &doc["Statement"] {
-        Value::Array(a) => a.iter().collect(),
-        s @ Value::Object(_) => vec![s],
-        _ => Vec::new(),
-    }
-}
-
-pub(crate) fn strings(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Whether a statement's `Action` (or `NotAction`) covers `action` (lowercase).
