@@ -323,7 +323,6 @@ async fn build_plan(
     args: &FixArgs,
     selected: Vec<(String, PlanTarget)>,
     guardrails: &[crate::model::Guardrail],
-    sources: &Sources,
 ) -> Result<(FixPlan, Vec<String>), CommandError> {
     let mut notes = Vec::new();
     // Checked before anything is written: KMS refuses a policy naming one that does not exist.
@@ -333,7 +332,7 @@ async fn build_plan(
         None
     };
     // The guardrails' users, by region: a new key's users statement names them.
-    let users_by_region = users_to_grant(target, guardrails, sources, &mut notes).await;
+    let users_by_region = users_by_region(guardrails, &target.identity.account);
     let mut regions = Vec::new();
     for (region, targets) in by_region(selected) {
         let key = if args.create_key {
@@ -445,55 +444,75 @@ async fn build_plan(
     ))
 }
 
-/// Per region, the principals of the account that use the selected guardrails and that a
-/// key policy can name (KMS refuses one that does not exist: each is checked against IAM's
-/// own list, or with iam:GetRole when that list could not be read). Administrators are
-/// left out: the account-root statement lets their IAM policies grant them the key.
-async fn users_to_grant(
+/// Marks the users no key policy can name: a role or user IAM does not list (KMS refuses a
+/// principal that does not exist). `attach` marked them where IAM's list was read; where it
+/// could not be, each of the account's users is looked up with iam:GetRole or GetUser. Each
+/// is said once.
+async fn check_users_exist(
     target: &Target,
-    guardrails: &[crate::model::Guardrail],
+    guardrails: &mut [crate::model::Guardrail],
     sources: &Sources,
-    notes: &mut Vec<String>,
-) -> std::collections::HashMap<String, Vec<String>> {
-    let account = &target.identity.account;
-    let index = sources.iam_index();
-    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+) -> Vec<String> {
+    let account = target.identity.account.clone();
     let mut checked: std::collections::HashMap<String, bool> = Default::default();
-    for g in guardrails {
-        for u in g.usage.iter().flat_map(|u| u.named_users()) {
-            let p = &u.principal;
-            if p.split(':').nth(4) != Some(account.as_str()) {
-                continue; // said by plan_usage, with what its account must add
+    let mut notes = Vec::new();
+    for g in guardrails.iter_mut() {
+        let name = g.name.clone();
+        for u in g.usage.iter_mut().flat_map(|u| u.users.iter_mut()) {
+            if u.is_broad() || u.principal.split(':').nth(4) != Some(account.as_str()) {
+                continue;
             }
-            let exists = match checked.get(p) {
+            let p = u.principal.clone();
+            let exists = match checked.get(&p) {
                 Some(e) => *e,
                 None => {
                     let e = if sources.iam.is_ok() {
-                        index.principal(p).is_some()
+                        !u.missing
                     } else {
-                        let name = p.rsplit('/').next().unwrap_or_default();
+                        let role_or_user = p.rsplit('/').next().unwrap_or_default();
                         let found = if p.contains(":role/") {
-                            target.session.role_arn(target.identity.partition(), name).await
+                            target
+                                .session
+                                .role_arn(target.identity.partition(), role_or_user)
+                                .await
                         } else {
-                            target.session.user_arn(target.identity.partition(), name).await
+                            target
+                                .session
+                                .user_arn(target.identity.partition(), role_or_user)
+                                .await
                         };
-                        found.is_ok_and(|arn| arn == *p)
+                        found.is_ok_and(|arn| arn == p)
                     };
                     checked.insert(p.clone(), e);
                     if !e {
                         notes.push(format!(
-                            "warning: {} uses {} as {p}, which IAM does not list: it cannot be named in a key policy \
+                            "warning: {} uses {name} as {p}, which IAM does not list: it cannot be named in a key policy \
                              (KMS refuses a principal that does not exist), and cannot apply the guardrail today either",
                             u.label(),
-                            g.name
                         ));
                     }
                     e
                 }
             };
+            u.missing |= !exists;
+        }
+    }
+    notes
+}
+
+/// Per region, the users of the selected guardrails a new key's users statement names: the
+/// account's own that a key policy can name. Administrators are left out: the account-root
+/// statement lets their IAM policies grant them the key.
+fn users_by_region(
+    guardrails: &[crate::model::Guardrail],
+    account: &str,
+) -> std::collections::HashMap<String, Vec<String>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for g in guardrails {
+        for u in g.usage.iter().flat_map(|u| u.named_users()) {
             let list = out.entry(g.region.to_string()).or_default();
-            if exists && !list.contains(p) {
-                list.push(p.clone());
+            if u.nameable_in(account) && !list.contains(&u.principal) {
+                list.push(u.principal.clone());
             }
         }
     }
@@ -508,12 +527,11 @@ async fn plan_usage(
     args: &FixArgs,
     plan: &mut FixPlan,
     guardrails: &[crate::model::Guardrail],
-    sources: &Sources,
+    index: &crate::usage::IamIndex<'_>,
     notes: &mut Vec<String>,
 ) -> Result<(), CommandError> {
-    use crate::fix::plan::{PlannedUser, PolicyGrant};
+    use crate::fix::plan::{PlannedUser, PolicyGrant, to_grant};
     use crate::usage::{Access, KeyFacts, decrypt_access};
-    let index = sources.iam_index();
     let account = target.identity.account.clone();
     let partition = target.identity.partition().to_string();
     let mut usage = crate::fix::plan::PlanUsage {
@@ -542,11 +560,7 @@ async fn plan_usage(
                 state: "Enabled",
                 policy: policy.as_ref().map_err(String::as_str),
             };
-            decrypt_access(
-                &facts,
-                principal,
-                crate::scan::usage::iam_of(sources, &index, principal),
-            )
+            decrypt_access(&facts, principal, index.principal(principal))
         };
         let parse = |text: &Result<String, String>| -> Result<serde_json::Value, String> {
             let text = text.as_ref().map_err(Clone::clone)?;
@@ -573,30 +587,13 @@ async fn plan_usage(
         }
         // An existing key that would lock users out: the statement to add, added if asked.
         if let KeyChoice::Existing(arn) = &r.key {
-            let mut locked: Vec<String> = Vec::new();
-            for (_, planned) in &lines {
-                for p in planned {
-                    let same_account = p.user.principal.split(':').nth(4) == Some(account.as_str());
-                    if same_account
-                        && !matches!(p.with_key, Access::Allowed { .. })
-                        && !locked.contains(&p.user.principal)
-                    {
-                        locked.push(p.user.principal.clone());
-                    }
-                }
-            }
+            let locked = to_grant(lines.iter().flat_map(|(_, planned)| planned), &account);
             if !locked.is_empty() {
                 let old = policy_text.clone().map_err(CommandError)?;
-                let new = crate::fix::policy::with_users(&old, &locked).map_err(CommandError)?;
+                let grant = PolicyGrant::new(&r.region, arn, old, locked.clone()).map_err(CommandError)?;
                 if args.grant_users {
-                    usage.grants.push(PolicyGrant {
-                        region: r.region.clone(),
-                        key_arn: arn.clone(),
-                        principals: locked.clone(),
-                        old_policy: old,
-                        new_policy: new.clone(),
-                    });
-                    policy = parse(&Ok(new));
+                    policy = parse(&Ok(grant.new_policy.clone()));
+                    usage.grants.push(grant);
                     for (_, planned) in &mut lines {
                         for p in planned.iter_mut() {
                             p.with_key = evaluate(&policy, &p.user.principal);
@@ -851,9 +848,12 @@ async fn fix_account(
         &guardrails,
     )
     .await;
-    crate::scan::usage::attach(&sources, &mut guardrails);
-    let (mut plan, mut notes) = build_plan(target, args, selected, &guardrails, &sources).await?;
-    plan_usage(target, args, &mut plan, &guardrails, &sources, &mut notes).await?;
+    let index = sources.iam_index();
+    crate::scan::usage::attach_indexed(&sources, &index, &mut guardrails);
+    let missing = check_users_exist(target, &mut guardrails, &sources).await;
+    let (mut plan, mut notes) = build_plan(target, args, selected, &guardrails).await?;
+    notes.splice(0..0, missing);
+    plan_usage(target, args, &mut plan, &guardrails, &index, &mut notes).await?;
     for n in &notes {
         println!("{n}");
     }

@@ -74,6 +74,40 @@ pub struct PolicyGrant {
     pub new_policy: String,
 }
 
+impl PolicyGrant {
+    /// The users statement naming `principals`, added to `old_policy`.
+    pub fn new(
+        region: &str,
+        key_arn: &str,
+        old_policy: String,
+        principals: Vec<String>,
+    ) -> Result<Self, String> {
+        let new_policy = super::policy::with_users(&old_policy, &principals)?;
+        Ok(PolicyGrant {
+            region: region.to_string(),
+            key_arn: key_arn.to_string(),
+            principals,
+            old_policy,
+            new_policy,
+        })
+    }
+}
+
+/// The principals a users statement must add to an existing key's policy: the account's own
+/// that a key policy can name and that the key would not let decrypt, each once.
+pub fn to_grant<'a>(planned: impl IntoIterator<Item = &'a PlannedUser>, account: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in planned {
+        if p.user.nameable_in(account)
+            && !matches!(p.with_key, Access::Allowed { .. })
+            && !out.contains(&p.user.principal)
+        {
+            out.push(p.user.principal.clone());
+        }
+    }
+    out
+}
+
 /// What the plan knows of who uses its guardrails.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanUsage {
@@ -545,6 +579,58 @@ pub fn by_region(targets: Vec<(String, Target)>) -> Vec<(String, Vec<Target>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_names_the_accounts_own_locked_out_users_that_exist_once_each() {
+        let denied = Access::Denied {
+            why: "no grant".into(),
+        };
+        let planned = |principal: &str, with_key: Access, missing: bool| PlannedUser {
+            user: GuardrailUser {
+                missing,
+                ..crate::usage::claims_agent(
+                    principal,
+                    Access::Allowed {
+                        how: "AWS-owned".into(),
+                    },
+                )
+            },
+            with_key,
+        };
+        let users = [
+            planned("arn:aws:iam::111122223333:role/A", denied.clone(), false),
+            planned("arn:aws:iam::111122223333:role/A", denied.clone(), false),
+            planned("arn:aws:iam::111122223333:role/Deleted", denied.clone(), true),
+            planned("arn:aws:iam::444455556666:role/Partner", denied.clone(), false),
+            planned(
+                "arn:aws:iam::111122223333:role/Fine",
+                Access::Allowed { how: "named".into() },
+                false,
+            ),
+            planned(
+                "arn:aws:iam::111122223333:role/Maybe",
+                Access::Unknown { why: "IAM".into() },
+                false,
+            ),
+        ];
+        assert_eq!(
+            to_grant(&users, "111122223333"),
+            [
+                "arn:aws:iam::111122223333:role/A",
+                "arn:aws:iam::111122223333:role/Maybe"
+            ]
+        );
+        let old = r#"{"Version":"2012-10-17","Statement":[]}"#.to_string();
+        let grant = PolicyGrant::new(
+            "us-east-1",
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+            old.clone(),
+            to_grant(&users, "111122223333"),
+        )
+        .unwrap();
+        assert_eq!(grant.old_policy, old);
+        assert!(grant.new_policy.contains("role/Maybe"), "{}", grant.new_policy);
+    }
 
     #[test]
     fn hcl_strings_hold_hostile_text_literally() {

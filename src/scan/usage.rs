@@ -98,7 +98,11 @@ pub async fn read_sources_with(
 
 /// Who uses each guardrail, from what was read: matched in one pass per source.
 pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
-    let index = sources.iam_index();
+    attach_indexed(sources, &sources.iam_index(), guardrails);
+}
+
+/// The same, with the account's IAM index already built (a fix uses it again to plan).
+pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Guardrail]) {
     // Named uses by (region, guardrail id).
     let mut named: HashMap<(&str, &str), Vec<&NamedUse>> = HashMap::new();
     for (region, (agents, flows)) in &sources.regions {
@@ -133,7 +137,7 @@ pub fn attach(sources: &Sources, guardrails: &mut [Guardrail]) {
             if let Some(a) = decided.get(&key) {
                 return a.clone();
             }
-            let a = current_access(sources, &index, g, principal);
+            let a = current_access(sources, index, g, principal);
             decided.insert(key, a.clone());
             a
         };
@@ -210,18 +214,7 @@ fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal:
         state: &info.state,
         policy,
     };
-    decrypt_access(&facts, principal, iam_of(sources, index, principal))
-}
-
-/// A principal's IAM policies, when its account's were read; None otherwise (another account,
-/// or IAM not readable).
-pub fn iam_of<'a>(
-    sources: &Sources,
-    index: &IamIndex<'a>,
-    principal: &str,
-) -> Option<&'a crate::usage::PrincipalPolicies> {
-    sources.iam.as_ref().as_ref().ok()?;
-    index.principal(principal)
+    decrypt_access(&facts, principal, index.principal(principal))
 }
 
 /// Reads and attaches usage for one account's guardrails (nothing to read without any).

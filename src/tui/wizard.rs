@@ -344,8 +344,7 @@ impl Wizard {
             .filter_map(|t| t.usage.as_ref())
             .flat_map(|u| u.named_users())
         {
-            let ours = u.principal.split(':').nth(4) == Some(self.account.as_str());
-            if ours && !u.missing && !out.contains(&u.principal) {
+            if u.nameable_in(&self.account) && !out.contains(&u.principal) {
                 out.push(u.principal.clone());
             }
         }
@@ -354,15 +353,17 @@ impl Wizard {
 
     /// Who uses the planned guardrails and whether the planned key lets them decrypt: a new
     /// key names them; an existing key's policy is read (its IAM side is not, here: then it
-    /// says so, and `guardkey fix --key … --dry-run` reads it).
+    /// says so, and `guardkey fix --key … --dry-run` reads it). With `g`, the account's users
+    /// an existing key would lock out are added to its policy, as `--grant-users` does.
     fn plan_usage(&self, regions: &[RegionPlan]) -> crate::fix::plan::PlanUsage {
-        use crate::fix::plan::PlannedUser;
-        use crate::usage::{Access, KeyFacts, decrypt_access};
+        use crate::fix::plan::{PlannedUser, PolicyGrant, to_grant};
+        use crate::usage::{Access, GuardrailUser, KeyFacts, decrypt_access};
         let mut usage = crate::fix::plan::PlanUsage {
             read: self.included().any(|t| t.usage.is_some()),
             ..Default::default()
         };
         let named = self.users_to_name();
+        let parse = |p: &str| serde_json::from_str::<serde_json::Value>(p).ok();
         for r in regions {
             let policy_text = match &r.key {
                 KeyChoice::Existing(arn) => self
@@ -376,50 +377,29 @@ impl Wizard {
                     .and_then(|e| e.policy.clone()),
                 KeyChoice::Create(_) => None,
             };
-            // With `g`: the account's users of the region's guardrails that the key policy
-            // does not name are added to it (the review shows the step; apply journals it).
-            let mut policy_text = policy_text;
-            if let (KeyChoice::Existing(arn), Some(old), true) =
-                (&r.key, policy_text.clone(), self.grant_users)
-            {
-                let ours: Vec<String> = self
-                    .users_to_name()
-                    .into_iter()
-                    .filter(|p| {
-                        r.targets.iter().any(|t| {
-                            self.targets
-                                .iter()
-                                .find(|x| x.arn == t.arn)
-                                .and_then(|x| x.usage.as_ref())
-                                .is_some_and(|u| u.named_users().any(|n| n.principal == *p))
-                        })
-                    })
-                    .filter(|p| {
-                        let doc = serde_json::from_str::<serde_json::Value>(&old).ok();
-                        let facts = KeyFacts {
-                            arn,
-                            state: "Enabled",
-                            policy: doc.as_ref().ok_or("not JSON"),
-                        };
-                        !matches!(decrypt_access(&facts, p, None), Access::Allowed { .. })
-                    })
-                    .collect();
-                if !ours.is_empty()
-                    && let Ok(new) = crate::fix::policy::with_users(&old, &ours)
-                {
-                    usage.grants.push(crate::fix::plan::PolicyGrant {
-                        region: r.region.clone(),
-                        key_arn: arn.clone(),
-                        principals: ours,
-                        old_policy: old,
-                        new_policy: new.clone(),
-                    });
-                    policy_text = Some(new);
+            let mut policy = policy_text.as_deref().and_then(parse);
+            let evaluate = |policy: Option<&serde_json::Value>, user: &GuardrailUser| match &r.key {
+                KeyChoice::Create(_) if named.contains(&user.principal) => Access::Allowed {
+                    how: "the new key's users statement names it".into(),
+                },
+                KeyChoice::Create(_) => Access::Unknown {
+                    why: "another account's (or unlisted) principal: the new key does not name it".into(),
+                },
+                KeyChoice::Existing(arn) => {
+                    let facts = KeyFacts {
+                        arn,
+                        state: "Enabled",
+                        policy: policy.ok_or("not read"),
+                    };
+                    match decrypt_access(&facts, &user.principal, None) {
+                        Access::Unknown { why } => Access::Unknown {
+                            why: format!("{why}; `guardkey fix --key {arn} --dry-run` reads them"),
+                        },
+                        other => other,
+                    }
                 }
-            }
-            let existing_policy = policy_text
-                .as_deref()
-                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
+            };
+            let mut lines: Vec<(String, Vec<PlannedUser>)> = Vec::new();
             for t in &r.targets {
                 let Some(u) = self
                     .targets
@@ -432,41 +412,28 @@ impl Wizard {
                 if !u.unknown.is_empty() {
                     usage.unknown.insert(t.arn.clone(), u.unknown.clone());
                 }
-                let planned =
-                    u.named_users()
-                        .map(|user| {
-                            let with_key = match &r.key {
-                            KeyChoice::Create(_) if named.contains(&user.principal) => Access::Allowed {
-                                how: "the new key's users statement names it".into(),
-                            },
-                            KeyChoice::Create(_) => Access::Unknown {
-                                why: "another account's (or unlisted) principal: the new key does not name it"
-                                    .into(),
-                            },
-                            KeyChoice::Existing(arn) => {
-                                let facts = KeyFacts {
-                                    arn,
-                                    state: "Enabled",
-                                    policy: existing_policy.as_ref().ok_or("not read"),
-                                };
-                                match decrypt_access(&facts, &user.principal, None) {
-                                    Access::Unknown { why } => Access::Unknown {
-                                        why: format!(
-                                            "{why}; `guardkey fix --key {arn} --dry-run` reads them"
-                                        ),
-                                    },
-                                    other => other,
-                                }
-                            }
-                        };
-                            PlannedUser {
-                                user: user.clone(),
-                                with_key,
-                            }
-                        })
-                        .collect();
-                usage.users.insert(t.arn.clone(), planned);
+                let planned = u
+                    .named_users()
+                    .map(|user| PlannedUser {
+                        user: user.clone(),
+                        with_key: evaluate(policy.as_ref(), user),
+                    })
+                    .collect();
+                lines.push((t.arn.clone(), planned));
             }
+            if let (KeyChoice::Existing(arn), Some(old), true) = (&r.key, policy_text, self.grant_users) {
+                let locked = to_grant(lines.iter().flat_map(|(_, planned)| planned), &self.account);
+                if !locked.is_empty()
+                    && let Ok(grant) = PolicyGrant::new(&r.region, arn, old, locked)
+                {
+                    policy = parse(&grant.new_policy);
+                    usage.grants.push(grant);
+                    for p in lines.iter_mut().flat_map(|(_, planned)| planned.iter_mut()) {
+                        p.with_key = evaluate(policy.as_ref(), &p.user);
+                    }
+                }
+            }
+            usage.users.extend(lines);
         }
         usage
     }

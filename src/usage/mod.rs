@@ -74,6 +74,12 @@ impl GuardrailUser {
         }
     }
 
+    /// Whether a key policy of `account` can name it: one of the account's own principals,
+    /// listed by IAM (KMS refuses a principal that does not exist).
+    pub fn nameable_in(&self, account: &str) -> bool {
+        self.principal.split(':').nth(4) == Some(account) && !self.missing
+    }
+
     /// An administrator's broad grant: shown as a count, never named one by one.
     pub fn is_broad(&self) -> bool {
         matches!(self.via, Via::Policy { broad: true, .. })
