@@ -288,7 +288,7 @@ fn usage_table(report: &ScanReport, out: &mut String) {
         .guardrails
         .iter()
         .filter_map(|g| Some((g, g.usage.as_deref()?)))
-        .filter(|(_, u)| u.named_users().next().is_some() || !u.unknown.is_empty())
+        .filter(|(_, u)| u.worth_listing())
         .collect();
     if read.is_empty() {
         return;

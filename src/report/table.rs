@@ -33,7 +33,7 @@ fn usage_section(report: &ScanReport, out: &mut String) {
     );
     let mut quiet = 0;
     for (g, u) in &read {
-        if u.named_users().next().is_none() && u.unknown.is_empty() {
+        if !u.worth_listing() {
             quiet += 1;
             continue;
         }

@@ -240,21 +240,16 @@ fn rotation_rank(g: &Guardrail) -> i32 {
 fn users_rank(g: &Guardrail) -> (u8, usize) {
     match &g.usage {
         None => (0, 0),
-        Some(u) => {
-            let locked = u
-                .named_users()
-                .any(|x| matches!(x.current_key, crate::usage::Access::Denied { .. }));
-            (
-                if locked {
-                    3
-                } else if u.unknown.is_empty() {
-                    1
-                } else {
-                    2
-                },
-                u.named_users().count(),
-            )
-        }
+        Some(u) => (
+            if u.locked_out() > 0 {
+                3
+            } else if u.unknown.is_empty() {
+                1
+            } else {
+                2
+            },
+            u.named_users().count(),
+        ),
     }
 }
 

@@ -146,6 +146,12 @@ impl Usage {
         out
     }
 
+    /// Whether a report has something to say of it: someone but administrators uses it, or a
+    /// source could not be read.
+    pub fn worth_listing(&self) -> bool {
+        self.named_users().next().is_some() || !self.unknown.is_empty()
+    }
+
     /// Named users that cannot decrypt with the current key.
     pub fn locked_out(&self) -> usize {
         self.named_users()
@@ -161,9 +167,7 @@ impl Usage {
     /// and none was found, `!` appended when one cannot decrypt with the current key.
     pub fn marker(&self) -> String {
         let named = self.named_users().count();
-        let locked = self
-            .named_users()
-            .any(|u| matches!(u.current_key, Access::Denied { .. }));
+        let locked = self.locked_out() > 0;
         match (named, self.unknown.is_empty(), locked) {
             (0, false, _) => "?".into(),
             (n, true, false) => n.to_string(),
