@@ -94,6 +94,19 @@ impl Session {
         // Keys sent apart are read apart: an Esc followed at once by a key reads as Alt-key.
         std::thread::sleep(Duration::from_millis(150));
     }
+
+    /// Presses q and waits for the process to end; returns how it ended.
+    fn quit(&mut self) -> portable_pty::ExitStatus {
+        self.keys("q");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "guardkey did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 #[test]
@@ -155,15 +168,7 @@ fn demo_explorer_end_to_end() {
     s.wait_for("62 guardrails");
 
     // Quit: the process ends and the terminal is given back.
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = s.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "guardkey did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = s.quit();
     assert!(status.success(), "{status:?}");
     std::thread::sleep(Duration::from_millis(200));
     let parser = s.screen.lock().unwrap();
@@ -202,12 +207,7 @@ fn a_saved_scan_opens_in_the_explorer_without_aws() {
     assert!(screen.contains("READ-ONLY"), "{screen}");
     s.keys("r");
     s.wait_for("a saved scan cannot be refreshed");
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "guardkey did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.quit();
 }
 
 #[test]
@@ -272,12 +272,7 @@ fn the_wizard_fixes_two_guardrails_end_to_end() {
     }
     let journals: Vec<_> = std::fs::read_dir(state.path()).unwrap().collect();
     assert_eq!(journals.len(), 1, "one journal written");
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "guardkey did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.quit();
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         !s.screen.lock().unwrap().screen().alternate_screen(),
@@ -435,12 +430,7 @@ fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
         std::thread::sleep(Duration::from_millis(100));
     }
     s.keys("\r");
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "guardkey did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.quit();
 }
 
 #[test]
@@ -505,12 +495,7 @@ fn the_demo_organization_opens_in_the_explorer() {
     s.keys("E");
     s.wait_for("acquired-startup/all regions");
     s.keys("\x1b");
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "guardkey did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.quit();
 }
 
 #[test]
@@ -536,5 +521,5 @@ fn the_demo_shows_who_uses_a_guardrail() {
         screen.contains("new key: ✓ named in its users statement"),
         "{screen}"
     );
-    s.keys("q");
+    assert!(s.quit().success());
 }
