@@ -47,16 +47,15 @@ pub async fn read_sources(
     account: &str,
     guardrails: &[Guardrail],
 ) -> Sources {
-    let (iam, mut sources) = tokio::join!(
+    let (iam, (regions, key_policies)) = tokio::join!(
         session.account_iam(partition, account),
-        read_sources_with(
-            session,
-            std::sync::Arc::new(Ok(AccountIam::default())),
-            guardrails
-        )
+        read_regions_and_keys(session, guardrails)
     );
-    sources.iam = std::sync::Arc::new(iam);
-    sources
+    Sources {
+        iam: std::sync::Arc::new(iam),
+        regions,
+        key_policies,
+    }
 }
 
 /// The same, with the account's IAM already read (the explorer reads it once, and each
@@ -66,6 +65,22 @@ pub async fn read_sources_with(
     iam: std::sync::Arc<Result<AccountIam, CallError>>,
     guardrails: &[Guardrail],
 ) -> Sources {
+    let (regions, key_policies) = read_regions_and_keys(session, guardrails).await;
+    Sources {
+        iam,
+        regions,
+        key_policies,
+    }
+}
+
+/// The agents and flows of the guardrails' regions, and the policies of their keys.
+async fn read_regions_and_keys(
+    session: &Session,
+    guardrails: &[Guardrail],
+) -> (
+    HashMap<String, RegionUses>,
+    HashMap<String, Result<Value, CallError>>,
+) {
     let regions: BTreeSet<&str> = guardrails.iter().map(|g| &*g.region).collect();
     let keys: BTreeSet<&str> = guardrails
         .iter()
@@ -89,11 +104,7 @@ pub async fn read_sources_with(
         (k.to_string(), policy)
     }));
     let (regions, key_policies) = tokio::join!(per_region, policies);
-    Sources {
-        iam,
-        regions: regions.into_iter().collect(),
-        key_policies: key_policies.into_iter().collect(),
-    }
+    (regions.into_iter().collect(), key_policies.into_iter().collect())
 }
 
 /// Who uses each guardrail, from what was read: matched in one pass per source.

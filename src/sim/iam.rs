@@ -36,7 +36,8 @@ pub struct Iam {
     /// A role's inline identity policy (one, named `POLICY_NAME`).
     role_policies: BTreeMap<(String, String), serde_json::Value>,
     /// Roles and users with AWS's `AdministratorAccess` attached: allowed everything.
-    administrators: std::collections::BTreeSet<(String, String)>,
+    /// By kind (`role`, `user`), account and name, as the other maps are keyed.
+    administrators: std::collections::BTreeSet<(&'static str, String, String)>,
 }
 
 /// The name of the inline policy a seeded role carries.
@@ -98,7 +99,7 @@ impl Iam {
             }
             None => {
                 self.administrators
-                    .insert(("role".into(), format!("{account}/{name}")));
+                    .insert(("role", account.to_string(), name.to_string()));
             }
         }
         e
@@ -110,9 +111,9 @@ impl Iam {
             .insert((account.to_string(), role.to_string()), policy);
     }
 
-    fn is_administrator(&self, kind: &str, account: &str, name: &str) -> bool {
+    fn is_administrator(&self, kind: &'static str, account: &str, name: &str) -> bool {
         self.administrators
-            .contains(&(kind.to_string(), format!("{account}/{name}")))
+            .contains(&(kind, account.to_string(), name.to_string()))
     }
 
     /// What a session of the role may do, as the simulator's callers carry it: None for an
@@ -161,7 +162,7 @@ impl Iam {
         self.add_user(partition, account, "/", "guardkey-admin");
         // The simulator's default principal: an administrator.
         self.administrators
-            .insert(("user".into(), format!("{account}/guardkey-admin")));
+            .insert(("user", account.to_string(), "guardkey-admin".to_string()));
         self.add_role(partition, account, SSO_ROLE_PATH, SSO_ROLE_NAME);
         self.add_role(partition, account, PATH_ROLE_PATH, PATH_ROLE_NAME);
         for name in ["GuardrailAdmin", "ChatApp", "SecOps"] {
