@@ -86,42 +86,19 @@ async fn restore_key_policy(
     new_policy: &str,
     force: bool,
 ) -> Result<(), (bool, String)> {
-    let kms = target.session.kms(region);
-    let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
-    let now = target
-        .session
-        .key_policy(&kms, key)
+    use crate::fix::apply::PolicyReplaceError as E;
+    let expected = (!force).then_some(new_policy);
+    crate::fix::apply::replace_key_policy(&target.session, journal, region, key, expected, old_policy)
         .await
-        .map_err(|e| (false, e.detail()))?;
-    if json(&now) != json(new_policy) && !force {
-        return Err((
-            true,
-            "changed since the fix; restoring would overwrite that (pass --force to do it anyway)".into(),
-        ));
-    }
-    journal
-        .append(&Entry::KeyPolicyReplaced {
-            at: journal::now(),
-            region: region.into(),
-            key_arn: key.into(),
-            old_policy: now.clone(),
-            new_policy: old_policy.into(),
+        .map_err(|e| match e {
+            E::Changed => (
+                true,
+                "changed since the fix; restoring would overwrite that (pass --force to do it anyway)".into(),
+            ),
+            E::Read(e) | E::Write(e) | E::ReadBack(e) => (false, e.detail()),
+            E::Journal(e) => (false, e),
+            E::Differs => (false, "it reads back other than the journal's".into()),
         })
-        .map_err(|e| (false, e))?;
-    target
-        .session
-        .put_key_policy(&kms, key, old_policy)
-        .await
-        .map_err(|e| (false, e.detail()))?;
-    let back = target
-        .session
-        .key_policy(&kms, key)
-        .await
-        .map_err(|e| (false, e.detail()))?;
-    if json(&back) != json(old_policy) {
-        return Err((false, "it reads back other than the journal's".into()));
-    }
-    Ok(())
 }
 
 async fn restore_journal(

@@ -563,50 +563,97 @@ async fn region_key(
     }
 }
 
-/// Adds the users statement to an existing key's policy: read again (it must be what the
-/// plan saw), journaled, replaced, read back.
+/// Where replacing a key's policy stopped.
+#[derive(Debug)]
+pub enum PolicyReplaceError {
+    /// GetKeyPolicy before anything was written.
+    Read(CallError),
+    /// The policy is not the one expected: nothing was written.
+    Changed,
+    /// The journal could not be written: nothing was written to AWS.
+    Journal(String),
+    Write(CallError),
+    /// Written, but not read back.
+    ReadBack(CallError),
+    /// Written, and reads back other than written.
+    Differs,
+}
+
+/// Replaces a key's policy with `new_policy`, as every policy change of guardkey's is made:
+/// read again (it must still be `expected`, compared as JSON; None: whatever it is), the
+/// policy found journaled first, written, read back. Serves `--grant-users` and `restore`.
+pub async fn replace_key_policy(
+    session: &Session,
+    journal: &Journal,
+    region: &str,
+    key: &str,
+    expected: Option<&str>,
+    new_policy: &str,
+) -> Result<(), PolicyReplaceError> {
+    let kms = session.kms(region);
+    let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    let found = session
+        .key_policy(&kms, key)
+        .await
+        .map_err(PolicyReplaceError::Read)?;
+    if expected.is_some_and(|e| json(e) != json(&found)) {
+        return Err(PolicyReplaceError::Changed);
+    }
+    journal
+        .append(&Entry::KeyPolicyReplaced {
+            at: now(),
+            region: region.to_string(),
+            key_arn: key.to_string(),
+            old_policy: found,
+            new_policy: new_policy.to_string(),
+        })
+        .map_err(PolicyReplaceError::Journal)?;
+    session
+        .put_key_policy(&kms, key, new_policy)
+        .await
+        .map_err(PolicyReplaceError::Write)?;
+    let written = session
+        .key_policy(&kms, key)
+        .await
+        .map_err(PolicyReplaceError::ReadBack)?;
+    if json(&written) != json(new_policy) {
+        return Err(PolicyReplaceError::Differs);
+    }
+    Ok(())
+}
+
+/// Adds the users statement to an existing key's policy (see `replace_key_policy`).
 async fn grant_users(
     session: &Session,
     journal: &Journal,
     grant: &PolicyGrant,
     key: &str,
 ) -> Result<(), String> {
-    let kms = session.kms(&grant.region);
-    let same = |a: &str, b: &str| {
-        serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str::<serde_json::Value>(b).ok()
-    };
-    let now_policy = session
-        .key_policy(&kms, key)
-        .await
-        .map_err(|e| format!("GetKeyPolicy {key}: {}", e.detail()))?;
-    if !same(&now_policy, &grant.old_policy) {
-        return Err(format!(
-            "the policy of {key} changed since the plan was made: nothing was changed; plan again"
-        ));
-    }
-    journal.append(&Entry::KeyPolicyReplaced {
-        at: now(),
-        region: grant.region.clone(),
-        key_arn: key.to_string(),
-        old_policy: grant.old_policy.clone(),
-        new_policy: grant.new_policy.clone(),
-    })?;
-    session
-        .put_key_policy(&kms, key, &grant.new_policy)
-        .await
-        .map_err(|e| format!("PutKeyPolicy {key}: {}", e.detail()))?;
-    let written = session.key_policy(&kms, key).await.map_err(|e| {
-        format!(
+    use PolicyReplaceError as E;
+    replace_key_policy(
+        session,
+        journal,
+        &grant.region,
+        key,
+        Some(&grant.old_policy),
+        &grant.new_policy,
+    )
+    .await
+    .map_err(|e| match e {
+        E::Read(e) => format!("GetKeyPolicy {key}: {}", e.detail()),
+        E::Changed => {
+            format!("the policy of {key} changed since the plan was made: nothing was changed; plan again")
+        }
+        E::Journal(e) => e,
+        E::Write(e) => format!("PutKeyPolicy {key}: {}", e.detail()),
+        E::ReadBack(e) => format!(
             "the key policy of {key} was replaced, but could not be read back: {}",
             e.detail()
-        )
-    })?;
-    if !same(&written, &grant.new_policy) {
-        return Err(format!(
+        ),
+        E::Differs => format!(
             "the key policy of {key} reads back other than written: check it (the old one is in the journal)"
-        ));
-    }
-    Ok(())
+        ),
+    })
 }
 
 /// An existing key, checked the way Bedrock will check it; returns its ARN.
