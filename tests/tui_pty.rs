@@ -485,17 +485,76 @@ fn a_live_demo_beside_a_baseline_marks_the_rows_that_changed() {
 #[test]
 fn the_demo_organization_opens_in_the_explorer() {
     let mut s = Session::start(&["--demo", "--org"]);
-    let screen = s.wait_for("ORGANIZATION");
+    // Live: the accounts' regions stream in, each its own entry.
+    s.wait_for("ORGANIZATION");
     s.wait_for("prod/us-east-1");
-    assert!(
-        screen.contains("6 accounts (1 unreadable, 1 suspended) from 123456789012"),
-        "{screen}"
-    );
+    s.wait_for("6 accounts (1 unreadable, 1 suspended) from 123456789012");
     // The account without the role is in the E panel, with why.
     s.keys("E");
     s.wait_for("acquired-startup/all regions");
     s.keys("\x1b");
     s.quit();
+}
+
+#[test]
+fn the_wizard_fixes_a_member_accounts_guardrail_in_the_organization_view() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_with_env(
+        &["--demo", "--org"],
+        &[("GUARDKEY_STATE_DIR", state.path().to_str().unwrap())],
+    );
+    s.wait_for("82 guardrails");
+    // The sandbox account's guardrail on the AWS-owned key.
+    s.keys("/");
+    for c in "account:777788889999 key:none".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 1/82");
+    s.keys("f");
+    let screen = s.wait_for("Fix: 1/7 Targets");
+    assert!(screen.contains("guardrail-us-west-2-000002"), "{screen}");
+    s.keys("\r");
+    s.wait_for("Fix: 2/7 Key per region");
+    s.keys("\r");
+    s.wait_for("Fix: 3/7 Key settings");
+    s.wait_for("the alias is free");
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 4/7 Review");
+    // The key policy names the role guardkey works as in that account.
+    assert!(
+        screen.contains("777788889999"),
+        "the review is of the sandbox account: {screen}"
+    );
+    s.keys("\r");
+    s.wait_for("Fix: 5/7 Confirm");
+    s.keys("1");
+    s.keys("\r");
+    s.wait_for("1 fixed, 0 skipped, 0 failed");
+    s.keys("\r");
+    // The account's entry is read again with its own session: the row turns ✓.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = s.contents();
+        // The filter (key:none) no longer shows it: the account's rows are back, one fewer.
+        if screen.contains("Guardrails 0/82") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the row did not turn ✓:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The journal says which account, and how it was reached, for `restore`.
+    let journals: Vec<_> = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(journals.len(), 1, "one journal written");
+    let journal = std::fs::read_to_string(&journals[0]).unwrap();
+    assert!(
+        journal.contains("arn:aws:iam::777788889999:role/OrganizationAccountAccessRole"),
+        "{journal}"
+    );
+    assert!(s.quit().success());
 }
 
 #[test]

@@ -23,39 +23,46 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
     // Keeps the embedded simulator of --demo alive while the explorer runs.
     let mut _demo = None;
     let mut launch = match &global.load {
-        // Many accounts: scanned first (progress on the terminal), then explored as one view.
+        // Many accounts: listed, then each reached and its regions streamed in, live.
         None if super::accounts::many(global) => {
             super::accounts::check_flags(global)?;
-            let target = super::accounts::connect_base(global).await?;
-            let options = crate::scan::ScanOptions {
-                regions: target.regions.clone(),
-                concurrency_per_region: crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY,
-                ..crate::scan::ScanOptions::default()
+            let target = super::accounts::connect_base_for(global, global.read_only).await?;
+            let targets = super::accounts::targets(global, &target).await?;
+            let organization = crate::tui::state::Organization {
+                accounts: targets.len(),
+                suspended: targets.iter().filter(|t| t.suspended).count(),
             };
-            let report = super::accounts::scan_many(global, &target, options).await?;
-            let organization = report.accounts_summary().unwrap_or_default();
             let endpoint = if target.demo.is_some() {
                 Some("embedded demo simulator".to_string())
             } else {
                 target.session.endpoint_url.clone()
             };
+            let accounts = crate::tui::accounts::Accounts::new(
+                target.session.clone(),
+                target.identity.clone(),
+                targets,
+                target.regions.clone(),
+                global.account_concurrency as usize,
+                crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY,
+            );
             _demo = target.demo;
             Launch {
-                session: None,
                 header: Header {
                     account: Some(target.identity.account.clone()),
                     caller_arn: Some(target.identity.arn.clone()),
                     profile: global.profile.clone(),
                     endpoint,
-                    read_only: true,
+                    read_only: target.session.is_read_only(),
                     loaded_from: None,
                     caller_principal: None,
                     organization: Some(organization),
                 },
-                regions: Vec::new(),
-                loaded: Some(report),
+                session: Some(target.session),
+                regions: target.regions,
+                loaded: None,
                 baseline: None,
                 journal_dir: None,
+                accounts: Some(std::sync::Arc::new(accounts)),
             }
         }
         Some(path) => {
@@ -76,6 +83,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 loaded: Some(report),
                 baseline: None,
                 journal_dir: None,
+                accounts: None,
             }
         }
         None => {
@@ -107,6 +115,7 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 loaded: None,
                 baseline: None,
                 journal_dir: None,
+                accounts: None,
             };
             _demo = target.demo;
             launch

@@ -726,8 +726,10 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
         println!("\nNo account has a plan: no --emit-cli or --emit-terraform file is written.");
     }
     if let Some(path) = args.emit_cli.as_ref().filter(|_| !planned.is_empty()) {
-        write_atomically(path, |w| w.write_all(accounts_script(&planned).as_bytes()))
-            .map_err(CommandError)?;
+        write_atomically(path, |w| {
+            w.write_all(crate::fix::accounts::script(&planned).as_bytes())
+        })
+        .map_err(CommandError)?;
         println!(
             "AWS CLI script for {} accounts written to {}",
             planned.len(),
@@ -735,7 +737,7 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
         );
     }
     if let Some(path) = args.emit_terraform.as_ref().filter(|_| !planned.is_empty()) {
-        let (terraform, gaps) = accounts_terraform(&planned);
+        let (terraform, gaps) = crate::fix::accounts::terraform(&planned);
         write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
         println!(
             "Terraform for {} accounts written to {}",
@@ -749,70 +751,6 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
         println!("\nTo undo every account: guardkey restore {}", list.join(" "));
     }
     Ok(code)
-}
-
-/// One script for the accounts of a fix of many: each account's steps in a subshell that
-/// first takes that account's credentials (its profile, or its role assumed with the
-/// credentials the script runs with).
-fn accounts_script(planned: &[(crate::scan::accounts::AccountTarget, FixPlan)]) -> String {
-    use crate::fix::plan::{script_header, shell_quote};
-    use crate::scan::accounts::Reach;
-    let total = planned.iter().map(|(_, p)| p.guardrail_count()).sum();
-    let mut out = script_header(total);
-    for (account, plan) in planned {
-        out.push_str(&format!(
-            "\n# account {} ({}), {}\n(\n",
-            account.name,
-            account.id,
-            account.reach.describe()
-        ));
-        match &account.reach {
-            Reach::Caller => {}
-            Reach::Profile { name } => {
-                out.push_str(&format!(
-                    "export AWS_PROFILE={}\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n",
-                    shell_quote(name)
-                ));
-            }
-            Reach::Role { arn } => {
-                // STS answers in every region: the plan's first.
-                let region = plan.regions.first().map_or("us-east-1", |r| r.region.as_str());
-                out.push_str(&format!(
-                    "creds=$(aws sts assume-role --region {region} --role-arn {} --role-session-name guardkey \\\n  \
-                     --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)\n\
-                     export AWS_ACCESS_KEY_ID=$(cut -f1 <<<\"$creds\") AWS_SECRET_ACCESS_KEY=$(cut -f2 <<<\"$creds\") \
-                     AWS_SESSION_TOKEN=$(cut -f3 <<<\"$creds\")\n",
-                    shell_quote(arn)
-                ));
-            }
-        }
-        out.push_str(&plan.cli_steps());
-        out.push_str(")\n");
-    }
-    out
-}
-
-/// One Terraform file for the accounts of a fix of many: per account and region a provider
-/// (`assume_role` into the account, or its profile) and the names prefixed with the account.
-fn accounts_terraform(
-    planned: &[(crate::scan::accounts::AccountTarget, FixPlan)],
-) -> (String, Vec<(String, Vec<String>)>) {
-    use crate::fix::plan::{hcl_string, terraform_header};
-    use crate::scan::accounts::Reach;
-    let mut out = terraform_header();
-    let mut gaps = Vec::new();
-    for (account, plan) in planned {
-        let auth = match &account.reach {
-            Reach::Caller => String::new(),
-            Reach::Profile { name } => format!("  profile = {}\n", hcl_string(name)),
-            Reach::Role { arn } => format!("  assume_role {{\n    role_arn = {}\n  }}\n", hcl_string(arn)),
-        };
-        out.push_str(&format!("\n# account {} ({})\n", account.name, account.id));
-        let (body, g) = plan.terraform_scoped(&format!("a{}_", account.id), &auth);
-        out.push_str(&body);
-        gaps.extend(g);
-    }
-    (out, gaps)
 }
 
 /// What the Terraform of a fix cannot express, said on standard error.

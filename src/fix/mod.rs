@@ -6,6 +6,7 @@
 //! guardrail's pre-image before writing, waits for READY, reads back and proves that only
 //! the key changed, and restores what it cannot prove.
 
+pub mod accounts;
 pub mod apply;
 pub mod journal;
 pub mod plan;

@@ -123,6 +123,23 @@ pub struct ScanHandle {
 }
 
 impl ScanHandle {
+    /// Runs `work` as a task that `cancel` (or dropping the handle) stops at its next await.
+    pub fn spawn(generation: u64, work: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        let cancel = CancellationToken::new();
+        let token = cancel.clone();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => {}
+                _ = work => {}
+            }
+        });
+        ScanHandle {
+            generation,
+            cancel,
+            task: Some(task),
+        }
+    }
+
     /// Stops every region promptly; no event follows but what was already queued.
     pub fn cancel(&self) {
         self.cancel.cancel();
@@ -163,7 +180,6 @@ pub fn start(
     generation: u64,
     events: mpsc::Sender<ScanEvent>,
 ) -> ScanHandle {
-    let cancel = CancellationToken::new();
     let scan = Arc::new(Scan {
         session,
         options,
@@ -171,18 +187,7 @@ pub fn start(
         keys: KeyCache::default(),
         events,
     });
-    let token = cancel.clone();
-    let task = tokio::spawn(async move {
-        tokio::select! {
-            _ = token.cancelled() => {}
-            _ = run(scan) => {}
-        }
-    });
-    ScanHandle {
-        generation,
-        cancel,
-        task: Some(task),
-    }
+    ScanHandle::spawn(generation, run(scan))
 }
 
 async fn run(scan: Arc<Scan>) {

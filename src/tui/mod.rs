@@ -4,6 +4,7 @@
 //! that send `Action`s back; `render(&State)` is pure. The network is never awaited in the
 //! draw loop, and a frame is drawn only when something changed.
 
+pub mod accounts;
 pub mod keymap;
 pub mod state;
 pub mod update;
@@ -40,6 +41,8 @@ pub struct Launch {
     pub baseline: Option<(ScanReport, String)>,
     /// Where the wizard's fix journals go (default: the XDG state directory).
     pub journal_dir: Option<std::path::PathBuf>,
+    /// Many accounts (`--org`, `--profiles`, `--role-arns`), scanned live from `session`.
+    pub accounts: Option<std::sync::Arc<accounts::Accounts>>,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -102,25 +105,59 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
             .filter_map(|a| Some((format!("{}/all regions", a.name), a.unreadable()?.clone())))
             .collect()
     };
-    let regions: Vec<String> = match &launch.loaded {
-        Some(r) => r
+    let regions: Vec<String> = match (&launch.loaded, &launch.accounts) {
+        (Some(r), _) => r
             .regions
             .iter()
             .map(|o| label(r, o))
             .chain(unreached(r).into_iter().map(|(name, _)| name))
             .collect(),
-        None => launch.regions.clone(),
+        // Many accounts, live: each account's regions, pending until it is reached.
+        (None, Some(a)) => a
+            .targets()
+            .iter()
+            .filter(|t| !t.suspended)
+            .flat_map(|t| launch.regions.iter().map(|r| accounts::label(&t.name, r)))
+            .collect(),
+        (None, None) => launch.regions.clone(),
     };
-    let mut state = State::new(launch.header.clone(), &regions, color);
+    let mut header = launch.header.clone();
+    if let Some(r) = launch.loaded.as_ref().filter(|r| !r.accounts.is_empty()) {
+        header.organization = Some(state::Organization {
+            accounts: r.accounts.len(),
+            suspended: r.accounts.iter().filter(|a| a.suspended).count(),
+        });
+    }
+    let mut state = State::new(header, &regions, color);
+    if let Some(a) = &launch.accounts {
+        for t in a.targets() {
+            if !t.id.is_empty() {
+                state.account_names.insert(t.id.clone(), t.name.clone());
+            }
+            if t.suspended {
+                state.accounts.insert(
+                    t.name.clone(),
+                    crate::scan::accounts::AccountOutcome {
+                        id: t.id.clone(),
+                        name: t.name.clone(),
+                        reach: t.reach.clone(),
+                        guardrails: 0,
+                        elapsed_ms: 0,
+                        error: Some(crate::model::CallError::Other {
+                            code: "AccountSuspended".into(),
+                            message: "the account is suspended in the organization: nothing runs there"
+                                .into(),
+                        }),
+                        suspended: true,
+                    },
+                );
+            }
+        }
+    }
     if let Some(report) = &launch.loaded {
         for a in &report.accounts {
             state.account_names.insert(a.id.clone(), a.name.clone());
-            let how = match &a.error {
-                Some(_) if a.suspended => "suspended in the organization: not scanned".to_string(),
-                Some(e) => format!("not read: {} ({})", e.label(), a.reach.describe()),
-                None => format!("reached {}", a.reach.describe()),
-            };
-            state.account_reach.insert(a.id.clone(), how);
+            state.accounts.insert(a.name.clone(), a.clone());
         }
         for (name, error) in unreached(report) {
             if let Some(entry) = state.region_mut(&name) {
@@ -162,9 +199,9 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut runner = EffectRunner {
         session: launch.session.clone(),
+        accounts: launch.accounts.clone(),
         tx: tx.clone(),
         scans: Vec::new(),
-        account: launch.header.account.clone().unwrap_or_default(),
         caller: launch.header.caller_arn.clone().unwrap_or_default(),
         cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         journal_dir: launch
@@ -178,7 +215,7 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
     if launch.session.is_some() && launch.loaded.is_none() {
         runner.run(Effect::StartScan {
             generation: state.generation,
-            regions: launch.regions.clone(),
+            regions: state.regions.iter().map(|r| r.name.clone()).collect(),
         });
     }
     let mut events = EventStream::new();
@@ -223,12 +260,19 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
     Ok(state.exit_code)
 }
 
+/// The account's IAM principals and policies, read once for every region's usage.
+type IamCell = std::sync::Arc<
+    tokio::sync::OnceCell<std::sync::Arc<Result<crate::usage::AccountIam, crate::model::CallError>>>,
+>;
+
 /// Runs effects as tasks that report back with actions.
 struct EffectRunner {
+    /// The caller's session (of the one account, or that many accounts are reached from).
     session: Option<Session>,
+    /// Many accounts: their sessions, scans and callers.
+    accounts: Option<std::sync::Arc<accounts::Accounts>>,
     tx: mpsc::UnboundedSender<Action>,
     scans: Vec<ScanHandle>,
-    account: String,
     caller: String,
     /// Stops a running fix between calls.
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -237,13 +281,27 @@ struct EffectRunner {
     export_dir: std::path::PathBuf,
     /// The thread a fix runs on, while it runs.
     fix_task: Option<tokio::task::JoinHandle<()>>,
-    /// The account's IAM principals and policies: read once, for every region's usage.
-    iam: std::sync::Arc<
-        tokio::sync::OnceCell<std::sync::Arc<Result<crate::usage::AccountIam, crate::model::CallError>>>,
-    >,
+    /// Each account's IAM principals and policies, by account id.
+    iam: std::collections::HashMap<String, IamCell>,
 }
 
 impl EffectRunner {
+    /// The session that reads account `account`: its own in a view of many accounts.
+    fn session_for(&self, account: &str) -> Option<Session> {
+        match &self.accounts {
+            Some(a) => a.session(account),
+            None => self.session.clone(),
+        }
+    }
+
+    /// The caller's ARN in `account`.
+    fn caller_in(&self, account: &str) -> String {
+        match &self.accounts {
+            Some(a) => a.caller(account).unwrap_or_default(),
+            None => self.caller.clone(),
+        }
+    }
+
     /// Asks a running fix to stop between calls and waits for it.
     async fn stop_fix(&mut self) {
         if let Some(task) = self.fix_task.take() {
@@ -267,6 +325,10 @@ impl EffectRunner {
                     }
                     keep
                 });
+                if let Some(accounts) = &self.accounts {
+                    self.scans.push(accounts.start(generation, &regions, tx));
+                    return;
+                }
                 let (scan_tx, mut scan_rx) = mpsc::channel::<ScanEvent>(64);
                 let options = ScanOptions {
                     regions,
@@ -283,7 +345,7 @@ impl EffectRunner {
                 });
             }
             Effect::LoadVersions { arn, region } => {
-                let Some(session) = self.session.clone() else {
+                let Some(session) = self.session_for(account_of(&arn)) else {
                     return;
                 };
                 tokio::spawn(async move {
@@ -292,7 +354,11 @@ impl EffectRunner {
                 });
             }
             Effect::LoadPolicy { key_arn } => {
-                let Some(session) = self.session.clone() else {
+                // The key's own account reads its policy best; another's key, the caller.
+                let Some(session) = self
+                    .session_for(account_of(&key_arn))
+                    .or_else(|| self.session.clone())
+                else {
                     return;
                 };
                 tokio::spawn(async move {
@@ -302,7 +368,7 @@ impl EffectRunner {
                 });
             }
             Effect::LoadTags { arn, region } => {
-                let Some(session) = self.session.clone() else {
+                let Some(session) = self.session_for(account_of(&arn)) else {
                     return;
                 };
                 tokio::spawn(async move {
@@ -311,10 +377,13 @@ impl EffectRunner {
                 });
             }
             Effect::LoadUsage { mut guardrails } => {
-                let Some(session) = self.session.clone() else {
+                let Some(account) = guardrails.first().map(|g| g.account.to_string()) else {
                     return;
                 };
-                let (iam, account) = (self.iam.clone(), self.account.clone());
+                let Some(session) = self.session_for(&account) else {
+                    return;
+                };
+                let iam = self.iam.entry(account.clone()).or_default().clone();
                 tokio::spawn(async move {
                     let partition = guardrails
                         .first()
@@ -338,7 +407,7 @@ impl EffectRunner {
             Effect::Export { extension, content } => {
                 let _ = tx.send(Action::Exported(export(&self.export_dir, extension, &content)));
             }
-            Effect::Wizard(w) => self.run_wizard(w),
+            Effect::Wizard { account, effect } => self.run_wizard(&account, effect),
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
                 let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
@@ -352,14 +421,22 @@ impl EffectRunner {
 }
 
 impl EffectRunner {
-    fn run_wizard(&mut self, effect: WizardEffect) {
+    fn run_wizard(&mut self, account: &str, effect: WizardEffect) {
         let tx = self.tx.clone();
-        let Some(session) = self.session.clone() else {
+        let Some(session) = self.session_for(account) else {
             return;
         };
+        let caller = self.caller_in(account);
+        // In a view of many accounts, an account reached otherwise than with the caller's
+        // credentials: its scripts take them first, and its journal says how.
+        let target = self
+            .accounts
+            .as_ref()
+            .and_then(|a| a.target(account))
+            .filter(|t| t.reach != crate::scan::accounts::Reach::Caller);
         match effect {
             WizardEffect::LoadKeys { region } => {
-                let (account, caller) = (self.account.clone(), self.caller.clone());
+                let account = account.to_string();
                 tokio::spawn(async move {
                     let keys = existing_keys(&session, &region, &account, &caller).await;
                     let _ = tx.send(Action::WizardKeys { region, keys });
@@ -384,7 +461,10 @@ impl EffectRunner {
                 let dir = self.export_dir.clone();
                 tokio::spawn(async move {
                     let result = match crate::fix::apply::with_drafts(&session, plan).await {
-                        Ok(plan) => export(&dir, "sh", &plan.cli_script()),
+                        Ok(plan) => match target {
+                            Some(t) => export(&dir, "sh", &crate::fix::accounts::script(&[(t, plan)])),
+                            None => export(&dir, "sh", &plan.cli_script()),
+                        },
                         Err(e) => Err(e),
                     };
                     let _ = tx.send(Action::Exported(result));
@@ -395,7 +475,10 @@ impl EffectRunner {
                 tokio::spawn(async move {
                     let result = match crate::fix::apply::with_drafts(&session, plan).await {
                         Ok(plan) => {
-                            let (content, gaps) = plan.terraform_with_gaps();
+                            let (content, gaps) = match target {
+                                Some(t) => crate::fix::accounts::terraform(&[(t, plan)]),
+                                None => plan.terraform_with_gaps(),
+                            };
                             export(&dir, "tf", &content).map(|path| match gaps.len() {
                                 0 => path,
                                 n => format!(
@@ -411,8 +494,9 @@ impl EffectRunner {
             WizardEffect::Apply(plan) => {
                 self.cancel.store(false, std::sync::atomic::Ordering::SeqCst);
                 let options = crate::fix::apply::ApplyOptions {
-                    caller_arn: self.caller.clone(),
+                    caller_arn: caller,
                     cancel: Some(self.cancel.clone()),
+                    reach: target.map(|t| t.reach),
                     // The wizard proves each moved guardrail live, as its confirm step says.
                     probe: true,
                     ..crate::fix::apply::ApplyOptions::default()
@@ -450,6 +534,11 @@ impl EffectRunner {
             WizardEffect::Reread { .. } => {}
         }
     }
+}
+
+/// The account of an ARN (its fifth field).
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
 }
 
 /// Writes an export to `guardkey-<time>.<extension>` in the current directory (never over

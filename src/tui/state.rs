@@ -7,6 +7,7 @@ use crate::model::filter::{self, Filter};
 use crate::model::{CallError, Guardrail, Level, PostureId, Rotation, VersionInfo};
 use crate::report::Totals;
 use crate::report::diff::{ChangeKind, classify};
+use crate::scan::accounts::{AccountOutcome, Reach};
 
 /// A saved scan the rows are compared with (`--baseline`), by guardrail ARN.
 #[derive(Debug, Clone)]
@@ -143,9 +144,24 @@ pub struct Header {
     pub loaded_from: Option<String>,
     /// How a new key's policy names the caller, as IAM said (None: not asked, read-only).
     pub caller_principal: Option<crate::fix::policy::CallerPrincipal>,
-    /// A scan of many accounts (`--org`, `--profiles`, `--role-arns`): what it covered, e.g.
-    /// "6 accounts (1 unreadable, 1 suspended)". None for one account.
-    pub organization: Option<String>,
+    /// A view of many accounts (`--org`, `--profiles`, `--role-arns`); None for one account.
+    pub organization: Option<Organization>,
+}
+
+/// The accounts a view of many accounts covers (how each went is in the region strip).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Organization {
+    pub accounts: usize,
+    /// Suspended in the organization: listed, never scanned.
+    pub suspended: usize,
+}
+
+/// Who the caller is in an account of a view of many accounts, for the wizard's key policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountCaller {
+    pub caller_arn: String,
+    /// How a new key's policy names it, as IAM said.
+    pub principal: Option<crate::fix::policy::CallerPrincipal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,8 +181,10 @@ pub struct State {
     search: Vec<Box<str>>,
     /// Account names by id, for a scan of many accounts (empty for one).
     pub account_names: HashMap<String, String>,
-    /// How each account was reached, by id (a scan of many accounts).
-    pub account_reach: HashMap<String, String>,
+    /// How each account went, by name (a view of many accounts): reached how, or why not.
+    pub accounts: std::collections::BTreeMap<String, crate::scan::accounts::AccountOutcome>,
+    /// Who the caller is in each account reached, by id (a live view of many accounts).
+    pub account_callers: HashMap<String, AccountCaller>,
     /// The scan the rows are compared with, and each row's change since (parallel to rows).
     pub baseline: Option<Baseline>,
     changes: Vec<ChangeKind>,
@@ -297,7 +315,8 @@ impl State {
             rows: Vec::new(),
             search: Vec::new(),
             account_names: HashMap::new(),
-            account_reach: HashMap::new(),
+            accounts: Default::default(),
+            account_callers: HashMap::new(),
             baseline: None,
             changes: Vec::new(),
             totals: Totals::default(),
@@ -348,6 +367,129 @@ impl State {
             Some(name) => format!("{name}/{}", g.region),
             None => g.region.to_string(),
         }
+    }
+
+    /// The strip's entry of an account's region: with many accounts, `name/region`.
+    pub fn entry_label(&self, account: &str, region: &str) -> String {
+        match self.account_names.get(account) {
+            Some(name) => format!("{name}/{region}"),
+            None => region.to_string(),
+        }
+    }
+
+    /// Whether a row belongs to the strip's entry `label` (as `region_label`, without
+    /// building the label).
+    pub fn in_entry(&self, g: &Guardrail, label: &str) -> bool {
+        match self.account_names.get(&*g.account) {
+            None => *g.region == *label,
+            Some(name) => label
+                .strip_suffix(&*g.region)
+                .and_then(|l| l.strip_suffix('/'))
+                .is_some_and(|l| l == name),
+        }
+    }
+
+    /// "6 accounts (1 unreadable, 1 suspended)": an account is unreadable when none of its
+    /// entries could be read (its role could not be assumed, or every region failed).
+    pub fn organization_summary(&self) -> Option<String> {
+        let org = self.header.organization?;
+        let mut accounts: HashMap<&str, bool> = HashMap::new();
+        for r in &self.regions {
+            let Some((account, _)) = r.name.rsplit_once('/') else {
+                continue;
+            };
+            let hidden =
+                matches!(&r.status, RegionStatus::Failed { error, .. } if error.hides_part_of_the_estate());
+            *accounts.entry(account).or_insert(true) &= hidden;
+        }
+        let unreadable = accounts.values().filter(|hidden| **hidden).count();
+        let mut notes = Vec::new();
+        if unreadable > 0 {
+            notes.push(format!("{unreadable} unreadable"));
+        }
+        if org.suspended > 0 {
+            notes.push(format!("{} suspended", org.suspended));
+        }
+        Some(if notes.is_empty() {
+            format!("{} accounts", org.accounts)
+        } else {
+            format!("{} accounts ({})", org.accounts, notes.join(", "))
+        })
+    }
+
+    /// How an account was reached, or why it was not ("reached as arn:…").
+    pub fn account_how(&self, id: &str) -> Option<String> {
+        let o = self.accounts.get(self.account_names.get(id)?)?;
+        Some(match &o.error {
+            Some(_) if o.suspended => "suspended in the organization: not scanned".to_string(),
+            Some(e) => format!("not read: {} ({})", e.label(), o.reach.describe()),
+            None => format!("reached {}", o.reach.describe()),
+        })
+    }
+
+    fn set_account(&mut self, id: &str, name: &str, reach: Reach, error: Option<CallError>) {
+        if !id.is_empty() {
+            self.account_names.insert(id.to_string(), name.to_string());
+        }
+        self.accounts.insert(
+            name.to_string(),
+            AccountOutcome {
+                id: id.to_string(),
+                name: name.to_string(),
+                reach,
+                guardrails: 0,
+                elapsed_ms: 0,
+                error,
+                suspended: false,
+            },
+        );
+    }
+
+    /// An account of a view of many accounts was reached: its entries `name/region` are
+    /// scanned now (an earlier `name/all regions` failure is replaced).
+    pub fn account_reached(&mut self, id: &str, name: &str, reach: Reach, regions: &[String]) {
+        self.set_account(id, name, reach, None);
+        let unreached = format!("{name}/all regions");
+        if let Some(i) = self.regions.iter().position(|r| r.name == unreached) {
+            self.regions.remove(i);
+            if let Some(j) = self.retrying.iter().position(|r| *r == unreached) {
+                self.retrying.remove(j);
+                self.toast(format!("{name}: reached now, scanning its regions"), false);
+            }
+        }
+        for region in regions {
+            let label = format!("{name}/{region}");
+            if self.region_mut(&label).is_none() {
+                self.regions.push(RegionEntry {
+                    name: label,
+                    status: RegionStatus::Pending,
+                });
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// An account of a view of many accounts could not be reached: its entries become one,
+    /// `name/all regions`, failed with why (the strip, the E panel and INCOMPLETE say it).
+    pub fn account_unreachable(&mut self, id: &str, name: &str, reach: Reach, error: CallError) {
+        self.set_account(id, name, reach, Some(error.clone()));
+        let prefix = format!("{name}/");
+        let first = self.regions.iter().position(|r| r.name.starts_with(&prefix));
+        self.regions.retain(|r| !r.name.starts_with(&prefix));
+        let unreached = format!("{name}/all regions");
+        let entry = RegionEntry {
+            name: unreached.clone(),
+            status: RegionStatus::Failed { error, guardrails: 0 },
+        };
+        match first {
+            Some(i) => self.regions.insert(i.min(self.regions.len()), entry),
+            None => self.regions.push(entry),
+        }
+        if let Some(j) = self.retrying.iter().position(|r| *r == unreached) {
+            self.retrying.remove(j);
+            self.toast(format!("{name}: still not reached (E for details)"), true);
+        }
+        self.dirty = true;
     }
 
     /// Compares the rows with `report` from now on (`--baseline`).
@@ -424,10 +566,9 @@ impl State {
         self.visible_stale = true;
     }
 
-    /// A view with nothing to ask AWS: a saved scan, or an organization's scan shown as it
-    /// ended. What it lacks is said, never "loading…".
+    /// A view with nothing to ask AWS: a saved scan. What it lacks is said, never "loading…".
     pub fn is_snapshot(&self) -> bool {
-        self.header.loaded_from.is_some() || self.header.organization.is_some()
+        self.header.loaded_from.is_some()
     }
 
     /// Who uses the guardrails of a region, as read after the region came in.
@@ -444,8 +585,10 @@ impl State {
         }
     }
 
-    pub fn remove_rows_of(&mut self, region: &str) {
-        self.rows.retain(|g| &*g.region != region);
+    /// Drops the rows of the strip's entry `label` (a region, or `account/region`).
+    pub fn remove_rows_of(&mut self, label: &str) {
+        let rows = std::mem::take(&mut self.rows);
+        self.rows = rows.into_iter().filter(|g| !self.in_entry(g, label)).collect();
         self.search = self.rows.iter().map(filter::search_text).collect();
         self.recompute_changes();
         self.totals = Totals::of(&self.rows);

@@ -1130,7 +1130,7 @@ fn a_baseline_marks_what_changed_and_counts_what_is_gone() {
 }
 
 #[test]
-fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
+fn a_saved_organization_scan_shows_whose_each_row_is_and_the_accounts_not_reached() {
     use crate::scan::accounts::{AccountOutcome, Reach};
     let mut report = crate::report::fixtures::report();
     let mut prod = guardrail("us-east-1", "prod-bot", None);
@@ -1166,13 +1166,14 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
     let launch = super::Launch {
         session: None,
         header: Header {
-            organization: Some("3 accounts (1 unreadable)".into()),
+            loaded_from: Some("org.json".into()),
             ..header()
         },
         regions: Vec::new(),
         loaded: Some(report),
         baseline: None,
         journal_dir: None,
+        accounts: None,
     };
     let mut s = super::initial_state(&launch, true);
     s.width = 140;
@@ -1218,26 +1219,19 @@ fn an_organization_shows_whose_each_row_is_and_the_accounts_not_reached() {
             && detail.contains("arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"),
         "{detail}"
     );
-    // Nor remediated in place: the wizard says what to run instead.
+    // A saved scan is neither remediated nor refreshed in place.
     update(&mut s, key('f'));
     assert!(s.wizard.is_none());
     assert!(
         s.toast
             .as_ref()
-            .is_some_and(|t| t.text.contains("guardkey fix --org")),
+            .is_some_and(|t| t.text.contains("a saved scan cannot be remediated")),
         "{:?}",
         s.toast
     );
-    // A snapshot of many accounts is not refreshed in place.
     update(&mut s, code(KeyCode::Esc));
     update(&mut s, key('r'));
-    assert!(
-        s.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("run guardkey --org again")
-    );
+    assert!(s.toast.as_ref().unwrap().text.contains("cannot be refreshed"));
     // The summary: a bar per account, then per account and region.
     s.toast = None;
     update(&mut s, code(KeyCode::Tab));
@@ -1379,4 +1373,175 @@ fn a_stack_managed_guardrail_says_so_and_the_wizard_leaves_it_out() {
     let t = w.targets.iter().find(|t| t.arn == arn).unwrap();
     assert!(!t.included, "left out by default");
     assert!(t.managed_by.as_deref().unwrap().contains("benefits-assistant"));
+}
+
+#[test]
+fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
+    use super::update::AccountUpdate;
+    use crate::scan::accounts::Reach;
+    let role = |id: &str| Reach::Role {
+        arn: format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"),
+    };
+    let entries: Vec<String> = ["management/us-east-1", "prod/us-east-1", "acquired/us-east-1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut s = State::new(
+        Header {
+            read_only: false,
+            organization: Some(super::state::Organization {
+                accounts: 4,
+                suspended: 1,
+            }),
+            ..header()
+        },
+        &entries,
+        true,
+    );
+    s.account_names.insert("123456789012".into(), "management".into());
+    s.account_names.insert("111122223333".into(), "prod".into());
+    s.account_names.insert("246813579135".into(), "acquired".into());
+    (s.width, s.height) = (140, 30);
+    let generation = s.generation;
+    let reached = |id: &str, name: &str, reach: Reach| {
+        Action::Account(AccountUpdate::Reached {
+            generation,
+            id: id.into(),
+            name: name.into(),
+            reach,
+            regions: vec!["us-east-1".into()],
+        })
+    };
+    update(&mut s, reached("123456789012", "management", Reach::Caller));
+    update(&mut s, reached("111122223333", "prod", role("111122223333")));
+    let denied = CallError::AccessDenied {
+        action: Some("sts:AssumeRole".into()),
+        message: "not authorized to perform: sts:AssumeRole".into(),
+    };
+    update(
+        &mut s,
+        Action::Account(AccountUpdate::Unreachable {
+            generation,
+            id: "246813579135".into(),
+            name: "acquired".into(),
+            reach: role("246813579135"),
+            error: denied,
+        }),
+    );
+    // The account not reached is one entry, failed with why.
+    let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["management/us-east-1", "prod/us-east-1", "acquired/all regions"]
+    );
+    // Each account's rows stream in under its own entry.
+    let mut mine = guardrail("us-east-1", "mgmt-bot", None);
+    mine.arn = "arn:aws:bedrock:us-east-1:123456789012:guardrail/mgmt".into();
+    let mut theirs = guardrail("us-east-1", "prod-bot", None);
+    theirs.account = "111122223333".into();
+    theirs.arn = "arn:aws:bedrock:us-east-1:111122223333:guardrail/prodbot".into();
+    for (label, row) in [("management/us-east-1", mine), ("prod/us-east-1", theirs)] {
+        update(
+            &mut s,
+            Action::Scan(ScanEvent::Rows {
+                generation,
+                region: label.into(),
+                rows: vec![row],
+            }),
+        );
+        let effects = update(
+            &mut s,
+            Action::Scan(ScanEvent::RegionDone {
+                generation,
+                region: label.into(),
+                guardrails: 1,
+                elapsed_ms: 5,
+            }),
+        );
+        // Who uses them is read in the account's own rows.
+        match &effects[..] {
+            [Effect::LoadUsage { guardrails }] => assert_eq!(guardrails.len(), 1, "{label}"),
+            other => panic!("{label}: {other:?}"),
+        }
+    }
+    assert!(!s.loading());
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(
+        screen.contains("4 accounts (1 unreadable, 1 suspended) from 123456789012"),
+        "{screen}"
+    );
+    assert!(screen.contains("INCOMPLETE"), "{screen}");
+    // The wizard fixes one account at a time.
+    update(&mut s, key('a'));
+    update(&mut s, key('f'));
+    assert!(s.wizard.is_none());
+    assert!(
+        s.toast.as_ref().unwrap().text.contains("in 2 accounts"),
+        "{:?}",
+        s.toast
+    );
+    update(&mut s, key('A'));
+    command(&mut s, "filter account:111122223333");
+    s.prepare();
+    assert_eq!(names_of(&s), ["prod-bot"]);
+    // Not before who the caller is there is known.
+    update(&mut s, key('f'));
+    assert!(s.wizard.is_none());
+    assert!(
+        s.toast.as_ref().unwrap().text.contains("still being asked"),
+        "{:?}",
+        s.toast
+    );
+    update(
+        &mut s,
+        Action::Account(AccountUpdate::Caller {
+            id: "111122223333".into(),
+            caller: super::state::AccountCaller {
+                caller_arn: "arn:aws:sts::111122223333:assumed-role/OrganizationAccountAccessRole/guardkey"
+                    .into(),
+                principal: Some(crate::fix::policy::CallerPrincipal::Arn(
+                    "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole".into(),
+                )),
+            },
+        }),
+    );
+    update(&mut s, key('f'));
+    let w = s.wizard.as_ref().expect("the wizard opens on prod's guardrail");
+    assert_eq!(w.account, "111122223333");
+    // Its effects name the account, so that they run with its session.
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::Wizard { account, .. } if account == "111122223333")),
+        "{effects:?}"
+    );
+    s.wizard = None;
+    // The account not reached is retried from the E panel, as a region is.
+    update(&mut s, key('E'));
+    let effects = update(&mut s, key('R'));
+    assert_eq!(
+        effects,
+        [Effect::StartScan {
+            generation,
+            regions: vec!["acquired/all regions".into()]
+        }]
+    );
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, reached("246813579135", "acquired", role("246813579135")));
+    let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["management/us-east-1", "prod/us-east-1", "acquired/us-east-1"]
+    );
+    assert!(s.toast.as_ref().unwrap().text.contains("acquired: reached now"));
+    // A refresh rescans every entry; the older generation's account events are dropped.
+    let effects = update(&mut s, key('r'));
+    assert!(matches!(&effects[..], [Effect::StartScan { regions, .. }] if regions.len() == 3));
+    update(&mut s, reached("246813579135", "renamed", Reach::Caller));
+    assert!(s.regions.iter().all(|r| !r.name.starts_with("renamed/")));
+}
+
+fn names_of(s: &State) -> Vec<String> {
+    s.visible_rows().map(|g| g.name.clone()).collect()
 }

@@ -148,12 +148,18 @@ fn every_step_forward_and_back() {
     assert_eq!(
         effects,
         [
-            Effect::Wizard(WizardEffect::LoadKeys {
-                region: "us-east-1".into()
-            }),
-            Effect::Wizard(WizardEffect::LoadKeys {
-                region: "eu-west-1".into()
-            })
+            Effect::Wizard {
+                account: "123456789012".into(),
+                effect: WizardEffect::LoadKeys {
+                    region: "us-east-1".into()
+                }
+            },
+            Effect::Wizard {
+                account: "123456789012".into(),
+                effect: WizardEffect::LoadKeys {
+                    region: "eu-west-1".into()
+                }
+            }
         ]
     );
     insta::assert_snapshot!("wizard_keys_loading", draw(&s).backend());
@@ -254,7 +260,12 @@ fn every_step_forward_and_back() {
     insta::assert_snapshot!("wizard_review", draw(&s).backend());
     // The script is written by the effect, after each DRAFT is read (see the flow test).
     match &update(&mut s, key('s'))[..] {
-        [Effect::Wizard(WizardEffect::SaveScript(plan))] => {
+        [
+            Effect::Wizard {
+                effect: WizardEffect::SaveScript(plan),
+                ..
+            },
+        ] => {
             assert_eq!(plan.guardrail_count(), 2);
             assert!(plan.cli_script().contains("aws kms create-key"));
         }
@@ -262,7 +273,12 @@ fn every_step_forward_and_back() {
     }
     // The Terraform too: each guardrail's resource is written from its DRAFT.
     match &update(&mut s, key('t'))[..] {
-        [Effect::Wizard(WizardEffect::SaveTerraform(plan))] => {
+        [
+            Effect::Wizard {
+                effect: WizardEffect::SaveTerraform(plan),
+                ..
+            },
+        ] => {
             assert_eq!(plan.guardrail_count(), 2);
             assert!(plan.terraform().contains("aws_kms_key"));
         }
@@ -294,7 +310,9 @@ fn every_step_forward_and_back() {
     insta::assert_snapshot!("wizard_confirm", draw(&s).backend());
     let effects = update(&mut s, code(KeyCode::Enter));
     assert_eq!(step(&s), Step::Apply);
-    assert!(matches!(&effects[..], [Effect::Wizard(WizardEffect::Apply(p))] if p.publish_version));
+    assert!(
+        matches!(&effects[..], [Effect::Wizard { effect: WizardEffect::Apply(p), .. }] if p.publish_version)
+    );
 
     // Apply: progress, a partial failure, cancel asks first.
     let arns: Vec<String> = s
@@ -356,7 +374,13 @@ fn every_step_forward_and_back() {
     update(&mut s, key('n'));
     assert!(!s.wizard.as_ref().unwrap().asking_cancel);
     update(&mut s, code(KeyCode::Esc));
-    assert_eq!(update(&mut s, key('y')), [Effect::Wizard(WizardEffect::Cancel)]);
+    assert_eq!(
+        update(&mut s, key('y')),
+        [Effect::Wizard {
+            account: "123456789012".into(),
+            effect: WizardEffect::Cancel
+        }]
+    );
 
     // Done: the summary, the journal, and the rows re-read.
     update(
@@ -476,9 +500,9 @@ async fn flow_against_the_simulator() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut runner = super::EffectRunner {
         session: Some(session.clone()),
+        accounts: None,
         tx,
         scans: Vec::new(),
-        account: "123456789012".into(),
         caller: "arn:aws:iam::123456789012:user/guardkey-admin".into(),
         cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         journal_dir: dir.path().to_path_buf(),

@@ -101,7 +101,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     state.error_selected = state.error_selected.saturating_sub(1)
                 }
                 KeyCode::Char('R') => {
-                    if state.header.loaded_from.is_some() || state.header.organization.is_some() {
+                    if state.header.loaded_from.is_some() {
                         state.toast("a saved scan cannot be retried", true);
                     } else if let Some(region) = failed.get(state.error_selected).cloned() {
                         state.remove_rows_of(&region);
@@ -143,6 +143,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.help_scroll = 0;
             return Vec::new();
         }
+        let account = wizard.account.clone();
         let (effects, closed) = wizard.on_key(key);
         if closed {
             state.wizard = None;
@@ -150,18 +151,23 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         let mut out = Vec::new();
         for e in effects {
             if let WizardEffect::Reread { regions } = &e {
-                for r in regions {
-                    state.remove_rows_of(r);
-                    if let Some(entry) = state.region_mut(r) {
+                // The strip's entries of the fixed account's regions.
+                let labels: Vec<String> = regions.iter().map(|r| state.entry_label(&account, r)).collect();
+                for label in &labels {
+                    state.remove_rows_of(label);
+                    if let Some(entry) = state.region_mut(label) {
                         entry.status = RegionStatus::Pending;
                     }
                 }
                 out.push(Effect::StartScan {
                     generation: state.generation,
-                    regions: regions.clone(),
+                    regions: labels,
                 });
             } else {
-                out.push(Effect::Wizard(e));
+                out.push(Effect::Wizard {
+                    account: account.clone(),
+                    effect: e,
+                });
             }
         }
         return out;

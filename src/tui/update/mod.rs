@@ -1,14 +1,17 @@
 //! `update`: the only place the explorer's state changes. Pure: it returns the effects to
 //! run (scans, lookups, files, the clipboard) instead of running them.
 
+use std::collections::{HashMap, HashSet};
+
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 
-use super::state::{Loadable, Overlay, RegionStatus, State};
+use super::state::{AccountCaller, Loadable, Overlay, RegionStatus, State};
 use super::view::layout;
 use super::wizard::{ExistingKey, Wizard, WizardEffect};
 use crate::fix::apply::FixEvent;
 use crate::model::{CallError, Guardrail, KeyLookup, VersionInfo};
 use crate::report::{ScanReport, to_csv, to_markdown};
+use crate::scan::accounts::Reach;
 use crate::scan::{RegionOutcome, ScanEvent, ScanResult};
 
 mod commands;
@@ -57,6 +60,31 @@ pub enum Action {
         journal: String,
         summary: String,
     },
+    /// An account of a view of many accounts was reached, or could not be.
+    Account(AccountUpdate),
+}
+
+/// How an account of a view of many accounts went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountUpdate {
+    /// Reached: these regions of it are scanned now.
+    Reached {
+        generation: u64,
+        id: String,
+        name: String,
+        reach: Reach,
+        regions: Vec<String>,
+    },
+    Unreachable {
+        generation: u64,
+        /// Empty for a profile that could not sign in.
+        id: String,
+        name: String,
+        reach: Reach,
+        error: CallError,
+    },
+    /// Who the caller is there (asked once it was reached, for the wizard).
+    Caller { id: String, caller: AccountCaller },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +117,11 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
-    Wizard(WizardEffect),
+    /// What the wizard asks for, in the account it fixes.
+    Wizard {
+        account: String,
+        effect: WizardEffect,
+    },
 }
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -118,6 +150,30 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Scan(event) => on_scan(state, event),
+        Action::Account(update) => {
+            match update {
+                AccountUpdate::Reached {
+                    generation,
+                    id,
+                    name,
+                    reach,
+                    regions,
+                } if generation == state.generation => state.account_reached(&id, &name, reach, &regions),
+                AccountUpdate::Unreachable {
+                    generation,
+                    id,
+                    name,
+                    reach,
+                    error,
+                } if generation == state.generation => state.account_unreachable(&id, &name, reach, error),
+                AccountUpdate::Caller { id, caller } => {
+                    state.account_callers.insert(id, caller);
+                }
+                // Of a scan a refresh replaced.
+                _ => {}
+            }
+            Vec::new()
+        }
         Action::TagsLoaded { arn, result } => {
             let loaded = match result {
                 Ok(t) => Loadable::Ready(t),
@@ -254,7 +310,7 @@ fn on_scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
             let rows: Vec<Guardrail> = state
                 .rows
                 .iter()
-                .filter(|g| *g.region == *region)
+                .filter(|g| state.in_entry(g, &region))
                 .cloned()
                 .collect();
             if !rows.is_empty() && !state.is_snapshot() {
@@ -327,13 +383,6 @@ pub fn select(state: &mut State, index: usize) {
 }
 
 fn refresh(state: &mut State) -> Vec<Effect> {
-    if state.header.organization.is_some() {
-        state.toast(
-            "a scan of many accounts is shown as it ended: run guardkey --org again to rescan",
-            true,
-        );
-        return Vec::new();
-    }
     if state.header.loaded_from.is_some() {
         state.toast(
             "a saved scan cannot be refreshed: run guardkey without --load to scan",
@@ -350,6 +399,7 @@ fn refresh(state: &mut State) -> Vec<Effect> {
     for r in &mut state.regions {
         r.status = RegionStatus::Pending;
     }
+    state.retrying.clear();
     state.dirty = true;
     vec![Effect::StartScan {
         generation: state.generation,
@@ -392,14 +442,28 @@ fn detail_loads(state: &mut State) -> Vec<Effect> {
 
 fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
     state.overlay = Overlay::None;
-    let result = ScanResult {
-        regions: state
-            .regions
-            .iter()
-            .map(|r| RegionOutcome {
-                account: String::new(),
-                region: r.name.clone(),
-                guardrails: state.rows.iter().filter(|g| *g.region == r.name).count(),
+    // With many accounts an entry is `name/region`: the report keeps the account's id and
+    // the region apart, and an account not reached is said once, in its accounts.
+    let ids: HashMap<&str, &str> = state
+        .account_names
+        .iter()
+        .map(|(id, name)| (name.as_str(), id.as_str()))
+        .collect();
+    let regions: Vec<RegionOutcome> = state
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let (account, region) = match r.name.rsplit_once('/') {
+                Some((_, crate::tui::accounts::ALL_REGIONS)) => return None,
+                Some((name, region)) if state.header.organization.is_some() => {
+                    (ids.get(name).copied().unwrap_or_default(), region)
+                }
+                _ => ("", r.name.as_str()),
+            };
+            Some(RegionOutcome {
+                account: account.to_string(),
+                region: region.to_string(),
+                guardrails: state.rows.iter().filter(|g| state.in_entry(g, &r.name)).count(),
                 elapsed_ms: match r.status {
                     RegionStatus::Done { elapsed_ms, .. } => elapsed_ms,
                     _ => 0,
@@ -409,7 +473,24 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
                     _ => None,
                 },
             })
-            .collect(),
+        })
+        .collect();
+    let accounts: Vec<crate::scan::accounts::AccountOutcome> = state
+        .accounts
+        .values()
+        .map(|a| {
+            let mut a = a.clone();
+            let mine: Vec<&RegionOutcome> = regions.iter().filter(|r| r.account == a.id).collect();
+            a.guardrails = state.rows.iter().filter(|g| *g.account == a.id).count();
+            // Every region failed: the account was not read, as a headless scan says.
+            if a.error.is_none() && !mine.is_empty() && mine.iter().all(|r| r.unreadable().is_some()) {
+                a.error = mine[0].error.clone();
+            }
+            a
+        })
+        .collect();
+    let result = ScanResult {
+        regions,
         guardrails: state.visible_rows().cloned().collect(),
         elapsed_ms: 0,
     };
@@ -421,7 +502,10 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
         }),
         _ => None,
     };
-    let report = ScanReport::new(result, caller, state.header.endpoint.clone());
+    let mut report = ScanReport::new(result, caller, state.header.endpoint.clone());
+    if !accounts.is_empty() {
+        report = report.with_accounts(accounts);
+    }
     let content = match extension {
         "json" => report.to_json(),
         "csv" => to_csv(&report),
@@ -434,15 +518,6 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
 
 /// `f`: the wizard, on the marked guardrails or else the selected one.
 fn open_wizard(state: &mut State) {
-    // An organization's view, or a saved scan, is read-only too, but not because of a flag
-    // the user passed: say which, and what to run instead.
-    if state.header.organization.is_some() {
-        state.toast(
-            "an organization's view is a scan as it ended: fix with `guardkey fix --org …` (planned, journaled and restorable per account), or open guardkey on one account",
-            true,
-        );
-        return;
-    }
     if state.header.loaded_from.is_some() {
         state.toast(
             "a saved scan cannot be remediated: run guardkey on the account",
@@ -470,9 +545,53 @@ fn open_wizard(state: &mut State) {
         state.toast("no guardrail selected", true);
         return;
     }
-    let account = state.header.account.clone().unwrap_or_default();
-    let caller = state.header.caller_arn.clone().unwrap_or_default();
-    let principal = state.header.caller_principal.clone();
+    // Keys, roles and journals are per account: with many accounts, the wizard fixes the
+    // guardrails of one account at a time, as the caller is in that account.
+    let (account, caller, principal) = if state.header.organization.is_some() {
+        let account = rows[0].account.to_string();
+        let accounts: HashSet<&str> = rows.iter().map(|g| &*g.account).collect();
+        if accounts.len() > 1 {
+            state.toast(
+                format!(
+                    "the marked guardrails are in {} accounts: the wizard fixes one account at a time \
+                     (its keys, its role, its journal); mark those of one (filter account:ID), or run \
+                     `guardkey fix --org …` for all",
+                    accounts.len()
+                ),
+                true,
+            );
+            return;
+        }
+        let who = match state.account_callers.get(&account) {
+            Some(who) if !who.caller_arn.is_empty() => who,
+            Some(who) => {
+                let why = who
+                    .principal
+                    .as_ref()
+                    .and_then(|p| p.warning())
+                    .unwrap_or_default();
+                state.toast(
+                    format!("account {account}: who the caller is there could not be asked ({why}): fix it with `guardkey fix --org …`"),
+                    true,
+                );
+                return;
+            }
+            None => {
+                state.toast(
+                    format!("account {account}: who the caller is there is still being asked; try again in a moment"),
+                    true,
+                );
+                return;
+            }
+        };
+        (account, who.caller_arn.clone(), who.principal.clone())
+    } else {
+        (
+            state.header.account.clone().unwrap_or_default(),
+            state.header.caller_arn.clone().unwrap_or_default(),
+            state.header.caller_principal.clone(),
+        )
+    };
     let mut wizard = Wizard::new(rows, &account, &caller, principal.as_ref());
     // A guardrail a stack manages is left out, as `guardkey fix` does, unless included by hand.
     for t in &mut wizard.targets {

@@ -47,7 +47,7 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
     out.push(field("name", g.name.clone()));
     out.push(field("ARN", g.arn.clone()));
     if let Some(name) = state.account_names.get(&*g.account) {
-        let how = state.account_reach.get(&*g.account).cloned().unwrap_or_default();
+        let how = state.account_how(&g.account).unwrap_or_default();
         out.push(field("account", format!("{name} ({}), {how}", g.account)));
     }
     out.push(field("status", g.status.clone()));

@@ -105,7 +105,7 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
         first.push(Span::raw(" "));
         first.push(badge("READ-ONLY", Color::Yellow));
     }
-    match (&h.organization, &h.account) {
+    match (state.organization_summary(), &h.account) {
         (Some(org), Some(a)) => first.push(Span::raw(format!("  {org} from {a}"))),
         (None, Some(a)) => first.push(Span::raw(format!("  account {a}"))),
         _ => {}

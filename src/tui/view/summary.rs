@@ -68,11 +68,11 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
     if !state.account_names.is_empty() {
         let mut accounts: Vec<(&String, &String)> = state.account_names.iter().collect();
         accounts.sort_by(|a, b| a.1.cmp(b.1));
-        let per_account: Vec<(&str, Totals, &str)> = accounts
+        let per_account: Vec<(&str, Totals, String)> = accounts
             .iter()
             .map(|(id, name)| {
                 let t = Totals::of(state.rows.iter().filter(|g| *g.account == ***id));
-                let how = state.account_reach.get(*id).map_or("", String::as_str);
+                let how = state.account_how(id).unwrap_or_default();
                 (name.as_str(), t, how)
             })
             .collect();
