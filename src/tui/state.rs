@@ -497,7 +497,11 @@ impl State {
         let in_scope = report
             .guardrails
             .iter()
-            .filter(|g| self.regions.iter().any(|r| r.name == *g.region))
+            .filter(|g| {
+                // With many accounts the strip's entries are `account/region`.
+                let label = self.entry_label(&g.account, &g.region);
+                self.regions.iter().any(|r| r.name == label)
+            })
             .count();
         self.baseline = Some(Baseline {
             from,

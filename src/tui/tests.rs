@@ -1471,6 +1471,25 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
         "{screen}"
     );
     assert!(screen.contains("INCOMPLETE"), "{screen}");
+    // An export keeps the accounts: each region with its account's id, and the account
+    // not reached said once, so that the saved scan is as incomplete as the view.
+    update(&mut s, key('e'));
+    let effects = update(&mut s, key('j'));
+    let [Effect::Export { content, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let saved: serde_json::Value = serde_json::from_str(content).unwrap();
+    let regions: Vec<(&str, &str)> = saved["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["account"].as_str().unwrap(), r["region"].as_str().unwrap()))
+        .collect();
+    assert_eq!(regions, [("123456789012", "us-east-1"), ("111122223333", "us-east-1")]);
+    let accounts = saved["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 3, "{accounts:?}");
+    assert_eq!(saved["totals"]["unreadable_accounts"], 1);
+    assert_eq!(saved["totals"]["complete"], false);
     // The wizard fixes one account at a time.
     update(&mut s, key('a'));
     update(&mut s, key('f'));
