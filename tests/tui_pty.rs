@@ -512,7 +512,7 @@ fn the_wizard_fixes_a_member_accounts_guardrail_in_the_organization_view() {
     s.keys("\r");
     s.wait_for("Guardrails 1/82");
     s.keys("f");
-    let screen = s.wait_for("Fix: 1/7 Targets");
+    let screen = s.wait_for("Fix: 1/7 Targets · account sandbox (777788889999)");
     assert!(screen.contains("guardrail-us-west-2-000002"), "{screen}");
     s.keys("\r");
     s.wait_for("Fix: 2/7 Key per region");

@@ -1485,7 +1485,10 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
         .iter()
         .map(|r| (r["account"].as_str().unwrap(), r["region"].as_str().unwrap()))
         .collect();
-    assert_eq!(regions, [("123456789012", "us-east-1"), ("111122223333", "us-east-1")]);
+    assert_eq!(
+        regions,
+        [("123456789012", "us-east-1"), ("111122223333", "us-east-1")]
+    );
     let accounts = saved["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 3, "{accounts:?}");
     assert_eq!(saved["totals"]["unreadable_accounts"], 1);

@@ -290,7 +290,11 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
     f.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" Fix: {} ", w.step.title()));
+        .title(match state.account_names.get(&w.account) {
+            // With many accounts, which one every step runs in.
+            Some(name) => format!(" Fix: {} · account {name} ({}) ", w.step.title(), w.account),
+            None => format!(" Fix: {} ", w.step.title()),
+        });
     let inner = block.inner(area);
     f.render_widget(block, area);
     // Each pinned line as the rows it wraps to, and a rule above; at least three rows stay
