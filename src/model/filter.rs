@@ -170,7 +170,7 @@ impl Filter {
                 "account" => {
                     if !value.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
                         problems.push(format!(
-                            "'{raw}': account is a 12-digit account id (globs like 1111* work)"
+                            "'{raw}': account is a 12-digit account id (globs like 1111* work), or in the explorer of many accounts an account's name"
                         ));
                     }
                 }

@@ -101,6 +101,12 @@ pub const KEYMAP: &[Binding] = &[
         "guardrail status, posture id",
         false,
     ),
+    b(
+        Context::Filter,
+        "account:",
+        "account id (1111*), or its name with many accounts",
+        false,
+    ),
     b(Context::Filter, "!term", "negate", true),
     b(Context::Filter, "Enter / Esc", "keep / clear", true),
     b(Context::Errors, "j/k", "choose a region", true),

@@ -620,8 +620,33 @@ impl State {
         self.visible_stale = true;
     }
 
+    /// The filter as `Filter` reads it: with many accounts, `account:NAME` (an account's
+    /// name, any case) stands for `account:ID`.
+    pub fn filter_expression(&self, input: &str) -> String {
+        if self.account_names.is_empty() {
+            return input.to_string();
+        }
+        input
+            .split_whitespace()
+            .map(|raw| {
+                let (bang, term) = raw.strip_prefix('!').map_or(("", raw), |t| ("!", t));
+                let id = term.strip_prefix("account:").and_then(|name| {
+                    self.account_names
+                        .iter()
+                        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+                        .map(|(id, _)| id)
+                });
+                match id {
+                    Some(id) => format!("{bang}account:{id}"),
+                    None => raw.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     pub fn set_filter(&mut self, input: String) {
-        self.filter = Filter::parse(&input);
+        self.filter = Filter::parse(&self.filter_expression(&input));
         self.filter_input = input;
         self.visible_stale = true;
     }

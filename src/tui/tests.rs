@@ -1503,6 +1503,13 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
         s.toast
     );
     update(&mut s, key('A'));
+    // An account by its name, as the strip shows it.
+    command(&mut s, "filter account:Prod");
+    s.prepare();
+    assert_eq!(names_of(&s), ["prod-bot"]);
+    command(&mut s, "filter !account:prod");
+    s.prepare();
+    assert_eq!(names_of(&s), ["mgmt-bot"]);
     command(&mut s, "filter account:111122223333");
     s.prepare();
     assert_eq!(names_of(&s), ["prod-bot"]);

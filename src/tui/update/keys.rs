@@ -54,7 +54,8 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 state.editing_filter = false;
                 // The same check as `fix --filter`: a typo says so instead of showing nothing.
                 if !state.filter_input.trim().is_empty()
-                    && let Err(e) = crate::model::filter::Filter::check(&state.filter_input)
+                    && let Err(e) =
+                        crate::model::filter::Filter::check(&state.filter_expression(&state.filter_input))
                 {
                     state.toast(e, true);
                 }
