@@ -278,3 +278,45 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     let json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
     assert_eq!(json(&now_policy), json(&old_policy));
 }
+
+/// With `--key`, a key policy guardkey cannot read, or a users statement it could not add,
+/// is a warning with what to add, not a stop; `--grant-users` still refuses to write blind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_key_policy_is_a_warning_unless_users_are_to_be_granted() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, _) = claims_assistant_id(&sim, dir.path());
+    sim.sim
+        .set_faults(|f| f.denials.push("kms:GetKeyPolicy".parse().unwrap()));
+    let fix = |extra: &[&str]| {
+        let mut args = vec![
+            "fix",
+            "--regions",
+            "us-east-1",
+            "--guardrail",
+            &id,
+            "--key",
+            "alias/bedrock-guardrails",
+        ];
+        args.extend_from_slice(extra);
+        guardkey(&sim, dir.path(), &args)
+    };
+    let out = fix(&["--dry-run"]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("its policy cannot be read"), "{text}");
+    assert!(text.contains("is not known"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "\"arn:aws:iam::{ACCOUNT}:role/service-role/{CLAIMS_ROLE}\""
+        )),
+        "{text}"
+    );
+    let out = fix(&["--dry-run", "--grant-users"]);
+    let text = said(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("--grant-users: the users statement cannot be added"),
+        "{text}"
+    );
+}

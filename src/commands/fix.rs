@@ -589,28 +589,57 @@ async fn plan_usage(
         if let KeyChoice::Existing(arn) = &r.key {
             let locked = to_grant(lines.iter().flat_map(|(_, planned)| planned), &account);
             if !locked.is_empty() {
-                let old = policy_text.clone().map_err(CommandError)?;
-                let grant = PolicyGrant::new(&r.region, arn, old, locked.clone()).map_err(CommandError)?;
-                if args.grant_users {
-                    policy = parse(&Ok(grant.new_policy.clone()));
-                    usage.grants.push(grant);
-                    for (_, planned) in &mut lines {
-                        for p in planned.iter_mut() {
-                            p.with_key = evaluate(&policy, &p.user.principal);
+                // The statement to add: from the policy as it reads now, within KMS's quota.
+                let grant = policy_text
+                    .clone()
+                    .and_then(|old| PolicyGrant::new(&r.region, arn, old, locked.clone()));
+                match (args.grant_users, grant) {
+                    (true, Ok(grant)) => {
+                        policy = parse(&Ok(grant.new_policy.clone()));
+                        usage.grants.push(grant);
+                        for (_, planned) in &mut lines {
+                            for p in planned.iter_mut() {
+                                p.with_key = evaluate(&policy, &p.user.principal);
+                            }
                         }
                     }
-                } else {
-                    notes.push(format!(
-                        "warning: with {arn} ({}), {} could not decrypt the guardrails they use. Pass \
-                         --grant-users to add this statement to the key policy (journaled, undone by restore):\n{}",
-                        r.region,
-                        locked.join(", "),
-                        serde_json::to_string_pretty(&serde_json::json!({
+                    (true, Err(e)) => {
+                        return Err(CommandError(format!(
+                            "--grant-users: the users statement cannot be added to the policy of {arn} ({}): {e}",
+                            r.region
+                        )));
+                    }
+                    // Without --grant-users the key policy is not written: what the users
+                    // need is said, whether or not guardkey could write it.
+                    (false, grant) => {
+                        let statement = serde_json::to_string_pretty(&serde_json::json!({
                             "Sid": crate::fix::policy::USERS_SID, "Effect": "Allow",
                             "Principal": {"AWS": locked}, "Action": "kms:Decrypt", "Resource": "*"
                         }))
-                        .unwrap_or_default()
-                    ));
+                        .unwrap_or_default();
+                        let (who, next) = match (&policy_text, grant) {
+                            (Err(e), _) => (
+                                format!(
+                                    "its policy cannot be read ({e}): whether {} can decrypt the guardrails they use is not known",
+                                    locked.join(", ")
+                                ),
+                                "If they cannot, add this statement to the key policy".to_string(),
+                            ),
+                            (Ok(_), Err(e)) => (
+                                format!("{} could not decrypt the guardrails they use", locked.join(", ")),
+                                format!("--grant-users cannot add it as is ({e}); give them access another way, e.g. this statement in a shorter policy"),
+                            ),
+                            (Ok(_), Ok(_)) => (
+                                format!("{} could not decrypt the guardrails they use", locked.join(", ")),
+                                "Pass --grant-users to add this statement to the key policy (journaled, undone by restore)"
+                                    .to_string(),
+                            ),
+                        };
+                        notes.push(format!(
+                            "warning: with {arn} ({}), {who}. {next}:\n{statement}",
+                            r.region
+                        ));
+                    }
                 }
             }
         }
