@@ -108,35 +108,41 @@ pub fn findings(report: &ScanReport) -> Vec<Value> {
             finding
         })
         .collect();
-    // A region that could not be read: its guardrails are unknown, and Security Hub says so.
+    // An account or region that could not be read: its guardrails are unknown, and Security
+    // Hub says so, in that account. A whole account is reported in the scan's first region.
     let partition = report.partition();
-    if let Some(account) = report.account() {
-        for r in &report.regions {
-            let Some(e) = r.unreadable() else {
-                continue;
-            };
-            findings.push(json!({
-                "SchemaVersion": "2018-10-08",
-                "Id": format!("guardkey/region-unreadable/{account}/{}", r.region),
-                "ProductArn": product_arn(partition, &r.region, account),
-                "GeneratorId": "guardkey/region-unreadable",
-                "AwsAccountId": account,
-                "Types": [TYPE],
-                "CreatedAt": at,
-                "UpdatedAt": at,
-                "Severity": {"Label": "MEDIUM"},
-                "Title": cut(&format!("Region {} could not be scanned: its guardrails are unknown", r.region), 256),
-                "Description": cut(&format!("{}: {}", e.label(), e.detail()), 1024),
-                "Resources": [{
-                    "Type": "AwsAccount",
-                    "Id": format!("AWS::::Account:{account}"),
-                    "Partition": partition,
-                    "Region": r.region,
-                }],
-                "Compliance": {"Status": "NOT_AVAILABLE"},
-                "RecordState": "ACTIVE",
-            }));
+    let home = report.region_names().first().copied().unwrap_or("us-east-1");
+    for u in report.unseen() {
+        let region = u.region.unwrap_or(home);
+        let title = match u.region {
+            Some(r) => format!("Region {r} could not be scanned: its guardrails are unknown"),
+            None => format!("{} could not be scanned: its guardrails are unknown", u.what()),
+        };
+        let mut finding = json!({
+            "SchemaVersion": "2018-10-08",
+            "Id": format!("guardkey/{}/{}/{}", u.rule(), u.account, u.region.unwrap_or("all-regions")),
+            "ProductArn": product_arn(partition, region, u.account),
+            "GeneratorId": format!("guardkey/{}", u.rule()),
+            "AwsAccountId": u.account,
+            "Types": [TYPE],
+            "CreatedAt": at,
+            "UpdatedAt": at,
+            "Severity": {"Label": "MEDIUM"},
+            "Title": cut(&title, 256),
+            "Description": cut(&format!("{}: {}", u.error.label(), u.error.detail()), 1024),
+            "Resources": [{
+                "Type": "AwsAccount",
+                "Id": format!("AWS::::Account:{}", u.account),
+                "Partition": partition,
+                "Region": region,
+            }],
+            "Compliance": {"Status": "NOT_AVAILABLE"},
+            "RecordState": "ACTIVE",
+        });
+        if let Some(name) = u.account_name.filter(|n| *n != u.account) {
+            finding["AwsAccountName"] = json!(name);
         }
+        findings.push(finding);
     }
     findings
 }

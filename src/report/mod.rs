@@ -154,6 +154,43 @@ pub struct ScanReport {
     pub accounts: Vec<AccountOutcome>,
 }
 
+/// A part of the estate a scan could not see (`ScanReport::unseen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unseen<'a> {
+    pub account: &'a str,
+    pub account_name: Option<&'a str>,
+    /// None: the whole account (its role could not be assumed, every region failed).
+    pub region: Option<&'a str>,
+    pub error: &'a crate::model::CallError,
+}
+
+impl Unseen<'_> {
+    /// "Region eu-west-1 of account prod (111122223333)", "Account prod (111122223333)".
+    pub fn what(&self) -> String {
+        let account = match self.account_name.filter(|n| *n != self.account) {
+            Some(name) => format!("account {name} ({})", self.account),
+            None => format!("account {}", self.account),
+        };
+        match self.region {
+            Some(region) => format!("Region {region} of {account}"),
+            None => {
+                let mut s = account;
+                s[..1].make_ascii_uppercase();
+                s
+            }
+        }
+    }
+
+    /// The rule or generator id: `region-unreadable` or `account-unreadable`.
+    pub fn rule(&self) -> &'static str {
+        if self.region.is_some() {
+            "region-unreadable"
+        } else {
+            "account-unreadable"
+        }
+    }
+}
+
 impl ScanReport {
     /// A scan of many accounts: its accounts' outcomes counted in the totals.
     pub fn with_accounts(mut self, accounts: Vec<AccountOutcome>) -> Self {
@@ -235,6 +272,32 @@ impl ScanReport {
             .as_ref()
             .map(|c| c.account.as_str())
             .or_else(|| self.guardrails.first().map(|g| &*g.account))
+    }
+
+    /// What the scan could not see, each once: an account not reached at all (its region is
+    /// None), then each region not read, in its own account (a scan of many accounts) or the
+    /// caller's. The machine formats give each a finding of its own, so that a pipeline that
+    /// reads only findings cannot take the unseen for clean.
+    pub fn unseen(&self) -> Vec<Unseen<'_>> {
+        let caller = self.account().unwrap_or_default();
+        let accounts = self.accounts.iter().filter_map(|a| {
+            Some(Unseen {
+                account: &a.id,
+                account_name: Some(a.name.as_str()),
+                region: None,
+                error: a.unreadable()?,
+            })
+        });
+        let regions = self.regions.iter().filter_map(|r| {
+            let account = if r.account.is_empty() { caller } else { &r.account };
+            Some(Unseen {
+                account,
+                account_name: self.account_name(account),
+                region: Some(r.region.as_str()),
+                error: r.unreadable()?,
+            })
+        });
+        accounts.chain(regions).collect()
     }
 
     /// The partition scanned: the caller's, "aws" where the scan does not say.
@@ -572,6 +635,139 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CallError;
+
+    /// The demo-like organization: a member region denied, and an account not reached.
+    fn organization() -> ScanReport {
+        use crate::scan::accounts::{AccountOutcome, Reach};
+        let mut report = fixtures::report();
+        let mut member = report.regions[0].clone();
+        member.account = "111122223333".into();
+        member.error = Some(CallError::Timeout);
+        for r in &mut report.regions {
+            r.account = "123456789012".into();
+        }
+        report.regions.push(member);
+        let outcome = |id: &str, name: &str, error: Option<CallError>| AccountOutcome {
+            id: id.into(),
+            name: name.into(),
+            reach: Reach::Role {
+                arn: format!("arn:aws:iam::{id}:role/Audit"),
+            },
+            guardrails: 0,
+            elapsed_ms: 1,
+            error,
+            suspended: false,
+        };
+        let denied = CallError::AccessDenied {
+            action: Some("sts:AssumeRole".into()),
+            message: "not authorized to perform: sts:AssumeRole".into(),
+        };
+        report.with_accounts(vec![
+            outcome("123456789012", "management", None),
+            outcome("111122223333", "prod", None),
+            outcome("246813579135", "acquired", Some(denied)),
+        ])
+    }
+
+    #[test]
+    fn what_an_organization_scan_could_not_see_is_a_finding_in_every_machine_format() {
+        let report = organization();
+        let unseen = report.unseen();
+        let said: Vec<String> = unseen.iter().map(|u| u.what()).collect();
+        assert_eq!(
+            said,
+            [
+                "Account acquired (246813579135)",
+                "Region ap-south-1 of account management (123456789012)",
+                "Region us-east-1 of account prod (111122223333)",
+            ]
+        );
+        // SARIF: a notification each, in its own account.
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap();
+        let accounts: Vec<&str> = notes
+            .iter()
+            .map(|n| n["properties"]["account"].as_str().unwrap())
+            .collect();
+        assert_eq!(accounts, ["246813579135", "123456789012", "111122223333"]);
+        assert_eq!(notes[0]["descriptor"]["id"], "account-unreadable");
+        // OCSF: a finding each, the member's region in the member's account.
+        let ocsf: serde_json::Value = serde_json::from_str(&to_ocsf(&report)).unwrap();
+        let unread: Vec<(&str, &str)> = ocsf
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["status_code"] == "MANUAL" && f["resources"][0]["uid"].as_str().unwrap().ends_with("/*")
+            })
+            .map(|f| {
+                (
+                    f["cloud"]["account"]["uid"].as_str().unwrap(),
+                    f["finding_info"]["uid"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            unread,
+            [
+                (
+                    "246813579135",
+                    "guardkey-account-unreadable-246813579135-all-regions"
+                ),
+                (
+                    "123456789012",
+                    "guardkey-region-unreadable-123456789012-ap-south-1"
+                ),
+                (
+                    "111122223333",
+                    "guardkey-region-unreadable-111122223333-us-east-1"
+                ),
+            ]
+        );
+        // ASFF: the same, each in its own account, the account's in the scan's first region.
+        let asff: serde_json::Value = serde_json::from_str(&to_asff(&report)).unwrap();
+        let ids: Vec<(&str, &str)> = asff
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["Resources"][0]["Type"] == "AwsAccount")
+            .map(|f| (f["AwsAccountId"].as_str().unwrap(), f["Id"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (
+                    "246813579135",
+                    "guardkey/account-unreadable/246813579135/all-regions"
+                ),
+                (
+                    "123456789012",
+                    "guardkey/region-unreadable/123456789012/ap-south-1"
+                ),
+                (
+                    "111122223333",
+                    "guardkey/region-unreadable/111122223333/us-east-1"
+                ),
+            ]
+        );
+        let account = asff
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["Id"].as_str().unwrap().contains("account-unreadable"))
+            .unwrap();
+        assert_eq!(account["AwsAccountName"], "acquired");
+        assert!(
+            account["ProductArn"]
+                .as_str()
+                .unwrap()
+                .contains(":us-east-1:246813579135:"),
+            "{account}"
+        );
+    }
 
     #[test]
     fn json_round_trips_and_foreign_files_are_refused() {

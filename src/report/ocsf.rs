@@ -101,47 +101,51 @@ pub fn to_ocsf(report: &ScanReport) -> String {
             )
         })
         .collect();
-    let account = report.account().unwrap_or("");
     let partition = report.partition();
-    let unreadable = report.regions.iter().filter_map(|r| {
-        let e = r.unreadable()?;
-        let detail = format!(
-            "Region {} could not be read ({}): {}",
-            r.region,
-            e.label(),
-            e.detail()
-        );
-        // The region's guardrails are unseen: a finding of its own, so that a pipeline that
-        // only reads findings cannot take the region for a clean one.
-        Some(detection_finding(
+    let unreadable = report.unseen().into_iter().map(|u| {
+        let detail = format!("{} could not be read ({}): {}", u.what(), u.error.label(), u.error.detail());
+        let (name, title, where_) = match u.region {
+            Some(region) => (region, "Region could not be scanned: its guardrails are unknown", region),
+            None => (
+                u.account_name.unwrap_or(u.account),
+                "Account could not be scanned: its guardrails are unknown",
+                "all-regions",
+            ),
+        };
+        let mut cloud = json!({
+            "provider": "aws",
+            "account": {"uid": u.account, "name": u.account_name.unwrap_or(u.account), "type": "AWS Account", "type_id": 10},
+        });
+        if let Some(region) = u.region {
+            cloud["region"] = json!(region);
+        }
+        // The unseen guardrails are a finding of their own, so that a pipeline that only
+        // reads findings cannot take the region or the account for a clean one.
+        detection_finding(
             report,
             (3, "Medium", "MANUAL"),
-            "region-unreadable",
+            u.rule(),
             json!({
             "status_detail": detail,
             "message": detail,
             "finding_info": {
-                "uid": format!("guardkey-region-unreadable-{account}-{}", r.region),
-                "title": "Region could not be scanned: its guardrails are unknown",
+                "uid": format!("guardkey-{}-{}-{where_}", u.rule(), u.account),
+                "title": title,
                 "desc": detail,
-                "types": ["Bedrock-003", "region-unreadable"],
+                "types": ["Bedrock-003", u.rule()],
             },
             "resources": [{
-                "uid": format!("arn:{partition}:bedrock:{}:{account}:guardrail/*", r.region),
-                "name": r.region,
+                "uid": format!("arn:{partition}:bedrock:{}:{}:guardrail/*", u.region.unwrap_or("*"), u.account),
+                "name": name,
                 "type": "AwsBedrockGuardrail",
-                "region": r.region,
+                "region": u.region,
                 "cloud_partition": partition,
-                "data": {"error": e.label()},
+                "data": {"error": u.error.label()},
             }],
-            "cloud": {
-                "provider": "aws",
-                "region": r.region,
-                "account": {"uid": account, "name": account, "type": "AWS Account", "type_id": 10},
-            },
+            "cloud": cloud,
             "remediation": {"desc": "Grant the scanning role what the error names and scan again."},
             }),
-        ))
+        )
     });
     let findings: Vec<Value> = findings.into_iter().chain(unreadable).collect();
     let mut s = serde_json::to_string_pretty(&findings).expect("OCSF serializes");

@@ -23,20 +23,19 @@ fn sarif_level(level: Level) -> &'static str {
     }
 }
 
-/// One error notification per region the scan could not read: its guardrails are missing
-/// from the results, and a reader of the results alone would not know.
+/// One error notification per account and region the scan could not read: their
+/// guardrails are missing from the results, and a reader of the results alone would not know.
 fn unreadable_regions(report: &ScanReport) -> Vec<Value> {
     report
-        .regions
+        .unseen()
         .iter()
-        .filter_map(|r| {
-            let e = r.unreadable()?;
-            Some(json!({
+        .map(|u| {
+            json!({
                 "level": "error",
-                "message": {"text": format!("Region {} could not be read ({}): {}. Its guardrails are not in the results.", r.region, e.label(), e.detail())},
-                "descriptor": {"id": "region-unreadable"},
-                "properties": {"region": r.region, "error": e.label()},
-            }))
+                "message": {"text": format!("{} could not be read ({}): {}. Its guardrails are not in the results.", u.what(), u.error.label(), u.error.detail())},
+                "descriptor": {"id": u.rule()},
+                "properties": {"account": u.account, "region": u.region, "error": u.error.label()},
+            })
         })
         .collect()
 }
