@@ -69,6 +69,12 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 Level::Warn => "FAIL",
                 Level::Unknown => "MANUAL",
             };
+            let mut data = json!({"kms_key_arn": g.kms_key_arn, "status": g.status, "findings": g.posture.finding_ids()});
+            // Who uses it (`--usage`), and who would lose access, as the other formats say.
+            if let Some(u) = &g.usage {
+                data["used_by"] = json!(u.describe());
+                data["users_locked_out"] = json!(u.locked_out());
+            }
             detection_finding(
                 report,
                 (severity_id, severity, status_code),
@@ -88,7 +94,7 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                     "type": "AwsBedrockGuardrail",
                     "region": g.region,
                     "cloud_partition": crate::regions::partition_of_arn(&g.arn),
-                    "data": {"kms_key_arn": g.kms_key_arn, "status": g.status, "findings": g.posture.finding_ids()},
+                    "data": data,
                 }],
                 "cloud": {
                     "provider": "aws",

@@ -351,6 +351,16 @@ mod tests {
                 .unwrap()
                 .contains("agent claims-agent")
         );
+        let ocsf: serde_json::Value = serde_json::from_str(&crate::report::ocsf::to_ocsf(&report)).unwrap();
+        let data = &ocsf[0]["resources"][0]["data"];
+        assert_eq!(data["users_locked_out"], 1, "{data}");
+        assert!(
+            data["used_by"][0]
+                .as_str()
+                .unwrap()
+                .contains("agent claims-agent"),
+            "{data}"
+        );
         let html = crate::report::html::to_html(&report);
         assert!(html.contains("<h2>Who uses them</h2>"), "{html}");
         assert!(
