@@ -1,11 +1,16 @@
-//! The remediation engine under a write quota: 500 guardrails in one region, UpdateGuardrail
-//! limited to 5 requests per second, against `guardkey sim` as its own process. Reports the
-//! wall time against the limit the quota sets, and checks that no setting was lost.
+//! The remediation engine against `guardkey sim` as its own process:
 //!
-//!     cargo bench --bench fix
+//! - under a write quota: 500 guardrails in one region, UpdateGuardrail limited to 5 requests
+//!   per second: the wall time against the limit the quota sets, and no setting lost;
+//! - across an organization: `guardkey fix --org` of 20 accounts × 2 regions, 50 ms latency,
+//!   UpdateGuardrail 5/s per account and region, accounts one at a time and all at once.
+//!
+//!     cargo bench --bench fix            (both; `-- organization` for the second alone)
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+use common::SimProcess;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use guardkey::commands::sim_session_at;
@@ -17,32 +22,22 @@ const GUARDRAILS: usize = 500;
 const QUOTA: f64 = 5.0;
 
 fn main() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardkey"))
-        .args([
-            "sim",
-            "--port",
-            "0",
-            "--seed",
-            &format!("generated:1:{GUARDRAILS}"),
-        ])
-        .args([
-            "--quota",
-            &format!("UpdateGuardrail={QUOTA}"),
-            "--settle-ms",
-            "300",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start guardkey sim");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let endpoint = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_string();
+    if !std::env::args().any(|a| a == "organization") {
+        quota_bound();
+    }
+    organization();
+}
+
+fn quota_bound() {
+    let sim = SimProcess::start(&[
+        "--seed",
+        &format!("generated:1:{GUARDRAILS}"),
+        "--quota",
+        &format!("UpdateGuardrail={QUOTA}"),
+        "--settle-ms",
+        "300",
+    ]);
+    let endpoint = sim.endpoint.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let session = sim_session_at(&endpoint, false).await;
@@ -120,6 +115,67 @@ fn main() {
         assert_eq!(report.failed(), 0, "{}", report.summary());
         assert_eq!(writes, targets.len(), "every guardrail written");
     });
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+/// `guardkey fix --org` of a generated organization, the accounts one at a time
+/// (`--account-concurrency 1`, as a fix of many accounts ran before) and all at once.
+fn organization() {
+    const ACCOUNTS: usize = 20;
+    let mut walls = Vec::new();
+    for concurrency in [1, 256] {
+        // A fresh organization each time: the first run fixes it.
+        let sim = SimProcess::start(&[
+            "--seed",
+            &format!("generated:{ACCOUNTS}:2:10"),
+            "--latency-ms",
+            "50",
+            "--quota",
+            &format!("UpdateGuardrail={QUOTA}"),
+            "--settle-ms",
+            "300",
+        ]);
+        let journals = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+            .args([
+                "fix",
+                "--org",
+                "--regions",
+                "us-east-1,us-west-2",
+                "--filter",
+                "key:none",
+            ])
+            .args(["--create-key", "--alias", "alias/bench-org", "--yes"])
+            .args(["--account-concurrency", &concurrency.to_string()])
+            .args(["--journal-dir", journals.path().to_str().unwrap()])
+            .args(["--endpoint-url", &sim.endpoint])
+            .env("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", guardkey::sim::SIM_SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run guardkey fix");
+        let wall = started.elapsed().as_secs_f64();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fixed: usize = text
+            .lines()
+            .filter_map(|l| l.split(" fixed,").next()?.trim().parse::<usize>().ok())
+            .sum();
+        let journals = std::fs::read_dir(journals.path()).unwrap().count();
+        assert_eq!(journals, ACCOUNTS, "a journal per account");
+        println!(
+            "fix/organization: {ACCOUNTS} accounts × 2 regions, {fixed} guardrails fixed, \
+             --account-concurrency {concurrency}: {wall:.1} s"
+        );
+        walls.push(wall);
+    }
+    println!(
+        "fix/organization: all accounts at once {:.1}× faster than one at a time",
+        walls[0] / walls[1]
+    );
 }

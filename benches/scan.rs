@@ -11,56 +11,15 @@
 //!     cargo bench --bench scan
 
 mod common;
-use common::peak_rss_mib;
+use common::{SimProcess, peak_rss_mib};
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use guardkey::commands::sim_session_at;
 use guardkey::regions::BEDROCK_REGIONS;
 use guardkey::scan::{ScanEvent, ScanOptions, collect};
-
-/// `guardkey sim` in a process of its own, so that its memory and CPU are not the scanner's.
-struct SimProcess {
-    child: Child,
-    endpoint: String,
-    /// Kept open: the simulator's banner goes on after the line read here.
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl SimProcess {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guardkey"))
-            .args(["sim", "--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start guardkey sim");
-        let mut first = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout.read_line(&mut first).expect("banner");
-        let endpoint = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the banner names the endpoint")
-            .to_string();
-        SimProcess {
-            child,
-            endpoint,
-            _stdout: stdout,
-        }
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn regions(n: usize) -> Vec<String> {
     BEDROCK_REGIONS.iter().take(n).map(|s| s.to_string()).collect()

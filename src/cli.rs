@@ -420,7 +420,9 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 4566)]
     pub port: u16,
 
-    /// What the simulator starts with: empty, demo, or generated:REGIONS:PER_REGION.
+    /// What the simulator starts with: empty, demo (an organization of six accounts),
+    /// generated:REGIONS:PER_REGION, or generated:ACCOUNTS:REGIONS:PER_REGION (an
+    /// organization, every account holding the same generated estate).
     #[arg(long, default_value = "empty", value_parser = parse_seed)]
     pub seed: Seed,
 

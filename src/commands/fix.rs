@@ -124,6 +124,7 @@ fn check_guardrail_ref(given: &str, account: &str, partition: &str) -> Result<()
 async fn select(
     target: &Target,
     args: &FixArgs,
+    remarks: &mut Vec<String>,
 ) -> Result<(Vec<(String, PlanTarget)>, Vec<crate::model::Guardrail>), CommandError> {
     // Everything that can be wrong with the selection is said before the scan.
     let filter = args
@@ -184,10 +185,10 @@ async fn select(
         };
         // As in the wizard: a guardrail that passes already is left alone unless asked.
         if picked && g.posture.level == crate::model::Level::Pass && !args.include_compliant {
-            eprintln!(
+            remarks.push(format!(
                 "guardkey: {} ({}) passes already: left out (--include-compliant moves it too)",
                 g.name, g.region
-            );
+            ));
             continue;
         }
         if picked {
@@ -212,7 +213,10 @@ async fn select(
             missing.join(", ")
         )));
     }
-    Ok((leave_out_managed(target, args, out).await?, picked_guardrails))
+    Ok((
+        leave_out_managed(target, args, out, remarks).await,
+        picked_guardrails,
+    ))
 }
 
 /// Guardrails a CloudFormation stack manages (its `aws:cloudformation:stack-name` and
@@ -223,7 +227,8 @@ async fn leave_out_managed(
     target: &Target,
     args: &FixArgs,
     selected: Vec<(String, PlanTarget)>,
-) -> Result<Vec<(String, PlanTarget)>, CommandError> {
+    remarks: &mut Vec<String>,
+) -> Vec<(String, PlanTarget)> {
     let mut out = Vec::with_capacity(selected.len());
     for (region, t) in selected {
         let bedrock = target.session.bedrock(&region);
@@ -238,37 +243,37 @@ async fn leave_out_managed(
                             .map_or(String::new(), |l| format!(" (resource {l})")),
                     );
                     if args.include_managed {
-                        eprintln!(
+                        remarks.push(format!(
                             "guardkey: {} ({region}) is managed by CloudFormation stack {stack}{logical}: \
                              moved as asked (--include-managed); set KmsKeyArn on it in the template too, \
                              or the next stack update may put the AWS-owned key back",
                             t.name
-                        );
+                        ));
                         out.push((region, t));
                     } else {
-                        eprintln!(
+                        remarks.push(format!(
                             "guardkey: {} ({region}) is managed by CloudFormation stack {stack}{logical}: \
                              left out. Set KmsKeyArn on the AWS::Bedrock::Guardrail in the template \
                              (fixing it here makes the stack drift), or pass --include-managed",
                             t.name
-                        );
+                        ));
                     }
                 }
                 None => out.push((region, t)),
             },
             Err(e) => {
-                eprintln!(
+                remarks.push(format!(
                     "guardkey: {} ({region}): its tags could not be read ({}: {}), so whether a \
                      CloudFormation stack manages it is not known",
                     t.name,
                     e.label(),
                     e.detail()
-                );
+                ));
                 out.push((region, t));
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Who the new keys' policies name: the flags' principals checked with IAM (a session
@@ -663,30 +668,38 @@ async fn plan_usage(
     Ok(())
 }
 
-fn print_event(e: FixEvent) {
+/// A fix's progress, on standard error; with many accounts each line names its account.
+fn print_event(account: &str, e: FixEvent) {
+    let at = |region: &str| {
+        if account.is_empty() {
+            format!("  {region}")
+        } else {
+            format!("  {account}/{region}")
+        }
+    };
     match &e {
         FixEvent::KeyReady {
             region,
             key_arn,
             created: true,
-        } => eprintln!("  {region}: created {key_arn}"),
+        } => eprintln!("{}: created {key_arn}", at(region)),
         FixEvent::KeyReady {
             region,
             key_arn,
             created: false,
-        } => eprintln!("  {region}: using {key_arn}"),
+        } => eprintln!("{}: using {key_arn}", at(region)),
         FixEvent::KeyWarning { region, warning } => {
-            eprintln!("  {region}: warning: the key policy: {warning}")
+            eprintln!("{}: warning: the key policy: {warning}", at(region))
         }
-        FixEvent::KeyFailed { region, error } => eprintln!("  {region}: ✗ {error}"),
+        FixEvent::KeyFailed { region, error } => eprintln!("{}: ✗ {error}", at(region)),
         FixEvent::Writing { .. } => {}
-        FixEvent::Changed { region, name, what } => eprintln!("  {region}: ! {name}: {what}"),
+        FixEvent::Changed { region, name, what } => eprintln!("{}: ! {name}: {what}", at(region)),
         FixEvent::Done(Outcome {
             region, name, kind, ..
         }) => match kind {
-            OutcomeKind::Fixed { .. } => eprintln!("  {region}: ✓ {name}"),
-            OutcomeKind::Skipped { reason } => eprintln!("  {region}: - {name}: {reason}"),
-            OutcomeKind::Failed { error, .. } => eprintln!("  {region}: ✗ {name}: {error}"),
+            OutcomeKind::Fixed { .. } => eprintln!("{}: ✓ {name}", at(region)),
+            OutcomeKind::Skipped { reason } => eprintln!("{}: - {name}: {reason}", at(region)),
+            OutcomeKind::Failed { error, .. } => eprintln!("{}: ✗ {name}: {error}", at(region)),
         },
     }
 }
@@ -702,78 +715,266 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         return fix_accounts(global, args).await;
     }
     let target = connect(global, false).await?;
-    Ok(fix_account(&target, args, None, None).await?.0)
+    let planned = plan_account(&target, args).await?;
+    planned.print();
+    let Some(plan) = planned.plan else {
+        return Ok(EXIT_OK);
+    };
+    if let Some(path) = &args.emit_cli {
+        write_atomically(path, |w| w.write_all(plan.cli_script().as_bytes())).map_err(CommandError)?;
+        println!("AWS CLI script written to {}", path.display());
+    }
+    if let Some(path) = &args.emit_terraform {
+        let (terraform, gaps) = plan.terraform_with_gaps();
+        write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
+        println!("Terraform written to {}", path.display());
+        say_terraform_gaps(&gaps);
+    }
+    if !go_ahead(args)? {
+        return Ok(EXIT_OK);
+    }
+    let (code, journal, summary) = apply_plan(&target, args, &plan, None, "").await?;
+    println!("{summary}");
+    println!(
+        "Journal: {}\nTo undo: guardkey restore {}",
+        journal.display(),
+        journal.display()
+    );
+    Ok(code)
 }
 
-/// A fix across the accounts of `--org`, `--profiles` or `--role-arns`: one account after
-/// the other, each reached its own way, each with its own plan and its own journal (which
-/// records how the account was reached, so that `restore` reaches it the same way).
+/// Whether to apply: yes with --yes; a dry run says it changed nothing; neither is an error.
+fn go_ahead(args: &FixArgs) -> Result<bool, CommandError> {
+    if args.dry_run {
+        println!("Dry run: nothing was changed. Run again with --yes to apply.");
+        return Ok(false);
+    }
+    if !args.yes {
+        return Err(CommandError(
+            "nothing was changed: add --yes to apply this plan, or --dry-run to only show it".into(),
+        ));
+    }
+    Ok(true)
+}
+
+/// An account's plan (None: nothing to fix), and what planning it had to say, held so that
+/// accounts planned at once are printed one after the other.
+struct Planned {
+    plan: Option<FixPlan>,
+    /// For standard output: notes, the summary and the diff.
+    out: Vec<String>,
+    /// For standard error: guardrails left out, and why.
+    remarks: Vec<String>,
+}
+
+impl Planned {
+    fn print(&self) {
+        for r in &self.remarks {
+            eprintln!("{r}");
+        }
+        for line in &self.out {
+            println!("{line}");
+        }
+    }
+}
+
+/// The fix of one account, planned: select, who uses them, keys, the plan. Nothing written.
+async fn plan_account(target: &Target, args: &FixArgs) -> Result<Planned, CommandError> {
+    let mut remarks = Vec::new();
+    let (selected, mut guardrails) = select(target, args, &mut remarks).await?;
+    if selected.is_empty() {
+        return Ok(Planned {
+            plan: None,
+            out: vec!["Nothing to fix: no guardrail matches.".into()],
+            remarks,
+        });
+    }
+    // Who uses them: the plan keeps them able to decrypt, or says who would lose access.
+    guardrails.retain(|g| selected.iter().any(|(_, t)| t.arn == g.arn));
+    let sources = read_sources(
+        &target.session,
+        target.identity.partition(),
+        &target.identity.account,
+        &guardrails,
+    )
+    .await;
+    let index = sources.iam_index();
+    crate::scan::usage::attach_indexed(&sources, &index, &mut guardrails);
+    let missing = check_users_exist(target, &mut guardrails, &sources).await;
+    let (mut plan, mut notes) = build_plan(target, args, selected, &guardrails).await?;
+    notes.splice(0..0, missing);
+    plan_usage(target, args, &mut plan, &guardrails, &index, &mut notes).await?;
+    if plan.guardrail_count() == 0 {
+        notes.push("Nothing to fix: every selected guardrail is on the target key already.".into());
+        return Ok(Planned {
+            plan: None,
+            out: notes,
+            remarks,
+        });
+    }
+    notes.push(plan.summary());
+    notes.push(plan.diff());
+    Ok(Planned {
+        plan: Some(plan),
+        out: notes,
+        remarks,
+    })
+}
+
+/// Applies an account's plan, journaled; `account` names it on the progress lines (empty for
+/// one account). Returns the exit code, the journal and the summary.
+async fn apply_plan(
+    target: &Target,
+    args: &FixArgs,
+    plan: &FixPlan,
+    reach: Option<crate::scan::accounts::Reach>,
+    account: &str,
+) -> Result<(u8, std::path::PathBuf, String), CommandError> {
+    let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
+    let journal = Journal::create(&dir, "fix").map_err(CommandError)?;
+    match account {
+        "" => eprintln!("guardkey: journal {}", journal.path().display()),
+        name => eprintln!("guardkey: {name}: journal {}", journal.path().display()),
+    }
+    let options = ApplyOptions {
+        caller_arn: target.identity.arn.clone(),
+        include_failed: args.include_failed,
+        probe: args.probe,
+        reach,
+        ..ApplyOptions::default()
+    };
+    let name = account.to_string();
+    let on_event = move |e: FixEvent| print_event(&name, e);
+    let report = apply(&target.session, plan, &journal, &options, &on_event).await;
+    let code = if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK };
+    Ok((code, journal.path().to_path_buf(), report.summary()))
+}
+
+/// A fix across the accounts of `--org`, `--profiles` or `--role-arns`. Every account is
+/// planned first, `--account-concurrency` at a time (each against its own quotas), its plan
+/// printed in the accounts' order as soon as those before it are; then the plans are
+/// applied, the accounts at once, each with its own journal, which records how the account
+/// was reached so that `restore` reaches it the same way.
 async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
+    use crate::scan::accounts::{AccountTarget, Reach};
+    use futures::StreamExt;
     super::accounts::check_flags(global)?;
     let base = super::accounts::connect_base_for(global, false).await?;
     let accounts = super::accounts::targets(global, &base).await?;
+    let concurrency = (global.account_concurrency as usize).max(1);
     let mut code = EXIT_OK;
-    let mut journals = Vec::new();
-    // Each account's plan, with how the account is reached, for --emit-cli/--emit-terraform.
-    let mut planned: Vec<(crate::scan::accounts::AccountTarget, FixPlan)> = Vec::new();
-    for account in accounts {
+    // Each account with a plan, reached, for the files and the apply.
+    let mut planned: Vec<(AccountTarget, Target, FixPlan)> = Vec::new();
+    let mut plans = futures::stream::iter(accounts.into_iter().map(|account| {
+        let base = &base;
+        async move {
+            if account.suspended {
+                return (
+                    account,
+                    Err("suspended in the organization: skipped".to_string()),
+                    false,
+                );
+            }
+            let target = match super::accounts::reached(base, &account.reach).await {
+                Ok(t) => t,
+                Err(e) => {
+                    return (
+                        account,
+                        Err(format!("✗ not reached: {}: {}", e.label(), e.detail())),
+                        true,
+                    );
+                }
+            };
+            match plan_account(&target, args).await {
+                Ok(p) => (account, Ok((target, p)), false),
+                Err(e) => (account, Err(format!("✗ {e}")), true),
+            }
+        }
+    }))
+    .buffered(concurrency);
+    while let Some((account, result, failed)) = plans.next().await {
         println!(
             "\n== account {} ({}), {}",
             account.name,
             account.id,
             account.reach.describe()
         );
-        if account.suspended {
-            println!("suspended in the organization: skipped");
-            continue;
-        }
-        let target = match super::accounts::reached(&base, &account.reach).await {
-            Ok(t) => t,
-            Err(e) => {
-                println!("✗ not reached: {}: {}", e.label(), e.detail());
-                code = code.max(EXIT_FAILED);
-                continue;
-            }
-        };
-        let reach = (account.reach != crate::scan::accounts::Reach::Caller).then(|| account.reach.clone());
-        let mut plans = Vec::new();
-        let result = fix_account(&target, args, reach, Some(&mut plans)).await;
-        planned.extend(plans.into_iter().map(|p| (account.clone(), p)));
         match result {
-            Ok((c, journal)) => {
-                code = code.max(c);
-                journals.extend(journal);
+            Err(why) => {
+                println!("{why}");
+                if failed {
+                    code = code.max(EXIT_FAILED);
+                }
             }
-            Err(e) => {
-                println!("✗ {e}");
-                code = code.max(EXIT_FAILED);
+            Ok((target, p)) => {
+                p.print();
+                if let Some(plan) = p.plan {
+                    planned.push((account, target, plan));
+                }
             }
         }
     }
+    drop(plans);
+    let files: Vec<(AccountTarget, FixPlan)> =
+        planned.iter().map(|(a, _, p)| (a.clone(), p.clone())).collect();
     // As for one account: no plan, no file (an empty script would look like a fix).
-    if planned.is_empty() && (args.emit_cli.is_some() || args.emit_terraform.is_some()) {
+    if files.is_empty() && (args.emit_cli.is_some() || args.emit_terraform.is_some()) {
         println!("\nNo account has a plan: no --emit-cli or --emit-terraform file is written.");
     }
-    if let Some(path) = args.emit_cli.as_ref().filter(|_| !planned.is_empty()) {
+    if let Some(path) = args.emit_cli.as_ref().filter(|_| !files.is_empty()) {
         write_atomically(path, |w| {
-            w.write_all(crate::fix::accounts::script(&planned).as_bytes())
+            w.write_all(crate::fix::accounts::script(&files).as_bytes())
         })
         .map_err(CommandError)?;
         println!(
             "AWS CLI script for {} accounts written to {}",
-            planned.len(),
+            files.len(),
             path.display()
         );
     }
-    if let Some(path) = args.emit_terraform.as_ref().filter(|_| !planned.is_empty()) {
-        let (terraform, gaps) = crate::fix::accounts::terraform(&planned);
+    if let Some(path) = args.emit_terraform.as_ref().filter(|_| !files.is_empty()) {
+        let (terraform, gaps) = crate::fix::accounts::terraform(&files);
         write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
         println!(
             "Terraform for {} accounts written to {}",
-            planned.len(),
+            files.len(),
             path.display()
         );
         say_terraform_gaps(&gaps);
+    }
+    if planned.is_empty() {
+        return Ok(code);
+    }
+    println!();
+    if !go_ahead(args)? {
+        return Ok(code);
+    }
+    // Each account's own quotas: the accounts' fixes run at once, their progress named.
+    let mut applied: Vec<_> = futures::stream::iter(planned.iter().enumerate().map(
+        |(i, (account, target, plan))| async move {
+            let reach = (account.reach != Reach::Caller).then(|| account.reach.clone());
+            (i, apply_plan(target, args, plan, reach, &account.name).await)
+        },
+    ))
+    .buffer_unordered(concurrency)
+    .collect()
+    .await;
+    applied.sort_by_key(|(i, _)| *i);
+    let mut journals = Vec::new();
+    for (i, result) in applied {
+        let account = &planned[i].0;
+        println!("\n== account {} ({}): applied", account.name, account.id);
+        match result {
+            Ok((c, journal, summary)) => {
+                code = code.max(c);
+                println!("{summary}\nJournal: {}", journal.display());
+                journals.push(journal);
+            }
+            Err(e) => {
+                code = code.max(EXIT_FAILED);
+                println!("✗ {e}");
+            }
+        }
     }
     if !journals.is_empty() {
         let list: Vec<String> = journals.iter().map(|j| j.display().to_string()).collect();
@@ -791,88 +992,4 @@ fn say_terraform_gaps(gaps: &[(String, Vec<String>)]) {
             missing.join("; ")
         );
     }
-}
-
-/// The fix of one account: select, plan, show, and apply (journaled) unless a dry run.
-/// Returns the exit code and the journal written, if any.
-async fn fix_account(
-    target: &Target,
-    args: &FixArgs,
-    reach: Option<crate::scan::accounts::Reach>,
-    emitted: Option<&mut Vec<FixPlan>>,
-) -> Result<(u8, Option<std::path::PathBuf>), CommandError> {
-    let (selected, mut guardrails) = select(target, args).await?;
-    if selected.is_empty() {
-        println!("Nothing to fix: no guardrail matches.");
-        return Ok((EXIT_OK, None));
-    }
-    // Who uses them: the plan keeps them able to decrypt, or says who would lose access.
-    guardrails.retain(|g| selected.iter().any(|(_, t)| t.arn == g.arn));
-    let sources = read_sources(
-        &target.session,
-        target.identity.partition(),
-        &target.identity.account,
-        &guardrails,
-    )
-    .await;
-    let index = sources.iam_index();
-    crate::scan::usage::attach_indexed(&sources, &index, &mut guardrails);
-    let missing = check_users_exist(target, &mut guardrails, &sources).await;
-    let (mut plan, mut notes) = build_plan(target, args, selected, &guardrails).await?;
-    notes.splice(0..0, missing);
-    plan_usage(target, args, &mut plan, &guardrails, &index, &mut notes).await?;
-    for n in &notes {
-        println!("{n}");
-    }
-    if plan.guardrail_count() == 0 {
-        println!("Nothing to fix: every selected guardrail is on the target key already.");
-        return Ok((EXIT_OK, None));
-    }
-    println!("{}", plan.summary());
-    println!("{}", plan.diff());
-    match emitted {
-        // A fix of many accounts writes its files once, every account in them.
-        Some(plans) => plans.push(plan.clone()),
-        None => {
-            if let Some(path) = &args.emit_cli {
-                write_atomically(path, |w| w.write_all(plan.cli_script().as_bytes()))
-                    .map_err(CommandError)?;
-                println!("AWS CLI script written to {}", path.display());
-            }
-            if let Some(path) = &args.emit_terraform {
-                let (terraform, gaps) = plan.terraform_with_gaps();
-                write_atomically(path, |w| w.write_all(terraform.as_bytes())).map_err(CommandError)?;
-                println!("Terraform written to {}", path.display());
-                say_terraform_gaps(&gaps);
-            }
-        }
-    }
-    if args.dry_run {
-        println!("Dry run: nothing was changed. Run again with --yes to apply.");
-        return Ok((EXIT_OK, None));
-    }
-    if !args.yes {
-        return Err(CommandError(
-            "nothing was changed: add --yes to apply this plan, or --dry-run to only show it".into(),
-        ));
-    }
-    let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
-    let journal = Journal::create(&dir, "fix").map_err(CommandError)?;
-    eprintln!("guardkey: journal {}", journal.path().display());
-    let options = ApplyOptions {
-        caller_arn: target.identity.arn.clone(),
-        include_failed: args.include_failed,
-        probe: args.probe,
-        reach,
-        ..ApplyOptions::default()
-    };
-    let report = apply(&target.session, &plan, &journal, &options, &print_event).await;
-    println!("{}", report.summary());
-    println!(
-        "Journal: {}\nTo undo: guardkey restore {}",
-        journal.path().display(),
-        journal.path().display()
-    );
-    let code = if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK };
-    Ok((code, Some(journal.path().to_path_buf())))
 }
