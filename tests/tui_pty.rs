@@ -558,6 +558,37 @@ fn the_wizard_fixes_a_member_accounts_guardrail_in_the_organization_view() {
 }
 
 #[test]
+fn the_wizard_reads_iam_to_say_whether_an_existing_key_keeps_a_flow_working() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_with_env(
+        &["--demo"],
+        &[("GUARDKEY_STATE_DIR", state.path().to_str().unwrap())],
+    );
+    s.wait_for("62 guardrails");
+    s.wait_for("USERS");
+    s.keys("/");
+    for c in "clinical-notes".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    s.wait_for("Guardrails 1/62");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    s.keys("\r");
+    // The existing key of the region is chosen; its policy defers to IAM, and the flow's
+    // role has kms:Decrypt through Bedrock in its IAM policy.
+    s.wait_for("alias/bedrock-guardrails exists here");
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 4/7 Review");
+    assert!(screen.contains("✓ flow clinical-summary-flow"), "{screen}");
+    assert!(screen.contains("its IAM policy allows"), "{screen}");
+    s.keys("\x1b");
+    s.keys("\x1b");
+    s.keys("\x1b");
+    assert!(s.quit().success());
+}
+
+#[test]
 fn the_demo_shows_who_uses_a_guardrail() {
     let mut s = Session::start(&["--demo"]);
     s.wait_for("62 guardrails");

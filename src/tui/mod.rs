@@ -435,10 +435,28 @@ impl EffectRunner {
             .and_then(|a| a.target(account))
             .filter(|t| t.reach != crate::scan::accounts::Reach::Caller);
         match effect {
-            WizardEffect::LoadKeys { region } => {
+            WizardEffect::LoadKeys { region, principals } => {
                 let account = account.to_string();
+                let iam = self.iam.entry(account.clone()).or_default().clone();
                 tokio::spawn(async move {
-                    let keys = existing_keys(&session, &region, &account, &caller).await;
+                    // The account's IAM, read once (the explorer's who-uses-it read it already).
+                    let iam = if principals.is_empty() {
+                        None
+                    } else {
+                        let partition = crate::regions::partition_of(&region).to_string();
+                        Some(
+                            iam.get_or_init(|| async {
+                                std::sync::Arc::new(session.account_iam(&partition, &account).await)
+                            })
+                            .await
+                            .clone(),
+                        )
+                    };
+                    let users = Users {
+                        principals: &principals,
+                        iam: iam.as_deref().and_then(|r| r.as_ref().ok()),
+                    };
+                    let keys = existing_keys(&session, &region, &account, &caller, &users).await;
                     let _ = tx.send(Action::WizardKeys { region, keys });
                 });
             }
@@ -559,13 +577,23 @@ fn export(dir: &std::path::Path, extension: &str, content: &str) -> Result<Strin
         .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string())
 }
 
-/// The customer managed keys of a region (by alias), each checked for guardrails.
+/// The guardrails' users whose access with each existing key the wizard shows, and the
+/// account's IAM principals and policies when they could be read.
+struct Users<'a> {
+    principals: &'a [String],
+    iam: Option<&'a crate::usage::AccountIam>,
+}
+
+/// The customer managed keys of a region (by alias), each checked for guardrails, and the
+/// users' access with each.
 async fn existing_keys(
     session: &Session,
     region: &str,
     account: &str,
     caller: &str,
+    users: &Users<'_>,
 ) -> Result<Vec<wizard::ExistingKey>, String> {
+    let index = users.iam.map(crate::usage::IamIndex::build);
     let kms = session.kms(region);
     let aliases = session.list_aliases(&kms).await.map_err(|e| e.detail())?;
     let mut out = Vec::new();
@@ -589,6 +617,23 @@ async fn existing_keys(
             }
             Err(e) => (Some(format!("its policy cannot be read ({})", e.label())), None),
         };
+        // Evaluated as KMS does, with the IAM side when it was read (else the review says
+        // what is not known, from the policy alone).
+        let mut access = std::collections::HashMap::new();
+        let parsed = policy_text
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
+        if let (Some(index), Some(policy)) = (&index, &parsed) {
+            for principal in users.principals {
+                let facts = crate::usage::KeyFacts {
+                    arn: &arn,
+                    state: &state,
+                    policy: Ok(policy),
+                };
+                let a = crate::usage::decrypt_access(&facts, principal, index.principal(principal));
+                access.insert(principal.clone(), a);
+            }
+        }
         out.push(wizard::ExistingKey {
             arn,
             alias: Some(alias),
@@ -597,6 +642,7 @@ async fn existing_keys(
             suitable: suitable.map(|_| ()),
             policy_warning,
             policy: policy_text,
+            access,
         });
     }
     Ok(out)

@@ -67,6 +67,9 @@ pub struct ExistingKey {
     /// Its policy document, when it could be read: the review says from it whether the
     /// guardrails' users could decrypt.
     pub policy: Option<String>,
+    /// Whether each of the guardrails' users could decrypt with it, by principal, evaluated
+    /// as KMS does with the account's IAM policies read too (empty when they could not be).
+    pub access: std::collections::HashMap<String, crate::usage::Access>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +150,8 @@ pub struct Wizard {
 pub enum WizardEffect {
     LoadKeys {
         region: String,
+        /// The guardrails' users there, whose access with each key is evaluated.
+        principals: Vec<String>,
     },
     CheckAlias {
         region: String,
@@ -352,9 +357,10 @@ impl Wizard {
     }
 
     /// Who uses the planned guardrails and whether the planned key lets them decrypt: a new
-    /// key names them; an existing key's policy is read (its IAM side is not, here: then it
-    /// says so, and `guardkey fix --key … --dry-run` reads it). With `g`, the account's users
-    /// an existing key would lock out are added to its policy, as `--grant-users` does.
+    /// key names them; an existing key's policy and the account's IAM policies are read with
+    /// the keys (when IAM cannot be read, it says so, and `guardkey fix --key … --dry-run`
+    /// names what is missing). With `g`, the account's users an existing key would lock out
+    /// are added to its policy, as `--grant-users` does.
     fn plan_usage(&self, regions: &[RegionPlan]) -> crate::fix::plan::PlanUsage {
         use crate::fix::plan::{PlannedUser, PolicyGrant, to_grant};
         use crate::usage::{Access, GuardrailUser, KeyFacts, decrypt_access};
@@ -365,18 +371,19 @@ impl Wizard {
         let named = self.users_to_name();
         let parse = |p: &str| serde_json::from_str::<serde_json::Value>(p).ok();
         for r in regions {
-            let policy_text = match &r.key {
-                KeyChoice::Existing(arn) => self
-                    .regions
-                    .iter()
-                    .find(|k| k.region == r.region)
-                    .and_then(|k| match &k.keys {
-                        KeyList::Ready(keys) => keys.iter().find(|e| e.arn == *arn),
-                        _ => None,
-                    })
-                    .and_then(|e| e.policy.clone()),
+            let existing = match &r.key {
+                KeyChoice::Existing(arn) => {
+                    self.regions
+                        .iter()
+                        .find(|k| k.region == r.region)
+                        .and_then(|k| match &k.keys {
+                            KeyList::Ready(keys) => keys.iter().find(|e| e.arn == *arn),
+                            _ => None,
+                        })
+                }
                 KeyChoice::Create(_) => None,
             };
+            let policy_text = existing.and_then(|e| e.policy.clone());
             let mut policy = policy_text.as_deref().and_then(parse);
             let evaluate = |policy: Option<&serde_json::Value>, user: &GuardrailUser| match &r.key {
                 KeyChoice::Create(_) if named.contains(&user.principal) => Access::Allowed {
@@ -391,11 +398,19 @@ impl Wizard {
                         state: "Enabled",
                         policy: policy.ok_or("not read"),
                     };
+                    // The policy as planned (with `g`, the users statement) names it; else
+                    // what KMS would say with the account's IAM policies, read with the keys.
                     match decrypt_access(&facts, &user.principal, None) {
-                        Access::Unknown { why } => Access::Unknown {
-                            why: format!("{why}; `guardkey fix --key {arn} --dry-run` reads them"),
+                        allowed @ Access::Allowed { .. } => allowed,
+                        other => match existing.and_then(|e| e.access.get(&user.principal)) {
+                            Some(read) => read.clone(),
+                            None => match other {
+                                Access::Unknown { why } => Access::Unknown {
+                                    why: format!("{why}; `guardkey fix --key {arn} --dry-run` reads them"),
+                                },
+                                other => other,
+                            },
                         },
-                        other => other,
                     }
                 }
             };
@@ -509,8 +524,22 @@ impl Wizard {
         self.regions
             .iter()
             .filter(|r| r.keys == KeyList::Loading)
-            .map(|r| WizardEffect::LoadKeys {
-                region: r.region.clone(),
+            .map(|r| {
+                let mut principals: Vec<String> = Vec::new();
+                let users = self
+                    .included()
+                    .filter(|t| t.region == r.region)
+                    .filter_map(|t| t.usage.as_ref())
+                    .flat_map(|u| u.named_users());
+                for u in users {
+                    if !principals.contains(&u.principal) {
+                        principals.push(u.principal.clone());
+                    }
+                }
+                WizardEffect::LoadKeys {
+                    region: r.region.clone(),
+                    principals,
+                }
             })
             .collect()
     }

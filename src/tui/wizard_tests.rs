@@ -79,6 +79,7 @@ fn keys_loaded(s: &mut State) {
                 suitable: Ok(()),
                 policy_warning: None,
                 policy: None,
+                access: Default::default(),
             },
             ExistingKey {
                 arn: format!("arn:aws:kms:{region}:123456789012:key/off"),
@@ -88,6 +89,7 @@ fn keys_loaded(s: &mut State) {
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
                 policy_warning: None,
                 policy: None,
+                access: Default::default(),
             },
         ];
         update(
@@ -151,13 +153,15 @@ fn every_step_forward_and_back() {
             Effect::Wizard {
                 account: "123456789012".into(),
                 effect: WizardEffect::LoadKeys {
-                    region: "us-east-1".into()
+                    region: "us-east-1".into(),
+                    principals: Vec::new(),
                 }
             },
             Effect::Wizard {
                 account: "123456789012".into(),
                 effect: WizardEffect::LoadKeys {
-                    region: "eu-west-1".into()
+                    region: "eu-west-1".into(),
+                    principals: Vec::new(),
                 }
             }
         ]
@@ -959,6 +963,7 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
             suitable: Ok(()),
             policy_warning: None,
             policy: Some(root_only.into()),
+            access: Default::default(),
         }]),
         alias_taken: None,
         note: None,
@@ -967,6 +972,36 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
     assert!(plan.usage.grants.is_empty(), "not without g");
     let summary = plan.summary();
     assert!(summary.contains("may lose access"), "{summary}");
+    assert!(summary.contains("--dry-run` reads them"), "{summary}");
+    // With the account's IAM read along with the keys, the review says what KMS would.
+    let set_access = |w: &mut super::wizard::Wizard, access: Access| {
+        if let KeyList::Ready(keys) = &mut w.regions[0].keys {
+            keys[0].access.insert(role.to_string(), access);
+        }
+    };
+    set_access(
+        &mut w,
+        Access::Denied {
+            why: "no IAM policy of it allows kms:Decrypt".into(),
+        },
+    );
+    let summary = w.plan().unwrap().summary();
+    assert!(summary.contains("WOULD LOSE ACCESS"), "{summary}");
+    set_access(
+        &mut w,
+        Access::Allowed {
+            how: "the key policy lets the account's IAM policies grant it, and one does".into(),
+        },
+    );
+    let summary = w.plan().unwrap().summary();
+    assert!(summary.contains("✓ agent claims-agent"), "{summary}");
+    assert!(w.plan().unwrap().usage.grants.is_empty(), "nobody to grant");
+    set_access(
+        &mut w,
+        Access::Denied {
+            why: "no IAM policy of it allows kms:Decrypt".into(),
+        },
+    );
     w.grant_users = true;
     let plan = w.plan().unwrap();
     let grant = &plan.usage.grants[0];
