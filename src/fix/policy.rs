@@ -9,7 +9,9 @@
 
 use serde_json::{Value, json};
 
-/// KMS's quota on a key policy document (KMS quotas, "Key policy document size": 32 KiB).
+/// KMS's quota on a key policy document (KMS quotas, "Key policy document size": 32 KiB;
+/// beyond it CreateKey and PutKeyPolicy answer LimitExceededException, as KMS's API
+/// reference says).
 pub const MAX_POLICY_BYTES: usize = 32_768;
 
 /// Who gets what on the key.

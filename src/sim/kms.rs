@@ -273,8 +273,9 @@ pub const MAX_POLICY_BYTES: usize = 32_768;
 /// let the caller change the policy.
 fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bool) -> Result<(), AwsError> {
     let malformed = |why: &str| AwsError::new("MalformedPolicyDocumentException", 400, why.to_string());
-    // The model allows 131,072 characters; KMS's quota on a key policy document is 32 KiB
-    // (KMS quotas, "Key policy document size"), refused as a quota: LimitExceededException.
+    // The model allows 131,072 characters; KMS's quota on a key policy document is 32 KiB.
+    // The API reference (CreateKey, PutKeyPolicy: Policy) says it: "If the key policy exceeds
+    // the length constraint, KMS returns a LimitExceededException".
     if policy.len() > MAX_POLICY_BYTES {
         return Err(AwsError::new(
             "LimitExceededException",
@@ -284,6 +285,17 @@ fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bo
                 policy.len()
             ),
         ));
+    }
+    // The same reference: "A key policy document can include only the following characters":
+    // printable ASCII and Latin-1 (U+0020 to U+00FF), tab, line feed and carriage return.
+    if let Some(c) = policy
+        .chars()
+        .find(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}'))
+    {
+        return Err(malformed(&format!(
+            "The policy contains a character KMS does not take in a key policy ({:?}).",
+            c
+        )));
     }
     let doc: Value = serde_json::from_str(policy).map_err(|_| malformed("The policy is not valid JSON."))?;
     let statements: Vec<&Value> = match &doc["Statement"] {
@@ -788,6 +800,34 @@ mod tests {
             "another partition"
         );
         assert!(!valid("not-an-arn"));
+    }
+
+    #[test]
+    fn a_key_policy_is_refused_as_kms_refuses_it() {
+        let mut world = World::default();
+        world.iam.seed_account("aws", "123456789012");
+        let mut rng = fastrand::Rng::with_seed(1);
+        let ctx = Ctx {
+            account: "123456789012",
+            region: "us-east-1",
+            caller_arn: "arn:aws:iam::123456789012:root",
+            now: OffsetDateTime::now_utc(),
+            instant: std::time::Instant::now(),
+            settle: std::time::Duration::ZERO,
+            rng: &mut rng,
+        };
+        let policy = |sid: &str| default_policy("123456789012").replace("Enable IAM User Permissions", sid);
+        assert!(check_policy(&world, &policy("Root"), &ctx, false).is_ok());
+        let code = |p: &str| check_policy(&world, p, &ctx, false).unwrap_err().code;
+        // Beyond 32 KiB: a quota, LimitExceededException.
+        assert_eq!(
+            code(&policy(&"x".repeat(MAX_POLICY_BYTES))),
+            "LimitExceededException"
+        );
+        // Latin-1 is taken; beyond it, and control characters, are not.
+        assert!(check_policy(&world, &policy("Schlüssel"), &ctx, false).is_ok());
+        assert_eq!(code(&policy("clé→")), "MalformedPolicyDocumentException");
+        assert_eq!(code(&policy("a\u{1}b")), "MalformedPolicyDocumentException");
     }
 
     #[test]
