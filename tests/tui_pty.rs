@@ -95,6 +95,15 @@ impl Session {
         std::thread::sleep(Duration::from_millis(150));
     }
 
+    /// Types a filter expression, a key at a time as a user does, and keeps it (Enter).
+    fn filter(&mut self, expression: &str) {
+        self.keys("/");
+        for c in expression.chars() {
+            self.keys(&c.to_string());
+        }
+        self.keys("\r");
+    }
+
     /// Presses q and waits for the process to end; returns how it ended.
     fn quit(&mut self) -> portable_pty::ExitStatus {
         self.keys("q");
@@ -123,11 +132,7 @@ fn demo_explorer_end_to_end() {
     assert!(screen.contains("me-central-1 not enabled"), "{screen}");
 
     // Filter.
-    s.keys("/");
-    for c in "status:warn".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("status:warn");
     let screen = s.wait_for("Guardrails 3/62");
     assert!(
         screen.contains("legacy-chatbot") && !screen.contains("claims-assistant"),
@@ -231,11 +236,7 @@ fn the_wizard_fixes_two_guardrails_end_to_end() {
     );
     s.wait_for("62 guardrails");
     // The two failing guardrails of eu-west-2, marked.
-    s.keys("/");
-    for c in "region:eu-west-2".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("region:eu-west-2");
     s.wait_for("Guardrails 2/62");
     s.keys("a");
     s.wait_for("marked: 2");
@@ -289,11 +290,7 @@ fn ctrl_c_during_the_apply_asks_stops_between_calls_and_exits_130() {
     );
     s.wait_for("62 guardrails");
     // Every failing guardrail (45, in 12 regions), through the wizard with Enter alone.
-    s.keys("/");
-    for c in "status:fail".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("status:fail");
     s.wait_for("Guardrails 45/62");
     s.keys("a");
     s.keys("f");
@@ -375,11 +372,7 @@ fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
         80,
     );
     s.wait_for("62: ");
-    s.keys("/");
-    for c in "status:fail".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("status:fail");
     s.wait_for("Guardrails 45/62");
     s.keys("a");
     s.keys("f");
@@ -505,11 +498,7 @@ fn the_wizard_fixes_a_member_accounts_guardrail_in_the_organization_view() {
     );
     s.wait_for("82 guardrails");
     // The sandbox account's guardrail on the AWS-owned key.
-    s.keys("/");
-    for c in "account:777788889999 key:none".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("account:777788889999 key:none");
     s.wait_for("Guardrails 1/82");
     s.keys("f");
     let screen = s.wait_for("Fix: 1/7 Targets · account sandbox (777788889999)");
@@ -566,11 +555,7 @@ fn the_wizard_reads_iam_to_say_whether_an_existing_key_keeps_a_flow_working() {
     );
     s.wait_for("62 guardrails");
     s.wait_for("USERS");
-    s.keys("/");
-    for c in "clinical-notes".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("clinical-notes");
     s.wait_for("Guardrails 1/62");
     s.keys("f");
     s.wait_for("Fix: 1/7 Targets");
@@ -594,11 +579,7 @@ fn the_demo_shows_who_uses_a_guardrail() {
     s.wait_for("62 guardrails");
     // The USERS column appears once the first region's usage is read.
     s.wait_for("USERS");
-    s.keys("/");
-    for c in "claims-assistant".chars() {
-        s.keys(&c.to_string());
-    }
-    s.keys("\r");
+    s.filter("claims-assistant");
     s.wait_for("Guardrails 1/62");
     s.keys("\r");
     let screen = s.wait_for("agent claims-agent");

@@ -18,6 +18,26 @@ async fn demo() -> RunningSim {
     start_demo(20).await
 }
 
+/// `guardkey fix` of one us-east-1 guardrail onto the demo's existing key, with `extra`.
+fn fix_with_shared_key(
+    sim: &RunningSim,
+    dir: &std::path::Path,
+    guardrail: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "fix",
+        "--regions",
+        "us-east-1",
+        "--guardrail",
+        guardrail,
+        "--key",
+        "alias/bedrock-guardrails",
+    ];
+    args.extend_from_slice(extra);
+    guardkey(sim, dir, &args)
+}
+
 fn guardkey(sim: &RunningSim, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     guardkey_command(
         Some((
@@ -212,19 +232,7 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     let sim = demo().await;
     let dir = tempfile::tempdir().unwrap();
     let (id, arn) = claims_assistant_id(&sim, dir.path());
-    let fix = |extra: &[&str]| {
-        let mut args = vec![
-            "fix",
-            "--regions",
-            "us-east-1",
-            "--guardrail",
-            &id,
-            "--key",
-            "alias/bedrock-guardrails",
-        ];
-        args.extend_from_slice(extra);
-        guardkey(&sim, dir.path(), &args)
-    };
+    let fix = |extra: &[&str]| fix_with_shared_key(&sim, dir.path(), &id, extra);
     // The plan names the agent that would lose access, and the statement to add.
     let out = fix(&["--dry-run"]);
     let text = said(&out);
@@ -288,19 +296,7 @@ async fn an_unreadable_key_policy_is_a_warning_unless_users_are_to_be_granted() 
     let (id, _) = claims_assistant_id(&sim, dir.path());
     sim.sim
         .set_faults(|f| f.denials.push("kms:GetKeyPolicy".parse().unwrap()));
-    let fix = |extra: &[&str]| {
-        let mut args = vec![
-            "fix",
-            "--regions",
-            "us-east-1",
-            "--guardrail",
-            &id,
-            "--key",
-            "alias/bedrock-guardrails",
-        ];
-        args.extend_from_slice(extra);
-        guardkey(&sim, dir.path(), &args)
-    };
+    let fix = |extra: &[&str]| fix_with_shared_key(&sim, dir.path(), &id, extra);
     let out = fix(&["--dry-run"]);
     let text = said(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");

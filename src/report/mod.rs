@@ -630,38 +630,41 @@ pub(crate) mod fixtures {
         r.guardkey_version = "0.0.0-test".into();
         r
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::CallError;
-
-    /// The demo-like organization: a member region denied, and an account not reached.
-    fn organization() -> ScanReport {
+    /// An organization: the report's account as its management account, a member (prod)
+    /// whose us-east-1 holds `prod-bot` (or failed with `member_error`), and an account whose
+    /// role could not be assumed.
+    pub fn organization(member_error: Option<crate::model::CallError>) -> ScanReport {
+        use crate::model::CallError;
         use crate::scan::accounts::{AccountOutcome, Reach};
-        let mut report = fixtures::report();
-        let mut member = report.regions[0].clone();
-        member.account = "111122223333".into();
-        member.error = Some(CallError::Timeout);
+        let mut report = report();
+        let mut prod = guardrail("us-east-1", "prod-bot", None);
+        prod.account = "111122223333".into();
+        prod.arn = "arn:aws:bedrock:us-east-1:111122223333:guardrail/prodbotid".into();
+        let mut region = report.regions[0].clone();
+        region.account = "111122223333".into();
+        if member_error.is_none() {
+            report.guardrails.push(prod);
+        }
+        region.error = member_error;
         for r in &mut report.regions {
             r.account = "123456789012".into();
         }
-        report.regions.push(member);
+        report.regions.push(region);
         let outcome = |id: &str, name: &str, error: Option<CallError>| AccountOutcome {
             id: id.into(),
             name: name.into(),
             reach: Reach::Role {
-                arn: format!("arn:aws:iam::{id}:role/Audit"),
+                arn: format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"),
             },
             guardrails: 0,
-            elapsed_ms: 1,
+            elapsed_ms: 10,
             error,
             suspended: false,
         };
         let denied = CallError::AccessDenied {
             action: Some("sts:AssumeRole".into()),
-            message: "not authorized to perform: sts:AssumeRole".into(),
+            message: "User: x is not authorized to perform: sts:AssumeRole".into(),
         };
         report.with_accounts(vec![
             outcome("123456789012", "management", None),
@@ -669,10 +672,16 @@ mod tests {
             outcome("246813579135", "acquired", Some(denied)),
         ])
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CallError;
 
     #[test]
     fn what_an_organization_scan_could_not_see_is_a_finding_in_every_machine_format() {
-        let report = organization();
+        let report = fixtures::organization(Some(CallError::Timeout));
         let unseen = report.unseen();
         let said: Vec<String> = unseen.iter().map(|u| u.what()).collect();
         assert_eq!(

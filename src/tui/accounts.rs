@@ -25,60 +25,20 @@ pub fn label(account: &str, region: &str) -> String {
 pub const ALL_REGIONS: &str = "all regions";
 
 /// An account's scan event, its regions renamed to the strip's `name/region` entries.
-pub fn relabel(event: ScanEvent, account: &str) -> ScanEvent {
-    match event {
-        ScanEvent::Started { generation, regions } => ScanEvent::Started {
-            generation,
-            regions: regions.iter().map(|r| label(account, r)).collect(),
-        },
-        ScanEvent::Rows {
-            generation,
-            region,
-            rows,
-        } => ScanEvent::Rows {
-            generation,
-            region: label(account, &region),
-            rows,
-        },
-        ScanEvent::RegionProgress {
-            generation,
-            region,
-            pages,
-            listed,
-            read,
-        } => ScanEvent::RegionProgress {
-            generation,
-            region: label(account, &region),
-            pages,
-            listed,
-            read,
-        },
-        ScanEvent::RegionDone {
-            generation,
-            region,
-            guardrails,
-            elapsed_ms,
-        } => ScanEvent::RegionDone {
-            generation,
-            region: label(account, &region),
-            guardrails,
-            elapsed_ms,
-        },
-        ScanEvent::RegionFailed {
-            generation,
-            region,
-            error,
-            guardrails,
-            elapsed_ms,
-        } => ScanEvent::RegionFailed {
-            generation,
-            region: label(account, &region),
-            error,
-            guardrails,
-            elapsed_ms,
-        },
-        finished @ ScanEvent::Finished { .. } => finished,
+pub fn relabel(mut event: ScanEvent, account: &str) -> ScanEvent {
+    match &mut event {
+        ScanEvent::Started { regions, .. } => {
+            for r in regions.iter_mut() {
+                *r = label(account, r);
+            }
+        }
+        ScanEvent::Rows { region, .. }
+        | ScanEvent::RegionProgress { region, .. }
+        | ScanEvent::RegionDone { region, .. }
+        | ScanEvent::RegionFailed { region, .. } => *region = label(account, region),
+        ScanEvent::Finished { .. } => {}
     }
+    event
 }
 
 /// Which regions of which accounts the entries `labels` name (`name/all regions`: every

@@ -1131,38 +1131,7 @@ fn a_baseline_marks_what_changed_and_counts_what_is_gone() {
 
 #[test]
 fn a_saved_organization_scan_shows_whose_each_row_is_and_the_accounts_not_reached() {
-    use crate::scan::accounts::{AccountOutcome, Reach};
-    let mut report = crate::report::fixtures::report();
-    let mut prod = guardrail("us-east-1", "prod-bot", None);
-    prod.account = "111122223333".into();
-    prod.arn = "arn:aws:bedrock:us-east-1:111122223333:guardrail/prodbotid".into();
-    report.guardrails.push(prod);
-    let mut region = report.regions[0].clone();
-    region.account = "111122223333".into();
-    for r in &mut report.regions {
-        r.account = "123456789012".into();
-    }
-    report.regions.push(region);
-    let outcome = |id: &str, name: &str, error: Option<CallError>| AccountOutcome {
-        id: id.into(),
-        name: name.into(),
-        reach: Reach::Role {
-            arn: format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"),
-        },
-        guardrails: 0,
-        elapsed_ms: 10,
-        error,
-        suspended: false,
-    };
-    let denied = CallError::AccessDenied {
-        action: Some("sts:AssumeRole".into()),
-        message: "User: x is not authorized to perform: sts:AssumeRole".into(),
-    };
-    let report = report.with_accounts(vec![
-        outcome("123456789012", "management", None),
-        outcome("111122223333", "prod", None),
-        outcome("246813579135", "acquired", Some(denied)),
-    ]);
+    let report = crate::report::fixtures::organization(None);
     let launch = super::Launch {
         session: None,
         header: Header {
