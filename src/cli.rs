@@ -11,11 +11,12 @@ use crate::sim::{Denial, Quota, Seed};
     name = "guardkey",
     version,
     about = "Audit and fix the KMS encryption of Amazon Bedrock guardrails (Bedrock-003)",
-    long_about = "guardkey finds every Amazon Bedrock guardrail in every region of an AWS account, \
-shows whether each is encrypted with a customer managed KMS key (CMK) as Bedrock-003 requires, \
-and fixes it: it creates a CMK with a sound key policy and applies it without losing any guardrail setting.\n\n\
+    long_about = "guardkey finds every Amazon Bedrock guardrail in every region of an AWS account \
+(or of every account of an organization, with --org), shows whether each is encrypted with a \
+customer managed KMS key (CMK) as Bedrock-003 requires, and who uses it, and fixes it: it creates \
+a CMK with a sound key policy and applies it without losing any guardrail setting or any user's access.\n\n\
 Run without a command to open the interactive explorer; `guardkey --demo` does the same on the \
-embedded simulator, with no AWS account needed.",
+embedded simulator, with no AWS account needed (`guardkey --demo --org`: its organization).",
     after_help = "Credentials come from the standard AWS chain (environment, ~/.aws files, SSO, \
 credential_process, web identity, instance metadata), like the AWS CLI."
 )]
