@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Session, classify};
 use crate::model::CallError;
-use crate::usage::{AccountIam, PrincipalPolicies, Via};
+use crate::usage::{AccountIam, Boundary, PrincipalPolicies, Via};
 
 /// An agent version or a flow node that names a guardrail, and the role it runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,12 +200,16 @@ impl Session {
                     .filter_map(|p| p.policy_arn().map(str::to_string))
                     .collect()
             };
+            let boundary = |b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>| {
+                b.and_then(|b| b.permissions_boundary_arn()).map(str::to_string)
+            };
             for u in page.user_detail_list() {
                 users.push((
                     u.arn().unwrap_or_default().to_string(),
                     inline(u.user_policy_list()),
                     attached(u.attached_managed_policies()),
                     u.group_list().to_vec(),
+                    boundary(u.permissions_boundary()),
                 ));
             }
             for g in page.group_detail_list() {
@@ -222,6 +226,7 @@ impl Session {
                     r.arn().unwrap_or_default().to_string(),
                     inline(r.role_policy_list()),
                     attached(r.attached_managed_policies()),
+                    boundary(r.permissions_boundary()),
                 ));
             }
             for p in page.policies() {
@@ -240,32 +245,42 @@ impl Session {
                 break;
             }
         }
-        let resolve = |arn: String, mut documents: Vec<Value>, attached: Vec<String>| {
-            let mut missing = Vec::new();
-            for a in attached {
-                match managed.get(&a) {
-                    Some(doc) => documents.push(doc.clone()),
-                    None => missing.push(a),
+        let resolve =
+            |arn: String, mut documents: Vec<Value>, attached: Vec<String>, boundary: Option<String>| {
+                let mut missing = Vec::new();
+                for a in attached {
+                    match managed.get(&a) {
+                        Some(doc) => documents.push(doc.clone()),
+                        None => missing.push(a),
+                    }
                 }
-            }
-            PrincipalPolicies {
-                arn,
-                documents,
-                missing,
-            }
-        };
+                // A boundary is a managed policy too: its default version's document.
+                let boundary = boundary.map(|arn| match managed.get(&arn) {
+                    Some(document) => Boundary::Policy {
+                        arn,
+                        document: document.clone(),
+                    },
+                    None => Boundary::Missing { arn },
+                });
+                PrincipalPolicies {
+                    arn,
+                    documents,
+                    missing,
+                    boundary,
+                }
+            };
         let mut principals = Vec::with_capacity(users.len() + roles.len());
-        for (arn, mut docs, mut attached, member_of) in users {
+        for (arn, mut docs, mut attached, member_of, boundary) in users {
             for g in member_of {
                 if let Some((d, a)) = groups.get(&g) {
                     docs.extend(d.iter().cloned());
                     attached.extend(a.iter().cloned());
                 }
             }
-            principals.push(resolve(arn, docs, attached));
+            principals.push(resolve(arn, docs, attached, boundary));
         }
-        for (arn, docs, attached) in roles {
-            principals.push(resolve(arn, docs, attached));
+        for (arn, docs, attached, boundary) in roles {
+            principals.push(resolve(arn, docs, attached, boundary));
         }
         Ok(AccountIam {
             account: account.to_string(),

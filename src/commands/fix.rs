@@ -751,7 +751,8 @@ fn go_ahead(args: &FixArgs) -> Result<bool, CommandError> {
     }
     if !args.yes {
         return Err(CommandError(
-            "nothing was changed: add --yes to apply the plan shown above, or --dry-run to only show it".into(),
+            "nothing was changed: add --yes to apply the plan shown above, or --dry-run to only show it"
+                .into(),
         ));
     }
     Ok(true)

@@ -152,6 +152,19 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
             decided.insert(key, a.clone());
             a
         };
+        // Whatever key a fix gives the guardrail, a permissions boundary that keeps kms:Decrypt
+        // from a user keeps it (a key of this account and region stands for any).
+        let any_key = format!(
+            "arn:{}:kms:{}:{}:key/*",
+            crate::regions::partition_of_arn(&g.arn),
+            g.region,
+            g.account
+        );
+        let capped = |principal: &str| {
+            index
+                .principal(principal)
+                .and_then(|p| crate::usage::boundary_limit(p, &any_key))
+        };
         for u in named.get(&(&*g.region, g.id.as_str())).into_iter().flatten() {
             // Only a role of this account can be missing from this account's IAM.
             let ours = u.role_arn.split(':').nth(4) == Some(&*g.account);
@@ -168,6 +181,7 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
                     access(&u.role_arn)
                 },
                 missing,
+                capped: capped(&u.role_arn),
             });
         }
         for (p, grant) in index.users_of(&g.arn) {
@@ -184,6 +198,7 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
                 guardrail_version: None,
                 current_key: access(&p.arn),
                 missing: false,
+                capped: capped(&p.arn),
             });
         }
         g.usage = Some(Box::new(usage));

@@ -1272,6 +1272,7 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
         guardrail_version: None,
         current_key: Access::Allowed { how: "IAM".into() },
         missing: false,
+        capped: None,
     };
     let target = us[0].arn.clone();
     let usage = Usage {

@@ -386,11 +386,15 @@ impl Wizard {
             let policy_text = existing.and_then(|e| e.policy.clone());
             let mut policy = policy_text.as_deref().and_then(parse);
             let evaluate = |policy: Option<&serde_json::Value>, user: &GuardrailUser| match &r.key {
-                KeyChoice::Create(_) if named.contains(&user.principal) => Access::Allowed {
-                    how: "the new key's users statement names it".into(),
-                },
-                KeyChoice::Create(_) => Access::Unknown {
-                    why: "another account's (or unlisted) principal: the new key does not name it".into(),
+                // A permissions boundary that keeps kms:Decrypt from it wins over any policy.
+                KeyChoice::Create(_) => match &user.capped {
+                    Some(capped) => capped.clone(),
+                    None if named.contains(&user.principal) => Access::Allowed {
+                        how: "the new key's users statement names it".into(),
+                    },
+                    None => Access::Unknown {
+                        why: "another account's (or unlisted) principal: the new key does not name it".into(),
+                    },
                 },
                 KeyChoice::Existing(arn) => {
                     let facts = KeyFacts {

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::index::{PrincipalPolicies, covers_action};
+use super::index::{Boundary, PrincipalPolicies, covers_action};
 use crate::model::policy::{statements, strings, wildcard};
 
 /// Whether a principal can decrypt with a key.
@@ -101,45 +101,95 @@ fn applies(statement: &Value, key: &str) -> bool {
     }
 }
 
-/// What the principal's IAM policies say of kms:Decrypt on the key.
-pub fn iam_access(policies: &PrincipalPolicies, key: &str) -> Access {
+/// What a set of policy documents says of kms:Decrypt on the key for `principal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Denied,
+    Allowed,
+    /// Allowed only under conditions guardkey does not evaluate.
+    Maybe,
+    /// Nothing allows it.
+    Silent,
+}
+
+fn evaluate(documents: &[Value], principal: &str, key: &str) -> Verdict {
     let region = region_of(key);
     let (mut allowed, mut maybe) = (false, false);
-    for doc in &policies.documents {
+    for doc in documents {
         for s in statements(doc) {
             if !applies(s, key) {
                 continue;
             }
-            let holds = conditions(s, &policies.arn, region);
-            match (s["Effect"].as_str(), holds) {
-                (Some("Deny"), Some(true)) => {
-                    return Access::Denied {
-                        why: "an IAM policy denies it kms:Decrypt on the key".into(),
-                    };
-                }
+            match (s["Effect"].as_str(), conditions(s, principal, region)) {
+                (Some("Deny"), Some(true)) => return Verdict::Denied,
                 (Some("Allow"), Some(true)) => allowed = true,
                 (Some("Allow"), None) => maybe = true,
                 _ => {}
             }
         }
     }
-    match (allowed, maybe, policies.missing.is_empty()) {
-        (true, _, _) => Access::Allowed {
+    match (allowed, maybe) {
+        (true, _) => Verdict::Allowed,
+        (_, true) => Verdict::Maybe,
+        _ => Verdict::Silent,
+    }
+}
+
+/// What the principal's IAM policies say of kms:Decrypt on the key, its permissions
+/// boundary applied.
+pub fn iam_access(policies: &PrincipalPolicies, key: &str) -> Access {
+    let access = match evaluate(&policies.documents, &policies.arn, key) {
+        Verdict::Denied => Access::Denied {
+            why: "an IAM policy denies it kms:Decrypt on the key".into(),
+        },
+        Verdict::Allowed => Access::Allowed {
             how: "its IAM policy allows kms:Decrypt (the key policy defers to IAM)".into(),
         },
-        (_, true, _) => Access::Unknown {
+        Verdict::Maybe => Access::Unknown {
             why: "an IAM policy allows kms:Decrypt under conditions guardkey does not evaluate".into(),
         },
-        (_, _, false) => Access::Unknown {
+        Verdict::Silent if !policies.missing.is_empty() => Access::Unknown {
             why: format!(
                 "the documents of {} were not listed, so its IAM permissions are not all known",
                 policies.missing.join(", ")
             ),
         },
-        _ => Access::Denied {
+        Verdict::Silent => Access::Denied {
             why: "neither the key policy names it nor do its IAM policies allow kms:Decrypt on the key"
                 .into(),
         },
+    };
+    match access {
+        Access::Allowed { .. } => boundary_limit(policies, key).unwrap_or(access),
+        other => other,
+    }
+}
+
+/// What the principal's permissions boundary takes away from kms:Decrypt on the key: None
+/// when it has none, or it allows it. (IAM User Guide, "Permissions boundaries" and "Policy
+/// evaluation logic": the effective permissions are what both the identity policies and the
+/// boundary allow; a resource policy naming a role does not lift its sessions' boundary.)
+pub fn boundary_limit(policies: &PrincipalPolicies, key: &str) -> Option<Access> {
+    let (arn, document) = match policies.boundary.as_ref()? {
+        Boundary::Missing { arn } => {
+            return Some(Access::Unknown {
+                why: format!(
+                    "its permissions boundary {arn} was not listed, so whether it lets kms:Decrypt through is not known"
+                ),
+            });
+        }
+        Boundary::Policy { arn, document } => (arn, document),
+    };
+    match evaluate(std::slice::from_ref(document), &policies.arn, key) {
+        Verdict::Allowed => None,
+        Verdict::Maybe => Some(Access::Unknown {
+            why: format!(
+                "its permissions boundary {arn} lets kms:Decrypt through only under conditions guardkey does not evaluate"
+            ),
+        }),
+        Verdict::Denied | Verdict::Silent => Some(Access::Denied {
+            why: format!("its permissions boundary {arn} does not let kms:Decrypt on the key through"),
+        }),
     }
 }
 
@@ -194,8 +244,14 @@ pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPol
         }
     }
     if named {
-        return Access::Allowed {
+        let allowed = Access::Allowed {
             how: "the key policy allows it kms:Decrypt".into(),
+        };
+        // A role runs as sessions: a key policy naming the role does not lift its permissions
+        // boundary (naming a user does, within its account).
+        return match iam.filter(|_| principal.contains(":role/")) {
+            Some(p) => boundary_limit(p, key.arn).unwrap_or(allowed),
+            None => allowed,
         };
     }
     if via_root {
@@ -247,7 +303,71 @@ mod tests {
             arn: ROLE.into(),
             documents: vec![doc],
             missing: Vec::new(),
+            boundary: None,
         }
+    }
+
+    #[test]
+    fn a_permissions_boundary_caps_iam_and_a_key_policy_naming_a_role() {
+        const BOUNDARY: &str = "arn:aws:iam::111122223333:policy/AgentBoundary";
+        let root = json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]});
+        let named = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [ROLE]},
+            "Action": "kms:Decrypt", "Resource": "*"}]});
+        let decrypt = json!({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]});
+        let bedrock_only =
+            json!({"Statement": [{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]});
+        let with = |boundary: Option<Boundary>| PrincipalPolicies {
+            boundary,
+            ..iam(decrypt.clone())
+        };
+        let capped = with(Some(Boundary::Policy {
+            arn: BOUNDARY.into(),
+            document: bedrock_only,
+        }));
+        let roomy = with(Some(Boundary::Policy {
+            arn: BOUNDARY.into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": ["bedrock:*", "kms:Decrypt"], "Resource": "*"}]}),
+        }));
+        let unlisted = with(Some(Boundary::Missing { arn: BOUNDARY.into() }));
+        // Through IAM: both the identity policy and the boundary must allow it.
+        assert!(matches!(
+            decrypt_access(&key(&root), ROLE, Some(&with(None))),
+            Access::Allowed { .. }
+        ));
+        assert!(matches!(
+            decrypt_access(&key(&root), ROLE, Some(&roomy)),
+            Access::Allowed { .. }
+        ));
+        match decrypt_access(&key(&root), ROLE, Some(&capped)) {
+            Access::Denied { why } => assert!(why.contains("permissions boundary"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            decrypt_access(&key(&root), ROLE, Some(&unlisted)),
+            Access::Unknown { .. }
+        ));
+        // A key policy naming the role does not lift the boundary of its sessions.
+        assert!(matches!(
+            decrypt_access(&key(&named), ROLE, Some(&capped)),
+            Access::Denied { .. }
+        ));
+        assert!(matches!(
+            decrypt_access(&key(&named), ROLE, Some(&roomy)),
+            Access::Allowed { .. }
+        ));
+        // Naming a user does (within its account).
+        let user = "arn:aws:iam::111122223333:user/alice";
+        let named_user = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [user]},
+            "Action": "kms:Decrypt", "Resource": "*"}]});
+        let capped_user = PrincipalPolicies {
+            arn: user.into(),
+            ..capped.clone()
+        };
+        assert!(matches!(
+            decrypt_access(&key(&named_user), user, Some(&capped_user)),
+            Access::Allowed { .. }
+        ));
     }
 
     #[test]

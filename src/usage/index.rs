@@ -8,8 +8,9 @@
 //! guardrails. IAM's rules (IAM User Guide, "Policy evaluation logic", "IAM JSON policy
 //! elements"): actions match case-insensitively with `*` and `?`; `NotAction` allows every
 //! action it does not list; `NotResource` every resource it does not list; an explicit Deny
-//! wins. Permissions boundaries, SCPs and session policies are not read: a principal found
-//! here is one that *may* apply the guardrail, which is what a fix must not lock out.
+//! wins. Permissions boundaries (read, and applied to kms:Decrypt in `access`), SCPs and
+//! session policies are not applied here: a principal found is one that *may* apply the
+//! guardrail, which is what a fix must not lock out.
 
 use std::collections::HashMap;
 
@@ -27,6 +28,23 @@ pub struct PrincipalPolicies {
     /// Attached managed policies whose documents were not in the answer: what they allow
     /// is not known.
     pub missing: Vec<String>,
+    /// Its permissions boundary, if it has one: the most its identity policies can give it
+    /// (and, for a role, the most a resource policy naming the role can).
+    pub boundary: Option<Boundary>,
+}
+
+/// A permissions boundary (a managed policy set on a role or user).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Boundary {
+    Policy {
+        arn: String,
+        document: Value,
+    },
+    /// Its document was not in GetAccountAuthorizationDetails's answer: what it allows is
+    /// not known.
+    Missing {
+        arn: String,
+    },
 }
 
 /// One account's IAM principals, as GetAccountAuthorizationDetails listed them.
@@ -177,6 +195,7 @@ mod tests {
             arn: arn.into(),
             documents: vec![doc],
             missing: Vec::new(),
+            boundary: None,
         }
     }
 

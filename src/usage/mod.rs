@@ -15,8 +15,8 @@ pub mod index;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{Access, KeyFacts, decrypt_access};
-pub use index::{AccountIam, IamIndex, PrincipalPolicies};
+pub use access::{Access, KeyFacts, boundary_limit, decrypt_access};
+pub use index::{AccountIam, Boundary, IamIndex, PrincipalPolicies};
 
 /// How a user comes to apply the guardrail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,10 @@ pub struct GuardrailUser {
     /// role was deleted): no key policy can name it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub missing: bool,
+    /// What its permissions boundary does to kms:Decrypt whatever key it is (denied, or not
+    /// known): a new key's policy naming it would not let it decrypt. None: nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped: Option<Access>,
 }
 
 impl GuardrailUser {
@@ -190,6 +194,7 @@ pub(crate) fn claims_agent(principal: &str, current_key: Access) -> GuardrailUse
         guardrail_version: Some("DRAFT".into()),
         current_key,
         missing: false,
+        capped: None,
     }
 }
 
@@ -214,6 +219,7 @@ mod tests {
                 how: "AWS-owned key".into(),
             },
             missing: false,
+            capped: None,
         };
         assert_eq!(
             user(Via::Agent {
@@ -260,6 +266,7 @@ mod tests {
                 why: "no grant".into(),
             },
             missing: false,
+            capped: None,
         });
         assert_eq!(usage.marker(), "1!");
     }
