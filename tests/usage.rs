@@ -316,3 +316,73 @@ async fn an_unreadable_key_policy_is_a_warning_unless_users_are_to_be_granted() 
         "{text}"
     );
 }
+
+/// A role whose permissions boundary lets only Bedrock through cannot decrypt with any key:
+/// the plan says it would lose access (a key policy naming the role does not lift its
+/// sessions' boundary), and the simulator, applying IAM's rules, agrees once it is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permissions_boundary_is_a_lock_out_no_key_policy_lifts() {
+    const ROLE: &str = "IncidentSummaries";
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &["scan", "--regions", "us-east-2", "--usage", "--format", "json"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    let g = guardrail(&report, "incident-summarizer");
+    let (id, arn) = (
+        g["id"].as_str().unwrap().to_string(),
+        g["arn"].as_str().unwrap().to_string(),
+    );
+    let user = g["usage"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["principal"] == format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}"))
+        .unwrap_or_else(|| panic!("{g}"))
+        .clone();
+    assert_eq!(
+        user["current_key"]["decrypt"], "allowed",
+        "AWS-owned today: {user}"
+    );
+    assert_eq!(user["capped"]["decrypt"], "denied", "{user}");
+    let role = as_role(&sim, ROLE).await;
+    role.probe_guardrail("us-east-2", &arn)
+        .await
+        .expect("on the AWS-owned key, it works");
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &[
+            "fix",
+            "--regions",
+            "us-east-2",
+            "--guardrail",
+            &id,
+            "--create-key",
+            "--alias",
+            "alias/incidents",
+            "--yes",
+        ],
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("WOULD LOSE ACCESS: its permissions boundary"),
+        "{text}"
+    );
+    assert!(text.contains("BedrockOnlyBoundary"), "{text}");
+    // The new key's policy names the role, and still the boundary keeps it out.
+    let (_, policy) = sim.sim.with_world(|w| {
+        let r = w.region(ACCOUNT, "us-east-2").unwrap();
+        let a = &r.aliases["alias/incidents"];
+        (a.target_key_id.clone(), r.keys[&a.target_key_id].policy.clone())
+    });
+    assert!(policy.contains(&format!("role/{ROLE}")), "{policy}");
+    match role.probe_guardrail("us-east-2", &arn).await {
+        Err(CallError::AccessDenied { message, .. }) => assert!(message.contains("kms:Decrypt"), "{message}"),
+        other => panic!("the boundary should keep the role out: {other:?}"),
+    }
+}

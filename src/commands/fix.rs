@@ -650,6 +650,20 @@ async fn plan_usage(
         }
         for (arn, planned) in lines {
             for p in &planned {
+                // A permissions boundary keeps it out whatever the key: said once, with the way out.
+                if let Some(Access::Denied { why }) = &p.user.capped {
+                    let note = format!(
+                        "warning: {} ({}): {why}, so no key policy can let it decrypt: let kms:Decrypt \
+                         (kms:ViaService bedrock.{}.amazonaws.com) through that boundary before applying, \
+                         or it loses the guardrail",
+                        p.user.label(),
+                        p.user.principal,
+                        r.region
+                    );
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                }
                 let whose = p.user.principal.split(':').nth(4).unwrap_or_default();
                 if whose != account && !matches!(p.with_key, Access::Allowed { .. }) {
                     notes.push(format!(

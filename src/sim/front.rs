@@ -396,8 +396,10 @@ async fn serve_call(
             return Err(fail(AwsError::access_denied(&principal.arn, "kms:Decrypt", &key)));
         }
     }
-    // The caller's own identity policy, evaluated as IAM does.
-    if let Some(policy) = &principal.identity_policy {
+    // The caller's own identity policy and permissions boundary, evaluated as IAM does: the
+    // call must be allowed by both.
+    let boundary = sim.inner.world.lock().iam.boundary_of(&principal.arn).cloned();
+    if principal.identity_policy.is_some() || boundary.is_some() {
         let key = match service {
             Service::Bedrock => guardrail_key(sim, &principal, &region, &call.input),
             _ => None,
@@ -416,7 +418,12 @@ async fn serve_call(
                 resource: &resource,
                 via_service: via.as_deref(),
             };
-            if !authz::allows(policy, &request) {
+            let allowed = principal
+                .identity_policy
+                .as_ref()
+                .is_none_or(|p| authz::allows(p, &request))
+                && boundary.as_ref().is_none_or(|b| authz::allows(b, &request));
+            if !allowed {
                 return Err(fail(AwsError::access_denied(&principal.arn, &action, &resource)));
             }
         }

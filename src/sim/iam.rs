@@ -38,6 +38,10 @@ pub struct Iam {
     /// Roles and users with AWS's `AdministratorAccess` attached: allowed everything.
     /// By kind (`role`, `user`), account and name, as the other maps are keyed.
     administrators: std::collections::BTreeSet<(&'static str, String, String)>,
+    /// A role's permissions boundary: the ARN of a customer managed policy of its account.
+    boundaries: BTreeMap<(String, String), String>,
+    /// Customer managed policies, by ARN: their (one) version's document.
+    managed_policies: BTreeMap<String, serde_json::Value>,
 }
 
 /// The name of the inline policy a seeded role carries.
@@ -109,6 +113,42 @@ impl Iam {
     pub fn set_role_policy(&mut self, account: &str, role: &str, policy: serde_json::Value) {
         self.role_policies
             .insert((account.to_string(), role.to_string()), policy);
+    }
+
+    /// Sets a role's permissions boundary: the customer managed policy `policy_name` of its
+    /// account, created with `document` (IAM: "PutRolePermissionsBoundary").
+    pub fn set_role_boundary(
+        &mut self,
+        account: &str,
+        role: &str,
+        policy_name: &str,
+        document: serde_json::Value,
+    ) {
+        let partition = self
+            .role(account, role)
+            .map_or("aws", |r| crate::regions::partition_of_arn(&r.arn))
+            .to_string();
+        let arn = format!("arn:{partition}:iam::{account}:policy/{policy_name}");
+        self.managed_policies.insert(arn.clone(), document);
+        self.boundaries
+            .insert((account.to_string(), role.to_string()), arn);
+    }
+
+    /// The permissions boundary of a caller (a role's session, or the role), if it has one.
+    pub fn boundary_of(&self, caller_arn: &str) -> Option<&serde_json::Value> {
+        let entity = self.resolve(caller_arn)?;
+        let account = super::state::parse_arn(&entity.arn)?.account;
+        if !entity.arn.contains(":role/") {
+            return None;
+        }
+        self.role_boundary(account, &entity.name)
+    }
+
+    /// A role's permissions boundary document, if it has one: its sessions may do only what
+    /// both it and their identity policies allow.
+    pub fn role_boundary(&self, account: &str, role: &str) -> Option<&serde_json::Value> {
+        let arn = self.boundaries.get(&(account.to_string(), role.to_string()))?;
+        self.managed_policies.get(arn)
     }
 
     fn is_administrator(&self, kind: &'static str, account: &str, name: &str) -> bool {
@@ -355,6 +395,12 @@ fn authorization_details(
             }),
             "AttachedManagedPolicies": attached(admin), "Tags": [],
         });
+        if let Some(boundary) = iam.boundaries.get(&key) {
+            detail["PermissionsBoundary"] = json!({
+                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryArn": boundary,
+            });
+        }
         if let Some(trusted) = iam.trust.get(&key) {
             detail["AssumeRolePolicyDocument"] = json!(encoded(&json!({
                 "Version": "2012-10-17",
@@ -379,6 +425,29 @@ fn authorization_details(
                 }]
             }),
         ));
+    }
+    // The account's customer managed policies (here, the boundaries), each with its document.
+    if wants("LocalManagedPolicy") {
+        let prefix = format!("arn:{partition}:iam::{account}:policy/");
+        for (arn, document) in iam.managed_policies.range(prefix.clone()..) {
+            let Some(name) = arn.strip_prefix(&prefix) else {
+                break;
+            };
+            let used = iam.boundaries.values().filter(|b| *b == arn).count();
+            items.push((
+                "Policies",
+                json!({
+                    "PolicyName": name, "PolicyId": format!("ANPA{}", id_suffix(account, name)), "Arn": arn,
+                    "Path": "/", "DefaultVersionId": "v1", "AttachmentCount": 0,
+                    "PermissionsBoundaryUsageCount": used, "IsAttachable": true,
+                    "CreateDate": CREATED, "UpdateDate": CREATED,
+                    "PolicyVersionList": [{
+                        "Document": encoded(document), "VersionId": "v1", "IsDefaultVersion": true,
+                        "CreateDate": CREATED
+                    }]
+                }),
+            ));
+        }
     }
     let end = (start + max).min(items.len());
     let mut result = serde_json::Map::new();

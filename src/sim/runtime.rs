@@ -154,8 +154,18 @@ fn check_decrypt(world: &World, ctx: &Ctx, principal: &Principal, key_arn: &str)
         resource: key_arn,
         via_service: Some(&via),
     };
+    // A role's permissions boundary caps what its sessions get from their identity policies,
+    // and from a resource policy that names the role; a policy naming the session itself is
+    // not capped (IAM User Guide, policy evaluation logic).
+    let boundary = world.iam.boundary_of(&principal.arn);
+    let within_boundary = boundary.is_none_or(|b| authz::allows(b, &request));
+    // (`*` names no one in particular: the boundary applies.)
+    let names_session = role_arn.is_some()
+        && key.policy.contains(principal.arn.as_str())
+        && authz::key_policy_allows(&policy, &[principal.arn.as_str()], &key.account, &request)
+            == KeyPolicyVerdict::Allowed;
     let allowed = match authz::key_policy_allows(&policy, &arns, &key.account, &request) {
-        KeyPolicyVerdict::Allowed => true,
+        KeyPolicyVerdict::Allowed => names_session || within_boundary,
         // The account-root statement: the caller's own IAM policies decide, in that account.
         KeyPolicyVerdict::ViaIam => {
             principal.account == key.account
@@ -163,6 +173,7 @@ fn check_decrypt(world: &World, ctx: &Ctx, principal: &Principal, key_arn: &str)
                     .identity_policy
                     .as_ref()
                     .is_none_or(|p| authz::allows(p, &request))
+                && within_boundary
         }
         KeyPolicyVerdict::Denied => false,
     };

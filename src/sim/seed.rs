@@ -135,6 +135,15 @@ struct RoleSpec {
     name: String,
     path: String,
     policy: Value,
+    /// Its permissions boundary: a customer managed policy of the account.
+    #[serde(default)]
+    boundary: Option<BoundarySpec>,
+}
+
+#[derive(Deserialize)]
+struct BoundarySpec {
+    name: String,
+    policy: Value,
 }
 
 #[derive(Deserialize)]
@@ -476,6 +485,11 @@ fn apply_usage(
         let policy = serde_json::from_str(&text).map_err(|e| format!("role {}: {e}", role.name))?;
         world.iam.add_role("aws", account, &role.path, &role.name);
         world.iam.set_role_policy(account, &role.name, policy);
+        if let Some(b) = &role.boundary {
+            world
+                .iam
+                .set_role_boundary(account, &role.name, &b.name, b.policy.clone());
+        }
     }
     let role_arn = |world: &World, name: &str| {
         world

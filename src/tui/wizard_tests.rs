@@ -1012,3 +1012,42 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
     assert!(summary.contains("kms:PutKeyPolicy"), "{summary}");
     assert!(summary.contains("✓ agent claims-agent"), "{summary}");
 }
+
+#[test]
+fn a_user_a_permissions_boundary_keeps_out_would_lose_access_even_with_a_new_key() {
+    use super::wizard::{KeyList, RegionKey};
+    use crate::usage::{Access, Usage};
+    let role = "arn:aws:iam::123456789012:role/IncidentSummaries";
+    let mut user = crate::usage::claims_agent(
+        role,
+        Access::Allowed {
+            how: "the AWS-owned key needs no grant".into(),
+        },
+    );
+    user.capped = Some(Access::Denied {
+        why: "its permissions boundary arn:aws:iam::123456789012:policy/BedrockOnly does not let kms:Decrypt on the key through".into(),
+    });
+    let mut row = guardrail("us-east-2", "incident-summarizer", None);
+    row.usage = Some(Box::new(Usage {
+        users: vec![user],
+        unknown: Vec::new(),
+    }));
+    let mut w = super::wizard::Wizard::new(
+        vec![&row],
+        "123456789012",
+        "arn:aws:iam::123456789012:user/alice",
+        None,
+    );
+    w.regions = vec![RegionKey {
+        region: "us-east-2".into(),
+        existing: None,
+        keys: KeyList::Ready(Vec::new()),
+        alias_taken: None,
+        note: None,
+    }];
+    let summary = w.plan().unwrap().summary();
+    assert!(
+        summary.contains("WOULD LOSE ACCESS: its permissions boundary"),
+        "{summary}"
+    );
+}

@@ -227,7 +227,10 @@ fn used_by<'a>(state: &State, g: &Guardrail, theme: &Theme, out: &mut Vec<Line<'
     }
     for u in &named {
         let same_account = u.principal.split(':').nth(4) == Some(&*g.account);
-        let new_key = if same_account {
+        let new_key = if let Some(capped) = &u.capped {
+            // Its permissions boundary decides, whatever a key policy says.
+            format!("new key: {} {}", capped.mark(), capped.reason())
+        } else if same_account {
             "new key: ✓ named in its users statement".to_string()
         } else {
             format!(
