@@ -141,6 +141,34 @@ print(f"cli-cross-check: guardkey scan --usage agrees with the AWS CLI on who us
       f"({sum(len(v) for v in theirs.values())} agent and flow uses, {len(principals)} IAM principals)")
 PY
 
+# Permissions boundaries, as the AWS CLI reads them (RoleDetailList[].PermissionsBoundary, the
+# policy's default version in Policies): a user of a us-east-2 guardrail whose boundary allows
+# no kms:Decrypt must be marked capped by guardkey scan --usage, and no other.
+rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --regions us-east-2 --usage --format json --output "$work/usage-2.json" || rc=$?
+[ "$rc" -le 1 ] || fail "guardkey scan --regions us-east-2 --usage exited $rc"
+python3 - "$work" <<'PY' || fail "guardkey and the AWS CLI disagree on permissions boundaries"
+import fnmatch, json, sys, urllib.parse
+work = sys.argv[1]
+doc = lambda d: json.loads(urllib.parse.unquote(d)) if isinstance(d, str) else d
+iam = json.load(open(f"{work}/iam.json"))
+managed = {p["Arn"]: doc(v["Document"]) for p in iam.get("Policies", []) for v in p["PolicyVersionList"] if v["IsDefaultVersion"]}
+as_list = lambda v: [v] if isinstance(v, str) else v
+def lets_decrypt(d):
+    sts = d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]]
+    return any(st["Effect"] == "Allow" and any(fnmatch.fnmatchcase("kms:decrypt", a.lower()) for a in as_list(st.get("Action", [])))
+               for st in sts)
+capped_by_cli = {r["Arn"] for r in iam["RoleDetailList"]
+                 if "PermissionsBoundary" in r and not lets_decrypt(managed[r["PermissionsBoundary"]["PermissionsBoundaryArn"]])}
+scan = json.load(open(f"{work}/usage-2.json"))
+users = [u for g in scan["guardrails"] for u in g.get("usage", {}).get("users", [])]
+ours = {u["principal"] for u in users if u.get("capped", {}).get("decrypt") == "denied"}
+theirs = {u["principal"] for u in users} & capped_by_cli
+if not theirs or ours != theirs:
+    print(f"  guardkey capped {sorted(ours)}, AWS CLI boundaries without kms:Decrypt {sorted(theirs)}")
+    sys.exit(1)
+print(f"cli-cross-check: guardkey marks the users whose permissions boundary (read by the AWS CLI) lets no kms:Decrypt through: {sorted(ours)}")
+PY
+
 # The remediation, as documented.
 cat >"$work/policy.json" <<POLICY
 {"Version": "2012-10-17", "Statement": [
