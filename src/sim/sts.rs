@@ -8,7 +8,9 @@
 //!   the caller or the caller's account root, and the caller's identity policy must allow
 //!   `sts:AssumeRole` on it; otherwise 403 `AccessDenied`, "User: CALLER is not authorized
 //!   to perform: sts:AssumeRole on resource: ROLE". A suspended account's roles cannot be
-//!   assumed (the same AccessDenied).
+//!   assumed: the same 403 AccessDenied, as users of suspended accounts report it
+//!   (aws-samples/aws-security-reference-architecture-examples#218, an STS AssumeRole 403
+//!   "AccessDenied: User: … is not authorized to perform: sts:AssumeRole on resource: …").
 //! - The answer: temporary credentials (`ASIA…` access key, secret, session token,
 //!   expiration) and the session's ARN `arn:PARTITION:sts::ACCT:assumed-role/NAME/SESSION`.
 //!   Requests signed with them must carry the token (`X-Amz-Security-Token`); after the
