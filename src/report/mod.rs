@@ -218,9 +218,13 @@ impl ScanReport {
             notes.push(format!("{suspended} suspended"));
         }
         Some(if notes.is_empty() {
-            format!("{} accounts", self.accounts.len())
+            plural(self.accounts.len(), "account")
         } else {
-            format!("{} accounts ({})", self.accounts.len(), notes.join(", "))
+            format!(
+                "{} ({})",
+                plural(self.accounts.len(), "account"),
+                notes.join(", ")
+            )
         })
     }
 

@@ -411,9 +411,13 @@ impl State {
             notes.push(format!("{} suspended", org.suspended));
         }
         Some(if notes.is_empty() {
-            format!("{} accounts", org.accounts)
+            crate::report::plural(org.accounts, "account")
         } else {
-            format!("{} accounts ({})", org.accounts, notes.join(", "))
+            format!(
+                "{} ({})",
+                crate::report::plural(org.accounts, "account"),
+                notes.join(", ")
+            )
         })
     }
 
