@@ -124,6 +124,7 @@ fn check_guardrail_ref(given: &str, account: &str, partition: &str) -> Result<()
 async fn select(
     target: &Target,
     args: &FixArgs,
+    per_region: usize,
     remarks: &mut Vec<String>,
 ) -> Result<(Vec<(String, PlanTarget)>, Vec<crate::model::Guardrail>), CommandError> {
     // Everything that can be wrong with the selection is said before the scan.
@@ -153,6 +154,7 @@ async fn select(
         target.session.clone(),
         ScanOptions {
             regions,
+            concurrency_per_region: per_region,
             ..ScanOptions::default()
         },
         |_| {},
@@ -729,7 +731,7 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         return fix_accounts(global, args).await;
     }
     let target = connect(global, false).await?;
-    let planned = plan_account(&target, args).await?;
+    let planned = plan_account(&target, args, ScanOptions::default().concurrency_per_region).await?;
     planned.print();
     let Some(plan) = planned.plan else {
         return Ok(EXIT_OK);
@@ -793,10 +795,11 @@ impl Planned {
     }
 }
 
-/// The fix of one account, planned: select, who uses them, keys, the plan. Nothing written.
-async fn plan_account(target: &Target, args: &FixArgs) -> Result<Planned, CommandError> {
+/// The fix of one account, planned: select (its regions scanned with `per_region`
+/// GetGuardrail calls in flight each), who uses them, keys, the plan. Nothing written.
+async fn plan_account(target: &Target, args: &FixArgs, per_region: usize) -> Result<Planned, CommandError> {
     let mut remarks = Vec::new();
-    let (selected, mut guardrails) = select(target, args, &mut remarks).await?;
+    let (selected, mut guardrails) = select(target, args, per_region, &mut remarks).await?;
     if selected.is_empty() {
         return Ok(Planned {
             plan: None,
@@ -900,7 +903,8 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
                     );
                 }
             };
-            match plan_account(&target, args).await {
+            // Many accounts' regions at once: fewer calls in flight each (see MANY_ACCOUNTS_CONCURRENCY).
+            match plan_account(&target, args, crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY).await {
                 Ok(p) => (account, Ok((target, p)), false),
                 Err(e) => (account, Err(format!("✗ {e}")), true),
             }
