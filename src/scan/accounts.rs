@@ -65,6 +65,22 @@ pub struct AccountOutcome {
 }
 
 impl AccountOutcome {
+    /// A suspended account's outcome: listed, never scanned, nothing of the estate hidden.
+    pub fn suspended(target: &AccountTarget) -> Self {
+        AccountOutcome {
+            id: target.id.clone(),
+            name: target.name.clone(),
+            reach: target.reach.clone(),
+            guardrails: 0,
+            elapsed_ms: 0,
+            error: Some(CallError::Other {
+                code: "AccountSuspended".into(),
+                message: "the account is suspended in the organization: nothing runs there".into(),
+            }),
+            suspended: true,
+        }
+    }
+
     /// The error that kept this account's guardrails from being seen, if one did.
     pub fn unreadable(&self) -> Option<&CallError> {
         self.error.as_ref().filter(|_| !self.suspended)
@@ -151,10 +167,7 @@ pub async fn collect_accounts(
             };
             let mut result = ScanResult::default();
             if target.suspended {
-                outcome.error = Some(CallError::Other {
-                    code: "AccountSuspended".into(),
-                    message: "the account is suspended in the organization: nothing runs there".into(),
-                });
+                outcome = AccountOutcome::suspended(&target);
             } else {
                 match reach_session(base, &target.reach).await {
                     Err(e) => outcome.error = Some(e),

@@ -137,19 +137,7 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
             if t.suspended {
                 state.accounts.insert(
                     t.name.clone(),
-                    crate::scan::accounts::AccountOutcome {
-                        id: t.id.clone(),
-                        name: t.name.clone(),
-                        reach: t.reach.clone(),
-                        guardrails: 0,
-                        elapsed_ms: 0,
-                        error: Some(crate::model::CallError::Other {
-                            code: "AccountSuspended".into(),
-                            message: "the account is suspended in the organization: nothing runs there"
-                                .into(),
-                        }),
-                        suspended: true,
-                    },
+                    crate::scan::accounts::AccountOutcome::suspended(t),
                 );
             }
         }
