@@ -186,11 +186,33 @@ fn throughput(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     group.finish();
 }
 
+/// The simulated organization's accounts, as `--org` reaches them: the management account
+/// with the caller's credentials, the others through the role Organizations creates.
+async fn org_targets(session: &guardkey::aws::Session) -> Vec<guardkey::scan::accounts::AccountTarget> {
+    use guardkey::scan::accounts::{AccountTarget, Reach};
+    let members = session.org_accounts("aws", None).await.expect("ListAccounts");
+    members
+        .into_iter()
+        .map(|m| AccountTarget {
+            reach: if m.id == guardkey::sim::DEFAULT_ACCOUNT {
+                Reach::Caller
+            } else {
+                Reach::Role {
+                    arn: format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", m.id),
+                }
+            },
+            id: m.id,
+            name: m.name,
+            suspended: false,
+        })
+        .collect()
+}
+
 /// An organization: 200 accounts × 2 regions × 10 guardrails, 100 ms of latency on every
 /// call (AssumeRole too), GetGuardrail limited to 5/s per account and region. Accounts are
 /// scanned concurrently, so the scan should take about one account's time, not 200 times it.
 fn organization(rt: &tokio::runtime::Runtime) {
-    use guardkey::scan::accounts::{AccountEvent, AccountTarget, Reach, collect_accounts};
+    use guardkey::scan::accounts::{AccountEvent, collect_accounts};
     // GUARDKEY_BENCH_ACCOUNTS=1 measures one account alone, for comparison.
     let accounts: usize = std::env::var("GUARDKEY_BENCH_ACCOUNTS")
         .ok()
@@ -211,22 +233,7 @@ fn organization(rt: &tokio::runtime::Runtime) {
     let (before, _) = (peak_rss_mib(), ());
     let (wall, first_row, rows, unread) = rt.block_on(async {
         let session = sim_session_at(&sim.endpoint, true).await;
-        let members = session.org_accounts("aws", None).await.expect("ListAccounts");
-        let targets: Vec<AccountTarget> = members
-            .into_iter()
-            .map(|m| AccountTarget {
-                reach: if m.id == guardkey::sim::DEFAULT_ACCOUNT {
-                    Reach::Caller
-                } else {
-                    Reach::Role {
-                        arn: format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", m.id),
-                    }
-                },
-                id: m.id,
-                name: m.name,
-                suspended: false,
-            })
-            .collect();
+        let targets = org_targets(&session).await;
         let start = Instant::now();
         let first = std::sync::Mutex::new(None);
         let (result, outcomes) = collect_accounts(
@@ -276,22 +283,7 @@ fn organization(rt: &tokio::runtime::Runtime) {
         use guardkey::tui::update::update;
         let session = sim_session_at(&sim.endpoint, true).await;
         let identity = session.caller_identity().await.expect("GetCallerIdentity");
-        let members = session.org_accounts("aws", None).await.expect("ListAccounts");
-        let targets: Vec<AccountTarget> = members
-            .into_iter()
-            .map(|m| AccountTarget {
-                reach: if m.id == identity.account {
-                    Reach::Caller
-                } else {
-                    Reach::Role {
-                        arn: format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", m.id),
-                    }
-                },
-                id: m.id,
-                name: m.name,
-                suspended: false,
-            })
-            .collect();
+        let targets = org_targets(&session).await;
         let labels: Vec<String> = targets
             .iter()
             .flat_map(|t| regions(2).into_iter().map(|r| label(&t.name, &r)))

@@ -18,6 +18,16 @@ async fn demo() -> RunningSim {
     start_demo(20).await
 }
 
+/// The statement guardkey prints names the claims agent's role, path included.
+fn assert_names_the_claims_role(text: &str) {
+    assert!(
+        text.contains(&format!(
+            "\"arn:aws:iam::{ACCOUNT}:role/service-role/{CLAIMS_ROLE}\""
+        )),
+        "{text}"
+    );
+}
+
 /// `guardkey fix` of one us-east-1 guardrail onto the demo's existing key, with `extra`.
 fn fix_with_shared_key(
     sim: &RunningSim,
@@ -240,12 +250,7 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     assert!(text.contains("✗ agent claims-agent"), "{text}");
     assert!(text.contains("WOULD LOSE ACCESS"), "{text}");
     assert!(text.contains("--grant-users"), "{text}");
-    assert!(
-        text.contains(&format!(
-            "\"arn:aws:iam::{ACCOUNT}:role/service-role/{CLAIMS_ROLE}\""
-        )),
-        "{text}"
-    );
+    assert_names_the_claims_role(&text);
 
     // Applied as it is, the agent's role is locked out: the simulator's check says so.
     let (_, old_policy) = key_and_policy(&sim, "alias/bedrock-guardrails").await;
@@ -302,12 +307,7 @@ async fn an_unreadable_key_policy_is_a_warning_unless_users_are_to_be_granted() 
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("its policy cannot be read"), "{text}");
     assert!(text.contains("is not known"), "{text}");
-    assert!(
-        text.contains(&format!(
-            "\"arn:aws:iam::{ACCOUNT}:role/service-role/{CLAIMS_ROLE}\""
-        )),
-        "{text}"
-    );
+    assert_names_the_claims_role(&text);
     let out = fix(&["--dry-run", "--grant-users"]);
     let text = said(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
