@@ -81,8 +81,13 @@ fn guardrail<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 /// A key of us-east-1 by alias: its ARN and its policy (GetKeyPolicy takes no alias).
 async fn key_and_policy(sim: &RunningSim, alias: &str) -> (String, String) {
+    key_and_policy_in(sim, "us-east-1", alias).await
+}
+
+/// A key's ARN and policy, read through the Rust SDK as any client would.
+async fn key_and_policy_in(sim: &RunningSim, region: &str, alias: &str) -> (String, String) {
     let cfg = sdk_config(sim).await;
-    let client = kms(&cfg, "us-east-1");
+    let client = kms(&cfg, region);
     let key = client.describe_key().key_id(alias).send().await.unwrap();
     let arn = key.key_metadata().unwrap().arn().unwrap().to_string();
     let policy = client.get_key_policy().key_id(&arn).send().await.unwrap();
@@ -375,11 +380,7 @@ async fn a_permissions_boundary_is_a_lock_out_no_key_policy_lifts() {
     );
     assert!(text.contains("BedrockOnlyBoundary"), "{text}");
     // The new key's policy names the role, and still the boundary keeps it out.
-    let (_, policy) = sim.sim.with_world(|w| {
-        let r = w.region(ACCOUNT, "us-east-2").unwrap();
-        let a = &r.aliases["alias/incidents"];
-        (a.target_key_id.clone(), r.keys[&a.target_key_id].policy.clone())
-    });
+    let (_, policy) = key_and_policy_in(&sim, "us-east-2", "alias/incidents").await;
     assert!(policy.contains(&format!("role/{ROLE}")), "{policy}");
     match role.probe_guardrail("us-east-2", &arn).await {
         Err(CallError::AccessDenied { message, .. }) => assert!(message.contains("kms:Decrypt"), "{message}"),
