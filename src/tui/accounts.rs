@@ -291,12 +291,12 @@ impl AccountScan {
                 Ok(arn) => AccountCaller {
                     principal: Some(crate::fix::principals::resolve_caller(&session, &arn).await),
                     caller_arn: arn,
+                    problem: None,
                 },
                 Err(e) => AccountCaller {
                     caller_arn: String::new(),
-                    principal: Some(crate::fix::policy::CallerPrincipal::RootOnly {
-                        reason: format!("who the caller is could not be asked ({})", e.label()),
-                    }),
+                    principal: None,
+                    problem: Some(format!("sts:GetCallerIdentity: {}", e.label())),
                 },
             };
             callers

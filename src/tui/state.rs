@@ -162,6 +162,8 @@ pub struct AccountCaller {
     pub caller_arn: String,
     /// How a new key's policy names it, as IAM said.
     pub principal: Option<crate::fix::policy::CallerPrincipal>,
+    /// Why who the caller is there could not be asked (then the wizard does not open there).
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

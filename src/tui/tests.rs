@@ -1501,6 +1501,7 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
                 principal: Some(crate::fix::policy::CallerPrincipal::Arn(
                     "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole".into(),
                 )),
+                problem: None,
             },
         }),
     );

@@ -563,15 +563,14 @@ fn open_wizard(state: &mut State) {
             return;
         }
         let who = match state.account_callers.get(&account) {
-            Some(who) if !who.caller_arn.is_empty() => who,
+            Some(who) if who.problem.is_none() => who,
             Some(who) => {
-                let why = who
-                    .principal
-                    .as_ref()
-                    .and_then(|p| p.warning())
-                    .unwrap_or_default();
+                let why = who.problem.clone().unwrap_or_default();
                 state.toast(
-                    format!("account {account}: who the caller is there could not be asked ({why}): fix it with `guardkey fix --org …`"),
+                    format!(
+                        "account {account}: who the caller is there could not be asked ({why}), and the key \
+                         policy needs it: fix it with `guardkey fix --org --accounts {account} …`"
+                    ),
                     true,
                 );
                 return;
