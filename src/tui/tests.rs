@@ -1463,15 +1463,42 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
     assert_eq!(accounts.len(), 3, "{accounts:?}");
     assert_eq!(saved["totals"]["unreadable_accounts"], 1);
     assert_eq!(saved["totals"]["complete"], false);
-    // The wizard fixes one account at a time.
+    // The wizard fixes one account at a time: marks across accounts, account by account,
+    // each once who the caller is there is known.
     update(&mut s, key('a'));
     update(&mut s, key('f'));
     assert!(s.wizard.is_none());
+    let said = s.toast.as_ref().unwrap().text.clone();
     assert!(
-        s.toast.as_ref().unwrap().text.contains("in 2 accounts"),
+        said.contains("123456789012") && said.contains("still being asked"),
+        "{said}"
+    );
+    update(
+        &mut s,
+        Action::Account(AccountUpdate::Caller {
+            id: "123456789012".into(),
+            caller: super::state::AccountCaller {
+                caller_arn: "arn:aws:iam::123456789012:user/auditor".into(),
+                principal: Some(crate::fix::policy::CallerPrincipal::Arn(
+                    "arn:aws:iam::123456789012:user/auditor".into(),
+                )),
+                problem: None,
+            },
+        }),
+    );
+    update(&mut s, key('f'));
+    let w = s
+        .wizard
+        .as_ref()
+        .expect("the wizard opens on the first account's marks");
+    assert_eq!(w.account, "123456789012");
+    assert_eq!(w.targets.len(), 1);
+    assert!(
+        s.toast.as_ref().unwrap().text.contains("span 2 accounts"),
         "{:?}",
         s.toast
     );
+    s.wizard = None;
     update(&mut s, key('A'));
     // An account by its name, as the strip shows it.
     command(&mut s, "filter account:Prod");

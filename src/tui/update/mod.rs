@@ -1,7 +1,7 @@
 //! `update`: the only place the explorer's state changes. Pure: it returns the effects to
 //! run (scans, lookups, files, the clipboard) instead of running them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 
@@ -532,7 +532,7 @@ fn open_wizard(state: &mut State) {
         );
         return;
     }
-    let rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
+    let mut rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
         state.selected_row().into_iter().collect()
     } else {
         state
@@ -546,21 +546,26 @@ fn open_wizard(state: &mut State) {
         return;
     }
     // Keys, roles and journals are per account: with many accounts, the wizard fixes the
-    // guardrails of one account at a time, as the caller is in that account.
+    // guardrails of one account at a time, as the caller is in that account. Marks across
+    // accounts are taken account by account: the first with a guardrail still to fix now,
+    // the others on the next `f`.
+    let mut next_accounts = 0;
     let (account, caller, principal) = if state.header.organization.is_some() {
-        let account = rows[0].account.to_string();
-        let accounts: HashSet<&str> = rows.iter().map(|g| &*g.account).collect();
+        let mut accounts: Vec<&str> = Vec::new();
+        for g in &rows {
+            if !accounts.contains(&&*g.account) {
+                accounts.push(&g.account);
+            }
+        }
+        let account = rows
+            .iter()
+            .find(|g| g.posture.level != crate::model::Level::Pass)
+            .unwrap_or(&rows[0])
+            .account
+            .to_string();
         if accounts.len() > 1 {
-            state.toast(
-                format!(
-                    "the marked guardrails are in {} accounts: the wizard fixes one account at a time \
-                     (its keys, its role, its journal); mark those of one (filter account:ID), or run \
-                     `guardkey fix --org …` for all",
-                    accounts.len()
-                ),
-                true,
-            );
-            return;
+            next_accounts = accounts.len() - 1;
+            rows.retain(|g| *g.account == account);
         }
         let who = match state.account_callers.get(&account) {
             Some(who) if who.problem.is_none() => who,
@@ -602,5 +607,15 @@ fn open_wizard(state: &mut State) {
     state.wizard = Some(wizard);
     if let Some(w) = principal.as_ref().and_then(|p| p.warning()) {
         state.toast(w, false);
+    } else if next_accounts > 0 {
+        let name = state.account_names.get(&account).cloned().unwrap_or(account);
+        state.toast(
+            format!(
+                "the marks span {} accounts, fixed one at a time (its keys, its role, its journal): {name} now; \
+                 press f again after it for the next",
+                next_accounts + 1
+            ),
+            false,
+        );
     }
 }
