@@ -449,6 +449,11 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
         .iter()
         .map(|(id, name)| (name.as_str(), id.as_str()))
         .collect();
+    // Each row counted once under its entry (an organization has thousands of entries).
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for g in &state.rows {
+        *counts.entry(state.region_label(g)).or_default() += 1;
+    }
     let regions: Vec<RegionOutcome> = state
         .regions
         .iter()
@@ -463,7 +468,7 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
             Some(RegionOutcome {
                 account: account.to_string(),
                 region: region.to_string(),
-                guardrails: state.rows.iter().filter(|g| state.in_entry(g, &r.name)).count(),
+                guardrails: counts.get(&r.name).copied().unwrap_or_default(),
                 elapsed_ms: match r.status {
                     RegionStatus::Done { elapsed_ms, .. } => elapsed_ms,
                     _ => 0,
@@ -481,7 +486,7 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
         .map(|a| {
             let mut a = a.clone();
             let mine: Vec<&RegionOutcome> = regions.iter().filter(|r| r.account == a.id).collect();
-            a.guardrails = state.rows.iter().filter(|g| *g.account == a.id).count();
+            a.guardrails = mine.iter().map(|r| r.guardrails).sum();
             // Every region failed: the account was not read, as a headless scan says.
             if a.error.is_none() && !mine.is_empty() && mine.iter().all(|r| r.unreadable().is_some()) {
                 a.error = mine[0].error.clone();

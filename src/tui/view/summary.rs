@@ -43,11 +43,19 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
     let bar_width = (parts[0].width as usize)
         .saturating_sub(name_width + 64)
         .clamp(10, 60);
+    // Each row counted once under its entry (an organization has thousands of entries).
+    let mut by_entry: std::collections::HashMap<String, Totals> = std::collections::HashMap::new();
+    for g in &state.rows {
+        by_entry
+            .entry(state.region_label(g))
+            .or_default()
+            .add(g.posture.level);
+    }
     let per_region: Vec<(String, Totals, Option<String>)> = state
         .regions
         .iter()
         .map(|r| {
-            let t = Totals::of(state.rows.iter().filter(|g| state.region_label(g) == r.name));
+            let t = by_entry.get(&r.name).copied().unwrap_or_default();
             let note = match &r.status {
                 RegionStatus::Failed { error, .. } => Some(error.label()),
                 RegionStatus::Pending | RegionStatus::Loading { .. } => Some("scanning…".into()),
@@ -66,12 +74,16 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
     // Many accounts: a bar per account first (its guardrails in every region), then the
     // account/region bars.
     if !state.account_names.is_empty() {
+        let mut by_account: std::collections::HashMap<&str, Totals> = std::collections::HashMap::new();
+        for g in &state.rows {
+            by_account.entry(&g.account).or_default().add(g.posture.level);
+        }
         let mut accounts: Vec<(&String, &String)> = state.account_names.iter().collect();
         accounts.sort_by(|a, b| a.1.cmp(b.1));
         let per_account: Vec<(&str, Totals, String)> = accounts
             .iter()
             .map(|(id, name)| {
-                let t = Totals::of(state.rows.iter().filter(|g| *g.account == ***id));
+                let t = by_account.get(id.as_str()).copied().unwrap_or_default();
                 let how = state.account_how(id).unwrap_or_default();
                 (name.as_str(), t, how)
             })
