@@ -124,5 +124,43 @@ fn main() {
             terminal.draw(|f| render(&state, f)).unwrap();
         })
     });
+    // The summary of an organization: 200 accounts × 20 regions (4,000 entries in the strip
+    // and the summary), the same 100,000 rows spread over the accounts.
+    let accounts: Vec<Arc<str>> = (0..200)
+        .map(|i| Arc::from(format!("{:012}", 100_000_000_000u64 + i)))
+        .collect();
+    let mut rows = estate();
+    for (n, g) in rows.iter_mut().enumerate() {
+        g.account = accounts[n % accounts.len()].clone();
+    }
+    let entries: Vec<String> = accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, _)| regions.iter().map(move |r| format!("member-{i:04}/{r}")))
+        .collect();
+    let mut org = State::new(
+        Header {
+            organization: Some(guardkey::tui::state::Organization {
+                accounts: accounts.len(),
+                suspended: 0,
+            }),
+            ..Header::default()
+        },
+        &entries,
+        true,
+    );
+    for (i, a) in accounts.iter().enumerate() {
+        org.account_names.insert(a.to_string(), format!("member-{i:04}"));
+    }
+    org.width = WIDTH;
+    org.height = HEIGHT;
+    org.add_rows(rows);
+    org.screen = guardkey::tui::state::Screen::Summary;
+    org.prepare();
+    c.bench_function("tui/summary_of_an_organization_4000_entries_100k", |b| {
+        b.iter(|| {
+            terminal.draw(|f| render(&org, f)).unwrap();
+        })
+    });
     c.final_summary();
 }
