@@ -353,6 +353,18 @@ async fn a_permissions_boundary_is_a_lock_out_no_key_policy_lifts() {
         "AWS-owned today: {user}"
     );
     assert_eq!(user["capped"]["decrypt"], "denied", "{user}");
+    // The reports for people say it too (CSV's used_by, as the table and HTML).
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &["scan", "--regions", "us-east-2", "--usage", "--format", "csv"],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("role IncidentSummaries (its permissions boundary lets no kms:Decrypt through)"),
+        "{}",
+        said(&out)
+    );
     let role = as_role(&sim, ROLE).await;
     role.probe_guardrail("us-east-2", &arn)
         .await

@@ -135,7 +135,13 @@ impl Usage {
                     Via::Policy { .. } => String::new(),
                     _ => format!(" as {resource}"),
                 };
-                format!("{} {}{role}", u.current_key.mark(), u.label())
+                // A boundary that keeps kms:Decrypt out: no customer managed key can serve it.
+                let capped = match &u.capped {
+                    Some(Access::Denied { .. }) => " (its permissions boundary lets no kms:Decrypt through)",
+                    Some(_) => " (its permissions boundary may keep kms:Decrypt out)",
+                    None => "",
+                };
+                format!("{} {}{role}{capped}", u.current_key.mark(), u.label())
             })
             .collect();
         match self.broad_count() {
