@@ -25,6 +25,8 @@ struct Term {
     value: String,
     /// For free text: a fast substring search over a row's search text.
     finder: memchr::memmem::Finder<'static>,
+    /// `account:` by name (a view of many accounts): the ids of the accounts so named.
+    ids: Option<Vec<String>>,
 }
 
 impl PartialEq for Term {
@@ -117,6 +119,7 @@ impl Filter {
                     field,
                     value,
                     finder,
+                    ids: None,
                 }
             })
             .filter(|t| !t.value.is_empty())
@@ -127,6 +130,15 @@ impl Filter {
     /// The problems of an expression: unknown fields (`bogus:x`), values a field never has
     /// (`status:fial`, `posture:nope`, `state:sleeping`), or no term at all.
     pub fn check(input: &str) -> Result<Filter, String> {
+        Self::check_in(input, None)
+    }
+
+    /// `check`, in a view of many accounts (`names`: id → name), where `account:` also takes
+    /// the accounts' names: one that names no account of the view is a problem too.
+    pub fn check_in(
+        input: &str,
+        names: Option<&std::collections::HashMap<String, String>>,
+    ) -> Result<Filter, String> {
         let mut problems = Vec::new();
         for raw in input.split_whitespace() {
             let term = raw.strip_prefix('!').unwrap_or(raw);
@@ -167,13 +179,22 @@ impl Filter {
                         ));
                     }
                 }
-                "account" => {
-                    if !value.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
-                        problems.push(format!(
-                            "'{raw}': account is a 12-digit account id (globs like 1111* work), or in the explorer of many accounts an account's name"
-                        ));
+                "account" => match names {
+                    _ if is_id_pattern(&value) => {}
+                    Some(names) => {
+                        if !names.values().any(|n| glob(&value, &n.to_lowercase())) {
+                            let mut known: Vec<&str> = names.values().map(String::as_str).collect();
+                            known.sort_unstable();
+                            problems.push(format!(
+                                "'{raw}': no account is named like '{value}' (accounts: {})",
+                                known.join(", ")
+                            ));
+                        }
                     }
-                }
+                    None => problems.push(format!(
+                        "'{raw}': account is a 12-digit account id (globs like 1111* work), or in the explorer of many accounts an account's name"
+                    )),
+                },
                 "region" | "key" => {
                     if value.is_empty() {
                         problems.push(format!("'{raw}' has no value"));
@@ -184,7 +205,10 @@ impl Filter {
                 )),
             }
         }
-        let filter = Filter::parse(input);
+        let mut filter = Filter::parse(input);
+        if let Some(names) = names {
+            filter = filter.with_account_names(names);
+        }
         if problems.is_empty() && filter.is_empty() {
             problems.push("the filter is empty: give terms such as 'status:fail key:none'".into());
         }
@@ -197,6 +221,23 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// With many accounts, an `account:` value that is not an id (digits and `*`) is an
+    /// account's name, or a part of names, or a glob of them (`account:prod*`), matched like
+    /// the other fields: it stands for the ids of the accounts so named (`names`: id → name).
+    pub fn with_account_names(mut self, names: &std::collections::HashMap<String, String>) -> Self {
+        for t in &mut self.terms {
+            if t.field == Field::Account && !is_id_pattern(&t.value) {
+                let ids = names
+                    .iter()
+                    .filter(|(_, name)| glob(&t.value, &name.to_lowercase()))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                t.ids = Some(ids);
+            }
+        }
+        self
     }
 
     /// `search` is the row's `search_text`.
@@ -216,6 +257,11 @@ const STATES: &[&str] = &[
     "FAILED",
     "DELETING",
 ];
+
+/// An account id, or a glob of ids: digits and `*`.
+fn is_id_pattern(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_digit() || b == b'*')
+}
 
 fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
     let v = t.value.as_str();
@@ -243,7 +289,10 @@ fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
         },
         Field::State => contains_ci(&g.status, v),
         Field::Posture => glob(v, g.posture.id.as_str()),
-        Field::Account => glob(v, &g.account),
+        Field::Account => match &t.ids {
+            Some(ids) => ids.iter().any(|id| *id == *g.account),
+            None => glob(v, &g.account),
+        },
     }
 }
 
@@ -328,5 +377,49 @@ mod tests {
         assert!(!glob("eu-*-2", "eu-west-1"));
         assert!(glob("west", "eu-west-1"));
         assert!(glob("*", "x"));
+    }
+
+    #[test]
+    fn account_takes_names_and_their_globs_in_a_view_of_many_accounts() {
+        let names: std::collections::HashMap<String, String> = [
+            ("111122223333", "prod-eu"),
+            ("444455556666", "prod-us"),
+            ("777788889999", "staging"),
+        ]
+        .iter()
+        .map(|(i, n)| (i.to_string(), n.to_string()))
+        .collect();
+        let mut g = guardrail("us-east-1", "bot", None);
+        let of = |account: &str, g: &mut Guardrail| {
+            g.account = account.into();
+            search_text(g)
+        };
+        let matches = |expr: &str, account: &str, g: &mut Guardrail| {
+            let search = of(account, g);
+            Filter::parse(expr).with_account_names(&names).matches(g, &search)
+        };
+        assert!(matches("account:PROD*", "111122223333", &mut g));
+        assert!(
+            matches("account:prod", "444455556666", &mut g),
+            "a part of the name, as other fields"
+        );
+        assert!(!matches("account:prod", "777788889999", &mut g));
+        assert!(matches("!account:prod*", "777788889999", &mut g));
+        assert!(
+            matches("account:7777*", "777788889999", &mut g),
+            "ids and their globs as before"
+        );
+        // Without names (guardkey fix --filter), a name is an error that says why.
+        assert!(
+            Filter::check("account:prod")
+                .unwrap_err()
+                .contains("12-digit account id")
+        );
+        assert!(Filter::check_in("account:prod*", Some(&names)).is_ok());
+        let err = Filter::check_in("account:dev", Some(&names)).unwrap_err();
+        assert!(
+            err.contains("no account is named like 'dev'") && err.contains("prod-eu, prod-us, staging"),
+            "{err}"
+        );
     }
 }

@@ -104,7 +104,7 @@ pub const KEYMAP: &[Binding] = &[
     b(
         Context::Filter,
         "account:",
-        "account id (1111*), or its name with many accounts",
+        "account id (1111*); with many accounts, names (prod*)",
         false,
     ),
     b(Context::Filter, "!term", "negate", true),

@@ -454,7 +454,12 @@ impl State {
     /// An account of a view of many accounts was reached: its entries `name/region` are
     /// scanned now (an earlier `name/all regions` failure is replaced).
     pub fn account_reached(&mut self, id: &str, name: &str, reach: Reach, regions: &[String]) {
+        let new_id = !self.account_names.contains_key(id);
         self.set_account(id, name, reach, None);
+        // A profile's account id is known only now: `account:NAME` may name it.
+        if new_id && !self.filter_input.is_empty() {
+            self.set_filter(self.filter_input.clone());
+        }
         let unreached = format!("{name}/all regions");
         if let Some(i) = self.regions.iter().position(|r| r.name == unreached) {
             self.regions.remove(i);
@@ -626,33 +631,16 @@ impl State {
         self.visible_stale = true;
     }
 
-    /// The filter as `Filter` reads it: with many accounts, `account:NAME` (an account's
-    /// name, any case) stands for `account:ID`.
-    pub fn filter_expression(&self, input: &str) -> String {
-        if self.account_names.is_empty() {
-            return input.to_string();
-        }
-        input
-            .split_whitespace()
-            .map(|raw| {
-                let (bang, term) = raw.strip_prefix('!').map_or(("", raw), |t| ("!", t));
-                let id = term.strip_prefix("account:").and_then(|name| {
-                    self.account_names
-                        .iter()
-                        .find(|(_, n)| n.eq_ignore_ascii_case(name))
-                        .map(|(id, _)| id)
-                });
-                match id {
-                    Some(id) => format!("{bang}account:{id}"),
-                    None => raw.to_string(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// The account names `account:` takes: with many accounts, id → name.
+    pub fn filter_names(&self) -> Option<&HashMap<String, String>> {
+        (!self.account_names.is_empty()).then_some(&self.account_names)
     }
 
     pub fn set_filter(&mut self, input: String) {
-        self.filter = Filter::parse(&self.filter_expression(&input));
+        self.filter = match self.filter_names() {
+            Some(names) => Filter::parse(&input).with_account_names(names),
+            None => Filter::parse(&input),
+        };
         self.filter_input = input;
         self.visible_stale = true;
     }

@@ -1507,6 +1507,9 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
     command(&mut s, "filter !account:prod");
     s.prepare();
     assert_eq!(names_of(&s), ["mgmt-bot"]);
+    command(&mut s, "filter account:man*");
+    s.prepare();
+    assert_eq!(names_of(&s), ["mgmt-bot"]);
     command(&mut s, "filter account:111122223333");
     s.prepare();
     assert_eq!(names_of(&s), ["prod-bot"]);

@@ -55,7 +55,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 // The same check as `fix --filter`: a typo says so instead of showing nothing.
                 if !state.filter_input.trim().is_empty()
                     && let Err(e) =
-                        crate::model::filter::Filter::check(&state.filter_expression(&state.filter_input))
+                        crate::model::filter::Filter::check_in(&state.filter_input, state.filter_names())
                 {
                     state.toast(e, true);
                 }

@@ -215,7 +215,7 @@ fn render_footer(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         // input as it is typed; the examples while it is empty or fine.
         let problem = match state.filter_input.trim() {
             "" => None,
-            input => crate::model::filter::Filter::check(&state.filter_expression(input)).err(),
+            input => crate::model::filter::Filter::check_in(input, state.filter_names()).err(),
         };
         let (hint, style) = match problem {
             Some(e) => (format!("   ✗ {e}"), theme.fg(Color::Red)),
