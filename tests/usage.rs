@@ -28,6 +28,30 @@ fn assert_names_the_claims_role(text: &str) {
     );
 }
 
+/// `guardkey fix --yes` of one guardrail onto a new key with `alias`, with `extra`.
+fn fix_with_new_key(
+    sim: &RunningSim,
+    dir: &std::path::Path,
+    region: &str,
+    guardrail: &str,
+    alias: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "fix",
+        "--regions",
+        region,
+        "--guardrail",
+        guardrail,
+        "--create-key",
+        "--alias",
+        alias,
+        "--yes",
+    ];
+    args.extend_from_slice(extra);
+    guardkey(sim, dir, &args)
+}
+
 /// `guardkey fix` of one us-east-1 guardrail onto the demo's existing key, with `extra`.
 fn fix_with_shared_key(
     sim: &RunningSim,
@@ -209,22 +233,7 @@ async fn a_new_key_keeps_the_agents_role_able_to_decrypt() {
     role.probe_guardrail("us-east-1", &arn)
         .await
         .expect("on the AWS-owned key, it works");
-    let out = guardkey(
-        &sim,
-        dir.path(),
-        &[
-            "fix",
-            "--regions",
-            "us-east-1",
-            "--guardrail",
-            &id,
-            "--create-key",
-            "--alias",
-            "alias/claims",
-            "--probe",
-            "--yes",
-        ],
-    );
+    let out = fix_with_new_key(&sim, dir.path(), "us-east-1", &id, "alias/claims", &["--probe"]);
     let text = said(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
@@ -369,21 +378,7 @@ async fn a_permissions_boundary_is_a_lock_out_no_key_policy_lifts() {
     role.probe_guardrail("us-east-2", &arn)
         .await
         .expect("on the AWS-owned key, it works");
-    let out = guardkey(
-        &sim,
-        dir.path(),
-        &[
-            "fix",
-            "--regions",
-            "us-east-2",
-            "--guardrail",
-            &id,
-            "--create-key",
-            "--alias",
-            "alias/incidents",
-            "--yes",
-        ],
-    );
+    let out = fix_with_new_key(&sim, dir.path(), "us-east-2", &id, "alias/incidents", &[]);
     let text = said(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(

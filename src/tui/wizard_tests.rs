@@ -979,12 +979,10 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
             keys[0].access.insert(role.to_string(), access);
         }
     };
-    set_access(
-        &mut w,
-        Access::Denied {
-            why: "no IAM policy of it allows kms:Decrypt".into(),
-        },
-    );
+    let denied = || Access::Denied {
+        why: "no IAM policy of it allows kms:Decrypt".into(),
+    };
+    set_access(&mut w, denied());
     let summary = w.plan().unwrap().summary();
     assert!(summary.contains("WOULD LOSE ACCESS"), "{summary}");
     set_access(
@@ -996,12 +994,7 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
     let summary = w.plan().unwrap().summary();
     assert!(summary.contains("✓ agent claims-agent"), "{summary}");
     assert!(w.plan().unwrap().usage.grants.is_empty(), "nobody to grant");
-    set_access(
-        &mut w,
-        Access::Denied {
-            why: "no IAM policy of it allows kms:Decrypt".into(),
-        },
-    );
+    set_access(&mut w, denied());
     w.grant_users = true;
     let plan = w.plan().unwrap();
     let grant = &plan.usage.grants[0];
