@@ -943,12 +943,7 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
         )],
         unknown: Vec::new(),
     }));
-    let mut w = super::wizard::Wizard::new(
-        vec![&row],
-        "123456789012",
-        "arn:aws:iam::123456789012:user/alice",
-        None,
-    );
+    let mut w = wizard_on(&row);
     let key_arn = "arn:aws:kms:us-east-1:123456789012:key/existing";
     // A key whose policy names only the account root (decrypt through IAM, not read here).
     let root_only = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
@@ -1025,12 +1020,7 @@ fn a_user_a_permissions_boundary_keeps_out_would_lose_access_even_with_a_new_key
         users: vec![user],
         unknown: Vec::new(),
     }));
-    let mut w = super::wizard::Wizard::new(
-        vec![&row],
-        "123456789012",
-        "arn:aws:iam::123456789012:user/alice",
-        None,
-    );
+    let mut w = wizard_on(&row);
     w.regions = vec![RegionKey {
         region: "us-east-2".into(),
         existing: None,
@@ -1043,4 +1033,14 @@ fn a_user_a_permissions_boundary_keeps_out_would_lose_access_even_with_a_new_key
         summary.contains("WOULD LOSE ACCESS: its permissions boundary"),
         "{summary}"
     );
+}
+
+/// The wizard on one row, as alice of the account.
+fn wizard_on(row: &crate::model::Guardrail) -> super::wizard::Wizard {
+    super::wizard::Wizard::new(
+        vec![row],
+        "123456789012",
+        "arn:aws:iam::123456789012:user/alice",
+        None,
+    )
 }
