@@ -933,9 +933,7 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
             }
         }
     }
-    drop(plans);
-    let files: Vec<(AccountTarget, FixPlan)> =
-        planned.iter().map(|(a, _, p)| (a.clone(), p.clone())).collect();
+    let files: Vec<(&AccountTarget, &FixPlan)> = planned.iter().map(|(a, _, p)| (a, p)).collect();
     // As for one account: no plan, no file (an empty script would look like a fix).
     if files.is_empty() && (args.emit_cli.is_some() || args.emit_terraform.is_some()) {
         println!("\nNo account has a plan: no --emit-cli or --emit-terraform file is written.");
@@ -968,20 +966,17 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
     if !go_ahead(args)? {
         return Ok(code);
     }
-    // Each account's own quotas: the accounts' fixes run at once, their progress named.
-    let mut applied: Vec<_> = futures::stream::iter(planned.iter().enumerate().map(
-        |(i, (account, target, plan))| async move {
-            let reach = (account.reach != Reach::Caller).then(|| account.reach.clone());
-            (i, apply_plan(target, args, plan, reach, &account.name).await)
-        },
-    ))
-    .buffer_unordered(concurrency)
+    // Each account's own quotas: the accounts' fixes run at once, their progress named;
+    // the summaries come in the accounts' order.
+    let applied: Vec<_> = futures::stream::iter(planned.iter().map(|(account, target, plan)| async move {
+        let reach = (account.reach != Reach::Caller).then(|| account.reach.clone());
+        apply_plan(target, args, plan, reach, &account.name).await
+    }))
+    .buffered(concurrency)
     .collect()
     .await;
-    applied.sort_by_key(|(i, _)| *i);
     let mut journals = Vec::new();
-    for (i, result) in applied {
-        let account = &planned[i].0;
+    for ((account, _, _), result) in planned.iter().zip(applied) {
         println!("\n== account {} ({}): applied", account.name, account.id);
         match result {
             Ok((c, journal, summary)) => {

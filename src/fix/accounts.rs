@@ -7,7 +7,7 @@ use crate::scan::accounts::{AccountTarget, Reach};
 /// One script for the accounts of a fix of many: each account's steps in a subshell that
 /// first takes that account's credentials (its profile, or its role assumed with the
 /// credentials the script runs with).
-pub fn script(planned: &[(AccountTarget, FixPlan)]) -> String {
+pub fn script(planned: &[(&AccountTarget, &FixPlan)]) -> String {
     let total = planned.iter().map(|(_, p)| p.guardrail_count()).sum();
     let mut out = script_header(total);
     for (account, plan) in planned {
@@ -45,7 +45,7 @@ pub fn script(planned: &[(AccountTarget, FixPlan)]) -> String {
 
 /// One Terraform file for the accounts of a fix of many: per account and region a provider
 /// (`assume_role` into the account, or its profile) and the names prefixed with the account.
-pub fn terraform(planned: &[(AccountTarget, FixPlan)]) -> (String, Vec<(String, Vec<String>)>) {
+pub fn terraform(planned: &[(&AccountTarget, &FixPlan)]) -> (String, Vec<(String, Vec<String>)>) {
     let mut out = terraform_header();
     let mut gaps = Vec::new();
     for (account, plan) in planned {

@@ -145,19 +145,11 @@ impl Accounts {
         callers.get(account).cloned()
     }
 
-    /// An account's target, by id (a profile's once reached).
+    /// A reached account's target, by id (a profile's id is known once it is reached).
     pub fn target(&self, account: &str) -> Option<AccountTarget> {
-        let by_id = self.targets.iter().find(|t| t.id == account);
-        let name = {
-            let reached = self.reached.lock().unwrap_or_else(|p| p.into_inner());
-            reached
-                .iter()
-                .find(|(_, r)| r.id == account)
-                .map(|(n, _)| n.clone())
-        };
-        let mut target = by_id
-            .or_else(|| self.targets.iter().find(|t| Some(&t.name) == name.as_ref()))
-            .cloned()?;
+        let reached = self.reached.lock().unwrap_or_else(|p| p.into_inner());
+        let (name, _) = reached.iter().find(|(_, r)| r.id == account)?;
+        let mut target = self.targets.iter().find(|t| t.name == *name)?.clone();
         target.id = account.to_string();
         Some(target)
     }

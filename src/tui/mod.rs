@@ -468,7 +468,7 @@ impl EffectRunner {
                 tokio::spawn(async move {
                     let result = match crate::fix::apply::with_drafts(&session, plan).await {
                         Ok(plan) => match target {
-                            Some(t) => export(&dir, "sh", &crate::fix::accounts::script(&[(t, plan)])),
+                            Some(t) => export(&dir, "sh", &crate::fix::accounts::script(&[(&t, &plan)])),
                             None => export(&dir, "sh", &plan.cli_script()),
                         },
                         Err(e) => Err(e),
@@ -482,7 +482,7 @@ impl EffectRunner {
                     let result = match crate::fix::apply::with_drafts(&session, plan).await {
                         Ok(plan) => {
                             let (content, gaps) = match target {
-                                Some(t) => crate::fix::accounts::terraform(&[(t, plan)]),
+                                Some(t) => crate::fix::accounts::terraform(&[(&t, &plan)]),
                                 None => plan.terraform_with_gaps(),
                             };
                             export(&dir, "tf", &content).map(|path| match gaps.len() {
