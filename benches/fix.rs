@@ -63,6 +63,9 @@ fn quota_bound() {
             account: "123456789012".into(),
             publish_version: false,
             usage: Default::default(),
+            held: Vec::new(),
+            allow_lockout: false,
+            notes: Vec::new(),
             regions: vec![RegionPlan {
                 region: "us-east-1".into(),
                 key: KeyChoice::Create(NewKey {

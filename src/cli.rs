@@ -309,6 +309,13 @@ pub struct FixArgs {
     #[arg(long, conflicts_with = "create_key")]
     pub grant_users: bool,
 
+    /// Move a guardrail even though a known user of it (an agent's or flow's role, a
+    /// principal allowed bedrock:ApplyGuardrail) would lose kms:Decrypt with the key. Without
+    /// it such a guardrail is held back, with the ways out, and the exit code says not all was
+    /// fixed. Said in the plan, the journal and the summary.
+    #[arg(long)]
+    pub allow_lockout: bool,
+
     /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the
     /// word "hello" as input, one text unit billed) as the caller. It must decrypt with the
     /// new key and answer; a failed probe is a failed fix, and the guardrail is put back.

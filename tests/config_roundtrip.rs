@@ -342,6 +342,9 @@ fn any_configurations_survive_a_fix_with_only_the_key_changed() {
                     account: "123456789012".into(),
                     publish_version: false,
                     usage: Default::default(),
+                    held: Vec::new(),
+                    allow_lockout: false,
+                    notes: Vec::new(),
                     regions: vec![RegionPlan {
                         region: "eu-west-1".into(),
                         key: KeyChoice::Create(NewKey {

@@ -67,6 +67,9 @@ fn plan(region: &str, key: KeyChoice, targets: &[(String, GuardrailConfig)]) -> 
         account: "123456789012".into(),
         publish_version: false,
         usage: Default::default(),
+        held: Vec::new(),
+        allow_lockout: false,
+        notes: Vec::new(),
         regions: vec![RegionPlan {
             region: region.into(),
             key,

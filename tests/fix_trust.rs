@@ -291,6 +291,9 @@ mod apply_flows {
             account: "123456789012".into(),
             publish_version: false,
             usage: Default::default(),
+            held: Vec::new(),
+            allow_lockout: false,
+            notes: Vec::new(),
             regions: vec![RegionPlan {
                 region: "us-east-1".into(),
                 key: KeyChoice::Existing(key.into()),
@@ -641,7 +644,9 @@ mod inputs {
         );
         // An existing key whose rotation is off: said in the plan.
         let out = bare(&sim, &[&base[..], &["--key", "alias/legacy-chatbot"]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        // The claims agent cannot decrypt with it: its guardrail is held back (exit 1).
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Held back"), "{}", text(&out.stdout));
         assert!(
             text(&out.stdout).contains("has automatic rotation off"),
             "{}",
@@ -1051,6 +1056,9 @@ mod raw_bodies {
             account: "123456789012".into(),
             publish_version: false,
             usage: Default::default(),
+            held: Vec::new(),
+            allow_lockout: false,
+            notes: Vec::new(),
             regions: vec![RegionPlan {
                 region: region.into(),
                 key: KeyChoice::Create(NewKey {

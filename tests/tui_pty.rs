@@ -298,16 +298,15 @@ fn ctrl_c_during_the_apply_asks_stops_between_calls_and_exits_130() {
     s.keys("\r");
     s.wait_for("Fix: 2/7 Key per region");
     // The demo's regions that carry alias/bedrock-guardrails get that key, and say so.
-    s.wait_for("exists here and suits guardrails");
+    s.wait_for("keeps every known user");
     s.keys("\r");
     s.wait_for("Fix: 3/7 Key settings");
     s.wait_for("the alias is free");
     s.keys("\r");
     s.wait_for("Fix: 4/7 Review");
     s.keys("\r");
-    s.wait_for("Fix: 5/7 Confirm");
-    s.keys("4");
-    s.keys("5");
+    let screen = s.wait_for("Fix: 5/7 Confirm");
+    s.keys(&count_to_type(&screen));
     s.keys("\r");
     s.wait_for("Fix: 6/7 Apply");
     // Ctrl-C does not cut the fix off: it asks, like Esc.
@@ -385,23 +384,27 @@ fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
     assert!(screen.contains("[x]"), "{screen}");
     s.keys("\r");
     s.wait_for("Fix: 2/7 Key per region");
-    s.wait_for("exists here and suits guardrails");
+    s.wait_for("keeps every known user");
     s.keys("\r");
     s.wait_for("Fix: 3/7 Key settings");
     s.wait_for("the alias is free");
     s.keys("\r");
     s.wait_for("Fix: 4/7 Review");
     s.keys("\r");
-    s.wait_for("Fix: 5/7 Confirm");
-    s.keys("4");
-    s.keys("5");
+    let screen = s.wait_for("Fix: 5/7 Confirm");
+    let typed = count_to_type(&screen);
+    s.keys(&typed);
     s.keys("\r");
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let screen = s.contents();
         if screen.contains("Fix: 7/7 Done") && screen.contains("To undo: guardkey restore") {
             // The demo's onboarding-assistant was FAILED before: left to the user.
-            assert!(screen.contains("44 fixed, 1 skipped, 0 failed"), "{screen}");
+            let fixed = typed.parse::<usize>().unwrap() - 1;
+            assert!(
+                screen.contains(&format!("{fixed} fixed, 1 skipped, 0 failed")),
+                "{screen}"
+            );
             // The undo command, read from the screen, names the journal on disk.
             let line = screen
                 .lines()
@@ -562,7 +565,7 @@ fn the_wizard_reads_iam_to_say_whether_an_existing_key_keeps_a_flow_working() {
     s.keys("\r");
     // The existing key of the region is chosen; its policy defers to IAM, and the flow's
     // role has kms:Decrypt through Bedrock in its IAM policy.
-    s.wait_for("alias/bedrock-guardrails exists here");
+    s.wait_for("alias/bedrock-guardrails chosen");
     s.keys("\r");
     let screen = s.wait_for("Fix: 4/7 Review");
     assert!(screen.contains("✓ flow clinical-summary-flow"), "{screen}");
@@ -593,4 +596,14 @@ fn the_demo_shows_who_uses_a_guardrail() {
         "{screen}"
     );
     assert!(s.quit().success());
+}
+
+/// The number the confirm step asks to type ("Type 42 and press Enter to apply").
+fn count_to_type(screen: &str) -> String {
+    screen
+        .split("Type ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no count to type:\n{screen}"))
+        .to_string()
 }

@@ -251,34 +251,69 @@ async fn a_new_key_keeps_the_agents_role_able_to_decrypt() {
         .expect("the agent's role decrypts with the new key");
 }
 
+/// The key a guardrail is on, as Bedrock answers GetGuardrail through the Rust SDK.
+async fn key_of(sim: &RunningSim, region: &str, arn: &str) -> Option<String> {
+    let cfg = sdk_config(sim).await;
+    let g = bedrock(&cfg, region)
+        .get_guardrail()
+        .guardrail_identifier(arn)
+        .send()
+        .await
+        .unwrap();
+    g.kms_key_arn().map(str::to_string)
+}
+
+fn journals_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("fix"))
+        .collect()
+}
+
+/// The gate: a fix whose key would lock the claims agent out is refused (exit 2, nothing
+/// written) with the ways out; `--allow-lockout` goes ahead, journaled; `--grant-users`
+/// keeps the agent working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_users_fixes_it() {
+async fn an_existing_key_that_would_lock_the_agent_out_is_refused_and_grant_users_fixes_it() {
     let sim = demo().await;
     let dir = tempfile::tempdir().unwrap();
     let (id, arn) = claims_assistant_id(&sim, dir.path());
     let fix = |extra: &[&str]| fix_with_shared_key(&sim, dir.path(), &id, extra);
-    // The plan names the agent that would lose access, and the statement to add.
+    // The plan names the agent that would lose access, the statement to add, the ways out.
     let out = fix(&["--dry-run"]);
     let text = said(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("Held back"), "{text}");
     assert!(text.contains("✗ agent claims-agent"), "{text}");
-    assert!(text.contains("WOULD LOSE ACCESS"), "{text}");
+    assert!(text.contains("would lose access"), "{text}");
     assert!(text.contains("--grant-users"), "{text}");
+    assert!(text.contains("--allow-lockout"), "{text}");
     assert_names_the_claims_role(&text);
 
-    // Applied as it is, the agent's role is locked out: the simulator's check says so.
+    // --yes alone changes nothing: the guardrail stays on the AWS-owned key.
     let (_, old_policy) = key_and_policy(&sim, "alias/bedrock-guardrails").await;
     let out = fix(&["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("nothing was changed"), "{}", said(&out));
+    assert_eq!(key_of(&sim, "us-east-1", &arn).await, None);
+    assert!(journals_in(dir.path()).is_empty(), "nothing applied, no journal");
+
+    // Accepted explicitly, it moves, the journal and the summary say so, and the agent's
+    // role is locked out: the simulator's check agrees with the prediction.
+    let out = fix(&["--allow-lockout", "--yes"]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Lock-out accepted"), "{text}");
+    assert!(text.contains("LOST ACCESS"), "{text}");
     let role = as_role(&sim, CLAIMS_ROLE).await;
     match role.probe_guardrail("us-east-1", &arn).await {
         Err(CallError::AccessDenied { message, .. }) => assert!(message.contains("kms:Decrypt"), "{message}"),
         other => panic!("the role should be locked out: {other:?}"),
     }
-    let journals: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let journals = journals_in(dir.path());
+    let recorded = std::fs::read_to_string(&journals[0]).unwrap();
+    assert!(recorded.contains("lockout-accepted"), "{recorded}");
     let out = guardkey(&sim, dir.path(), &["restore", journals[0].to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
 
@@ -288,13 +323,13 @@ async fn an_existing_key_that_would_lock_the_agent_out_is_a_warning_and_grant_us
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("kms:PutKeyPolicy"), "{text}");
     assert!(text.contains("✓ agent claims-agent"), "{text}");
+    assert!(text.contains("1 user keeps access"), "{text}");
     role.probe_guardrail("us-east-1", &arn)
         .await
         .expect("granted: the agent's role decrypts");
-    let journal = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| !journals.contains(p) && p.to_string_lossy().contains("fix"))
+    let journal = journals_in(dir.path())
+        .into_iter()
+        .find(|p| !journals.contains(p))
         .unwrap();
     let recorded = std::fs::read_to_string(&journal).unwrap();
     assert!(recorded.contains("key-policy-replaced"), "{recorded}");
@@ -378,14 +413,30 @@ async fn a_permissions_boundary_is_a_lock_out_no_key_policy_lifts() {
     role.probe_guardrail("us-east-2", &arn)
         .await
         .expect("on the AWS-owned key, it works");
+    // No key lifts the boundary: the fix is refused, nothing created, and the way out named.
     let out = fix_with_new_key(&sim, dir.path(), "us-east-2", &id, "alias/incidents", &[]);
     let text = said(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.contains("WOULD LOSE ACCESS: its permissions boundary"),
+        text.contains("would lose access: its permissions boundary"),
         "{text}"
     );
     assert!(text.contains("BedrockOnlyBoundary"), "{text}");
+    assert!(
+        text.contains("no key policy lifts a permissions boundary"),
+        "{text}"
+    );
+    assert_eq!(key_of(&sim, "us-east-2", &arn).await, None);
+    // Accepted explicitly, the prediction and the simulator's verdict agree.
+    let out = fix_with_new_key(
+        &sim,
+        dir.path(),
+        "us-east-2",
+        &id,
+        "alias/incidents",
+        &["--allow-lockout"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     // The new key's policy names the role, and still the boundary keeps it out.
     let (_, policy) = key_and_policy_in(&sim, "us-east-2", "alias/incidents").await;
     assert!(policy.contains(&format!("role/{ROLE}")), "{policy}");

@@ -54,6 +54,8 @@ pub enum OutcomeKind {
     Fixed {
         key_arn: String,
         version: Option<String>,
+        /// Its known users with the key as it reads back (None: who uses it was not read).
+        users: Option<super::planner::UsersAfter>,
     },
     Skipped {
         reason: String,
@@ -128,12 +130,20 @@ impl FixReport {
             let line = match &o.kind {
                 OutcomeKind::Fixed {
                     key_arn,
-                    version: Some(v),
-                } => format!("✓ {} → {key_arn} (version {v} published)", o.name),
-                OutcomeKind::Fixed {
-                    key_arn,
-                    version: None,
-                } => format!("✓ {} → {key_arn}", o.name),
+                    version,
+                    users,
+                } => format!(
+                    "✓ {} → {key_arn}{}{}",
+                    o.name,
+                    version
+                        .as_ref()
+                        .map(|v| format!(" (version {v} published)"))
+                        .unwrap_or_default(),
+                    users
+                        .as_ref()
+                        .map(|u| format!("; {}", u.describe()))
+                        .unwrap_or_default()
+                ),
                 OutcomeKind::Skipped { reason } => format!("- {} skipped: {reason}", o.name),
                 OutcomeKind::Failed {
                     error,
@@ -261,12 +271,25 @@ pub async fn with_drafts(session: &Session, mut plan: FixPlan) -> Result<FixPlan
 const MAX_CONFLICTS: u32 = 3;
 
 /// Puts one guardrail on `key_arn`. Journals before writing; restores what it cannot prove.
+/// The known users of a guardrail and its key's policy as read back from KMS once the key is
+/// ready (with any users statement added): the plan's evaluation, made again with what KMS
+/// holds, before the write and for the summary.
+pub struct UsersCheck<'a> {
+    pub planned: &'a [super::plan::PlannedUser],
+    pub key_policy: Result<&'a serde_json::Value, &'a str>,
+    pub iam: &'a std::collections::HashMap<String, crate::usage::PrincipalPolicies>,
+    /// The lock-out was accepted (`--allow-lockout`): a loss is said, not refused.
+    pub allow_lockout: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn fix_guardrail(
     session: &Session,
     journal: &Journal,
     target: &Target,
     key_arn: &str,
     publish_version: bool,
+    users: Option<&UsersCheck<'_>>,
     options: &ApplyOptions,
     on_event: &(dyn Fn(FixEvent) + Send + Sync),
 ) -> Outcome {
@@ -287,6 +310,30 @@ pub async fn fix_guardrail(
             reason: "cancelled before it started".into(),
         });
     }
+    // Every known user evaluated with the key as KMS holds it: a loss is refused before
+    // anything is written (unless accepted), and the summary says who keeps access.
+    let users_after = users.map(|u| super::planner::users_after(key_arn, u.key_policy, u.planned, u.iam));
+    if let (Some(after), Some(check)) = (&users_after, users)
+        && !after.lost.is_empty()
+    {
+        if !check.allow_lockout {
+            let error = format!(
+                "not written: with the key as it reads now, {} would lose kms:Decrypt",
+                after.lost.join("; ")
+            );
+            let _ = journal.append(&Entry::Failed {
+                at: now(),
+                arn: target.arn.clone(),
+                error: error.clone(),
+            });
+            return failed(error, false);
+        }
+        let _ = journal.append(&Entry::LockoutAccepted {
+            at: now(),
+            arn: target.arn.clone(),
+            users: after.lost.clone(),
+        });
+    }
     let bedrock = session.bedrock(&region);
     let mut conflicts = 0;
     let pre_image = loop {
@@ -297,6 +344,15 @@ pub async fn fix_guardrail(
             Err(e) => return failed(format!("GetGuardrail: {}", e.detail()), false),
         };
         if draft.config.kms_key_arn.as_deref() == Some(key_arn) {
+            // Planned on its own key: a repair, whose users statement was added to the key
+            // policy before (nothing to write to the guardrail).
+            if target.current_key.as_deref() == Some(key_arn) {
+                return outcome(OutcomeKind::Fixed {
+                    key_arn: key_arn.to_string(),
+                    version: None,
+                    users: users_after,
+                });
+            }
             return outcome(OutcomeKind::Skipped {
                 reason: "already on the target key".into(),
             });
@@ -461,6 +517,7 @@ pub async fn fix_guardrail(
     outcome(OutcomeKind::Fixed {
         key_arn: key_arn.to_string(),
         version,
+        users: users_after,
     })
 }
 
@@ -745,12 +802,35 @@ pub async fn apply(
             }
         };
         report.keys.push((r.region.clone(), key.clone()));
+        // The key's policy as KMS holds it now (created, or with the users statement added):
+        // every known user is evaluated with it again.
+        let key_policy: Result<serde_json::Value, String> =
+            match session.key_policy(&session.kms(&r.region), &key).await {
+                Ok(text) => serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}")),
+                Err(e) => Err(format!("GetKeyPolicy: {}", e.label())),
+            };
+        let key_policy = &key_policy;
         let outcomes: Vec<Outcome> = futures::stream::iter(r.targets.iter())
             .map(|t| {
                 let key = key.clone();
                 async move {
-                    let o = fix_guardrail(session, journal, t, &key, plan.publish_version, options, on_event)
-                        .await;
+                    let check = plan.usage.users.get(&t.arn).map(|planned| UsersCheck {
+                        planned,
+                        key_policy: key_policy.as_ref().map_err(String::as_str),
+                        iam: &plan.usage.iam,
+                        allow_lockout: plan.allow_lockout,
+                    });
+                    let o = fix_guardrail(
+                        session,
+                        journal,
+                        t,
+                        &key,
+                        plan.publish_version,
+                        check.as_ref(),
+                        options,
+                        on_event,
+                    )
+                    .await;
                     on_event(FixEvent::Done(o.clone()));
                     o
                 }

@@ -72,6 +72,13 @@ pub enum Entry {
         at: String,
         arn: String,
     },
+    /// Written before a guardrail is moved although known users lose kms:Decrypt with its
+    /// new key: the lock-out was accepted explicitly (`--allow-lockout`).
+    LockoutAccepted {
+        at: String,
+        arn: String,
+        users: Vec<String>,
+    },
     /// The last line of a fix that ran to its end: how it ended and what it did. A journal
     /// without it was cut short (a crash, a kill): its last pre-images may not be verified.
     Ended {

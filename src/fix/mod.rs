@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod apply;
 pub mod journal;
 pub mod plan;
+pub mod planner;
 pub mod policy;
+pub mod prepare;
 pub mod principals;
 pub mod terraform;

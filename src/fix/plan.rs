@@ -46,13 +46,20 @@ pub struct RegionPlan {
     pub targets: Vec<Target>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FixPlan {
     pub account: String,
     pub regions: Vec<RegionPlan>,
     pub publish_version: bool,
     /// Who uses the guardrails, and what the plan's keys mean for them.
     pub usage: PlanUsage,
+    /// Guardrails whose move would take kms:Decrypt from a known user: left out of
+    /// `regions` (see `planner`), unless `allow_lockout`.
+    pub held: Vec<super::planner::HeldBack>,
+    /// The lock-outs were accepted (`--allow-lockout`): the held guardrails move too.
+    pub allow_lockout: bool,
+    /// What planning had to say (guardrails skipped, statements a key policy lacks).
+    pub notes: Vec<String>,
 }
 
 /// A user of a guardrail, and whether it can decrypt with the key the plan applies.
@@ -109,7 +116,7 @@ pub fn to_grant<'a>(planned: impl IntoIterator<Item = &'a PlannedUser>, account:
 }
 
 /// What the plan knows of who uses its guardrails.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanUsage {
     /// Whether usage was read at all.
     pub read: bool,
@@ -118,20 +125,40 @@ pub struct PlanUsage {
     /// By guardrail ARN: the sources that could not be read.
     pub unknown: HashMap<String, Vec<UnknownSource>>,
     pub grants: Vec<PolicyGrant>,
+    /// The users' IAM policies and boundaries, as the plan evaluated them: the apply
+    /// evaluates every user again with the key as it reads back.
+    pub iam: HashMap<String, crate::usage::PrincipalPolicies>,
 }
 
 impl PlanUsage {
-    /// The users that could not decrypt with the planned key, by guardrail name.
-    pub fn locked_out<'a>(&'a self, plan: &'a FixPlan) -> Vec<(&'a str, &'a PlannedUser)> {
+    /// The users of the guardrails that move whose access with the planned key is not
+    /// known, by guardrail name: listed at the top of the plan and at the confirm step.
+    pub fn unknown_users<'a>(&'a self, plan: &'a FixPlan) -> Vec<(&'a str, &'a PlannedUser)> {
         let mut out = Vec::new();
         for t in plan.regions.iter().flat_map(|r| &r.targets) {
             for u in self.users.get(&t.arn).into_iter().flatten() {
-                if !matches!(u.with_key, Access::Allowed { .. }) {
+                if matches!(u.with_key, Access::Unknown { .. }) {
                     out.push((t.name.as_str(), u));
                 }
             }
         }
         out
+    }
+
+    /// How many of a guardrail's known users (principals) keep access with the planned
+    /// key, of how many.
+    pub fn keeping(&self, arn: &str) -> (usize, usize) {
+        let users = self.users.get(arn).map(Vec::as_slice).unwrap_or_default();
+        let mut principals: Vec<(&str, bool)> = Vec::new();
+        for u in users {
+            let keeps = matches!(u.with_key, Access::Allowed { .. });
+            match principals.iter_mut().find(|(p, _)| *p == u.user.principal) {
+                Some((_, k)) => *k &= keeps,
+                None => principals.push((&u.user.principal, keeps)),
+            }
+        }
+        let keep = principals.iter().filter(|(_, k)| *k).count();
+        (keep, principals.len())
     }
 }
 
@@ -146,10 +173,11 @@ pub fn terraform_header() -> String {
 pub fn script_header(guardrails: usize) -> String {
     format!(
         "#!/usr/bin/env bash\n\
-         # Written by guardkey: moves {guardrails} Bedrock guardrails to a customer managed KMS key.\n\
+         # Written by guardkey: moves {} to a customer managed KMS key.\n\
          # Each update-guardrail resends the guardrail's whole DRAFT as read when this was written.\n\
          set -euo pipefail\n\
-         work=$(mktemp -d)\ntrap 'rm -rf \"$work\"' EXIT\n"
+         work=$(mktemp -d)\ntrap 'rm -rf \"$work\"' EXIT\n",
+        crate::report::plural(guardrails, "Bedrock guardrail")
     )
 }
 
@@ -178,11 +206,17 @@ impl FixPlan {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Plan: {} guardrails in {} regions of account {} move to a customer managed KMS key.",
-            self.guardrail_count(),
-            self.regions.len(),
-            self.account
+            "Plan: {} in {} of account {} {} to a customer managed KMS key.",
+            crate::report::plural(self.guardrail_count(), "guardrail"),
+            crate::report::plural(self.regions.len(), "region"),
+            self.account,
+            if self.guardrail_count() == 1 {
+                "moves"
+            } else {
+                "move"
+            }
         );
+        self.gate_lines(&mut out);
         for r in &self.regions {
             let _ = writeln!(out, "\n{}:", r.region);
             let mut step = 1;
@@ -236,6 +270,60 @@ impl FixPlan {
             self.usage_lines(r, &mut out);
         }
         out
+    }
+
+    /// What the gate decided, first: the guardrails held back (or moved anyway) because a
+    /// known user would lose access, and the users whose access is not known.
+    fn gate_lines(&self, out: &mut String) {
+        let (held, accepted): (Vec<_>, Vec<_>) = self.held.iter().partition(|h| !h.moved_anyway);
+        if !held.is_empty() {
+            let _ = writeln!(
+                out,
+                "✗ Held back, not moved: {} whose move would take kms:Decrypt from a user:",
+                crate::report::plural(held.len(), "guardrail")
+            );
+        }
+        if !accepted.is_empty() {
+            let _ = writeln!(
+                out,
+                "⚠ Lock-out accepted (--allow-lockout): {} {} although a user loses kms:Decrypt (journaled):",
+                crate::report::plural(accepted.len(), "guardrail"),
+                if accepted.len() == 1 { "moves" } else { "move" }
+            );
+        }
+        for h in held.iter().chain(&accepted) {
+            let _ = writeln!(out, "  {} ({}):", h.target.name, h.region);
+            for p in &h.losing {
+                let _ = writeln!(
+                    out,
+                    "    ✗ {} ({}) would lose access: {}",
+                    p.user.label(),
+                    p.user.principal,
+                    p.with_key.reason()
+                );
+            }
+            if !h.moved_anyway {
+                let ways: Vec<String> = h.ways_out.iter().map(|w| w.describe(&h.region)).collect();
+                let _ = writeln!(out, "    ways out: {}", ways.join("; or "));
+            }
+        }
+        let unknown = self.usage.unknown_users(self);
+        if !unknown.is_empty() {
+            let _ = writeln!(
+                out,
+                "? Not known whether {} keep access (check them before applying):",
+                crate::report::plural(unknown.len(), "user")
+            );
+            for (name, p) in unknown {
+                let _ = writeln!(
+                    out,
+                    "  {name}: ? {} ({}): {}",
+                    p.user.label(),
+                    p.user.principal,
+                    p.with_key.reason()
+                );
+            }
+        }
     }
 
     /// Who uses each guardrail of the region, and whether they keep access with the key.
@@ -671,6 +759,9 @@ mod tests {
             account: "123456789012".into(),
             publish_version: true,
             usage: Default::default(),
+            held: Vec::new(),
+            allow_lockout: false,
+            notes: Vec::new(),
             regions: vec![
                 RegionPlan {
                     region: "us-east-1".into(),

@@ -218,6 +218,16 @@ impl Guardrail {
         }
     }
 
+    /// Who uses it, as just read: its posture takes what that says of its key (a user locked
+    /// out is a FAIL, one not known a WARN), replacing what an earlier read said.
+    pub fn set_usage(&mut self, usage: crate::usage::Usage) {
+        let finding = posture::usage_finding(self.kms_key_arn.as_deref(), &usage);
+        if self.read_error.is_none() {
+            self.posture = self.posture.with_finding(finding, &posture::USAGE_FINDINGS);
+        }
+        self.usage = Some(Box::new(usage));
+    }
+
     /// What a table shows in the key column.
     pub fn key_label(&self) -> String {
         match (&self.read_error, &self.kms_key_arn, &self.key) {

@@ -54,6 +54,11 @@ pub enum PostureId {
     KeyRotationDisabled,
     KeyInOtherAccount,
     KeyInOtherRegion,
+    /// On a customer managed key that a known user of the guardrail cannot decrypt with:
+    /// the guardrail no longer works for it (read with who uses it: `--usage`, the explorer).
+    KeyLocksOutUsers,
+    /// On a customer managed key, and whether a known user can decrypt with it is not known.
+    KeyUserAccessUnknown,
     AccessDenied,
     Throttled,
     Timeout,
@@ -62,7 +67,7 @@ pub enum PostureId {
 }
 
 impl PostureId {
-    pub const ALL: [PostureId; 14] = [
+    pub const ALL: [PostureId; 16] = [
         PostureId::AwsOwnedKey,
         PostureId::KeyDisabled,
         PostureId::KeyPendingDeletion,
@@ -72,6 +77,8 @@ impl PostureId {
         PostureId::KeyRotationDisabled,
         PostureId::KeyInOtherAccount,
         PostureId::KeyInOtherRegion,
+        PostureId::KeyLocksOutUsers,
+        PostureId::KeyUserAccessUnknown,
         PostureId::AccessDenied,
         PostureId::Throttled,
         PostureId::Timeout,
@@ -90,6 +97,8 @@ impl PostureId {
             PostureId::KeyRotationDisabled => "key-rotation-disabled",
             PostureId::KeyInOtherAccount => "key-in-other-account",
             PostureId::KeyInOtherRegion => "key-in-other-region",
+            PostureId::KeyLocksOutUsers => "key-locks-out-users",
+            PostureId::KeyUserAccessUnknown => "key-user-access-unknown",
             PostureId::AccessDenied => "access-denied",
             PostureId::Throttled => "throttled",
             PostureId::Timeout => "timeout",
@@ -105,10 +114,12 @@ impl PostureId {
             | PostureId::KeyPendingDeletion
             | PostureId::KeyNotFound
             | PostureId::KeyUnavailable
-            | PostureId::KeyNotCustomerManaged => Level::Fail,
-            PostureId::KeyRotationDisabled | PostureId::KeyInOtherAccount | PostureId::KeyInOtherRegion => {
-                Level::Warn
-            }
+            | PostureId::KeyNotCustomerManaged
+            | PostureId::KeyLocksOutUsers => Level::Fail,
+            PostureId::KeyRotationDisabled
+            | PostureId::KeyInOtherAccount
+            | PostureId::KeyInOtherRegion
+            | PostureId::KeyUserAccessUnknown => Level::Warn,
             PostureId::AccessDenied | PostureId::Throttled | PostureId::Timeout | PostureId::LookupFailed => {
                 Level::Unknown
             }
@@ -128,6 +139,10 @@ impl PostureId {
             PostureId::KeyRotationDisabled => "Guardrail's KMS key has automatic rotation off",
             PostureId::KeyInOtherAccount => "Guardrail's KMS key is in another account",
             PostureId::KeyInOtherRegion => "Guardrail's KMS key is in another region",
+            PostureId::KeyLocksOutUsers => "Guardrail's KMS key locks out users of the guardrail",
+            PostureId::KeyUserAccessUnknown => {
+                "Whether the users of the guardrail can decrypt with its KMS key is not known"
+            }
             PostureId::AccessDenied => "Posture unknown: access denied",
             PostureId::Throttled => "Posture unknown: throttled",
             PostureId::Timeout => "Posture unknown: timed out",
@@ -178,6 +193,97 @@ impl Posture {
         std::iter::once(self.id)
             .chain(self.more.iter().map(|f| f.id))
             .collect()
+    }
+}
+
+impl Posture {
+    /// The posture with `finding` among its findings (one of the same id replaced), worst
+    /// first again.
+    pub fn with_finding(&self, finding: Option<Finding>, replaces: &[PostureId]) -> Posture {
+        let mut findings: Vec<Finding> = std::iter::once(Finding {
+            id: self.id,
+            level: self.level,
+            reason: self.reason.clone(),
+            hint: self.hint.clone(),
+        })
+        .chain(self.more.iter().cloned())
+        .filter(|f| !replaces.contains(&f.id))
+        .collect();
+        findings.extend(finding);
+        if findings.len() > 1 {
+            // A healthy key is no finding beside another one.
+            findings.retain(|f| f.id != PostureId::CustomerManagedKey);
+        }
+        if findings.is_empty() {
+            findings.push(healthy());
+        }
+        ranked(findings)
+    }
+}
+
+/// What who uses a guardrail says of its key: a known user that cannot decrypt with the
+/// customer managed key (FAIL: the guardrail no longer works for it), or one whose access is
+/// not known (WARN: never a pass on a guess). The AWS-owned key lets everyone decrypt; a user
+/// IAM does not list cannot apply the guardrail with any key, and is said by the usage, not here.
+pub fn usage_finding(kms_key_arn: Option<&str>, usage: &crate::usage::Usage) -> Option<Finding> {
+    use crate::usage::Access;
+    kms_key_arn?;
+    let users: Vec<&crate::usage::GuardrailUser> = usage.named_users().filter(|u| !u.missing).collect();
+    let names = |f: fn(&Access) -> bool| -> Vec<String> {
+        users
+            .iter()
+            .filter(|u| f(&u.current_key))
+            .map(|u| format!("{} ({})", u.label(), u.current_key.reason()))
+            .collect()
+    };
+    let denied = names(|a| matches!(a, Access::Denied { .. }));
+    if !denied.is_empty() {
+        return Some(Finding::new(
+            PostureId::KeyLocksOutUsers,
+            format!(
+                "{} cannot decrypt with the guardrail's key: {}",
+                if denied.len() == 1 { "A user" } else { "Users" },
+                denied.join("; ")
+            ),
+            "Add them to the key policy with `guardkey fix --key KEY --grant-users` (or the wizard), or let kms:Decrypt through their permissions boundary.",
+        ));
+    }
+    let unknown = names(|a| matches!(a, Access::Unknown { .. }));
+    (!unknown.is_empty()).then(|| {
+        Finding::new(
+            PostureId::KeyUserAccessUnknown,
+            format!(
+                "Not known whether {} can decrypt with the guardrail's key: {}",
+                if unknown.len() == 1 { "a user" } else { "users" },
+                unknown.join("; ")
+            ),
+            "Grant guardkey what it lacks to read the key policy and IAM (`guardkey policy scan`), or check the key policy by hand.",
+        )
+    })
+}
+
+/// The findings that come from who uses a guardrail (replaced whenever usage is read again).
+pub const USAGE_FINDINGS: [PostureId; 2] = [PostureId::KeyLocksOutUsers, PostureId::KeyUserAccessUnknown];
+
+fn healthy() -> Finding {
+    Finding::new(
+        PostureId::CustomerManagedKey,
+        "Encrypted with an enabled, customer managed, rotating key",
+        "Nothing to do.",
+    )
+}
+
+/// Worst first; among equals, the order the checks were made in.
+fn ranked(mut findings: Vec<Finding>) -> Posture {
+    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
+    let more = findings.split_off(1);
+    let top = findings.pop().expect("at least one finding");
+    Posture {
+        level: top.level,
+        id: top.id,
+        reason: top.reason,
+        hint: top.hint,
+        more,
     }
 }
 
@@ -321,23 +427,9 @@ pub fn assess(
         (None, Some(_), Some(KeyLookup::Found(info))) => key_findings(info, account, region),
     };
     if findings.is_empty() {
-        findings.push(Finding::new(
-            PostureId::CustomerManagedKey,
-            "Encrypted with an enabled, customer managed, rotating key",
-            "Nothing to do.",
-        ));
+        findings.push(healthy());
     }
-    // Worst first; among equals, the order the checks were made in.
-    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
-    let more = findings.split_off(1);
-    let top = findings.pop().expect("at least one finding");
-    Posture {
-        level: top.level,
-        id: top.id,
-        reason: top.reason,
-        hint: top.hint,
-        more,
-    }
+    ranked(findings)
 }
 
 #[cfg(test)]

@@ -201,7 +201,7 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
                 capped: capped(&p.arn),
             });
         }
-        g.usage = Some(Box::new(usage));
+        g.set_usage(usage);
     }
 }
 

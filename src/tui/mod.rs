@@ -444,8 +444,10 @@ impl EffectRunner {
                         principals: &principals,
                         iam: iam.as_deref().and_then(|r| r.as_ref().ok()),
                     };
-                    let keys = existing_keys(&session, &region, &account, &caller, &users).await;
-                    let _ = tx.send(Action::WizardKeys { region, keys });
+                    let keys = existing_keys(&session, &region, &account, &caller).await;
+                    // The users' IAM policies: the planner evaluates each key with them.
+                    let iam = users.policies();
+                    let _ = tx.send(Action::WizardKeys { region, keys, iam });
                 });
             }
             WizardEffect::CheckAlias { region, alias } => {
@@ -466,7 +468,7 @@ impl EffectRunner {
             WizardEffect::SaveScript(plan) => {
                 let dir = self.export_dir.clone();
                 tokio::spawn(async move {
-                    let result = match crate::fix::apply::with_drafts(&session, plan).await {
+                    let result = match crate::fix::apply::with_drafts(&session, *plan).await {
                         Ok(plan) => match target {
                             Some(t) => export(&dir, "sh", &crate::fix::accounts::script(&[(&t, &plan)])),
                             None => export(&dir, "sh", &plan.cli_script()),
@@ -479,7 +481,7 @@ impl EffectRunner {
             WizardEffect::SaveTerraform(plan) => {
                 let dir = self.export_dir.clone();
                 tokio::spawn(async move {
-                    let result = match crate::fix::apply::with_drafts(&session, plan).await {
+                    let result = match crate::fix::apply::with_drafts(&session, *plan).await {
                         Ok(plan) => {
                             let (content, gaps) = match target {
                                 Some(t) => crate::fix::accounts::terraform(&[(&t, &plan)]),
@@ -565,23 +567,35 @@ fn export(dir: &std::path::Path, extension: &str, content: &str) -> Result<Strin
         .map(|()| std::fs::canonicalize(&path).unwrap_or(path).display().to_string())
 }
 
-/// The guardrails' users whose access with each existing key the wizard shows, and the
-/// account's IAM principals and policies when they could be read.
+/// The guardrails' users, and the account's IAM principals and policies when they could be
+/// read.
 struct Users<'a> {
     principals: &'a [String],
     iam: Option<&'a crate::usage::AccountIam>,
 }
 
-/// The customer managed keys of a region (by alias), each checked for guardrails, and the
-/// users' access with each.
+impl Users<'_> {
+    /// The users' identity policies and boundaries, by principal (those IAM lists).
+    fn policies(&self) -> std::collections::HashMap<String, crate::usage::PrincipalPolicies> {
+        let Some(iam) = self.iam else {
+            return Default::default();
+        };
+        let index = crate::usage::IamIndex::build(iam);
+        self.principals
+            .iter()
+            .filter_map(|p| Some((p.clone(), index.principal(p)?.clone())))
+            .collect()
+    }
+}
+
+/// The customer managed keys of a region (by alias), each checked for guardrails, with its
+/// policy for the planner.
 async fn existing_keys(
     session: &Session,
     region: &str,
     account: &str,
     caller: &str,
-    users: &Users<'_>,
 ) -> Result<Vec<wizard::ExistingKey>, String> {
-    let index = users.iam.map(crate::usage::IamIndex::build);
     let kms = session.kms(region);
     let aliases = session.list_aliases(&kms).await.map_err(|e| e.detail())?;
     let mut out = Vec::new();
@@ -605,23 +619,6 @@ async fn existing_keys(
             }
             Err(e) => (Some(format!("its policy cannot be read ({})", e.label())), None),
         };
-        // Evaluated as KMS does, with the IAM side when it was read (else the review says
-        // what is not known, from the policy alone).
-        let mut access = std::collections::HashMap::new();
-        let parsed = policy_text
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
-        if let (Some(index), Some(policy)) = (&index, &parsed) {
-            for principal in users.principals {
-                let facts = crate::usage::KeyFacts {
-                    arn: &arn,
-                    state: &state,
-                    policy: Ok(policy),
-                };
-                let a = crate::usage::decrypt_access(&facts, principal, index.principal(principal));
-                access.insert(principal.clone(), a);
-            }
-        }
         out.push(wizard::ExistingKey {
             arn,
             alias: Some(alias),
@@ -630,7 +627,6 @@ async fn existing_keys(
             suitable: suitable.map(|_| ()),
             policy_warning,
             policy: policy_text,
-            access,
         });
     }
     Ok(out)

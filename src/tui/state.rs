@@ -589,10 +589,21 @@ impl State {
     /// Who uses the guardrails of a region, as read after the region came in.
     pub fn set_usage(&mut self, usage: HashMap<String, crate::usage::Usage>) {
         self.has_usage |= !usage.is_empty();
+        let mut postures_changed = false;
         for g in &mut self.rows {
             if let Some(u) = usage.get(&g.arn) {
-                g.usage = Some(Box::new(u.clone()));
+                let before = g.posture.clone();
+                g.set_usage(u.clone());
+                postures_changed |= g.posture != before;
             }
+        }
+        if postures_changed {
+            // A key that locks its users out is a finding: the counts and the order follow.
+            self.totals = Totals::of(&self.rows);
+            self.search = self.rows.iter().map(filter::search_text).collect();
+            self.recompute_changes();
+            self.order_stale = true;
+            self.visible_stale = true;
         }
         if self.sort == Column::Users {
             self.order_stale = true;

@@ -6,10 +6,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use std::collections::HashMap;
+
 use crate::fix::apply::{FixEvent, OutcomeKind};
-use crate::fix::plan::{FixPlan, KeyChoice, NewKey, RegionPlan, Target, by_region};
-use crate::fix::policy::{KeyPolicySpec, build, principal_of_caller, validate_alias};
+use crate::fix::plan::{FixPlan, Target, by_region};
+use crate::fix::planner::{Candidate, KeyDecision, NewKeySettings, PlanRequest, RegionChoice, no_key_keeps};
+use crate::fix::policy::{KeyPolicySpec, principal_of_caller, validate_alias};
 use crate::model::{Guardrail, Level};
+use crate::usage::PrincipalPolicies;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -50,6 +54,9 @@ pub struct WizardTarget {
     /// The CloudFormation stack that manages it, when its tags were read: left out by
     /// default (the stack would drift; set KmsKeyArn in the template).
     pub managed_by: Option<String>,
+    /// Why no key the wizard can make keeps every known user of it (a permissions boundary,
+    /// another account's principal): left out by default, as the planner would hold it back.
+    pub locks_out: Option<String>,
 }
 
 /// A key that exists in a region, and whether it can encrypt guardrails.
@@ -64,12 +71,9 @@ pub struct ExistingKey {
     /// What its key policy lacks for guardrails, if anything (a warning, not a veto: IAM
     /// policies may grant it through the account-root statement).
     pub policy_warning: Option<String>,
-    /// Its policy document, when it could be read: the review says from it whether the
-    /// guardrails' users could decrypt.
+    /// Its policy document, when it could be read: the planner says from it (and the users'
+    /// IAM policies) whether the guardrails' users could decrypt.
     pub policy: Option<String>,
-    /// Whether each of the guardrails' users could decrypt with it, by principal, evaluated
-    /// as KMS does with the account's IAM policies read too (empty when they could not be).
-    pub access: std::collections::HashMap<String, crate::usage::Access>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +116,8 @@ pub struct Settings {
 pub enum Progress {
     Pending,
     Writing,
-    Fixed,
+    /// With what its known users are left with ("2 users keep access").
+    Fixed(Option<String>),
     Skipped(String),
     Failed(String),
 }
@@ -130,6 +135,12 @@ pub struct Wizard {
     /// Add a statement naming the guardrails' users to an existing key's policy where it
     /// would lock them out (`g` in the review; `--grant-users` headless).
     pub grant_users: bool,
+    /// Move guardrails whose users would lose access all the same (`o` at the confirm
+    /// step; `--allow-lockout` headless).
+    pub allow_lockout: bool,
+    /// The IAM policies and boundaries of the guardrails' users, by principal, as read with
+    /// the keys (absent when the account's IAM could not be read).
+    pub iam: HashMap<String, PrincipalPolicies>,
     pub review_scroll: u16,
     pub confirm_input: String,
     pub error: Option<String>,
@@ -162,10 +173,10 @@ pub enum WizardEffect {
         content: String,
     },
     /// The AWS CLI script: each guardrail's whole DRAFT is read first, as `fix --emit-cli` does.
-    SaveScript(FixPlan),
+    SaveScript(Box<FixPlan>),
     /// The Terraform: each guardrail's DRAFT is read first, for its resource.
-    SaveTerraform(FixPlan),
-    Apply(FixPlan),
+    SaveTerraform(Box<FixPlan>),
+    Apply(Box<FixPlan>),
     Cancel,
     /// The fix is over: re-read these regions so the rows show the new keys.
     Reread {
@@ -198,16 +209,38 @@ impl Wizard {
         };
         let mut targets: Vec<WizardTarget> = rows
             .into_iter()
-            .map(|g| WizardTarget {
-                arn: g.arn.clone(),
-                id: g.id.clone(),
-                name: g.name.clone(),
-                region: g.region.to_string(),
-                level: g.posture.level,
-                current_key: g.kms_key_arn.clone(),
-                included: g.posture.level != Level::Pass,
-                usage: g.usage.as_deref().cloned(),
-                managed_by: None,
+            .map(|g| {
+                // A guardrail no key can move without a lock-out is left out, with why.
+                let locks_out = g
+                    .usage
+                    .as_deref()
+                    .and_then(|u| no_key_keeps(u, &g.arn, account))
+                    .map(|losing| {
+                        losing
+                            .iter()
+                            .map(|p| {
+                                format!(
+                                    "{} as {}: {}",
+                                    p.user.label(),
+                                    crate::usage::principal_name(&p.user.principal),
+                                    p.with_key.reason()
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
+                WizardTarget {
+                    arn: g.arn.clone(),
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                    region: g.region.to_string(),
+                    level: g.posture.level,
+                    current_key: g.kms_key_arn.clone(),
+                    included: g.posture.level != Level::Pass && locks_out.is_none(),
+                    usage: g.usage.as_deref().cloned(),
+                    managed_by: None,
+                    locks_out,
+                }
             })
             .collect();
         // Grouped by region (in the order regions first appear), each region under one
@@ -240,6 +273,8 @@ impl Wizard {
             },
             publish_version: false,
             grant_users: false,
+            allow_lockout: false,
+            iam: HashMap::new(),
             review_scroll: 0,
             confirm_input: String::new(),
             error: None,
@@ -320,160 +355,54 @@ impl Wizard {
             .collect()
     }
 
-    fn policy(&self) -> Result<String, String> {
-        build(&KeyPolicySpec {
-            account: self.account.clone(),
-            partition: crate::regions::partition_of_arn(&self.caller).to_string(),
-            administrators: split_list(&self.settings.values[3]),
-            managers: split_list(&self.settings.values[4]),
-            users: {
-                let mut users = split_list(&self.settings.values[5]);
-                for u in self.users_to_name() {
-                    if !users.contains(&u) {
-                        users.push(u);
-                    }
-                }
-                users
+    /// The new key's settings; the planner names each region's guardrail users in its policy.
+    fn new_key_settings(&self) -> Result<NewKeySettings, String> {
+        if let Some(e) = self.alias_error() {
+            return Err(e);
+        }
+        Ok(NewKeySettings {
+            alias: self.settings.values[0].clone(),
+            description: self.settings.values[1].clone(),
+            spec: KeyPolicySpec {
+                account: self.account.clone(),
+                partition: crate::regions::partition_of_arn(&self.caller).to_string(),
+                administrators: split_list(&self.settings.values[3]),
+                managers: split_list(&self.settings.values[4]),
+                users: split_list(&self.settings.values[5]),
+                external_accounts: Vec::new(),
             },
-            external_accounts: Vec::new(),
+            tags: self.tags()?,
+            rotation_days: self.rotation_days()?,
         })
     }
 
-    /// The users of the included guardrails a new key's policy names: the account's own
-    /// principals that IAM lists (KMS refuses one that does not exist), administrators left
-    /// to the account-root statement.
-    fn users_to_name(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for u in self
-            .included()
-            .filter_map(|t| t.usage.as_ref())
-            .flat_map(|u| u.named_users())
-        {
-            if u.nameable_in(&self.account) && !out.contains(&u.principal) {
-                out.push(u.principal.clone());
+    /// The key chosen for a region, as the planner takes it.
+    fn key_decision(&self, r: &RegionKey, new_key: &Option<NewKeySettings>) -> Result<KeyDecision, String> {
+        let region = &r.region;
+        match (r.existing, &r.keys) {
+            (None, _) => Ok(KeyDecision::Create(new_key.clone().ok_or("no key settings")?)),
+            (Some(i), KeyList::Ready(keys)) => {
+                let k = keys.get(i).ok_or("no such key")?;
+                k.suitable.clone().map_err(|why| {
+                    format!(
+                        "{region}: {} cannot be used: {why}",
+                        k.alias.as_deref().unwrap_or(&k.arn)
+                    )
+                })?;
+                Ok(KeyDecision::Existing {
+                    arn: k.arn.clone(),
+                    policy: k
+                        .policy
+                        .clone()
+                        .ok_or_else(|| k.policy_warning.clone().unwrap_or_else(|| "not read".into())),
+                })
             }
+            _ => Err(format!("{region}: the keys are still loading")),
         }
-        out
     }
 
-    /// Who uses the planned guardrails and whether the planned key lets them decrypt: a new
-    /// key names them; an existing key's policy and the account's IAM policies are read with
-    /// the keys (when IAM cannot be read, it says so, and `guardkey fix --key … --dry-run`
-    /// names what is missing). With `g`, the account's users an existing key would lock out
-    /// are added to its policy, as `--grant-users` does.
-    fn plan_usage(&self, regions: &[RegionPlan]) -> crate::fix::plan::PlanUsage {
-        use crate::fix::plan::{PlannedUser, PolicyGrant, to_grant};
-        use crate::usage::{Access, GuardrailUser, KeyFacts, decrypt_access};
-        let mut usage = crate::fix::plan::PlanUsage {
-            read: self.included().any(|t| t.usage.is_some()),
-            ..Default::default()
-        };
-        let named = self.users_to_name();
-        let parse = |p: &str| serde_json::from_str::<serde_json::Value>(p).ok();
-        for r in regions {
-            let existing = match &r.key {
-                KeyChoice::Existing(arn) => {
-                    self.regions
-                        .iter()
-                        .find(|k| k.region == r.region)
-                        .and_then(|k| match &k.keys {
-                            KeyList::Ready(keys) => keys.iter().find(|e| e.arn == *arn),
-                            _ => None,
-                        })
-                }
-                KeyChoice::Create(_) => None,
-            };
-            let policy_text = existing.and_then(|e| e.policy.clone());
-            let mut policy = policy_text.as_deref().and_then(parse);
-            let evaluate = |policy: Option<&serde_json::Value>, user: &GuardrailUser| match &r.key {
-                // A permissions boundary that keeps kms:Decrypt from it wins over any policy.
-                KeyChoice::Create(_) => match &user.capped {
-                    Some(capped) => capped.clone(),
-                    None if named.contains(&user.principal) => Access::Allowed {
-                        how: "the new key's users statement names it".into(),
-                    },
-                    None => Access::Unknown {
-                        why: "another account's (or unlisted) principal: the new key does not name it".into(),
-                    },
-                },
-                KeyChoice::Existing(arn) => {
-                    let facts = KeyFacts {
-                        arn,
-                        state: "Enabled",
-                        policy: policy.ok_or("not read"),
-                    };
-                    // The policy as planned (with `g`, the users statement) names it; else
-                    // what KMS would say with the account's IAM policies, read with the keys.
-                    match decrypt_access(&facts, &user.principal, None) {
-                        allowed @ Access::Allowed { .. } => allowed,
-                        other => match existing.and_then(|e| e.access.get(&user.principal)) {
-                            Some(read) => read.clone(),
-                            None => match other {
-                                Access::Unknown { why } => Access::Unknown {
-                                    why: format!("{why}; `guardkey fix --key {arn} --dry-run` reads them"),
-                                },
-                                other => other,
-                            },
-                        },
-                    }
-                }
-            };
-            let mut lines: Vec<(String, Vec<PlannedUser>)> = Vec::new();
-            for t in &r.targets {
-                let Some(u) = self
-                    .targets
-                    .iter()
-                    .find(|x| x.arn == t.arn)
-                    .and_then(|x| x.usage.as_ref())
-                else {
-                    continue;
-                };
-                if !u.unknown.is_empty() {
-                    usage.unknown.insert(t.arn.clone(), u.unknown.clone());
-                }
-                let planned = u
-                    .named_users()
-                    .map(|user| PlannedUser {
-                        user: user.clone(),
-                        with_key: evaluate(policy.as_ref(), user),
-                    })
-                    .collect();
-                lines.push((t.arn.clone(), planned));
-            }
-            if let (KeyChoice::Existing(arn), Some(old), true) = (&r.key, policy_text, self.grant_users) {
-                let locked = to_grant(lines.iter().flat_map(|(_, planned)| planned), &self.account);
-                if !locked.is_empty()
-                    && let Ok(grant) = PolicyGrant::new(&r.region, arn, old, locked)
-                {
-                    policy = parse(&grant.new_policy);
-                    usage.grants.push(grant);
-                    for p in lines.iter_mut().flat_map(|(_, planned)| planned.iter_mut()) {
-                        p.with_key = evaluate(policy.as_ref(), &p.user);
-                    }
-                }
-            }
-            usage.users.extend(lines);
-        }
-        usage
-    }
-
-    /// The plan the review shows and the apply carries out.
-    pub fn plan(&self) -> Result<FixPlan, String> {
-        let mut regions = Vec::new();
-        let new_key = if self.creates_keys() {
-            if let Some(e) = self.alias_error() {
-                return Err(e);
-            }
-            Some(NewKey {
-                alias: self.settings.values[0].clone(),
-                description: self.settings.values[1].clone(),
-                policy: self.policy()?,
-                tags: self.tags()?,
-                rotation_days: self.rotation_days()?,
-            })
-        } else {
-            None
-        };
+    /// The included guardrails of each region, in the order regions first appear.
+    fn candidates(&self) -> Vec<(String, Vec<Candidate>)> {
         let grouped = by_region(
             self.included()
                 .map(|t| {
@@ -490,35 +419,79 @@ impl Wizard {
                 })
                 .collect(),
         );
-        for (region, targets) in grouped {
+        grouped
+            .into_iter()
+            .map(|(region, targets)| {
+                let candidates = targets
+                    .into_iter()
+                    .map(|target| Candidate {
+                        usage: self
+                            .targets
+                            .iter()
+                            .find(|x| x.arn == target.arn)
+                            .and_then(|x| x.usage.clone()),
+                        target,
+                    })
+                    .collect();
+                (region, candidates)
+            })
+            .collect()
+    }
+
+    fn plan_regions(&self, regions: Vec<RegionChoice>, grant_users: bool) -> Result<FixPlan, String> {
+        crate::fix::planner::plan(PlanRequest {
+            account: self.account.clone(),
+            regions,
+            iam: &self.iam,
+            grant_users,
+            allow_lockout: self.allow_lockout,
+            publish_version: self.publish_version,
+        })
+    }
+
+    /// The plan the review shows and the apply carries out: the planner's, from the choices
+    /// made (the same planner, and the same lock-out gate, as `guardkey fix`).
+    pub fn plan(&self) -> Result<FixPlan, String> {
+        let new_key = if self.creates_keys() {
+            Some(self.new_key_settings()?)
+        } else {
+            None
+        };
+        let mut regions = Vec::new();
+        for (region, candidates) in self.candidates() {
             let r = self
                 .regions
                 .iter()
                 .find(|k| k.region == region)
                 .ok_or("a region has no key choice")?;
-            let key = match (r.existing, &r.keys) {
-                (None, _) => KeyChoice::Create(new_key.clone().ok_or("no key settings")?),
-                (Some(i), KeyList::Ready(keys)) => {
-                    let k = keys.get(i).ok_or("no such key")?;
-                    k.suitable.clone().map_err(|why| {
-                        format!(
-                            "{region}: {} cannot be used: {why}",
-                            k.alias.as_deref().unwrap_or(&k.arn)
-                        )
-                    })?;
-                    KeyChoice::Existing(k.arn.clone())
-                }
-                _ => return Err(format!("{region}: the keys are still loading")),
-            };
-            regions.push(RegionPlan { region, key, targets });
+            regions.push(RegionChoice {
+                key: self.key_decision(r, &new_key)?,
+                region,
+                candidates,
+            });
         }
-        let usage = self.plan_usage(&regions);
-        Ok(FixPlan {
-            account: self.account.clone(),
-            regions,
-            publish_version: self.publish_version,
-            usage,
-        })
+        self.plan_regions(regions, self.grant_users)
+    }
+
+    /// What the existing key `i` of a region would do to the region's guardrails' users:
+    /// the planner's verdict on that region alone, with or without the users statement.
+    fn verdict_with(&self, region: &str, i: usize, grant_users: bool) -> Option<FixPlan> {
+        let r = self.regions.iter().find(|k| k.region == region)?;
+        let chosen = RegionKey {
+            existing: Some(i),
+            ..r.clone()
+        };
+        let key = self.key_decision(&chosen, &None).ok()?;
+        let (_, candidates) = self.candidates().into_iter().find(|(rg, _)| rg == region)?;
+        self.plan_regions(
+            vec![RegionChoice {
+                region: region.to_string(),
+                key,
+                candidates,
+            }],
+            grant_users,
+        )
+        .ok()
     }
 
     fn go_to_keys(&mut self) -> Vec<WizardEffect> {
@@ -696,9 +669,9 @@ impl Wizard {
                 KeyCode::Char('g') => self.grant_users = !self.grant_users,
                 KeyCode::Char('s') | KeyCode::Char('t') => match self.plan() {
                     Ok(plan) if key.code == KeyCode::Char('s') => {
-                        return (vec![WizardEffect::SaveScript(plan)], false);
+                        return (vec![WizardEffect::SaveScript(Box::new(plan))], false);
                     }
-                    Ok(plan) => return (vec![WizardEffect::SaveTerraform(plan)], false),
+                    Ok(plan) => return (vec![WizardEffect::SaveTerraform(Box::new(plan))], false),
                     Err(e) => self.error = Some(e),
                 },
                 KeyCode::Enter => {
@@ -713,25 +686,37 @@ impl Wizard {
                     self.confirm_input.pop();
                 }
                 KeyCode::Char(c) if c.is_ascii_digit() => self.confirm_input.push(c),
-                KeyCode::Enter => {
-                    let n = self.included().count();
-                    if self.confirm_input.trim() != n.to_string() {
-                        self.error = Some(format!("type {n}, the number of guardrails, to apply"));
-                    } else {
-                        match self.plan() {
-                            Ok(plan) => {
-                                self.step = Step::Apply;
-                                self.review_scroll = 0;
-                                self.progress = self
-                                    .included()
-                                    .map(|t| (t.arn.clone(), Progress::Pending))
-                                    .collect();
-                                return (vec![WizardEffect::Apply(plan)], false);
-                            }
-                            Err(e) => self.error = Some(e),
-                        }
-                    }
+                // The explicit, journaled choice to move guardrails whose users lose access.
+                KeyCode::Char('o') => {
+                    self.allow_lockout = !self.allow_lockout;
+                    self.confirm_input.clear();
                 }
+                KeyCode::Enter => match self.plan() {
+                    Ok(plan) if plan.guardrail_count() == 0 => {
+                        self.error = Some(
+                            "nothing can be moved without locking a user out: o moves them anyway, Esc goes back"
+                                .into(),
+                        );
+                    }
+                    Ok(plan) if self.confirm_input.trim() != plan.guardrail_count().to_string() => {
+                        self.error = Some(format!(
+                            "type {}, the number of guardrails, to apply",
+                            plan.guardrail_count()
+                        ));
+                    }
+                    Ok(plan) => {
+                        self.step = Step::Apply;
+                        self.review_scroll = 0;
+                        self.progress = plan
+                            .regions
+                            .iter()
+                            .flat_map(|r| &r.targets)
+                            .map(|t| (t.arn.clone(), Progress::Pending))
+                            .collect();
+                        return (vec![WizardEffect::Apply(Box::new(plan))], false);
+                    }
+                    Err(e) => self.error = Some(e),
+                },
                 _ => {}
             },
             Step::Apply => match (self.asking_cancel, key.code) {
@@ -762,28 +747,110 @@ impl Wizard {
         (Vec::new(), false)
     }
 
-    pub fn keys_loaded(&mut self, region: &str, keys: Result<Vec<ExistingKey>, String>) {
+    /// A region's keys are in, with the IAM policies of the guardrails' users. The default
+    /// is the safest choice the planner finds: the key the guardrails are on already (a
+    /// repair) or the one carrying the alias a new key would take, when it keeps every known
+    /// user; that key with the users statement added to its policy, when it can be; else a
+    /// new key, with a free alias. Said in a note; `n`, `h`/`l` and `g` change it.
+    pub fn keys_loaded(
+        &mut self,
+        region: &str,
+        keys: Result<Vec<ExistingKey>, String>,
+        iam: HashMap<String, PrincipalPolicies>,
+    ) {
+        self.iam.extend(iam);
         let alias = self.settings.values[0].clone();
-        if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
-            r.keys = match keys {
-                Ok(k) => KeyList::Ready(k),
-                Err(e) => KeyList::Failed(e),
-            };
-            // A suitable key that already carries the alias a new key would take: that key
-            // is the one meant (a new key could not have the alias anyway). Preselected, and
-            // said; `n` still chooses a new key.
-            if r.existing.is_none()
-                && let KeyList::Ready(keys) = &r.keys
-                && let Some(i) = keys
-                    .iter()
+        let on_keys: Vec<Option<String>> = self
+            .included()
+            .filter(|t| t.region == region)
+            .map(|t| t.current_key.clone())
+            .collect();
+        let Some(r) = self.regions.iter_mut().find(|r| r.region == region) else {
+            return;
+        };
+        r.keys = match keys {
+            Ok(k) => KeyList::Ready(k),
+            Err(e) => KeyList::Failed(e),
+        };
+        let KeyList::Ready(keys) = &r.keys else { return };
+        if r.existing.is_some() {
+            return;
+        }
+        // The guardrails' own key when they all share one (a key that locks its users out,
+        // to repair), else the one that carries the alias.
+        let shared = match on_keys.first() {
+            Some(Some(k)) if on_keys.iter().all(|o| o.as_deref() == Some(k.as_str())) => Some(k.clone()),
+            _ => None,
+        };
+        let Some(i) = keys
+            .iter()
+            .position(|k| k.suitable.is_ok() && shared.as_deref() == Some(k.arn.as_str()))
+            .or_else(|| {
+                keys.iter()
                     .position(|k| k.alias.as_deref() == Some(alias.as_str()) && k.suitable.is_ok())
-            {
+            })
+        else {
+            return;
+        };
+        let name = keys[i].alias.clone().unwrap_or_else(|| keys[i].arn.clone());
+        let keeps = |p: &FixPlan| p.held.is_empty() && p.guardrail_count() > 0;
+        let plain = self.verdict_with(region, i, false);
+        let granted = self.verdict_with(region, i, true);
+        let r = self
+            .regions
+            .iter_mut()
+            .find(|r| r.region == region)
+            .expect("found above");
+        match (plain, granted) {
+            (Some(p), _) if keeps(&p) => {
                 r.existing = Some(i);
                 r.note = Some(format!(
-                    "{alias} exists here and suits guardrails: its key is chosen (n for a new key with another alias)"
+                    "{name} chosen: keeps every known user, suits guardrails (n: a new key)"
                 ));
             }
+            (_, Some(p)) if keeps(&p) => {
+                let who: Vec<String> = p.usage.grants.iter().flat_map(|g| g.principals.clone()).collect();
+                r.existing = Some(i);
+                r.note = Some(format!(
+                    "{name} chosen: its policy will name {} (g in the review not to; n: a new key)",
+                    who.iter()
+                        .map(|p| crate::usage::principal_name(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                self.grant_users = true;
+            }
+            _ => {
+                // A new key stays the default; the alias it would take is taken here.
+                let free = self.free_alias(&alias);
+                let r = self
+                    .regions
+                    .iter_mut()
+                    .find(|r| r.region == region)
+                    .expect("found above");
+                r.note = Some(format!(
+                    "a new key, alias {free}: {name} would lock users out (h/l to choose it anyway)"
+                ));
+                self.settings.values[0] = free;
+            }
         }
+    }
+
+    /// `alias`, or `alias-2`, `-3`…: the first that no loaded region lists.
+    fn free_alias(&self, alias: &str) -> String {
+        let taken = |a: &str| {
+            self.regions.iter().any(|r| match &r.keys {
+                KeyList::Ready(keys) => keys.iter().any(|k| k.alias.as_deref() == Some(a)),
+                _ => false,
+            })
+        };
+        if !taken(alias) {
+            return alias.to_string();
+        }
+        (2..)
+            .map(|n| format!("{alias}-{n}"))
+            .find(|a| !taken(a))
+            .expect("an unused alias")
     }
 
     pub fn alias_checked(&mut self, region: &str, alias: &str, taken_by: Option<String>) {
@@ -809,7 +876,7 @@ impl Wizard {
             FixEvent::Writing { arn, .. } => set(self, &arn, Progress::Writing),
             FixEvent::Done(o) => {
                 let p = match o.kind {
-                    OutcomeKind::Fixed { .. } => Progress::Fixed,
+                    OutcomeKind::Fixed { users, .. } => Progress::Fixed(users.map(|u| u.describe())),
                     OutcomeKind::Skipped { reason } => Progress::Skipped(reason),
                     OutcomeKind::Failed { error, .. } => Progress::Failed(error),
                 };
@@ -853,6 +920,10 @@ impl Wizard {
             Step::Settings => "Tab next field · type to edit · Enter review · Esc back",
             Step::Review => {
                 "j/k scroll · v publish version · g grant users on existing keys · s save CLI script · t save Terraform · Enter confirm · Esc back"
+            }
+            // `o` only where the gate held a guardrail back (or the lock-out was accepted).
+            Step::Confirm if self.plan().is_ok_and(|p| !p.held.is_empty()) => {
+                "type the number of guardrails, then Enter · o move lock-outs anyway · Esc back"
             }
             Step::Confirm => "type the number of guardrails, then Enter · Esc back",
             Step::Apply if self.asking_cancel => "cancel? y stops between calls · n goes on",

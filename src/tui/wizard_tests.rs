@@ -79,7 +79,6 @@ fn keys_loaded(s: &mut State) {
                 suitable: Ok(()),
                 policy_warning: None,
                 policy: None,
-                access: Default::default(),
             },
             ExistingKey {
                 arn: format!("arn:aws:kms:{region}:123456789012:key/off"),
@@ -89,7 +88,6 @@ fn keys_loaded(s: &mut State) {
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
                 policy_warning: None,
                 policy: None,
-                access: Default::default(),
             },
         ];
         update(
@@ -97,6 +95,7 @@ fn keys_loaded(s: &mut State) {
             Action::WizardKeys {
                 region: region.into(),
                 keys: Ok(keys),
+                iam: Default::default(),
             },
         );
     }
@@ -350,6 +349,7 @@ fn every_step_forward_and_back() {
             kind: OutcomeKind::Fixed {
                 key_arn: "k".into(),
                 version: Some("1".into()),
+                users: None,
             },
         })),
     );
@@ -557,7 +557,7 @@ async fn flow_against_the_simulator() {
         r.note
             .as_deref()
             .unwrap_or("")
-            .contains("alias/bedrock-guardrails exists here"),
+            .contains("alias/bedrock-guardrails chosen"),
         "{r:?}"
     );
     // A new key instead, to go through the settings: the alias is taken, and that is said.
@@ -779,6 +779,7 @@ fn with_fifty_targets_every_step_keeps_the_cursor_and_the_outcome_on_screen() {
                 Action::WizardKeys {
                     region: r.into(),
                     keys: Ok(Vec::new()),
+                    iam: Default::default(),
                 },
             );
         }
@@ -817,6 +818,7 @@ fn with_fifty_targets_every_step_keeps_the_cursor_and_the_outcome_on_screen() {
                     kind: OutcomeKind::Fixed {
                         key_arn: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
                         version: None,
+                        users: None,
                     },
                 })),
             );
@@ -904,7 +906,30 @@ fn a_new_key_names_the_guardrails_users_and_the_review_says_they_keep_access() {
         "arn:aws:iam::123456789012:user/alice",
         None,
     );
+    // The partner's role is another account's: a new key the wizard makes does not name it,
+    // so it would lose access; the guardrail is left out of step 1, and held back if included.
+    assert!(!w.targets[0].included, "{:?}", w.targets[0].locks_out);
+    assert!(w.targets[0].locks_out.as_deref().unwrap().contains("Partner"));
+    let mut w = w;
+    w.targets[0].included = true;
+    w.regions = vec![super::wizard::RegionKey {
+        region: "us-east-1".into(),
+        existing: None,
+        keys: super::wizard::KeyList::Ready(Vec::new()),
+        alias_taken: None,
+        note: None,
+    }];
+    let held = w.plan().unwrap();
+    assert_eq!(held.guardrail_count(), 0);
+    assert!(
+        held.summary().contains("role/Partner) would lose access"),
+        "{}",
+        held.summary()
+    );
+    // Accepted (o at the confirm step): moved, and the plan says the lock-out was accepted.
+    w.allow_lockout = true;
     let plan = w.plan().unwrap();
+    assert!(plan.summary().contains("Lock-out accepted"), "{}", plan.summary());
     let KeyChoice::Create(key) = &plan.regions[0].key else {
         panic!("a new key by default")
     };
@@ -919,11 +944,11 @@ fn a_new_key_names_the_guardrails_users_and_the_review_says_they_keep_access() {
     let summary = plan.summary();
     assert!(summary.contains("✓ agent claims-agent"), "{summary}");
     assert!(
-        summary.contains("the new key's users statement names it"),
+        summary.contains("keeps access: the key policy allows it kms:Decrypt"),
         "{summary}"
     );
     assert!(
-        summary.contains("may lose access"),
+        summary.contains("WOULD LOSE ACCESS: the key policy names neither it nor its account"),
         "the partner's role:\n{summary}"
     );
 }
@@ -958,7 +983,6 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
             suitable: Ok(()),
             policy_warning: None,
             policy: Some(root_only.into()),
-            access: Default::default(),
         }]),
         alias_taken: None,
         note: None,
@@ -967,29 +991,39 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
     assert!(plan.usage.grants.is_empty(), "not without g");
     let summary = plan.summary();
     assert!(summary.contains("may lose access"), "{summary}");
-    assert!(summary.contains("--dry-run` reads them"), "{summary}");
-    // With the account's IAM read along with the keys, the review says what KMS would.
-    let set_access = |w: &mut super::wizard::Wizard, access: Access| {
-        if let KeyList::Ready(keys) = &mut w.regions[0].keys {
-            keys[0].access.insert(role.to_string(), access);
-        }
+    assert!(summary.contains("its IAM policies were not read"), "{summary}");
+    // With the account's IAM read along with the keys, the planner says what KMS would.
+    let set_iam = |w: &mut super::wizard::Wizard, documents: Vec<serde_json::Value>| {
+        w.iam.insert(
+            role.to_string(),
+            crate::usage::PrincipalPolicies {
+                arn: role.into(),
+                documents,
+                ..Default::default()
+            },
+        );
     };
-    let denied = || Access::Denied {
-        why: "no IAM policy of it allows kms:Decrypt".into(),
-    };
-    set_access(&mut w, denied());
-    let summary = w.plan().unwrap().summary();
-    assert!(summary.contains("WOULD LOSE ACCESS"), "{summary}");
-    set_access(
+    set_iam(&mut w, Vec::new());
+    let plan = w.plan().unwrap();
+    assert_eq!(
+        plan.guardrail_count(),
+        0,
+        "held back: the agent would lose access"
+    );
+    let summary = plan.summary();
+    assert!(summary.contains("Held back"), "{summary}");
+    assert!(summary.contains("✗ agent claims-agent"), "{summary}");
+    assert!(summary.contains("would lose access"), "{summary}");
+    set_iam(
         &mut w,
-        Access::Allowed {
-            how: "the key policy lets the account's IAM policies grant it, and one does".into(),
-        },
+        vec![
+            serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}),
+        ],
     );
     let summary = w.plan().unwrap().summary();
     assert!(summary.contains("✓ agent claims-agent"), "{summary}");
     assert!(w.plan().unwrap().usage.grants.is_empty(), "nobody to grant");
-    set_access(&mut w, denied());
+    set_iam(&mut w, Vec::new());
     w.grant_users = true;
     let plan = w.plan().unwrap();
     let grant = &plan.usage.grants[0];
@@ -1028,11 +1062,19 @@ fn a_user_a_permissions_boundary_keeps_out_would_lose_access_even_with_a_new_key
         alias_taken: None,
         note: None,
     }];
-    let summary = w.plan().unwrap().summary();
     assert!(
-        summary.contains("WOULD LOSE ACCESS: its permissions boundary"),
+        w.targets[0].locks_out.is_some() && !w.targets[0].included,
+        "left out in step 1: no key keeps the role"
+    );
+    w.targets[0].included = true;
+    let plan = w.plan().unwrap();
+    assert_eq!(plan.guardrail_count(), 0);
+    let summary = plan.summary();
+    assert!(
+        summary.contains("would lose access: its permissions boundary"),
         "{summary}"
     );
+    assert!(summary.contains("BedrockOnly"), "{summary}");
 }
 
 /// The wizard on one row, as alice of the account.

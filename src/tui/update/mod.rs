@@ -49,6 +49,9 @@ pub enum Action {
     WizardKeys {
         region: String,
         keys: Result<Vec<ExistingKey>, String>,
+        /// The IAM policies of the guardrails' users there, by principal (empty when the
+        /// account's IAM could not be read).
+        iam: std::collections::HashMap<String, crate::usage::PrincipalPolicies>,
     },
     WizardAlias {
         region: String,
@@ -218,9 +221,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.toast(format!("copied {arn}"), false);
             Vec::new()
         }
-        Action::WizardKeys { region, keys } => {
+        Action::WizardKeys { region, keys, iam } => {
             if let Some(w) = &mut state.wizard {
-                w.keys_loaded(&region, keys);
+                w.keys_loaded(&region, keys, iam);
             }
             state.dirty = true;
             Vec::new()

@@ -30,11 +30,15 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     lines.push(section(region, theme));
                 }
                 let mark = if t.included { "[x]" } else { "[ ]" };
-                let skipped = match &t.managed_by {
-                    Some(m) if !t.included => format!("  ({m}: set KmsKeyArn in the template)"),
-                    Some(m) => format!("  ({m}: it will drift)"),
-                    None if t.level == Level::Pass && !t.included => "  (compliant: skipped)".into(),
-                    None => String::new(),
+                let skipped = match (&t.managed_by, &t.locks_out) {
+                    (Some(m), _) if !t.included => format!("  ({m}: set KmsKeyArn in the template)"),
+                    (Some(m), _) => format!("  ({m}: it will drift)"),
+                    (None, Some(why)) if !t.included => {
+                        format!("  (left out: no key keeps its users — {why})")
+                    }
+                    (None, Some(_)) => "  (a user will lose access: the confirm step asks)".into(),
+                    (None, None) if t.level == Level::Pass && !t.included => "  (compliant: skipped)".into(),
+                    (None, None) => String::new(),
                 };
                 let style = if i == w.cursor {
                     focus = Some(lines.len());
@@ -207,20 +211,94 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
             }
             Err(e) => lines.push(Line::styled(format!("✗ {e}"), theme.level(Level::Fail))),
         },
-        Step::Confirm => {
-            lines.push(Line::raw(format!(
-                "Nothing has been written yet. {n} guardrails will be moved to the chosen keys."
-            )));
-            lines.push(Line::raw(format!(
-                "Each is then proved live: applied once to the word \"hello\" (ApplyGuardrail, one text unit each, {n} in all)."
-            )));
-            lines.push(Line::raw(""));
-            lines.push(Line::raw(format!("Type {n} and press Enter to apply:")));
-            lines.push(Line::styled(
-                format!("  > {}▏", w.confirm_input),
-                theme.fg(Color::Cyan),
-            ));
-        }
+        Step::Confirm => match w.plan() {
+            Ok(plan) => {
+                let moving = plan.guardrail_count();
+                lines.push(Line::raw(format!(
+                    "Nothing has been written yet. {} will be moved to the chosen keys.",
+                    crate::report::plural(moving, "guardrail")
+                )));
+                lines.push(Line::raw(format!(
+                    "Each is then proved live: applied once to the word \"hello\" (ApplyGuardrail, one text unit each, {moving} in all)."
+                )));
+                // Per guardrail with users, who keeps access: the promise the apply then checks.
+                if plan.usage.read {
+                    lines.push(Line::raw(""));
+                    let mut unused = 0;
+                    for t in plan.regions.iter().flat_map(|r| &r.targets) {
+                        let (keep, of) = plan.usage.keeping(&t.arn);
+                        if of == 0 {
+                            unused += 1;
+                            continue;
+                        }
+                        let verb = if keep == 1 { "keeps" } else { "keep" };
+                        let text = format!(
+                            "  ✓ {}: {keep} of {} {verb} access",
+                            t.name,
+                            crate::report::plural(of, "user")
+                        );
+                        let level = if keep == of { Level::Pass } else { Level::Warn };
+                        lines.push(Line::styled(text, theme.level(level)));
+                    }
+                    if unused > 0 {
+                        lines.push(Line::styled(
+                            format!(
+                                "  · {} with no known user (administrators aside)",
+                                crate::report::plural(unused, "other guardrail")
+                            ),
+                            theme.dim(),
+                        ));
+                    }
+                }
+                for (name, p) in plan.usage.unknown_users(&plan) {
+                    lines.push(Line::styled(
+                        format!(
+                            "  ? {name}: {} may lose access (not known): {}",
+                            p.user.label(),
+                            p.with_key.reason()
+                        ),
+                        theme.level(Level::Warn),
+                    ));
+                }
+                let held: Vec<_> = plan.held.iter().filter(|h| !h.moved_anyway).collect();
+                let accepted: Vec<_> = plan.held.iter().filter(|h| h.moved_anyway).collect();
+                if !held.is_empty() {
+                    lines.push(Line::raw(""));
+                    lines.push(Line::styled(
+                        format!(
+                            "✗ Held back, not moved: {} whose users would lose access. o moves them anyway (journaled).",
+                            crate::report::plural(held.len(), "guardrail")
+                        ),
+                        theme.level(Level::Fail),
+                    ));
+                    for h in held {
+                        let who: Vec<String> = h.losing.iter().map(|p| p.user.label()).collect();
+                        lines.push(Line::raw(format!("    {}: {}", h.target.name, who.join(", "))));
+                    }
+                }
+                if !accepted.is_empty() {
+                    lines.push(Line::raw(""));
+                    lines.push(Line::styled(
+                        format!(
+                            "⚠ Lock-out accepted (o): {} move although users lose access; the journal says so.",
+                            crate::report::plural(accepted.len(), "guardrail")
+                        ),
+                        theme.level(Level::Fail),
+                    ));
+                }
+                // The prompt stays on screen however long the list above it.
+                if moving == 0 {
+                    pinned.push(Line::raw("Nothing to apply: Esc goes back."));
+                } else {
+                    pinned.push(Line::raw(format!("Type {moving} and press Enter to apply:")));
+                    pinned.push(Line::styled(
+                        format!("  > {}▏", w.confirm_input),
+                        theme.fg(Color::Cyan),
+                    ));
+                }
+            }
+            Err(e) => lines.push(Line::styled(format!("✗ {e}"), theme.level(Level::Fail))),
+        },
         Step::Apply | Step::Done => {
             for (region, key) in &w.key_progress {
                 match key {
@@ -246,7 +324,10 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     Progress::Writing => {
                         Line::raw(format!("  {spin} {name}: writing, waiting for READY, verifying"))
                     }
-                    Progress::Fixed => Line::styled(format!("  ✓ {name}"), theme.level(Level::Pass)),
+                    Progress::Fixed(None) => Line::styled(format!("  ✓ {name}"), theme.level(Level::Pass)),
+                    Progress::Fixed(Some(users)) => {
+                        Line::styled(format!("  ✓ {name}: {users}"), theme.level(Level::Pass))
+                    }
                     Progress::Skipped(why) => Line::styled(format!("  - {name}: {why}"), theme.dim()),
                     Progress::Failed(e) => Line::styled(format!("  ✗ {name}: {e}"), theme.level(Level::Fail)),
                 };
