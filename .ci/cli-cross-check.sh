@@ -169,6 +169,20 @@ if not theirs or ours != theirs:
 print(f"cli-cross-check: guardkey marks the users whose permissions boundary (read by the AWS CLI) lets no kms:Decrypt through: {sorted(ours)}")
 PY
 
+# The gate: moving claims-assistant onto the key of alias/bedrock-guardrails would lock the
+# claims agent out (its role has no kms:Decrypt and the key policy does not name it). guardkey
+# fix --yes refuses (exit 2) and changes nothing: the AWS CLI reads the same kmsKeyArn back.
+claims=$(aws bedrock list-guardrails --region $R --query "guardrails[?name=='claims-assistant'].arn" --output text)
+[ -n "$claims" ] || fail "no claims-assistant in $R"
+before=$(aws bedrock get-guardrail --region $R --guardrail-identifier "$claims" --query kmsKeyArn --output text)
+rc=0; "$guardkey" fix --endpoint-url "$AWS_ENDPOINT_URL" --guardrail "$claims" --key alias/bedrock-guardrails --yes \
+  --journal-dir "$work/gate" >"$work/gate.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "guardkey fix onto a key that locks the claims agent out exited $rc: $(cat "$work/gate.log")"
+grep -q "Held back" "$work/gate.log" || fail "the refusal does not say why: $(cat "$work/gate.log")"
+after=$(aws bedrock get-guardrail --region $R --guardrail-identifier "$claims" --query kmsKeyArn --output text)
+[ "$after" = "$before" ] || fail "the refused fix changed claims-assistant's key from $before to $after"
+echo "cli-cross-check: the gate: guardkey fix refused to lock the claims agent out (exit 2), kmsKeyArn still $after"
+
 # The remediation, as documented.
 cat >"$work/policy.json" <<POLICY
 {"Version": "2012-10-17", "Statement": [

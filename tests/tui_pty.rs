@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod common;
+
 const ROWS: u16 = 45;
 const COLS: u16 = 160;
 
@@ -384,7 +386,7 @@ fn the_wizard_over_45_guardrails_at_80x24_ends_on_the_undo_command() {
     assert!(screen.contains("[x]"), "{screen}");
     s.keys("\r");
     s.wait_for("Fix: 2/7 Key per region");
-    s.wait_for("keeps every known user");
+    s.wait_for("bedrock-guardrails chosen:");
     s.keys("\r");
     s.wait_for("Fix: 3/7 Key settings");
     s.wait_for("the alias is free");
@@ -606,4 +608,73 @@ fn count_to_type(screen: &str) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no count to type:\n{screen}"))
         .to_string()
+}
+
+/// The issue's demo path: the wizard over claims-assistant with Enter alone. The key that
+/// carries alias/bedrock-guardrails would lock the claims agent out, so the wizard chooses it
+/// with its policy extended for the agent's role; the confirm step says the agent keeps
+/// access, and afterwards the simulator lets the role apply the guardrail.
+#[test]
+fn the_demo_wizard_with_enter_alone_keeps_the_claims_agent_able_to_decrypt() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = runtime.block_on(common::start_demo(20));
+    let state = tempfile::tempdir().unwrap();
+    let endpoint = sim.endpoint();
+    let mut s = Session::start_with_env(
+        &["--endpoint-url", &endpoint, "--regions", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", guardkey::sim::SIM_SECRET_ACCESS_KEY),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("GUARDKEY_STATE_DIR", state.path().to_str().unwrap()),
+        ],
+    );
+    s.wait_for("USERS");
+    s.filter("claims-assistant");
+    s.wait_for("Guardrails 1/");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    s.keys("\r");
+    s.wait_for("Fix: 2/7 Key per region");
+    s.wait_for("its policy will name role AmazonBedrockExecutionRoleForAgents_claims");
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 4/7 Review");
+    assert!(screen.contains("kms:PutKeyPolicy"), "{screen}");
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 5/7 Confirm");
+    assert!(
+        screen.contains("claims-assistant: 1 of 1 user keeps access"),
+        "{screen}"
+    );
+    s.keys(&count_to_type(&screen));
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 7/7 Done");
+    assert!(screen.contains("1 fixed, 0 skipped, 0 failed"), "{screen}");
+    assert!(screen.contains("1 user keeps access"), "{screen}");
+    let (region, arn) = runtime.block_on(async {
+        let cfg = common::sdk_config(&sim).await;
+        let list = common::bedrock(&cfg, "us-east-1")
+            .list_guardrails()
+            .send()
+            .await
+            .unwrap();
+        let g = list
+            .guardrails()
+            .iter()
+            .find(|g| g.name() == "claims-assistant")
+            .unwrap()
+            .clone();
+        ("us-east-1", g.arn().to_string())
+    });
+    runtime.block_on(async {
+        let role = common::as_role(&sim, "AmazonBedrockExecutionRoleForAgents_claims").await;
+        role.probe_guardrail(region, &arn)
+            .await
+            .expect("the claims agent's role decrypts its guardrail with the new key");
+    });
+    s.keys("\r");
+    s.wait_for("Guardrails");
+    assert!(s.quit().success());
 }

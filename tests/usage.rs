@@ -6,9 +6,8 @@
 mod common;
 
 use common::*;
-use guardkey::aws::Session;
 use guardkey::model::CallError;
-use guardkey::sim::{Principal, RunningSim};
+use guardkey::sim::RunningSim;
 use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
@@ -116,25 +115,6 @@ async fn key_and_policy_in(sim: &RunningSim, region: &str, alias: &str) -> (Stri
     let arn = key.key_metadata().unwrap().arn().unwrap().to_string();
     let policy = client.get_key_policy().key_id(&arn).send().await.unwrap();
     (arn, policy.policy().unwrap().to_string())
-}
-
-/// A session of the agent's service role, with the identity policy IAM gives it.
-async fn as_role(sim: &RunningSim, role: &str) -> Session {
-    let policy = sim
-        .sim
-        .with_world(|w| w.iam.session_policy(ACCOUNT, role))
-        .expect("a role with a policy");
-    let key_id = "AKIAAGENTROLESESSION";
-    sim.sim.add_principal(Principal {
-        access_key_id: key_id.into(),
-        secret_access_key: "secret".into(),
-        account: ACCOUNT.into(),
-        arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/agent-session"),
-        user_id: format!("AROA{key_id}:agent-session"),
-        identity_policy: Some(policy),
-    });
-    let cfg = sdk_config_with(sim, key_id, "secret", aws_config::retry::RetryConfig::disabled()).await;
-    Session::from_sdk_config(cfg, true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,6 +229,96 @@ async fn a_new_key_keeps_the_agents_role_able_to_decrypt() {
     role.probe_guardrail("us-east-1", &arn)
         .await
         .expect("the agent's role decrypts with the new key");
+}
+
+/// After a fix that keeps the agent, its key's policy is edited behind guardkey's back to
+/// drop the agent's role: the next `scan --usage` calls the guardrail no PASS
+/// (`key-locks-out-users`, FAIL, naming the agent) in JSON, CSV and SARIF, and exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_policy_edited_to_drop_the_agent_makes_the_scan_fail_the_guardrail() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, arn) = claims_assistant_id(&sim, dir.path());
+    let out = fix_with_new_key(&sim, dir.path(), "us-east-1", &id, "alias/claims", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let report = scan_json(&sim, dir.path(), &["--usage"]);
+    let g = guardrail(&report, "claims-assistant");
+    assert_eq!(g["posture"]["id"], "customer-managed-key", "{g}");
+    // Someone drops the users statement from the key policy.
+    let (key, policy) = key_and_policy(&sim, "alias/claims").await;
+    let mut doc: Value = serde_json::from_str(&policy).unwrap();
+    doc["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != guardkey::fix::policy::USERS_SID);
+    let cfg = sdk_config(&sim).await;
+    kms(&cfg, "us-east-1")
+        .put_key_policy()
+        .key_id(&key)
+        .policy_name("default")
+        .policy(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let role = as_role(&sim, CLAIMS_ROLE).await;
+    assert!(
+        role.probe_guardrail("us-east-1", &arn).await.is_err(),
+        "the agent is locked out"
+    );
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &["scan", "--regions", "us-east-1", "--usage", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "a FAIL: {}", said(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let g = guardrail(&report, "claims-assistant");
+    assert_eq!(g["posture"]["level"], "FAIL", "{g}");
+    assert_eq!(g["posture"]["id"], "key-locks-out-users", "{g}");
+    assert!(
+        g["posture"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("agent claims-agent"),
+        "{g}"
+    );
+    for (format, needle) in [
+        ("csv", "key-locks-out-users"),
+        ("sarif", "\"ruleId\": \"key-locks-out-users\""),
+    ] {
+        let out = guardkey(
+            &sim,
+            dir.path(),
+            &["scan", "--regions", "us-east-1", "--usage", "--format", format],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(needle), "{format}: {text}");
+    }
+    // Repaired: the guardrail stays on its key, the key policy names the agent again.
+    let out = guardkey(
+        &sim,
+        dir.path(),
+        &[
+            "fix",
+            "--regions",
+            "us-east-1",
+            "--guardrail",
+            &id,
+            "--key",
+            "alias/claims",
+            "--grant-users",
+            "--yes",
+        ],
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("kms:PutKeyPolicy"), "{text}");
+    assert!(text.contains("1 fixed"), "{text}");
+    role.probe_guardrail("us-east-1", &arn)
+        .await
+        .expect("repaired: the agent decrypts again");
+    let g = guardrail(&scan_json(&sim, dir.path(), &["--usage"]), "claims-assistant").clone();
+    assert_eq!(g["posture"]["id"], "customer-managed-key", "{g}");
 }
 
 /// The key a guardrail is on, as Bedrock answers GetGuardrail through the Rust SDK.

@@ -451,6 +451,29 @@ fn esc_closes_from_the_first_step_and_existing_keys_skip_settings() {
 
 /// The wizard end to end without a terminal: keys through `update`, effects run by the
 /// explorer's own effect runner against the simulator.
+// Runs effects and feeds the actions they send back until `done` holds.
+async fn drive(
+    s: &mut State,
+    runner: &mut super::EffectRunner,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>,
+    effects: Vec<Effect>,
+    done: impl Fn(&State) -> bool,
+) {
+    for e in effects {
+        runner.run(e);
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done(s) {
+        let action = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the effects answer")
+            .unwrap();
+        for e in update(s, action) {
+            runner.run(e);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flow_against_the_simulator() {
     use crate::sim::{Seed, SimConfig, Simulator};
@@ -514,28 +537,6 @@ async fn flow_against_the_simulator() {
         fix_task: None,
         iam: Default::default(),
     };
-    // Runs effects and feeds the actions they send back until `done` holds.
-    async fn drive(
-        s: &mut State,
-        runner: &mut super::EffectRunner,
-        rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>,
-        effects: Vec<Effect>,
-        done: impl Fn(&State) -> bool,
-    ) {
-        for e in effects {
-            runner.run(e);
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !done(s) {
-            let action = tokio::time::timeout_at(deadline, rx.recv())
-                .await
-                .expect("the effects answer")
-                .unwrap();
-            for e in update(s, action) {
-                runner.run(e);
-            }
-        }
-    }
     update(&mut s, key('a'));
     update(&mut s, key('f'));
     assert_eq!(s.wizard.as_ref().unwrap().included().count(), 2);
@@ -1085,4 +1086,129 @@ fn wizard_on(row: &crate::model::Guardrail) -> super::wizard::Wizard {
         "arn:aws:iam::123456789012:user/alice",
         None,
     )
+}
+
+/// One rule, two front ends: on the demo, the wizard and `guardkey fix` make the same plan
+/// of claims-assistant onto the key carrying alias/bedrock-guardrails, whose policy does not
+/// let the claims agent's role decrypt: both hold it back with the same user losing access,
+/// and both, granting, name the same role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
+    use crate::fix::prepare::{FixRequest, KeyRequest, prepare};
+    let sim = crate::sim::Simulator::new(crate::sim::SimConfig {
+        seed: crate::sim::Seed::Demo,
+        ..crate::sim::SimConfig::default()
+    })
+    .unwrap()
+    .serve_loopback()
+    .await
+    .unwrap();
+    let session = crate::commands::sim_session(&sim, false).await;
+    let identity = session.identify().await.unwrap();
+    let mut result = crate::scan::collect(
+        session.clone(),
+        crate::scan::ScanOptions {
+            regions: vec!["us-east-1".into()],
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    crate::scan::usage::attach_usage(&session, &identity.account, &mut result.guardrails).await;
+    let claims = result
+        .guardrails
+        .iter()
+        .find(|g| g.name == "claims-assistant")
+        .unwrap()
+        .clone();
+    // The wizard, as the explorer opens it on the row, its keys loaded by the effect runner.
+    let header = Header {
+        account: Some(identity.account.clone()),
+        caller_arn: Some(identity.arn.clone()),
+        ..Header::default()
+    };
+    let mut s = State::new(header, &["us-east-1".into()], true);
+    s.add_rows(vec![claims.clone()]);
+    s.prepare();
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = super::EffectRunner {
+        session: Some(session.clone()),
+        accounts: None,
+        tx,
+        scans: Vec::new(),
+        caller: identity.arn.clone(),
+        cancel: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        journal_dir: dir.path().to_path_buf(),
+        export_dir: dir.path().to_path_buf(),
+        fix_task: None,
+        iam: Default::default(),
+    };
+    update(&mut s, key('f'));
+    let effects = update(&mut s, code(KeyCode::Enter));
+    drive(&mut s, &mut runner, &mut rx, effects, |s| {
+        s.wizard
+            .as_ref()
+            .unwrap()
+            .regions
+            .iter()
+            .all(|r| r.keys != super::wizard::KeyList::Loading)
+    })
+    .await;
+    let w = s.wizard.as_mut().unwrap();
+    assert!(w.grant_users, "the safe default: the key's policy extended");
+    w.grant_users = false;
+    let wizard_plan = w.plan().unwrap();
+    // guardkey fix, headless, onto the same key.
+    let request = |grant_users| FixRequest {
+        filter: None,
+        guardrails: vec![claims.arn.clone()],
+        key: KeyRequest::Existing("alias/bedrock-guardrails".into()),
+        include_compliant: false,
+        include_failed: false,
+        include_managed: false,
+        grant_users,
+        allow_lockout: false,
+        publish_version: false,
+    };
+    let headless = prepare(&session, &identity, &["us-east-1".into()], &request(false), 4)
+        .await
+        .unwrap()
+        .plan
+        .unwrap();
+    let held = |p: &crate::fix::plan::FixPlan| -> Vec<(String, Vec<(String, String)>)> {
+        p.held
+            .iter()
+            .map(|h| {
+                (
+                    h.target.arn.clone(),
+                    h.losing
+                        .iter()
+                        .map(|u| (u.user.principal.clone(), u.with_key.reason().to_string()))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(held(&wizard_plan).len(), 1, "{}", wizard_plan.summary());
+    assert_eq!(held(&wizard_plan), held(&headless));
+    assert_eq!(wizard_plan.guardrail_count(), 0);
+    assert_eq!(headless.guardrail_count(), 0);
+    // Granting, both name the claims agent's role and move the guardrail.
+    let w = s.wizard.as_mut().unwrap();
+    w.grant_users = true;
+    let wizard_plan = w.plan().unwrap();
+    let headless = prepare(&session, &identity, &["us-east-1".into()], &request(true), 4)
+        .await
+        .unwrap()
+        .plan
+        .unwrap();
+    let granted = |p: &crate::fix::plan::FixPlan| -> Vec<Vec<String>> {
+        p.usage.grants.iter().map(|g| g.principals.clone()).collect()
+    };
+    assert!(wizard_plan.held.is_empty() && headless.held.is_empty());
+    assert_eq!(granted(&wizard_plan), granted(&headless));
+    assert!(
+        granted(&headless)[0][0].ends_with("role/service-role/AmazonBedrockExecutionRoleForAgents_claims")
+    );
 }

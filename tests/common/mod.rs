@@ -218,3 +218,25 @@ pub fn said(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The demo estate's account.
+pub const DEMO_ACCOUNT: &str = "123456789012";
+
+/// A session of the agent's service role, with the identity policy IAM gives it.
+pub async fn as_role(sim: &RunningSim, role: &str) -> guardkey::aws::Session {
+    let policy = sim
+        .sim
+        .with_world(|w| w.iam.session_policy(DEMO_ACCOUNT, role))
+        .expect("a role with a policy");
+    let key_id = "AKIAAGENTROLESESSION";
+    sim.sim.add_principal(guardkey::sim::Principal {
+        access_key_id: key_id.into(),
+        secret_access_key: "secret".into(),
+        account: DEMO_ACCOUNT.into(),
+        arn: format!("arn:aws:sts::{DEMO_ACCOUNT}:assumed-role/{role}/agent-session"),
+        user_id: format!("AROA{key_id}:agent-session"),
+        identity_policy: Some(policy),
+    });
+    let cfg = sdk_config_with(sim, key_id, "secret", aws_config::retry::RetryConfig::disabled()).await;
+    guardkey::aws::Session::from_sdk_config(cfg, true)
+}
