@@ -468,6 +468,9 @@ pub struct UsersAfter {
 impl UsersAfter {
     /// "3 users keep access", "claims-agent … lost access", for summaries.
     pub fn describe(&self) -> String {
+        if self.keep == 0 && self.unknown == 0 && self.lost.is_empty() {
+            return "no known user (administrators aside)".into();
+        }
         let mut parts = vec![format!(
             "{} keep{} access",
             crate::report::plural(self.keep, "user"),
