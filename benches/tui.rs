@@ -1,5 +1,6 @@
-//! The explorer with 100,000 guardrails: a full frame, a filter keystroke (re-filter and
-//! render), and the memory of the state.
+//! The explorer with 100,000 guardrails: the whole stream that puts them in the table (the
+//! scanner's batches through `update`, merged and drawn at the frame rate), a full frame, a
+//! filter keystroke (re-filter and render), and the memory of the state.
 //!
 //!     cargo bench --bench tui
 
@@ -8,11 +9,14 @@ use common::rss_mib;
 
 use std::sync::Arc;
 
+use std::time::{Duration, Instant};
+
 use criterion::Criterion;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use guardkey::model::{Guardrail, KeyInfo, KeyLookup, Rotation, assess};
 use guardkey::regions::BEDROCK_REGIONS;
-use guardkey::tui::state::{Header, State};
+use guardkey::scan::ScanEvent;
+use guardkey::tui::state::{Column, Header, State};
 use guardkey::tui::update::{Action, update};
 use guardkey::tui::view::render;
 use ratatui::Terminal;
@@ -78,6 +82,116 @@ fn estate() -> Vec<Guardrail> {
         .collect()
 }
 
+/// The scanner's batches (25 rows), the regions taking turns as they answer.
+fn batches(rows: &[Guardrail]) -> Vec<(String, Vec<Guardrail>)> {
+    let mut by_region: Vec<(String, Vec<Guardrail>)> = Vec::new();
+    for g in rows {
+        match by_region.iter_mut().find(|(r, _)| **r == *g.region) {
+            Some((_, list)) => list.push(g.clone()),
+            None => by_region.push((g.region.to_string(), vec![g.clone()])),
+        }
+    }
+    let mut out = Vec::new();
+    let mut chunks: Vec<_> = by_region
+        .into_iter()
+        .map(|(r, list)| {
+            let chunks: Vec<Vec<Guardrail>> = list.chunks(25).map(<[Guardrail]>::to_vec).collect();
+            (r, chunks.into_iter())
+        })
+        .collect();
+    loop {
+        let mut any = false;
+        for (r, it) in &mut chunks {
+            if let Some(c) = it.next() {
+                out.push((r.clone(), c));
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
+}
+
+/// What one stream cost: all of it, and its slowest frame (merge and draw).
+struct Streamed {
+    total: Duration,
+    slowest_frame: Duration,
+    frames: usize,
+}
+
+/// Streams `batches` into a new explorer as the draw loop does: every batch through
+/// `update`, each region's end said, and a frame (prepare and draw) whenever 16 ms passed.
+fn stream(
+    batches: Vec<(String, Vec<Guardrail>)>,
+    regions: &[String],
+    sort: Option<(Column, bool)>,
+    filter: &str,
+    terminal: &mut Terminal<TestBackend>,
+) -> Streamed {
+    const FRAME: Duration = Duration::from_millis(16);
+    let mut state = State::new(Header::default(), regions, true);
+    state.width = WIDTH;
+    state.height = HEIGHT;
+    if let Some((column, descending)) = sort {
+        state.set_sort(column, descending);
+    }
+    state.set_filter(filter.to_string());
+    let generation = state.generation;
+    let started = Instant::now();
+    update(
+        &mut state,
+        Action::Scan(ScanEvent::Started {
+            generation,
+            regions: regions.to_vec(),
+        }),
+    );
+    let mut frame = |state: &mut State, slowest: &mut Duration, frames: &mut usize| {
+        let at = Instant::now();
+        state.prepare();
+        terminal.draw(|f| render(state, f)).unwrap();
+        state.dirty = false;
+        *slowest = (*slowest).max(at.elapsed());
+        *frames += 1;
+    };
+    let (mut slowest, mut frames) = (Duration::ZERO, 0);
+    let mut last = Instant::now();
+    let total = batches.len();
+    for (n, (region, rows)) in batches.into_iter().enumerate() {
+        update(
+            &mut state,
+            Action::Scan(ScanEvent::Rows {
+                generation,
+                region: region.clone(),
+                rows,
+            }),
+        );
+        // A region's last batch: it is done (its usage would be read now).
+        if n + regions.len() >= total {
+            update(
+                &mut state,
+                Action::Scan(ScanEvent::RegionDone {
+                    generation,
+                    region,
+                    guardrails: 0,
+                    elapsed_ms: 0,
+                }),
+            );
+        }
+        if last.elapsed() >= FRAME {
+            frame(&mut state, &mut slowest, &mut frames);
+            last = Instant::now();
+        }
+    }
+    frame(&mut state, &mut slowest, &mut frames);
+    assert_eq!(state.rows.len(), ROWS);
+    Streamed {
+        total: started.elapsed(),
+        slowest_frame: slowest,
+        frames,
+    }
+}
+
 fn main() {
     let before = rss_mib();
     let regions: Vec<String> = BEDROCK_REGIONS.iter().take(20).map(|s| s.to_string()).collect();
@@ -93,6 +207,37 @@ fn main() {
     );
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
     let mut c = Criterion::default().configure_from_args();
+    // The stream a user waits on, in the table's default order, and with a filter and a
+    // sort by name, descending: total time per stream, and the slowest frame said apart.
+    let rows = estate();
+    for (name, sort, filter) in [
+        ("tui/stream_100k_rows", None, ""),
+        (
+            "tui/stream_100k_rows_filtered_sorted_by_name",
+            Some((Column::Name, true)),
+            "status:fail 9",
+        ),
+    ] {
+        let mut slowest = Duration::ZERO;
+        let mut frames = 0;
+        c.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let input = batches(&rows);
+                    let s = stream(input, &regions, sort, filter, &mut terminal);
+                    total += s.total;
+                    slowest = slowest.max(s.slowest_frame);
+                    frames = s.frames;
+                }
+                total
+            })
+        });
+        println!(
+            "{name}: slowest frame while streaming {:.1} ms ({frames} frames in the last stream)",
+            slowest.as_secs_f64() * 1000.0
+        );
+    }
     c.bench_function("tui/render_full_frame_100k", |b| {
         b.iter(|| {
             terminal.draw(|f| render(&state, f)).unwrap();

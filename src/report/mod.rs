@@ -120,6 +120,18 @@ impl Totals {
         ))
     }
 
+    /// A guardrail taken out of the counts (its posture changed).
+    pub fn remove(&mut self, level: Level) {
+        self.guardrails = self.guardrails.saturating_sub(1);
+        let count = match level {
+            Level::Pass => &mut self.pass,
+            Level::Fail => &mut self.fail,
+            Level::Warn => &mut self.warn,
+            Level::Unknown => &mut self.unknown,
+        };
+        *count = count.saturating_sub(1);
+    }
+
     pub fn add(&mut self, level: Level) {
         self.guardrails += 1;
         match level {

@@ -178,6 +178,10 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
 /// flood of scan events never makes the keyboard wait.
 const FRAME_BUDGET: Duration = Duration::from_millis(16);
 
+/// The shortest time between two frames while rows stream in (about 60 a second): the rows
+/// of many batches are merged and drawn once.
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
 async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut state = initial_state(&launch, color);
@@ -208,24 +212,37 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
     }
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    // Frames are drawn at most every FRAME_INTERVAL while things stream in; input is
+    // answered with a frame at once.
+    let mut last_frame: Option<Instant> = None;
+    let mut answer_now = true;
     loop {
-        state.prepare();
-        if state.dirty {
+        let frame_due = last_frame.is_none_or(|t| t.elapsed() >= FRAME_INTERVAL);
+        if state.dirty && (answer_now || frame_due) {
+            state.prepare();
             terminal.draw(|f| view::render(&state, f))?;
             state.dirty = false;
+            last_frame = Some(Instant::now());
+            answer_now = false;
         }
+        let next_frame = last_frame.map_or_else(Instant::now, |t| t + FRAME_INTERVAL);
+        let owed = state.dirty;
         let needs_tick = state.loading() || state.toast.is_some();
         let action = tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(Event::Key(k))) => Action::Key(k),
-                Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
-                Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(e),
-                None => break,
+            event = events.next() => {
+                answer_now = true;
+                match event {
+                    Some(Ok(Event::Key(k))) => Action::Key(k),
+                    Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
+                    Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e),
+                    None => break,
+                }
             },
             Some(action) = rx.recv() => action,
             _ = ticker.tick(), if needs_tick => Action::Tick,
+            _ = tokio::time::sleep_until(next_frame.into()), if owed => continue,
         };
         let mut effects = update(&mut state, action);
         let started = Instant::now();

@@ -201,11 +201,22 @@ pub struct State {
     pub command: Option<String>,
     pub sort: Column,
     pub descending: bool,
-    /// Every row in sort order (indices into `rows`).
+    /// Every row in sort order (indices into `rows`), but those still `pending`.
     order: Vec<usize>,
+    /// The sort changed (or rows were removed): `order` is sorted again from scratch.
     order_stale: bool,
+    /// Rows added (or whose sort key changed) since the last `prepare`: merged into `order`
+    /// and `visible` there, so that a batch costs its own sort and one linear merge, never a
+    /// sort of every row.
+    pending: Vec<usize>,
+    /// Each row's index by ARN: the followed guardrail and arriving usage are found without
+    /// a scan of every row.
+    by_arn: HashMap<String, usize>,
+    /// The rows of each account's region, by (account, region).
+    by_entry: HashMap<(std::sync::Arc<str>, std::sync::Arc<str>), Vec<usize>>,
     /// The rows shown: `order` filtered.
     pub visible: Vec<usize>,
+    /// The filter changed: `visible` is filtered again from `order`.
     visible_stale: bool,
     /// Index into `visible`.
     pub selected: usize,
@@ -332,6 +343,9 @@ impl State {
             descending: false,
             order: Vec::new(),
             order_stale: false,
+            pending: Vec::new(),
+            by_arn: HashMap::new(),
+            by_entry: HashMap::new(),
             visible: Vec::new(),
             visible_stale: false,
             selected: 0,
@@ -567,16 +581,62 @@ impl State {
         Some(c)
     }
 
+    /// Rows as they stream in: counted, indexed and queued for `prepare` to merge into the
+    /// sorted and filtered views; the cost is the batch's, not the table's.
     pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
         for g in &rows {
+            let i = self.search.len();
             self.has_usage |= g.usage.is_some();
             self.totals.add(g.posture.level);
             self.search.push(filter::search_text(g));
             if let Some(b) = &mut self.baseline {
                 self.changes.push(b.change_of(g));
             }
+            self.by_arn.insert(g.arn.clone(), i);
+            self.by_entry
+                .entry((g.account.clone(), g.region.clone()))
+                .or_default()
+                .push(i);
+            self.pending.push(i);
         }
         self.rows.extend(rows);
+    }
+
+    /// The rows of the strip's entry `label` (a region, or `account/region`).
+    pub fn rows_of_entry(&self, label: &str) -> Vec<&Guardrail> {
+        let mut out: Vec<&Guardrail> = Vec::new();
+        for ((account, region), rows) in &self.by_entry {
+            let matches = match self.account_names.get(&**account) {
+                None => **region == *label,
+                Some(name) => label
+                    .strip_suffix(&**region)
+                    .and_then(|l| l.strip_suffix('/'))
+                    .is_some_and(|l| l == name),
+            };
+            if matches {
+                out.extend(rows.iter().map(|&i| &self.rows[i]));
+            }
+        }
+        out
+    }
+
+    /// Rebuilds the indexes after rows were removed (their indices moved).
+    fn reindex(&mut self) {
+        self.by_arn = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.arn.clone(), i))
+            .collect();
+        self.by_entry.clear();
+        for (i, g) in self.rows.iter().enumerate() {
+            self.by_entry
+                .entry((g.account.clone(), g.region.clone()))
+                .or_default()
+                .push(i);
+        }
+        self.pending.clear();
+        self.order.clear();
         self.order_stale = true;
         self.visible_stale = true;
     }
@@ -586,29 +646,46 @@ impl State {
         self.header.loaded_from.is_some()
     }
 
-    /// Who uses the guardrails of a region, as read after the region came in.
+    /// Who uses the guardrails of a region, as read after the region came in. Only those
+    /// rows are touched: a posture that changes (a key that locks its users out) moves its
+    /// row in the counts and, like a Users sort, in the order.
     pub fn set_usage(&mut self, usage: HashMap<String, crate::usage::Usage>) {
         self.has_usage |= !usage.is_empty();
-        let mut postures_changed = false;
-        for g in &mut self.rows {
-            if let Some(u) = usage.get(&g.arn) {
-                let before = g.posture.clone();
-                g.set_usage(u.clone());
-                postures_changed |= g.posture != before;
+        let mut moved: HashSet<usize> = HashSet::new();
+        for (arn, u) in usage {
+            let Some(&i) = self.by_arn.get(&arn) else {
+                continue;
+            };
+            let g = &mut self.rows[i];
+            let before = (g.posture.level, g.posture.id);
+            g.set_usage(u);
+            let after = (g.posture.level, g.posture.id);
+            if before != after {
+                self.totals.remove(before.0);
+                self.totals.add(after.0);
+                if let Some(b) = &self.baseline
+                    && let Some(c) = self.changes.get_mut(i)
+                {
+                    *c = classify(b.before.get(&arn).copied(), after);
+                }
+                moved.insert(i);
+            } else if self.sort == Column::Users {
+                moved.insert(i);
             }
         }
-        if postures_changed {
-            // A key that locks its users out is a finding: the counts and the order follow.
-            self.totals = Totals::of(&self.rows);
-            self.search = self.rows.iter().map(filter::search_text).collect();
-            self.recompute_changes();
-            self.order_stale = true;
-            self.visible_stale = true;
+        self.requeue(&moved);
+    }
+
+    /// Takes rows whose sort key or filter match may have changed out of the views, to be
+    /// merged in again by `prepare`.
+    fn requeue(&mut self, rows: &HashSet<usize>) {
+        if rows.is_empty() {
+            return;
         }
-        if self.sort == Column::Users {
-            self.order_stale = true;
-            self.visible_stale = true;
-        }
+        self.order.retain(|i| !rows.contains(i));
+        self.visible.retain(|i| !rows.contains(i));
+        self.pending.retain(|i| !rows.contains(i));
+        self.pending.extend(rows.iter().copied());
     }
 
     /// Drops the rows of the strip's entry `label` (a region, or `account/region`).
@@ -620,8 +697,7 @@ impl State {
         self.totals = Totals::of(&self.rows);
         self.selected = 0;
         self.offset = 0;
-        self.order_stale = true;
-        self.visible_stale = true;
+        self.reindex();
     }
 
     pub fn clear_rows(&mut self) {
@@ -631,8 +707,7 @@ impl State {
         self.totals = Totals::default();
         self.selected = 0;
         self.offset = 0;
-        self.order_stale = true;
-        self.visible_stale = true;
+        self.reindex();
     }
 
     pub fn set_sort(&mut self, column: Column, descending: bool) {
@@ -657,12 +732,20 @@ impl State {
     }
 
     pub fn is_prepared(&self) -> bool {
-        !self.order_stale && !self.visible_stale
+        !self.order_stale && !self.visible_stale && self.pending.is_empty()
     }
 
-    /// Recomputes the sorted and filtered views if rows, sort or filter changed, keeping
-    /// the same guardrail selected. Sorting happens only when rows or the sort change;
-    /// a filter keystroke is one pass over the sorted rows.
+    /// The table's order of two rows: the sort column, then name and ARN (a total order,
+    /// so that a row's place can be found by binary search).
+    fn ordering(&self, a: usize, b: usize) -> Ordering {
+        let o = compare(&self.rows[a], &self.rows[b], self.sort);
+        if self.descending { o.reverse() } else { o }
+    }
+
+    /// Brings the sorted and filtered views up to date, keeping the same guardrail selected.
+    /// A new sort sorts every row; streamed rows are sorted among themselves and merged into
+    /// both views (linear); a new filter is one pass over the sorted rows. The followed
+    /// guardrail is found by binary search.
     pub fn prepare(&mut self) {
         if self.is_prepared() {
             return;
@@ -670,39 +753,73 @@ impl State {
         // Where the cursor was, to stay near it if its guardrail is filtered out or gone.
         let previous = self.selected;
         if self.order_stale {
-            let rows = &self.rows;
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            let (column, descending) = (self.sort, self.descending);
-            order.sort_unstable_by(|&a, &b| {
-                let o = compare(&rows[a], &rows[b], column);
-                if descending { o.reverse() } else { o }
-            });
+            let mut order: Vec<usize> = (0..self.rows.len()).collect();
+            order.sort_unstable_by(|&a, &b| self.ordering(a, b));
             self.order = order;
+            self.pending.clear();
             self.order_stale = false;
+            self.visible_stale = true;
+        } else if !self.pending.is_empty() {
+            let mut new = std::mem::take(&mut self.pending);
+            new.sort_unstable_by(|&a, &b| self.ordering(a, b));
+            let order = std::mem::take(&mut self.order);
+            self.order = self.merged(order, &new);
+            if !self.visible_stale && self.filter.is_empty() {
+                self.visible.clone_from(&self.order);
+            } else if !self.visible_stale {
+                let shown: Vec<usize> = new
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.filter.matches(&self.rows[i], &self.search[i]))
+                    .collect();
+                let visible = std::mem::take(&mut self.visible);
+                self.visible = self.merged(visible, &shown);
+            }
         }
-        let (rows, search) = (&self.rows, &self.search);
-        self.visible = if self.filter.is_empty() {
-            self.order.clone()
-        } else {
-            self.order
-                .iter()
-                .copied()
-                .filter(|&i| self.filter.matches(&rows[i], &search[i]))
-                .collect()
-        };
-        self.visible_stale = false;
+        if self.visible_stale {
+            let (rows, search) = (&self.rows, &self.search);
+            self.visible = if self.filter.is_empty() {
+                self.order.clone()
+            } else {
+                self.order
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.filter.matches(&rows[i], &search[i]))
+                    .collect()
+            };
+            self.visible_stale = false;
+        }
         let last = self.visible.len().saturating_sub(1);
-        self.selected = match &self.follow {
-            // The user's guardrail, wherever sorting or streaming put it; if it is gone,
-            // the nearest row.
-            Some(arn) => self
+        self.selected = match self.follow.as_ref().and_then(|arn| self.by_arn.get(arn)) {
+            // The user's guardrail, wherever sorting or streaming put it; if it is gone or
+            // filtered out, the nearest row.
+            Some(&i) => self
                 .visible
-                .iter()
-                .position(|&i| self.rows[i].arn == *arn)
+                .binary_search_by(|&x| self.ordering(x, i))
                 .unwrap_or(previous.min(last)),
+            None if self.follow.is_some() => previous.min(last),
             None => 0,
         };
         self.dirty = true;
+    }
+
+    /// Two sorted runs of row indices as one: each new row's place found by binary search,
+    /// the old run copied between them, so a batch costs its own rows' comparisons (k log n),
+    /// not one per row of the table.
+    fn merged(&self, old: Vec<usize>, new: &[usize]) -> Vec<usize> {
+        if new.is_empty() {
+            return old;
+        }
+        let mut out = Vec::with_capacity(old.len() + new.len());
+        let mut start = 0;
+        for &y in new {
+            let at = start + old[start..].partition_point(|&x| self.ordering(x, y) != Ordering::Greater);
+            out.extend_from_slice(&old[start..at]);
+            out.push(y);
+            start = at;
+        }
+        out.extend_from_slice(&old[start..]);
+        out
     }
 
     pub fn selected_row(&self) -> Option<&Guardrail> {

@@ -71,8 +71,11 @@ fn code(c: KeyCode) -> Action {
     Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
+/// A scan event, then the views brought up to date as the draw loop does before its frame.
 fn scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
-    update(state, Action::Scan(event))
+    let effects = update(state, Action::Scan(event));
+    state.prepare();
+    effects
 }
 
 /// A state after a complete scan: us-east-1 and eu-west-1 done, ap-south-1 denied,
@@ -1574,4 +1577,86 @@ fn a_live_organization_streams_each_account_and_fixes_one_account_at_a_time() {
 
 fn names_of(s: &State) -> Vec<String> {
     s.visible_rows().map(|g| g.name.clone()).collect()
+}
+
+mod streaming {
+    use super::super::state::{Column, Header, State};
+    use crate::model::Rotation;
+    use crate::report::fixtures::{guardrail, key};
+    use proptest::prelude::*;
+
+    const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-south-1"];
+
+    fn row(n: usize, region: usize, keyed: u8) -> crate::model::Guardrail {
+        let k = match keyed % 4 {
+            0 => None,
+            1 => Some(key(
+                REGIONS[region],
+                "Enabled",
+                Rotation::Enabled {
+                    period_days: Some(365),
+                },
+            )),
+            2 => Some(key(REGIONS[region], "Enabled", Rotation::Disabled)),
+            _ => Some(key(REGIONS[region], "Disabled", Rotation::Disabled)),
+        };
+        // Names collide on purpose: the ARN breaks ties.
+        guardrail(REGIONS[region], &format!("g-{:02}-{n}", n % 7), k)
+    }
+
+    proptest! {
+        /// Rows streamed in batches, merged into the views frame by frame, end in exactly the
+        /// order and selection a state given every row at once sorts them in, whatever the
+        /// sort, direction and filter; the followed guardrail stays selected.
+        #[test]
+        fn streamed_rows_merge_into_the_order_a_full_sort_gives(
+            spec in proptest::collection::vec((0usize..3, any::<u8>()), 1..80),
+            cuts in proptest::collection::vec(1usize..10, 1..20),
+            frames in proptest::collection::vec(any::<bool>(), 20),
+            column in 0usize..10,
+            descending in any::<bool>(),
+            filter in prop_oneof![Just(String::new()), Just("status:fail".to_string()), Just("g-03".to_string()), Just("region:eu-*".to_string())],
+            follow in 0usize..80,
+        ) {
+            let rows: Vec<_> = spec.iter().enumerate().map(|(n, (r, k))| row(n, *r, *k)).collect();
+            let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+            let setup = |s: &mut State| {
+                s.set_sort(Column::ALL[column], descending);
+                s.set_filter(filter.clone());
+            };
+            let mut streamed = State::new(Header::default(), &regions, false);
+            setup(&mut streamed);
+            let followed = rows[follow % rows.len()].arn.clone();
+            let mut at = 0;
+            for (i, cut) in cuts.iter().cycle().enumerate() {
+                if at >= rows.len() {
+                    break;
+                }
+                let end = (at + cut).min(rows.len());
+                streamed.add_rows(rows[at..end].to_vec());
+                at = end;
+                if frames[i % frames.len()] {
+                    streamed.prepare();
+                    // The user puts the cursor on a guardrail once it is shown.
+                    if streamed.follow.is_none()
+                        && let Some(pos) = streamed.visible.iter().position(|&j| streamed.rows[j].arn == followed)
+                    {
+                        streamed.selected = pos;
+                        streamed.follow = Some(followed.clone());
+                    }
+                }
+            }
+            streamed.prepare();
+            let mut whole = State::new(Header::default(), &regions, false);
+            setup(&mut whole);
+            whole.add_rows(rows.clone());
+            whole.prepare();
+            let arns = |s: &State| s.visible_rows().map(|g| g.arn.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(arns(&streamed), arns(&whole));
+            if streamed.follow.is_some() {
+                prop_assert_eq!(streamed.selected_row().map(|g| g.arn.clone()), Some(followed));
+            }
+            prop_assert_eq!(streamed.totals, whole.totals);
+        }
+    }
 }

@@ -128,6 +128,12 @@ pub enum Effect {
 }
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    // What streams in (rows, usage) is merged into the views once per frame, by the draw
+    // loop's `prepare`; everything else (a key above all) sees them up to date.
+    let streamed = matches!(action, Action::Scan(_) | Action::UsageLoaded { .. });
+    if !streamed {
+        state.prepare();
+    }
     let effects = match action {
         Action::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Action::Key(_) => Vec::new(),
@@ -261,7 +267,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     };
-    state.prepare();
+    if !streamed {
+        state.prepare();
+    }
     effects
 }
 
@@ -310,12 +318,7 @@ fn on_scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
                 };
             }
             // Who uses them: read in the background, shown in the USERS column and the detail.
-            let rows: Vec<Guardrail> = state
-                .rows
-                .iter()
-                .filter(|g| state.in_entry(g, &region))
-                .cloned()
-                .collect();
+            let rows: Vec<Guardrail> = state.rows_of_entry(&region).into_iter().cloned().collect();
             if !rows.is_empty() && !state.is_snapshot() {
                 effects.push(Effect::LoadUsage { guardrails: rows });
             }
