@@ -16,6 +16,7 @@ struct Session {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Option<Box<dyn portable_pty::MasterPty + Send>>,
 }
 
 impl Session {
@@ -62,12 +63,11 @@ impl Session {
                 parser.lock().unwrap().process(&buf[..n]);
             }
         });
-        // The master must outlive the session: keep it alive in a leaked box.
-        Box::leak(Box::new(pair.master));
         Session {
             screen,
             writer,
             child,
+            master: Some(pair.master),
         }
     }
 
@@ -107,6 +107,18 @@ impl Session {
     }
 
     /// Presses q and waits for the process to end; returns how it ended.
+    /// The terminal closes under guardkey, as a closed window or a dropped SSH connection:
+    /// the master side goes, and the session's process gets SIGHUP.
+    fn hang_up(&mut self) {
+        self.master.take();
+        if let Some(pid) = self.child.process_id() {
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid.to_string()])
+                .status()
+                .unwrap();
+        }
+    }
+
     fn quit(&mut self) -> portable_pty::ExitStatus {
         self.keys("q");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -677,4 +689,98 @@ fn the_demo_wizard_with_enter_alone_keeps_the_claims_agent_able_to_decrypt() {
     s.keys("\r");
     s.wait_for("Guardrails");
     assert!(s.quit().success());
+}
+
+/// The terminal closes during the wizard's apply: guardkey stops between calls, the journal
+/// ends `cancelled`, and every guardrail is whole (on the new key and verified, or as it
+/// was), read back with the SDK.
+#[test]
+fn closing_the_terminal_during_the_wizards_apply_leaves_every_guardrail_whole() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = runtime.block_on(common::start(guardkey::sim::SimConfig {
+        seed: "generated:1:12".parse().unwrap(),
+        settle: Duration::from_millis(1500),
+        faults: guardkey::sim::Faults {
+            latency: Duration::from_millis(100),
+            quotas: vec!["UpdateGuardrail=2".parse().unwrap()],
+            ..Default::default()
+        },
+        ..Default::default()
+    }));
+    let state = tempfile::tempdir().unwrap();
+    let endpoint = sim.endpoint();
+    let region = guardkey::regions::BEDROCK_REGIONS[0];
+    let mut s = Session::start_with_env(
+        &["--endpoint-url", &endpoint, "--regions", region],
+        &[
+            ("AWS_ACCESS_KEY_ID", guardkey::sim::SIM_ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", guardkey::sim::SIM_SECRET_ACCESS_KEY),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("GUARDKEY_STATE_DIR", state.path().to_str().unwrap()),
+        ],
+    );
+    s.wait_for("regions 1/1 done");
+    s.filter("key:none");
+    s.wait_for("Guardrails ");
+    s.keys("a");
+    s.keys("f");
+    s.wait_for("Fix: 1/7 Targets");
+    s.keys("\r");
+    s.wait_for("bedrock-guardrails chosen:");
+    s.keys("\r");
+    s.wait_for("Fix: 4/7 Review");
+    s.keys("\r");
+    let screen = s.wait_for("Fix: 5/7 Confirm");
+    s.keys(&count_to_type(&screen));
+    s.keys("\r");
+    s.wait_for("writing, waiting for READY");
+    s.hang_up();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "guardkey did not stop after the terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.exit_code(), 143, "SIGHUP's exit code");
+    let journal: Vec<_> = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("fix-"))
+        .collect();
+    assert_eq!(journal.len(), 1);
+    let entries = guardkey::fix::journal::Journal::read(&journal[0]).unwrap();
+    match entries.last() {
+        Some(guardkey::fix::journal::Entry::Ended { outcome, .. }) => assert_eq!(outcome, "cancelled"),
+        other => panic!("the journal does not end cancelled: {other:?}"),
+    }
+    runtime.block_on(async {
+        let session = guardkey::commands::sim_session(&sim, true).await;
+        for r in guardkey::fix::journal::Journal::pre_images(&entries) {
+            let now = session
+                .read_guardrail(&session.bedrock(&r.region), &r.arn, None)
+                .await
+                .unwrap();
+            assert_eq!(now.status, "READY");
+            assert!(
+                now.config.differences_besides_key(&r.pre_image).is_empty(),
+                "{}",
+                r.arn
+            );
+            let verified = entries
+                .iter()
+                .any(|e| matches!(e, guardkey::fix::journal::Entry::Verified { arn, .. } if *arn == r.arn));
+            if now.config.kms_key_arn == r.target_key {
+                assert!(verified, "{} moved but not verified", r.arn);
+            } else {
+                assert_eq!(now.config.kms_key_arn, r.pre_image.kms_key_arn, "{}", r.arn);
+            }
+        }
+    });
 }

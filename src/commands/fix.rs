@@ -1,5 +1,6 @@
 //! `guardkey fix` and `guardkey restore`: headless remediation.
 
+use super::interrupt::Interrupts;
 use super::{CommandError, Target, connect};
 use crate::cli::{FixArgs, GlobalArgs};
 use crate::fix::apply::{ApplyOptions, FixEvent, Outcome, OutcomeKind, apply};
@@ -155,8 +156,12 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         check_tags(&args.tags)?;
     }
     check_outputs(args)?;
+    // Signals are taken from here on: before anything is written one exits at once, after
+    // it the writes in flight are finished first.
+    let interrupts = Interrupts::listen()
+        .map_err(|e| CommandError(format!("cannot listen for Ctrl-C and SIGTERM: {e}")))?;
     if super::accounts::many(global) {
-        return fix_accounts(global, args).await;
+        return fix_accounts(global, args, &interrupts).await;
     }
     let target = connect(global, false).await?;
     let planned = plan_account(&target, args, ScanOptions::default().concurrency_per_region).await?;
@@ -183,14 +188,14 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
     if !go_ahead(args)? {
         return Ok(gate);
     }
-    let (code, journal, summary) = apply_plan(&target, args, &plan, None, "").await?;
+    let (code, journal, summary) = apply_plan(&target, args, &plan, None, "", &interrupts).await?;
     println!("{summary}");
     println!(
         "Journal: {}\nTo undo: guardkey restore {}",
         journal.display(),
         journal.display()
     );
-    Ok(code.max(gate))
+    Ok(interrupted(&interrupts, code.max(gate)))
 }
 
 /// Whether to apply: yes with --yes; a dry run says it changed nothing; neither is an error.
@@ -250,7 +255,7 @@ async fn plan_account(target: &Target, args: &FixArgs, per_region: usize) -> Res
     for g in &args.guardrails {
         check_guardrail_ref(g, &target.identity.account, target.identity.partition())?;
     }
-    prepare(
+    let mut prepared = prepare(
         &target.session,
         &target.identity,
         &target.regions,
@@ -258,7 +263,28 @@ async fn plan_account(target: &Target, args: &FixArgs, per_region: usize) -> Res
         per_region,
     )
     .await
-    .map_err(CommandError)
+    .map_err(CommandError)?;
+    // A fix of the same guardrails that was killed: what it may have changed is said first.
+    if let Some(plan) = &prepared.plan {
+        let arns: Vec<&str> = plan
+            .regions
+            .iter()
+            .flat_map(|r| &r.targets)
+            .chain(plan.held.iter().map(|h| &h.target))
+            .map(|t| t.arn.as_str())
+            .collect();
+        let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
+        for (path, names) in Journal::unfinished(&dir, &arns) {
+            prepared.remarks.push(format!(
+                "guardkey: warning: {} never ended (that fix was killed or cut off): it may have changed {}. \
+                 `guardkey restore {}` puts back what it may have changed",
+                path.display(),
+                names.join(", "),
+                path.display()
+            ));
+        }
+    }
+    Ok(prepared)
 }
 
 /// The exit code the gate gives an account's fix: 2 when it let nothing move, 1 when it
@@ -279,6 +305,7 @@ async fn apply_plan(
     plan: &FixPlan,
     reach: Option<crate::scan::accounts::Reach>,
     account: &str,
+    interrupts: &Interrupts,
 ) -> Result<(u8, std::path::PathBuf, String), CommandError> {
     let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
     let journal = Journal::create(&dir, "fix").map_err(CommandError)?;
@@ -286,18 +313,50 @@ async fn apply_plan(
         "" => eprintln!("guardkey: journal {}", journal.path().display()),
         name => eprintln!("guardkey: {name}: journal {}", journal.path().display()),
     }
+    // From here a signal lets the guardrails in flight finish, then stops.
+    interrupts.arm(journal.path());
     let options = ApplyOptions {
         caller_arn: target.identity.arn.clone(),
         include_failed: args.include_failed,
         probe: args.probe,
         reach,
+        cancel: Some(interrupts.cancel_flag()),
         ..ApplyOptions::default()
     };
     let name = account.to_string();
-    let on_event = move |e: FixEvent| print_event(&name, e);
+    let names: std::collections::HashMap<String, String> = plan
+        .regions
+        .iter()
+        .flat_map(|r| &r.targets)
+        .map(|t| (t.arn.clone(), t.name.clone()))
+        .collect();
+    let watch = interrupts.clone();
+    let on_event = move |e: FixEvent| {
+        match &e {
+            FixEvent::Writing { arn, .. } => {
+                watch.started(names.get(arn).map_or(arn.as_str(), String::as_str))
+            }
+            FixEvent::Done(o) => watch.finished(&o.name),
+            _ => {}
+        }
+        print_event(&name, e)
+    };
     let report = apply(&target.session, plan, &journal, &options, &on_event).await;
     let code = if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK };
     Ok((code, journal.path().to_path_buf(), report.summary()))
+}
+
+/// After an apply a signal stopped: says so, and gives the signal's exit code.
+fn interrupted(interrupts: &Interrupts, code: u8) -> u8 {
+    match interrupts.code() {
+        0 => code,
+        signal => {
+            eprintln!(
+                "guardkey: interrupted: the guardrails in flight were finished (or put back), the others                  not started; the journal ends `cancelled`"
+            );
+            signal
+        }
+    }
 }
 
 /// A fix across the accounts of `--org`, `--profiles` or `--role-arns`. Every account is
@@ -305,7 +364,11 @@ async fn apply_plan(
 /// printed in the accounts' order as soon as those before it are; then the plans are
 /// applied, the accounts at once, each with its own journal, which records how the account
 /// was reached so that `restore` reaches it the same way.
-async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError> {
+async fn fix_accounts(
+    global: &GlobalArgs,
+    args: &FixArgs,
+    interrupts: &Interrupts,
+) -> Result<u8, CommandError> {
     use crate::scan::accounts::{AccountTarget, Reach};
     use futures::StreamExt;
     super::accounts::check_flags(global)?;
@@ -403,7 +466,7 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
     // the summaries come in the accounts' order.
     let applied: Vec<_> = futures::stream::iter(planned.iter().map(|(account, target, plan)| async move {
         let reach = (account.reach != Reach::Caller).then(|| account.reach.clone());
-        apply_plan(target, args, plan, reach, &account.name).await
+        apply_plan(target, args, plan, reach, &account.name, interrupts).await
     }))
     .buffered(concurrency)
     .collect()
@@ -427,7 +490,7 @@ async fn fix_accounts(global: &GlobalArgs, args: &FixArgs) -> Result<u8, Command
         let list: Vec<String> = journals.iter().map(|j| j.display().to_string()).collect();
         println!("\nTo undo every account: guardkey restore {}", list.join(" "));
     }
-    Ok(code)
+    Ok(interrupted(interrupts, code))
 }
 
 /// What the Terraform of a fix cannot express, said on standard error.

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod diff;
 pub mod explore;
 pub mod fix;
+pub mod interrupt;
 pub mod restore;
 pub mod scan;
 pub mod security_hub;

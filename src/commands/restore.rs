@@ -43,15 +43,29 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<u8, CommandE
         .iter()
         .map(|path| Ok((path.as_path(), Journal::read(path).map_err(CommandError)?)))
         .collect::<Result<Vec<_>, CommandError>>()?;
+    let interrupts = super::interrupt::Interrupts::listen()
+        .map_err(|e| CommandError(format!("cannot listen for Ctrl-C and SIGTERM: {e}")))?;
     let mut base: Option<super::Target> = None;
     let mut code = EXIT_OK;
     for (path, entries) in journals {
+        if interrupts.cancelled() {
+            println!("- {} not started: interrupted", path.display());
+            continue;
+        }
         if args.journals.len() > 1 {
             println!("== {}", path.display());
         }
-        code = code.max(restore_journal(global, args, path, entries, &mut base).await?);
+        code = code.max(restore_journal(global, args, path, entries, &mut base, &interrupts).await?);
     }
-    Ok(code)
+    Ok(match interrupts.code() {
+        0 => code,
+        signal => {
+            eprintln!(
+                "guardkey: interrupted: the guardrail in flight was finished, the others were not started;                  run the same restore again to go on (what is back already is left alone)"
+            );
+            signal
+        }
+    })
 }
 
 /// The session of a journal's account: the caller's, or reached again as the fix reached it.
@@ -107,9 +121,17 @@ async fn restore_journal(
     path: &std::path::Path,
     entries: Vec<Entry>,
     base: &mut Option<super::Target>,
+    interrupts: &super::interrupt::Interrupts,
 ) -> Result<u8, CommandError> {
     let reach = journal::reach_of(&entries);
     let mut recorded = Journal::pre_images(&entries);
+    if !entries.iter().any(|e| matches!(e, Entry::Ended { .. })) {
+        println!(
+            "{} has no end: the fix was cut short (killed, or the machine stopped), so its last write may or may \
+             not have been sent. Each guardrail is read first and put back only if it is as the fix left it.",
+            path.display()
+        );
+    }
     // The scope flags narrow what is restored; a region the journal does not hold is said.
     if !global.regions.is_empty() {
         // The journal's own partition (its ARNs'), whichever it is.
@@ -178,9 +200,16 @@ async fn restore_journal(
             reach: reach.clone(),
         })
         .map_err(CommandError)?;
-    let (mut failed, mut skipped) = (0, 0);
+    interrupts.arm(journal.path());
+    let (mut failed, mut skipped, mut restored) = (0, 0, 0);
+    let mut not_started = 0;
     for r in &recorded {
         let (region, arn, pre_image) = (&r.region, &r.arn, &r.pre_image);
+        if interrupts.cancelled() {
+            not_started += 1;
+            println!("- {} ({region}) not started: interrupted", pre_image.name);
+            continue;
+        }
         let bedrock = target.session.bedrock(region);
         let now = match target.session.read_guardrail(&bedrock, arn, None).await {
             Ok(now) => now,
@@ -212,16 +241,19 @@ async fn restore_journal(
                 pre_image.update_request(arn, pre_image.kms_key_arn.as_deref()),
             ))
             .map_err(CommandError)?;
-        match restore_one(
+        interrupts.started(&pre_image.name);
+        let outcome = restore_one(
             &target.session,
             &bedrock,
             arn,
             pre_image,
             Duration::from_secs(300),
         )
-        .await
-        {
+        .await;
+        interrupts.finished(&pre_image.name);
+        match outcome {
             Ok(()) => {
+                restored += 1;
                 let _ = journal.append(&Entry::Restored {
                     at: journal::now(),
                     arn: arn.clone(),
@@ -244,6 +276,11 @@ async fn restore_journal(
         }
     }
     for (region, key, old_policy, new_policy) in &grants {
+        if interrupts.cancelled() {
+            not_started += 1;
+            println!("- the policy of {key} ({region}) not restored: interrupted");
+            continue;
+        }
         if !args.guardrails.is_empty() {
             println!(
                 "- the statement added to the policy of {key} ({region}) is kept: other guardrails may rely on it. \
@@ -268,6 +305,19 @@ async fn restore_journal(
     }
     if skipped > 0 {
         println!("{skipped} skipped: changed since the fix (see above).");
+    }
+    let cancelled = interrupts.cancelled();
+    let _ = journal.append(&Entry::Ended {
+        at: journal::now(),
+        outcome: if cancelled { "cancelled" } else { "completed" }.into(),
+        fixed: restored,
+        skipped: skipped + not_started,
+        failed,
+    });
+    if cancelled {
+        println!(
+            "Interrupted: {restored} put back, {not_started} not started, {failed} failed. Run the same restore again to go on."
+        );
     }
     println!("Journal of this restore: {}", journal.path().display());
     // A guardrail left as it is was not restored: not a success to a script.

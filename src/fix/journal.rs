@@ -302,6 +302,38 @@ impl Journal {
         }
         out
     }
+
+    /// The fix journals in `dir` that never ended (the process was killed, the machine
+    /// stopped) and hold a pre-image of one of `arns`: their last writes may or may not have
+    /// been sent. Journals that cannot be read are left out.
+    pub fn unfinished(dir: &Path, arns: &[&str]) -> Vec<(PathBuf, Vec<String>)> {
+        let Ok(listing) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for path in listing.flatten().map(|e| e.path()) {
+            let is_fix = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("fix-") && n.ends_with(".jsonl"));
+            let Some(entries) = is_fix.then(|| Journal::read(&path).ok()).flatten() else {
+                continue;
+            };
+            if entries.iter().any(|e| matches!(e, Entry::Ended { .. })) {
+                continue;
+            }
+            let touched: Vec<String> = Journal::pre_images(&entries)
+                .into_iter()
+                .filter(|r| arns.contains(&r.arn.as_str()))
+                .map(|r| r.pre_image.name)
+                .collect();
+            if !touched.is_empty() {
+                out.push((path, touched));
+            }
+        }
+        out.sort();
+        out
+    }
 }
 
 #[cfg(test)]

@@ -89,7 +89,12 @@ pub async fn run(launch: Launch) -> std::io::Result<u8> {
     let mut terminal = enter()?;
     let result = event_loop(&mut terminal, launch).await;
     restore_terminal();
-    result
+    let (code, farewell) = result?;
+    // A fix stopped by a signal or a lost terminal: what it did, where a terminal can read it.
+    if let Some(text) = farewell {
+        eprintln!("{text}");
+    }
+    Ok(code)
 }
 
 /// The initial state: a saved scan's rows, or a live scan about to start.
@@ -182,7 +187,13 @@ const FRAME_BUDGET: Duration = Duration::from_millis(16);
 /// of many batches are merged and drawn once.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 
-async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> {
+/// What ends the loop: the user (or a signal) quit, or the terminal went away.
+enum Ended {
+    Quit,
+    TerminalGone(std::io::Error),
+}
+
+async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<(u8, Option<String>)> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut state = initial_state(&launch, color);
     let size = terminal.size()?;
@@ -210,45 +221,127 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
             regions: state.regions.iter().map(|r| r.name.clone()).collect(),
         });
     }
+    listen_for_signals(tx.clone());
+    let ended = drive(terminal, &mut state, &mut runner, &mut rx).await;
+    // However the loop ended, a fix still writing is stopped between calls and waited for:
+    // the runtime must not shut down under it, and its journal ends `cancelled`.
+    runner.stop_fix().await;
+    while let Ok(action) = rx.try_recv() {
+        if matches!(action, Action::FixFinished { .. }) {
+            update(&mut state, action);
+        }
+    }
+    let stopped_fix = state.exit_code != 0;
+    let farewell = match (&state.wizard, stopped_fix) {
+        (Some(w), true) => match (&w.summary, &w.journal) {
+            (Some(summary), Some(journal)) if !journal.is_empty() => Some(format!(
+                "guardkey: the fix was stopped between calls: {}Journal: {journal}\nTo undo: guardkey restore {journal}",
+                summary
+            )),
+            _ => None,
+        },
+        _ => None,
+    };
+    match ended {
+        Ended::Quit => Ok((state.exit_code, farewell)),
+        // A closed terminal or a dropped SSH connection: as SIGHUP says.
+        Ended::TerminalGone(e) => {
+            tracing::warn!(error = %e, "the terminal went away");
+            Ok((crate::commands::interrupt::EXIT_SIGTERM, farewell))
+        }
+    }
+}
+
+/// SIGTERM, SIGHUP and a SIGINT sent from outside (in raw mode Ctrl-C is a key) as actions:
+/// the explorer stops a fix between calls, then quits with the signal's exit code.
+fn listen_for_signals(tx: mpsc::UnboundedSender<Action>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        (SignalKind::interrupt(), crate::commands::interrupt::EXIT_SIGINT),
+        (SignalKind::terminate(), crate::commands::interrupt::EXIT_SIGTERM),
+        (SignalKind::hangup(), crate::commands::interrupt::EXIT_SIGTERM),
+    ];
+    for (kind, code) in kinds {
+        let Ok(mut stream) = signal(kind) else {
+            continue;
+        };
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while stream.recv().await.is_some() {
+                if tx.send(Action::Signal { code }).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/// The draw loop: frames when something changed (at most every FRAME_INTERVAL while rows
+/// stream in, at once after input), actions applied in between.
+async fn drive(
+    terminal: &mut Term,
+    state: &mut State,
+    runner: &mut EffectRunner,
+    rx: &mut mpsc::UnboundedReceiver<Action>,
+) -> Ended {
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
-    // Frames are drawn at most every FRAME_INTERVAL while things stream in; input is
-    // answered with a frame at once.
     let mut last_frame: Option<Instant> = None;
     let mut answer_now = true;
+    let mut terminal_gone: Option<std::io::Error> = None;
     loop {
         let frame_due = last_frame.is_none_or(|t| t.elapsed() >= FRAME_INTERVAL);
-        if state.dirty && (answer_now || frame_due) {
+        if state.dirty && terminal_gone.is_none() && (answer_now || frame_due) {
             state.prepare();
-            terminal.draw(|f| view::render(&state, f))?;
+            if let Err(e) = terminal.draw(|f| view::render(state, f)) {
+                // Nothing to draw on: stop what runs, as a hang-up would.
+                terminal_gone = Some(e);
+                for effect in update(
+                    state,
+                    Action::Signal {
+                        code: crate::commands::interrupt::EXIT_SIGTERM,
+                    },
+                ) {
+                    runner.run(effect);
+                }
+            }
             state.dirty = false;
             last_frame = Some(Instant::now());
             answer_now = false;
         }
+        if state.quit {
+            break;
+        }
         let next_frame = last_frame.map_or_else(Instant::now, |t| t + FRAME_INTERVAL);
-        let owed = state.dirty;
+        let owed = state.dirty && terminal_gone.is_none();
         let needs_tick = state.loading() || state.toast.is_some();
         let action = tokio::select! {
-            event = events.next() => {
+            event = events.next(), if terminal_gone.is_none() => {
                 answer_now = true;
                 match event {
                     Some(Ok(Event::Key(k))) => Action::Key(k),
                     Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
                     Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e),
-                    None => break,
+                    Some(Err(e)) => {
+                        terminal_gone = Some(e);
+                        Action::Signal { code: crate::commands::interrupt::EXIT_SIGTERM }
+                    }
+                    None => {
+                        terminal_gone = Some(std::io::Error::other("the terminal closed"));
+                        Action::Signal { code: crate::commands::interrupt::EXIT_SIGTERM }
+                    }
                 }
             },
             Some(action) = rx.recv() => action,
             _ = ticker.tick(), if needs_tick => Action::Tick,
             _ = tokio::time::sleep_until(next_frame.into()), if owed => continue,
         };
-        let mut effects = update(&mut state, action);
+        let mut effects = update(state, action);
         let started = Instant::now();
         while started.elapsed() < FRAME_BUDGET {
             match rx.try_recv() {
-                Ok(action) => effects.extend(update(&mut state, action)),
+                Ok(action) => effects.extend(update(state, action)),
                 Err(_) => break,
             }
         }
@@ -259,10 +352,10 @@ async fn event_loop(terminal: &mut Term, launch: Launch) -> std::io::Result<u8> 
             break;
         }
     }
-    // However the loop ended, a fix still writing is stopped between calls and waited for:
-    // the runtime must not shut down under it.
-    runner.stop_fix().await;
-    Ok(state.exit_code)
+    match terminal_gone {
+        Some(e) => Ended::TerminalGone(e),
+        None => Ended::Quit,
+    }
 }
 
 /// The account's IAM principals and policies, read once for every region's usage.

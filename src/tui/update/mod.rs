@@ -65,6 +65,11 @@ pub enum Action {
     },
     /// An account of a view of many accounts was reached, or could not be.
     Account(AccountUpdate),
+    /// SIGTERM, SIGHUP (or the terminal gone), SIGINT from outside: quit with `code`, a fix
+    /// first stopped between calls.
+    Signal {
+        code: u8,
+    },
 }
 
 /// How an account of a view of many accounts went.
@@ -159,6 +164,25 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Scan(event) => on_scan(state, event),
+        Action::Signal { code } => {
+            state.exit_code = code;
+            match state.wizard.as_mut().filter(|w| w.applying()) {
+                // No question asked: the fix stops between calls, then the explorer quits.
+                Some(w) => {
+                    w.asking_cancel = false;
+                    w.cancelled = true;
+                    state.quit_after_fix = true;
+                    vec![Effect::Wizard {
+                        account: w.account.clone(),
+                        effect: WizardEffect::Cancel,
+                    }]
+                }
+                None => {
+                    state.quit = true;
+                    Vec::new()
+                }
+            }
+        }
         Action::Account(update) => {
             match update {
                 AccountUpdate::Reached {
@@ -258,9 +282,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 w.finished(journal, summary);
             }
             if state.quit_after_fix && cancelled {
-                // The user asked to quit and confirmed: the fix stopped, the journal says so.
+                // The user asked to quit and confirmed (or a signal did): the fix stopped,
+                // the journal says so.
                 state.quit = true;
-                state.exit_code = 130;
+                if state.exit_code == 0 {
+                    state.exit_code = 130;
+                }
             }
             state.quit_after_fix = false;
             state.dirty = true;
