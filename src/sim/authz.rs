@@ -56,12 +56,22 @@ fn condition_holds(condition: &Value, request: &Request) -> bool {
 
 fn statement_matches(statement: &Value, request: &Request) -> bool {
     let action = request.action.to_ascii_lowercase();
-    let actions_match = strings(&statement["Action"])
-        .iter()
-        .any(|a| wildcard(&a.to_ascii_lowercase(), &action));
-    let resources_match = strings(&statement["Resource"])
-        .iter()
-        .any(|r| wildcard(r, request.resource));
+    let hit = |v: &Value| {
+        strings(v)
+            .iter()
+            .any(|a| wildcard(&a.to_ascii_lowercase(), &action))
+    };
+    let actions_match = match statement.get("NotAction") {
+        Some(not) => !hit(not),
+        None => hit(&statement["Action"]),
+    };
+    let resources_match = match statement.get("NotResource") {
+        // Every resource but those listed (as SCPs that allow-list keys use it).
+        Some(not) => !strings(not).iter().any(|r| wildcard(r, request.resource)),
+        None => strings(&statement["Resource"])
+            .iter()
+            .any(|r| wildcard(r, request.resource)),
+    };
     let condition_ok = match statement.get("Condition") {
         None => true,
         Some(c) => condition_holds(c, request),
@@ -123,6 +133,42 @@ pub fn key_policy_allows(
         }
     }
     verdict
+}
+
+/// Whether a Deny statement of a key policy that names one of `arns` (or `*`, or the
+/// account) matches `request`.
+pub fn key_policy_denies(policy: &Value, arns: &[&str], account: &str, request: &Request) -> bool {
+    let root_suffix = format!(":iam::{account}:root");
+    statements(policy).iter().any(|s| {
+        let listed: Vec<&str> = match &s["Principal"] {
+            Value::String(p) => vec![p.as_str()],
+            p => strings(&p["AWS"]),
+        };
+        s["Effect"].as_str() == Some("Deny")
+            && statement_matches(s, request)
+            && listed
+                .iter()
+                .any(|p| *p == "*" || arns.contains(p) || p.ends_with(&root_suffix) || *p == account)
+    })
+}
+
+/// What a set of policies attached at one level says of a request: denied (explicitly),
+/// allowed, or neither.
+pub fn verdict(policies: &[&Value], request: &Request) -> Option<bool> {
+    let matching = |effect: &str| {
+        policies.iter().any(|p| {
+            statements(p)
+                .iter()
+                .any(|s| s["Effect"].as_str() == Some(effect) && statement_matches(s, request))
+        })
+    };
+    if matching("Deny") {
+        Some(false)
+    } else if matching("Allow") {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Whether `policy` allows `request`.

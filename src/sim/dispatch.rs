@@ -120,7 +120,8 @@ pub(super) async fn dispatch(
             Service::Bedrock if agents::OPERATIONS.contains(&op.as_str()) => {
                 agents::handle(&world, &ctx, &op, &call.input).map(|v| (200, v))
             }
-            Service::Bedrock => bedrock::handle(&mut world, &mut ctx, &op, &call.input),
+            Service::Bedrock => guardrail_key_use(&world, principal, region, &op, &call.input)
+                .and_then(|()| bedrock::handle(&mut world, &mut ctx, &op, &call.input)),
             Service::SecurityHub => {
                 securityhub::handle(&mut world, &mut ctx, &op, &call.input).map(|v| (200, v))
             }
@@ -141,6 +142,32 @@ pub(super) async fn dispatch(
     };
     sim.record(service, &op, status, None, &body);
     Ok(wire::json_response(service, status, &body, request_id))
+}
+
+/// A guardrail created or updated with a customer managed key: Bedrock uses the key with the
+/// caller's permissions (kms:Decrypt, GenerateDataKey, DescribeKey, CreateGrant; see
+/// `keyuse`), so the write is refused with AccessDeniedException when one is missing. A key
+/// Bedrock cannot use at all (wrong region, disabled) is the write's own ValidationException.
+fn guardrail_key_use(
+    world: &World,
+    principal: &super::Principal,
+    region: &str,
+    op: &str,
+    input: &Value,
+) -> Result<(), super::wire::AwsError> {
+    if !matches!(op, "CreateGuardrail" | "UpdateGuardrail") {
+        return Ok(());
+    }
+    let Some(key) = input.get("kmsKeyId").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let Ok(arn) = kms::key_for_guardrail(world, &principal.account, region, key) else {
+        return Ok(());
+    };
+    for action in super::keyuse::GUARDRAIL_WRITE {
+        super::keyuse::check(world, principal, &arn, action, region)?;
+    }
+    Ok(())
 }
 
 /// Another writer's update, right after a GetGuardrail of the DRAFT answered.

@@ -102,7 +102,7 @@ fn json11_call(
         .unwrap_or("");
     let op = target
         .strip_prefix(prefix)
-        .filter(|op| model.input_shape(op).is_some())
+        .filter(|op| model.has_operation(op))
         .ok_or_else(|| {
             AwsError::new(
                 "UnknownOperationException",
@@ -428,13 +428,60 @@ async fn serve_call(
             }
         }
     }
+    // The SCPs of the caller's account (a member of an organization): they cap every call.
+    {
+        let world = sim.inner.world.lock();
+        if let Some(org) = world
+            .organization
+            .as_ref()
+            .filter(|o| o.management != principal.account && o.member(&principal.account).is_some())
+        {
+            let key = match service {
+                Service::Bedrock => guardrail_key_of(&world, &principal, &region, &call.input),
+                _ => None,
+            };
+            let needs = authz::required(
+                service.signing_name(),
+                &op,
+                &region,
+                &principal.account,
+                &call.input,
+                key.as_deref(),
+            );
+            for (action, resource, via) in needs {
+                let request = authz::Request {
+                    action: &action,
+                    resource: &resource,
+                    via_service: via.as_deref(),
+                };
+                if let Some(policy) = org.scp_denial(&principal.account, &request) {
+                    return Err(fail(AwsError::new(
+                        "AccessDeniedException",
+                        403,
+                        format!(
+                            "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a service control policy ({policy})",
+                            principal.arn
+                        ),
+                    )));
+                }
+            }
+        }
+    }
     dispatch::dispatch(sim, service, &principal, &region, call, request_id).await
 }
 
 /// The key of the guardrail a Bedrock call names, if it has one.
 fn guardrail_key(sim: &Simulator, principal: &Principal, region: &str, input: &Value) -> Option<String> {
+    guardrail_key_of(&sim.inner.world.lock(), principal, region, input)
+}
+
+fn guardrail_key_of(
+    world: &super::state::World,
+    principal: &Principal,
+    region: &str,
+    input: &Value,
+) -> Option<String> {
     let identifier = input.get("guardrailIdentifier")?.as_str()?;
-    let world = sim.inner.world.lock();
     let state = world.region(&principal.account, region)?;
     let id = state.guardrail_id(identifier, &principal.account, region)?;
     state.guardrails.get(&id)?.draft.kms_key_arn.clone()

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use time::{Duration as TimeDuration, OffsetDateTime};
 
-use super::state::{Alias, Ctx, Key, KeyState, World, alias_arn, key_arn, new_key_id, parse_arn};
+use super::state::{Alias, Ctx, Key, KeyGrant, KeyState, World, alias_arn, key_arn, new_key_id, parse_arn};
 use super::wire::AwsError;
 use crate::model::policy::strings;
 
@@ -37,6 +37,9 @@ pub fn handle(world: &mut World, ctx: &mut Ctx, op: &str, req: &Value) -> Result
         "CancelKeyDeletion" => cancel_deletion(world, ctx, req),
         "TagResource" => tag_resource(world, ctx, req),
         "ListResourceTags" => list_tags(world, ctx, req),
+        "CreateGrant" => create_grant(world, ctx, req),
+        "ListGrants" => list_grants(world, ctx, req),
+        "RevokeGrant" => revoke_grant(world, ctx, req),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             400,
@@ -408,10 +411,105 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         rotation_days: None,
         policy,
         tags,
+        grants: Vec::new(),
     };
     let out = json!({ "KeyMetadata": metadata(&key) });
     world.region_mut(ctx.account, ctx.region).keys.insert(key_id, key);
     Ok(out)
+}
+
+/// CreateGrant: the grantee (a principal that exists; KMS validates it as it validates key
+/// policy principals — the answer for one that does not is an assumption: InvalidArnException)
+/// may do `Operations` with the key. Answers the grant's id and token.
+fn create_grant(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, AwsError> {
+    let grantee = member(req, "GranteePrincipal").to_string();
+    let partition = crate::regions::partition_of(ctx.region);
+    for p in std::iter::once(grantee.as_str()).chain(req.get("RetiringPrincipal").and_then(Value::as_str)) {
+        if !principal_is_valid(world, p, partition) || p == "*" {
+            return Err(AwsError::new(
+                "InvalidArnException",
+                400,
+                format!("{p} is not a valid principal for a grant."),
+            ));
+        }
+    }
+    let operations: Vec<String> = req["Operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let id = (0..64)
+        .map(|_| char::from_digit(ctx.rng.u32(..16), 16).expect("a hex digit"))
+        .collect::<String>();
+    let token = format!("AQpA{}", id.chars().rev().collect::<String>());
+    let now = ctx.now;
+    let account = ctx.account.to_string();
+    let key = resolve_mut(world, ctx, member(req, "KeyId"))?;
+    if !matches!(key.state, KeyState::Enabled | KeyState::Disabled) {
+        return Err(invalid_state(key, "CreateGrant"));
+    }
+    key.grants.push(KeyGrant {
+        id: id.clone(),
+        name: req.get("Name").and_then(Value::as_str).map(str::to_string),
+        grantee,
+        retiring: req
+            .get("RetiringPrincipal")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        operations,
+        constraints: req.get("Constraints").cloned(),
+        issuing_account: format!("arn:{partition}:iam::{account}:root"),
+        created: now,
+    });
+    Ok(json!({"GrantId": id, "GrantToken": token}))
+}
+
+/// ListGrants: the key's grants, paged (Limit 1 to 100, default 50), optionally of one grant
+/// or one grantee.
+fn list_grants(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, AwsError> {
+    let key = resolve(world, ctx, member(req, "KeyId"), false)?;
+    let (id, grantee) = (
+        req.get("GrantId").and_then(Value::as_str),
+        req.get("GranteePrincipal").and_then(Value::as_str),
+    );
+    let grants: Vec<&KeyGrant> = key
+        .grants
+        .iter()
+        .filter(|g| id.is_none_or(|i| g.id == i) && grantee.is_none_or(|p| g.grantee == p))
+        .collect();
+    page(grants, req, 50, "Grants", |g| {
+        let mut entry = json!({
+            "KeyId": key.arn, "GrantId": g.id, "CreationDate": epoch(g.created),
+            "GranteePrincipal": g.grantee, "IssuingAccount": g.issuing_account, "Operations": g.operations,
+        });
+        if let Some(n) = &g.name {
+            entry["Name"] = json!(n);
+        }
+        if let Some(r) = &g.retiring {
+            entry["RetiringPrincipal"] = json!(r);
+        }
+        if let Some(c) = &g.constraints {
+            entry["Constraints"] = c.clone();
+        }
+        entry
+    })
+}
+
+fn revoke_grant(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, AwsError> {
+    let grant = member(req, "GrantId").to_string();
+    let key = resolve_mut(world, ctx, member(req, "KeyId"))?;
+    let before = key.grants.len();
+    key.grants.retain(|g| g.id != grant);
+    if key.grants.len() == before {
+        return Err(AwsError::new(
+            "NotFoundException",
+            400,
+            format!("Grant ID {grant} not found"),
+        ));
+    }
+    Ok(json!({}))
 }
 
 fn bad_marker() -> AwsError {

@@ -12,6 +12,7 @@ mod dispatch;
 pub mod faults;
 mod front;
 pub mod iam;
+pub mod keyuse;
 pub mod kms;
 pub mod model;
 pub mod organizations;

@@ -90,6 +90,11 @@ impl ServiceModel {
         &self.doc["shapes"][name]
     }
 
+    /// Whether the model has the operation (DescribeOrganization, for one, takes no input).
+    pub fn has_operation(&self, operation: &str) -> bool {
+        self.doc["operations"].get(operation).is_some()
+    }
+
     pub fn input_shape(&self, operation: &str) -> Option<&str> {
         self.doc["operations"][operation]["input"]["shape"].as_str()
     }

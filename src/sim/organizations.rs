@@ -40,6 +40,19 @@ pub struct Ou {
     pub parent: String,
 }
 
+/// A service control policy. AWS attaches `FullAWSAccess` to the root, every OU and every
+/// account when SCPs are enabled (Organizations User Guide, "Service control policies"):
+/// here it is attached everywhere, the others where `targets` say.
+#[derive(Debug, Clone)]
+pub struct ServiceControlPolicy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub content: String,
+    pub aws_managed: bool,
+    pub targets: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Organization {
     pub id: String,
@@ -48,6 +61,7 @@ pub struct Organization {
     pub root: String,
     pub ous: Vec<Ou>,
     pub accounts: Vec<OrgAccount>,
+    pub policies: Vec<ServiceControlPolicy>,
 }
 
 /// Where an operation of this service is answered from.
@@ -69,7 +83,104 @@ impl Organization {
             root,
             ous: Vec::new(),
             accounts: Vec::new(),
+            policies: vec![ServiceControlPolicy {
+                id: "p-FullAWSAccess".into(),
+                name: "FullAWSAccess".into(),
+                description: "Allows access to every operation".into(),
+                content:
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+                        .into(),
+                aws_managed: true,
+                targets: Vec::new(),
+            }],
         }
+    }
+
+    /// Attaches a new SCP to `targets` (the root, OUs or accounts); returns its id.
+    pub fn add_policy(&mut self, id: &str, name: &str, content: &str, targets: &[&str]) -> String {
+        self.policies.push(ServiceControlPolicy {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            content: content.into(),
+            aws_managed: false,
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        });
+        id.into()
+    }
+
+    fn policies_of(&self, target: &str) -> Vec<&ServiceControlPolicy> {
+        self.policies
+            .iter()
+            .filter(|p| p.aws_managed || p.targets.iter().any(|t| t == target))
+            .collect()
+    }
+
+    /// The parent of an account or OU (None: the root, or not in the organization).
+    fn parent_of(&self, child: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.id == child)
+            .map(|a| a.parent.as_str())
+            .or_else(|| self.ous.iter().find(|o| o.id == child).map(|o| o.parent.as_str()))
+    }
+
+    /// The targets whose SCPs apply to an account: the root, its OUs, the account.
+    pub fn path_of(&self, account: &str) -> Vec<String> {
+        let mut path = vec![account.to_string()];
+        let mut at = account.to_string();
+        while let Some(parent) = self.parent_of(&at) {
+            path.push(parent.to_string());
+            if parent == self.root {
+                break;
+            }
+            at = parent.to_string();
+        }
+        path.reverse();
+        path
+    }
+
+    /// Why the SCPs keep `request` from a principal of `account` (an explicit deny names its
+    /// policy; a level whose policies allow nothing names the level), or None. They do not
+    /// apply to the management account (Organizations User Guide).
+    pub fn scp_denial(&self, account: &str, request: &super::authz::Request) -> Option<String> {
+        if account == self.management || self.member(account).is_none() {
+            return None;
+        }
+        for target in self.path_of(account) {
+            let attached = self.policies_of(&target);
+            let documents: Vec<Value> = attached
+                .iter()
+                .filter_map(|p| serde_json::from_str(&p.content).ok())
+                .collect();
+            let refs: Vec<&Value> = documents.iter().collect();
+            match super::authz::verdict(&refs, request) {
+                Some(true) => {}
+                Some(false) => {
+                    let name = attached
+                        .iter()
+                        .zip(&documents)
+                        .find(|(_, d)| super::authz::verdict(&[d], request) == Some(false))
+                        .map_or("an SCP".to_string(), |(p, _)| p.name.clone());
+                    return Some(name);
+                }
+                None => return Some(format!("no SCP attached to {target} allows it")),
+            }
+        }
+        None
+    }
+
+    fn policy_summary(&self, p: &ServiceControlPolicy) -> Value {
+        let arn = if p.aws_managed {
+            format!(
+                "arn:{}:organizations::aws:policy/service_control_policy/{}",
+                self.partition, p.id
+            )
+        } else {
+            self.arn("policy", &format!("/service_control_policy/{}", p.id))
+        };
+        json!({"Id": p.id, "Arn": arn, "Name": p.name, "Description": p.description,
+               "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": p.aws_managed})
     }
 
     fn arn(&self, kind: &str, rest: &str) -> String {
@@ -155,7 +266,7 @@ pub fn handle(
             "MasterAccountArn": org.arn("account", &format!("/{}", org.management)),
             "MasterAccountId": org.management,
             "MasterAccountEmail": mgmt.map(|m| m.email.clone()).unwrap_or_default(),
-            "AvailablePolicyTypes": [],
+            "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
         }}));
     }
     if caller_account != org.management {
@@ -183,7 +294,7 @@ pub fn handle(
                 "Id": org.root,
                 "Arn": org.arn("root", &format!("/{}", org.root)),
                 "Name": "Root",
-                "PolicyTypes": [],
+                "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
             })],
             input,
             "Roots",
@@ -216,6 +327,52 @@ pub fn handle(
                 input,
                 "OrganizationalUnits",
             )
+        }
+        "ListParents" => {
+            let child = input["ChildId"].as_str().unwrap_or_default();
+            let parent = org.parent_of(child).ok_or_else(|| {
+                AwsError::new(
+                    "ChildNotFoundException",
+                    400,
+                    "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
+                )
+            })?;
+            let kind = if parent == org.root {
+                "ROOT"
+            } else {
+                "ORGANIZATIONAL_UNIT"
+            };
+            page(vec![json!({"Id": parent, "Type": kind})], input, "Parents")
+        }
+        "ListPoliciesForTarget" => {
+            let target = input["TargetId"].as_str().unwrap_or_default();
+            if !org.is_parent(target) && org.member(target).is_none() {
+                return Err(AwsError::new(
+                    "TargetNotFoundException",
+                    400,
+                    "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+                ));
+            }
+            let policies = match input["Filter"].as_str() {
+                Some("SERVICE_CONTROL_POLICY") => org.policies_of(target),
+                _ => Vec::new(),
+            };
+            page(
+                policies.into_iter().map(|p| org.policy_summary(p)).collect(),
+                input,
+                "Policies",
+            )
+        }
+        "DescribePolicy" => {
+            let id = input["PolicyId"].as_str().unwrap_or_default();
+            let p = org.policies.iter().find(|p| p.id == id).ok_or_else(|| {
+                AwsError::new(
+                    "PolicyNotFoundException",
+                    400,
+                    "We can't find a policy with the PolicyId that you specified.",
+                )
+            })?;
+            Ok(json!({"Policy": {"PolicySummary": org.policy_summary(p), "Content": p.content}}))
         }
         "ListChildren" => {
             let p = parent()?;

@@ -14,8 +14,7 @@
 use serde_json::{Value, json};
 
 use super::Principal;
-use super::authz::{self, KeyPolicyVerdict};
-use super::state::{Ctx, KeyState, World};
+use super::state::{Ctx, World};
 use super::wire::AwsError;
 
 /// The route of ApplyGuardrail: (guardrail identifier, version).
@@ -109,85 +108,14 @@ pub fn apply_guardrail(
     })
 }
 
-/// kms:Decrypt on the guardrail's key for the caller, as KMS decides it.
+/// kms:Decrypt on the guardrail's key for the caller, as KMS decides it (see `keyuse`).
 fn check_decrypt(world: &World, ctx: &Ctx, principal: &Principal, key_arn: &str) -> Result<(), AwsError> {
-    let denied = |why: &str| {
-        AwsError::new(
-            "AccessDeniedException",
-            403,
-            format!(
-                "User: {} is not authorized to perform: kms:Decrypt on resource: {key_arn} {why}",
-                principal.arn
-            ),
-        )
-    };
-    let key_region = key_arn.split(':').nth(3).unwrap_or(ctx.region);
-    let key_account = key_arn.split(':').nth(4).unwrap_or(ctx.account);
-    let key_id = key_arn.rsplit('/').next().unwrap_or(key_arn);
-    let Some(key) = world
-        .region(key_account, key_region)
-        .and_then(|r| r.keys.get(key_id))
-    else {
-        return Err(denied("because the key does not exist"));
-    };
-    if key.state != KeyState::Enabled {
-        return Err(AwsError::new(
-            "AccessDeniedException",
-            403,
-            format!(
-                "The KMS key {key_arn} is {}: the guardrail cannot be decrypted.",
-                key.state.as_str()
-            ),
-        ));
-    }
-    let policy: Value = serde_json::from_str(&key.policy).unwrap_or(Value::Null);
-    // A role session is named by its session ARN and by its role's ARN (with its path).
-    let role_arn = world.iam.resolve(&principal.arn).map(|e| e.arn.clone());
-    let mut arns = vec![principal.arn.as_str()];
-    if let Some(r) = &role_arn {
-        arns.push(r);
-    }
-    // Bedrock calls KMS for the caller: the request comes via bedrock.REGION.amazonaws.com.
-    let via = format!("bedrock.{}.amazonaws.com", ctx.region);
-    let request = authz::Request {
-        action: "kms:Decrypt",
-        resource: key_arn,
-        via_service: Some(&via),
-    };
-    // A role's permissions boundary caps what its sessions get from their identity policies,
-    // and from a resource policy that names the role; a policy naming the session itself is
-    // not capped (IAM User Guide, policy evaluation logic).
-    let boundary = world.iam.boundary_of(&principal.arn);
-    let within_boundary = boundary.is_none_or(|b| authz::allows(b, &request));
-    // (`*` names no one in particular: the boundary applies.)
-    let names_session = role_arn.is_some()
-        && key.policy.contains(principal.arn.as_str())
-        && authz::key_policy_allows(&policy, &[principal.arn.as_str()], &key.account, &request)
-            == KeyPolicyVerdict::Allowed;
-    let allowed = match authz::key_policy_allows(&policy, &arns, &key.account, &request) {
-        KeyPolicyVerdict::Allowed => names_session || within_boundary,
-        // The account-root statement: the caller's own IAM policies decide, in that account.
-        KeyPolicyVerdict::ViaIam => {
-            principal.account == key.account
-                && principal
-                    .identity_policy
-                    .as_ref()
-                    .is_none_or(|p| authz::allows(p, &request))
-                && within_boundary
-        }
-        KeyPolicyVerdict::Denied => false,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(denied(
-            "because no resource-based policy allows the kms:Decrypt action",
-        ))
-    }
+    super::keyuse::check(world, principal, key_arn, "kms:Decrypt", ctx.region)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::authz::{self, KeyPolicyVerdict};
     use super::*;
 
     #[test]

@@ -295,6 +295,7 @@ fn make_key(
         rotation_days: None,
         policy: super::kms::default_policy_in(crate::regions::partition_of(region), account),
         tags: Vec::new(),
+        grants: Vec::new(),
     }
 }
 

@@ -201,6 +201,24 @@ pub struct Key {
     pub rotation_days: Option<i64>,
     pub policy: String,
     pub tags: Vec<(String, String)>,
+    /// Its KMS grants (CreateGrant), each letting a grantee use the key for some operations.
+    pub grants: Vec<KeyGrant>,
+}
+
+/// A KMS grant: the grantee may do `operations` with the key, whatever the key policy says
+/// (KMS Developer Guide, "Grants in AWS KMS").
+#[derive(Debug, Clone)]
+pub struct KeyGrant {
+    pub id: String,
+    pub name: Option<String>,
+    pub grantee: String,
+    pub retiring: Option<String>,
+    /// KMS operation names: `Decrypt`, `Encrypt`, `GenerateDataKey`, …
+    pub operations: Vec<String>,
+    /// `{"EncryptionContextSubset": {…}}` or `{"EncryptionContextEquals": {…}}`.
+    pub constraints: Option<serde_json::Value>,
+    pub issuing_account: String,
+    pub created: OffsetDateTime,
 }
 
 impl Key {
