@@ -135,7 +135,7 @@ fn main() {
     assert_eq!(guardrails.len(), GUARDRAILS);
     let before = rss_mib();
     let started = Instant::now();
-    let sources = rt.block_on(read_sources(&session, "aws", ACCOUNT, &guardrails));
+    let sources = rt.block_on(read_sources(&session, &session, "aws", ACCOUNT, &guardrails));
     let read = started.elapsed();
     let matched = Instant::now();
     attach(&sources, &mut guardrails);

@@ -205,6 +205,14 @@ async fn without_any_one_scan_action_the_denial_is_named() {
                 .await
                 .unwrap_err()
                 .detail()
+        } else if action.starts_with("organizations:") && action != "organizations:DescribeOrganization" {
+            // SCPs are read for member accounts (they do not apply to the management one).
+            let session =
+                guardkey::aws::Session::with_static_keys(&sim.endpoint(), KEY_ID, SECRET, true).await;
+            match session.account_scps("aws", "111122223333").await {
+                guardkey::usage::access::Scps::NotRead(why) => why,
+                other => format!("{other:?}"),
+            }
         } else {
             said(&scan(&sim, dir.path()))
         };

@@ -106,8 +106,11 @@ async fn a_user_applies_a_guardrail_only_with_decrypt_on_its_key() {
 
     // A key policy that names the role itself needs no IAM grant; one that names neither the
     // role nor the account root locks everyone else out.
+    // (The administrator that writes the guardrail is named too: Bedrock refuses a write with
+    // a key its writer may not use.)
     let named = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/ChatApp")}, "Action": "kms:Decrypt", "Resource": "*"}]});
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/ChatApp")}, "Action": "kms:Decrypt", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/guardkey-admin")}, "Action": "kms:*", "Resource": "*"}]});
     let (_, on_named) = guardrail_on_a_key(&sim, "probe-named", named).await;
     std::thread::sleep(std::time::Duration::from_millis(50));
     let session = as_principal(
@@ -174,29 +177,66 @@ async fn fix_probe_proves_each_guardrail_and_puts_back_one_that_fails() {
         "one probe per guardrail moved: {text}"
     );
 
-    // A key whose policy names only another role: the caller can write the guardrail onto
-    // it, but not use it. The probe says so, and the guardrail goes back.
+    // A key whose policy names only another role: Bedrock would refuse the caller's write
+    // (it needs Decrypt, GenerateDataKey, DescribeKey and CreateGrant on the key), so the
+    // plan is refused before any write, naming the statement to add.
     let locked = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/GuardrailAdmin")}, "Action": "kms:*", "Resource": "*"}]});
     let key = key_with_policy(&sim, "eu-west-2", &locked).await;
-    let out = run(&[
-        "fix",
-        "--regions",
-        "eu-west-2",
-        "--filter",
-        "key:none",
-        "--key",
-        &key,
-        "--probe",
-        "--yes",
-    ]);
+    let updates = || {
+        sim.sim
+            .calls()
+            .get("bedrock:UpdateGuardrail")
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = updates();
+    let fix_eu_west_2 = |key: &str| {
+        run(&[
+            "fix",
+            "--regions",
+            "eu-west-2",
+            "--filter",
+            "key:none",
+            "--key",
+            key,
+            "--probe",
+            "--yes",
+        ])
+    };
+    let out = fix_eu_west_2(&key);
+    let text = said(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("may not write guardrails with"), "{text}");
+    assert!(
+        text.contains("kms:CreateGrant") && text.contains("AllowGuardrailWriter"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("arn:aws:iam::{ACCOUNT}:user/guardkey-admin")),
+        "{text}"
+    );
+    assert_eq!(updates(), before, "nothing written: {text}");
+
+    // A key the caller may use, and an ApplyGuardrail that fails: the probe says so, and the
+    // guardrails go back.
+    let open = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+    let key = key_with_policy(&sim, "eu-west-2", &open).await;
+    sim.sim.set_faults(|f| {
+        f.denials.push(guardkey::sim::faults::Denial {
+            operation: "bedrock:ApplyGuardrail".parse().unwrap(),
+            region: Some("eu-west-2".into()),
+        })
+    });
+    let out = fix_eu_west_2(&key);
     let text = said(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains("the probe (ApplyGuardrail on the new key) failed"),
         "{text}"
     );
-    assert!(text.contains("kms:Decrypt"), "{text}");
+    assert!(updates() > before, "written, then put back: {text}");
     let still_aws_owned = sim.sim.with_world(|w| {
         w.region(ACCOUNT, "eu-west-2")
             .unwrap()

@@ -218,4 +218,39 @@ impl Session {
             }
         }
     }
+
+    /// Every grant of the key (ListGrants, paged), as the access evaluation takes them.
+    pub async fn list_grants(
+        &self,
+        client: &Kms,
+        key: &str,
+    ) -> Result<Vec<crate::usage::access::KeyGrant>, CallError> {
+        let mut out = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = client
+                .0
+                .list_grants()
+                .key_id(key)
+                .limit(100)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| classify(e, "kms:ListGrants"))?;
+            for g in page.grants() {
+                out.push(crate::usage::access::KeyGrant {
+                    id: g.grant_id().unwrap_or_default().to_string(),
+                    grantee: g.grantee_principal().unwrap_or_default().to_string(),
+                    operations: g.operations().iter().map(|o| o.as_str().to_string()).collect(),
+                    constrained: g.constraints().is_some_and(|c| {
+                        c.encryption_context_subset().is_some() || c.encryption_context_equals().is_some()
+                    }),
+                });
+            }
+            match page.next_marker() {
+                Some(m) if page.truncated() => marker = Some(m.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
 }

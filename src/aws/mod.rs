@@ -170,7 +170,13 @@ pub struct Session {
     credential_source: CredentialSource,
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
+    /// Service control policies' documents by id, read once: every account of an
+    /// organization shares its root's and OUs' policies.
+    scp_documents: ScpDocuments,
 }
+
+type ScpDocuments = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>>;
+
 impl Session {
     pub async fn connect(options: SessionOptions) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -219,6 +225,7 @@ impl Session {
             credential_source: CredentialSource::detect(options.profile.as_deref()),
             endpoint_url: options.endpoint_url,
             profile: options.profile,
+            scp_documents: ScpDocuments::default(),
         }
     }
 
@@ -258,6 +265,7 @@ impl Session {
             credential_source: CredentialSource::Static,
             endpoint_url,
             profile: None,
+            scp_documents: ScpDocuments::default(),
         }
     }
 

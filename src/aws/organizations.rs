@@ -9,6 +9,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use super::credentials::CredentialSource;
 use super::{Session, classify, next_partition_prefix};
 use crate::model::CallError;
+use crate::usage::access::{ScpLevel, Scps};
 
 /// Credentials already in hand, then aws-config's assume-role provider: the SDK's identity
 /// cache keeps what this returns until shortly before it expires, then asks again, and
@@ -46,6 +47,14 @@ pub struct OrgMember {
     pub name: String,
     /// ACTIVE, SUSPENDED or PENDING_CLOSURE.
     pub status: String,
+}
+
+/// Why SCPs were not read, with what grants it when the caller lacks a permission.
+fn scp_unread(e: &CallError) -> String {
+    match e {
+        CallError::AccessDenied { .. } => format!("{}; `guardkey policy scan` grants it", e.label()),
+        _ => e.label(),
+    }
 }
 
 /// Organizations is global: its endpoint signs in the partition's home region.
@@ -111,6 +120,126 @@ impl Session {
         Ok(out)
     }
 
+    /// The service control policies that apply to `account`: the policies attached to the
+    /// root, each OU down to the account, and the account itself (Organizations User Guide,
+    /// "SCP evaluation": a request must be allowed at every level, and a deny at any level
+    /// wins). SCPs do not apply to the management account, nor outside an organization
+    /// (NotApplicable). Only the management account or a delegated administrator may list
+    /// them: from another account, or without the permissions, NotRead says why.
+    pub async fn account_scps(&self, partition: &str, account: &str) -> Scps {
+        let client = self.organizations(partition);
+        let org = match client.describe_organization().send().await {
+            Ok(o) => o,
+            Err(e) => {
+                return match classify(e, "organizations:DescribeOrganization") {
+                    CallError::Other { code, .. } if code == "AWSOrganizationsNotInUseException" => {
+                        Scps::NotApplicable
+                    }
+                    e => Scps::NotRead(scp_unread(&e)),
+                };
+            }
+        };
+        let Some(org) = org.organization() else {
+            return Scps::NotRead("DescribeOrganization answered no organization".into());
+        };
+        if org.master_account_id() == Some(account) {
+            return Scps::NotApplicable;
+        }
+        // SCPs only apply when the organization has all features and the policy type on.
+        if org.feature_set().map(|f| f.as_str()) == Some("CONSOLIDATED_BILLING") {
+            return Scps::NotApplicable;
+        }
+        match self.scp_levels(&client, account).await {
+            Ok(levels) => Scps::Read(levels),
+            Err(e) => Scps::NotRead(format!(
+                "{}; read them with the management account or a delegated administrator",
+                scp_unread(&e)
+            )),
+        }
+    }
+
+    /// From the root down to the account, each level's SCPs with their documents.
+    async fn scp_levels(
+        &self,
+        client: &aws_sdk_organizations::Client,
+        account: &str,
+    ) -> Result<Vec<ScpLevel>, CallError> {
+        use aws_sdk_organizations::types::{ParentType, PolicyType};
+        // The path: ListParents from the account up to the root (one parent each).
+        let mut path = vec![account.to_string()];
+        loop {
+            let child = path.last().cloned().unwrap_or_default();
+            let out = client
+                .list_parents()
+                .child_id(&child)
+                .send()
+                .await
+                .map_err(|e| classify(e, "organizations:ListParents"))?;
+            let Some(parent) = out.parents().first() else {
+                break;
+            };
+            path.push(parent.id().unwrap_or_default().to_string());
+            if parent.r#type() == Some(&ParentType::Root) || path.len() > 8 {
+                break;
+            }
+        }
+        path.reverse();
+        let mut levels = Vec::with_capacity(path.len());
+        for target in path {
+            let mut policies = Vec::new();
+            let mut pages = client
+                .list_policies_for_target()
+                .target_id(&target)
+                .filter(PolicyType::ServiceControlPolicy)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify(e, "organizations:ListPoliciesForTarget"))?;
+                for summary in page.policies() {
+                    let id = summary.id().unwrap_or_default();
+                    let name = summary.name().unwrap_or(id).to_string();
+                    let document = self.scp_document(client, id).await?;
+                    policies.push((name, document));
+                }
+            }
+            levels.push(ScpLevel { target, policies });
+        }
+        Ok(levels)
+    }
+
+    /// A policy's document (DescribePolicy), read once per session: every account of an
+    /// organization shares its root's and its OUs' policies.
+    async fn scp_document(
+        &self,
+        client: &aws_sdk_organizations::Client,
+        id: &str,
+    ) -> Result<serde_json::Value, CallError> {
+        if let Some(doc) = self
+            .scp_documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
+            return Ok(doc.clone());
+        }
+        let out = client
+            .describe_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .map_err(|e| classify(e, "organizations:DescribePolicy"))?;
+        let content = out.policy().and_then(|p| p.content()).unwrap_or_default();
+        let doc: serde_json::Value = serde_json::from_str(content).map_err(|e| CallError::Other {
+            code: "MalformedPolicyDocument".into(),
+            message: format!("the SCP {id} is not JSON: {e}"),
+        })?;
+        self.scp_documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), doc.clone());
+        Ok(doc)
+    }
+
     /// A session that works as `role_arn`, assumed with this session's credentials. The
     /// role is assumed once here, so that a role that is missing or does not trust the
     /// caller is said now (`sts:AssumeRole` denied); the session's own credentials come from
@@ -158,6 +287,7 @@ impl Session {
             credential_source: CredentialSource::AssumedRole(role_arn.to_string()),
             endpoint_url: self.endpoint_url.clone(),
             profile: self.profile.clone(),
+            scp_documents: self.scp_documents.clone(),
         })
     }
 }

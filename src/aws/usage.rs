@@ -267,6 +267,7 @@ impl Session {
                     documents,
                     missing,
                     boundary,
+                    scps: Default::default(),
                 }
             };
         let mut principals = Vec::with_capacity(users.len() + roles.len());

@@ -164,7 +164,13 @@ pub async fn run(global: &GlobalArgs, args: &FixArgs) -> Result<u8, CommandError
         return fix_accounts(global, args, &interrupts).await;
     }
     let target = connect(global, false).await?;
-    let planned = plan_account(&target, args, ScanOptions::default().concurrency_per_region).await?;
+    let planned = plan_account(
+        &target,
+        &target.session,
+        args,
+        ScanOptions::default().concurrency_per_region,
+    )
+    .await?;
     print_prepared(&planned);
     let gate = gate_code(&planned);
     let Some(plan) = planned.plan.filter(|p| p.guardrail_count() > 0) else {
@@ -251,12 +257,19 @@ fn print_prepared(p: &Prepared) {
 
 /// The fix of one account, planned: the arguments checked against the account, then
 /// `fix::prepare` (selection, users, keys) and the planner. Nothing written.
-async fn plan_account(target: &Target, args: &FixArgs, per_region: usize) -> Result<Prepared, CommandError> {
+/// `org` reads the account's SCPs (the organization's management session in `--org`).
+async fn plan_account(
+    target: &Target,
+    org: &crate::aws::Session,
+    args: &FixArgs,
+    per_region: usize,
+) -> Result<Prepared, CommandError> {
     for g in &args.guardrails {
         check_guardrail_ref(g, &target.identity.account, target.identity.partition())?;
     }
     let mut prepared = prepare(
         &target.session,
+        org,
         &target.identity,
         &target.regions,
         &request_of(args),
@@ -399,7 +412,14 @@ async fn fix_accounts(
                 }
             };
             // Many accounts' regions at once: fewer calls in flight each (see MANY_ACCOUNTS_CONCURRENCY).
-            match plan_account(&target, args, crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY).await {
+            match plan_account(
+                &target,
+                &base.session,
+                args,
+                crate::scan::accounts::MANY_ACCOUNTS_CONCURRENCY,
+            )
+            .await
+            {
                 Ok(p) => (account, Ok((target, p)), false),
                 Err(e) => (account, Err(format!("✗ {e}")), true),
             }

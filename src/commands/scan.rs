@@ -169,6 +169,7 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             if args.usage {
                 crate::scan::usage::attach_usage(
                     &target.session,
+                    &target.session,
                     &target.identity.account,
                     &mut result.guardrails,
                 )

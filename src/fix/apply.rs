@@ -277,6 +277,8 @@ const MAX_CONFLICTS: u32 = 3;
 pub struct UsersCheck<'a> {
     pub planned: &'a [super::plan::PlannedUser],
     pub key_policy: Result<&'a serde_json::Value, &'a str>,
+    /// The key's grants as read back (empty when none or not read).
+    pub grants: &'a [crate::usage::KeyGrant],
     pub iam: &'a std::collections::HashMap<String, crate::usage::PrincipalPolicies>,
     /// The lock-out was accepted (`--allow-lockout`): a loss is said, not refused.
     pub allow_lockout: bool,
@@ -312,7 +314,8 @@ pub async fn fix_guardrail(
     }
     // Every known user evaluated with the key as KMS holds it: a loss is refused before
     // anything is written (unless accepted), and the summary says who keeps access.
-    let users_after = users.map(|u| super::planner::users_after(key_arn, u.key_policy, u.planned, u.iam));
+    let users_after =
+        users.map(|u| super::planner::users_after(key_arn, u.key_policy, u.grants, u.planned, u.iam));
     if let (Some(after), Some(check)) = (&users_after, users)
         && !after.lost.is_empty()
     {
@@ -810,6 +813,11 @@ pub async fn apply(
                 Err(e) => Err(format!("GetKeyPolicy: {}", e.label())),
             };
         let key_policy = &key_policy;
+        // Its grants too: a user that decrypts through a grant keeps access.
+        let grants = &session
+            .list_grants(&session.kms(&r.region), &key)
+            .await
+            .unwrap_or_default();
         let outcomes: Vec<Outcome> = futures::stream::iter(r.targets.iter())
             .map(|t| {
                 let key = key.clone();
@@ -817,6 +825,7 @@ pub async fn apply(
                     let check = plan.usage.users.get(&t.arn).map(|planned| UsersCheck {
                         planned,
                         key_policy: key_policy.as_ref().map_err(String::as_str),
+                        grants,
                         iam: &plan.usage.iam,
                         allow_lockout: plan.allow_lockout,
                     });

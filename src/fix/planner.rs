@@ -18,7 +18,10 @@ use super::plan::{
     FixPlan, KeyChoice, NewKey, PlanUsage, PlannedUser, PolicyGrant, RegionPlan, Target, to_grant,
 };
 use super::policy::{KeyPolicySpec, USERS_SID, build};
-use crate::usage::{Access, GuardrailUser, IamIndex, KeyFacts, PrincipalPolicies, Usage, decrypt_access};
+use crate::usage::access::decide_for;
+use crate::usage::{
+    Access, GuardrailUser, IamIndex, KeyFacts, KeyGrant, PrincipalPolicies, Usage, decrypt_access,
+};
 
 /// The IAM side of a principal's access: its identity policies and boundary, when its
 /// account's IAM was read.
@@ -63,6 +66,8 @@ pub enum KeyDecision {
     Existing {
         arn: String,
         policy: Result<String, String>,
+        /// Its grants (ListGrants; empty when none or not read).
+        grants: Vec<KeyGrant>,
     },
 }
 
@@ -78,6 +83,9 @@ pub struct PlanRequest<'a> {
     pub account: String,
     pub regions: Vec<RegionChoice>,
     pub iam: &'a dyn IamFacts,
+    /// The fixing caller as IAM names it (a role with its path, a user), checked to be able
+    /// to write guardrails with each key; None: not known (a root user, an SSO pattern).
+    pub writer: Option<String>,
     /// Add a statement naming the guardrails' users to an existing key's policy where it
     /// would lock them out (`--grant-users`, `g` in the wizard).
     pub grant_users: bool,
@@ -142,6 +150,7 @@ pub struct HeldBack {
 pub fn access_with(
     key_arn: &str,
     policy: Result<&Value, &str>,
+    grants: &[KeyGrant],
     user: &GuardrailUser,
     iam: &dyn IamFacts,
 ) -> Access {
@@ -157,8 +166,59 @@ pub fn access_with(
         arn: key_arn,
         state: "Enabled",
         policy,
+        grants,
     };
     decrypt_access(&facts, &user.principal, iam.policies(&user.principal))
+}
+
+/// What Bedrock needs of whoever creates or updates a guardrail with a customer managed key
+/// (AWS's guide, "Create a customer managed key for your guardrail"): a write without one of
+/// them fails with AccessDeniedException.
+pub const GUARDRAIL_WRITE: [&str; 4] = [
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+];
+
+/// The statement a key's policy lacks for `writer` to write guardrails with it.
+pub fn writer_statement(writer: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "Sid": "AllowGuardrailWriter", "Effect": "Allow",
+        "Principal": {"AWS": writer}, "Action": GUARDRAIL_WRITE, "Resource": "*"
+    }))
+    .unwrap_or_default()
+}
+
+/// Whether `writer` (the fixing caller, as IAM names it) may do what Bedrock needs with the
+/// key: Err(the actions it may not, with why) refuses the plan; Ok(notes) for actions whose
+/// answer is not known (said, not refused).
+pub fn writer_may_use(
+    key_arn: &str,
+    policy: Result<&Value, &str>,
+    grants: &[KeyGrant],
+    writer: &str,
+    iam: &dyn IamFacts,
+) -> Result<Vec<String>, Vec<String>> {
+    let facts = KeyFacts {
+        arn: key_arn,
+        state: "Enabled",
+        policy,
+        grants,
+    };
+    let (mut denied, mut unknown) = (Vec::new(), Vec::new());
+    for action in GUARDRAIL_WRITE {
+        match decide_for(&facts, writer, iam.policies(writer), action).0 {
+            Access::Allowed { .. } => {}
+            Access::Denied { why } => denied.push(format!("{action}: {why}")),
+            Access::Unknown { why } => unknown.push(format!("{action}: {why}")),
+        }
+    }
+    if denied.is_empty() {
+        Ok(unknown)
+    } else {
+        Err(denied)
+    }
 }
 
 /// The gate: whether the move takes kms:Decrypt from a user that has it now (or may have
@@ -208,7 +268,7 @@ pub fn no_key_keeps(usage: &Usage, arn: &str, account: &str) -> Option<Vec<Plann
         .named_users()
         .map(|u| PlannedUser {
             user: u.clone(),
-            with_key: access_with(&key, Ok(&policy), u, &none),
+            with_key: access_with(&key, Ok(&policy), &[], u, &none),
         })
         .filter(loses_access)
         .collect();
@@ -290,6 +350,7 @@ pub fn plan(req: PlanRequest) -> Result<FixPlan, String> {
     for choice in req.regions {
         let region = choice.region.clone();
         let partition = partition_of(&choice.candidates).to_string();
+        let mut key_grants = Vec::new();
         let (key, key_arn, policy_text) = match choice.key {
             KeyDecision::Create(settings) => {
                 let mut spec = settings.spec.clone();
@@ -314,7 +375,10 @@ pub fn plan(req: PlanRequest) -> Result<FixPlan, String> {
                     Ok(policy),
                 )
             }
-            KeyDecision::Existing { arn, policy } => (KeyChoice::Existing(arn.clone()), arn, policy),
+            KeyDecision::Existing { arn, policy, grants } => {
+                key_grants = grants;
+                (KeyChoice::Existing(arn.clone()), arn, policy)
+            }
         };
         let parse = |text: &Result<String, String>| -> Result<Value, String> {
             let text = text.as_ref().map_err(Clone::clone)?;
@@ -322,7 +386,13 @@ pub fn plan(req: PlanRequest) -> Result<FixPlan, String> {
         };
         let mut policy = parse(&policy_text);
         let evaluate = |policy: &Result<Value, String>, user: &GuardrailUser| {
-            access_with(&key_arn, policy.as_ref().map_err(String::as_str), user, req.iam)
+            access_with(
+                &key_arn,
+                policy.as_ref().map_err(String::as_str),
+                &key_grants,
+                user,
+                req.iam,
+            )
         };
         let mut lines: Vec<Vec<PlannedUser>> = choice
             .candidates
@@ -388,6 +458,46 @@ pub fn plan(req: PlanRequest) -> Result<FixPlan, String> {
                         plan.notes.push(note);
                     }
                 }
+            }
+        }
+        // Bedrock refuses the write itself when the fixing caller may not use the key: said
+        // before anything is written, with the statement that lets it.
+        if let Some(writer) = &req.writer {
+            let key_name = match &key {
+                KeyChoice::Existing(arn) => arn.clone(),
+                KeyChoice::Create(k) => format!("the new key {}", k.alias),
+            };
+            match writer_may_use(
+                &key_arn,
+                policy.as_ref().map_err(String::as_str),
+                &key_grants,
+                writer,
+                req.iam,
+            ) {
+                Err(denied) => {
+                    return Err(format!(
+                        "{writer} may not write guardrails with {key_name} ({region}): Bedrock needs kms:Decrypt, \
+                         kms:GenerateDataKey, kms:DescribeKey and kms:CreateGrant on it from whoever creates or \
+                         updates a guardrail with it ({}). Nothing was written. Add this statement to the key's \
+                         policy, or run the fix as a principal the key allows:\n{}",
+                        denied.join("; "),
+                        writer_statement(writer)
+                    ));
+                }
+                Ok(unknown)
+                    if !unknown.is_empty()
+                        && choice
+                            .candidates
+                            .iter()
+                            .any(|c| c.target.current_key.as_deref() != Some(key_arn.as_str())) =>
+                {
+                    plan.notes.push(format!(
+                        "warning: whether {writer} may write guardrails with {key_name} ({region}) is not known ({}): \
+                         if it may not, Bedrock refuses the update and the guardrail is left as it was",
+                        unknown.join("; ")
+                    ));
+                }
+                Ok(_) => {}
             }
         }
         let mut targets = Vec::new();
@@ -491,6 +601,7 @@ impl UsersAfter {
 pub fn users_after(
     key_arn: &str,
     policy: Result<&Value, &str>,
+    grants: &[KeyGrant],
     planned: &[PlannedUser],
     iam: &HashMap<String, PrincipalPolicies>,
 ) -> UsersAfter {
@@ -504,7 +615,7 @@ pub fn users_after(
         seen.push(&p.user.principal);
         let now = PlannedUser {
             user: p.user.clone(),
-            with_key: access_with(key_arn, policy, &p.user, iam),
+            with_key: access_with(key_arn, policy, grants, &p.user, iam),
         };
         match &now.with_key {
             Access::Allowed { .. } => out.keep += 1,
@@ -572,6 +683,7 @@ mod tests {
                 candidates,
             }],
             iam: &iam,
+            writer: None,
             grant_users: grant,
             allow_lockout: allow,
             publish_version: false,
@@ -583,6 +695,7 @@ mod tests {
         KeyDecision::Existing {
             arn: KEY.into(),
             policy: Ok(root_only()),
+            grants: vec![],
         }
     }
 
@@ -711,14 +824,104 @@ mod tests {
             },
         )]
         .into();
-        let after = users_after(KEY, Ok(&root), &planned, &iam);
+        let after = users_after(KEY, Ok(&root), &[], &planned, &iam);
         assert_eq!(after.keep, 0);
         assert_eq!(after.lost.len(), 1, "{after:?}");
         let named: Value =
             serde_json::from_str(&crate::fix::policy::with_users(&root_only(), &[ROLE.to_string()]).unwrap())
                 .unwrap();
-        let after = users_after(KEY, Ok(&named), &planned, &iam);
+        let after = users_after(KEY, Ok(&named), &[], &planned, &iam);
         assert_eq!((after.keep, after.lost.len()), (1, 0));
-        assert_eq!(users_after(KEY, Err("denied"), &planned, &iam).unknown, 1);
+        assert_eq!(users_after(KEY, Err("denied"), &[], &planned, &iam).unknown, 1);
+    }
+
+    #[test]
+    fn a_grant_for_decrypt_keeps_the_agent_and_one_for_another_operation_or_grantee_does_not() {
+        let with_grant = |operations: &[&str], grantee: &str, constrained| KeyDecision::Existing {
+            arn: KEY.into(),
+            policy: Ok(root_only()),
+            grants: vec![KeyGrant {
+                id: "g-1".into(),
+                grantee: grantee.into(),
+                operations: operations.iter().map(|o| o.to_string()).collect(),
+                constrained,
+            }],
+        };
+        let plan = request(
+            with_grant(&["Decrypt"], ROLE, false),
+            vec![candidate("claims", None)],
+            false,
+            false,
+        );
+        assert!(plan.held.is_empty(), "{:?}", plan.held);
+        assert_eq!(plan.guardrail_count(), 1);
+        let how = &plan.usage.users[&plan.regions[0].targets[0].arn][0].with_key;
+        assert!(how.reason().contains("g-1"), "{how:?}");
+        // Another operation, another grantee: no access, held back as without a grant.
+        for other in [
+            with_grant(&["Encrypt"], ROLE, false),
+            with_grant(&["Decrypt"], "arn:aws:iam::123456789012:role/Other", false),
+        ] {
+            let plan = request(other, vec![candidate("claims", None)], false, false);
+            assert_eq!(plan.held.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_key_the_fixing_caller_may_not_use_is_refused_before_any_write() {
+        const WRITER: &str = "arn:aws:iam::123456789012:role/GuardrailAdmin";
+        let writer_iam = PrincipalPolicies {
+            arn: WRITER.into(),
+            documents: vec![serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]})],
+            ..Default::default()
+        };
+        let iam: HashMap<String, PrincipalPolicies> = [
+            (
+                ROLE.to_string(),
+                PrincipalPolicies {
+                    arn: ROLE.into(),
+                    ..Default::default()
+                },
+            ),
+            (WRITER.to_string(), writer_iam),
+        ]
+        .into();
+        let attempt = |policy: String, writer: Option<&str>| {
+            plan(PlanRequest {
+                account: ACCOUNT.into(),
+                regions: vec![RegionChoice {
+                    region: "us-east-1".into(),
+                    key: KeyDecision::Existing {
+                        arn: KEY.into(),
+                        policy: Ok(policy),
+                        grants: vec![],
+                    },
+                    candidates: vec![candidate("claims", None)],
+                }],
+                iam: &iam,
+                writer: writer.map(str::to_string),
+                grant_users: true,
+                allow_lockout: false,
+                publish_version: false,
+            })
+        };
+        // The account-root statement lets IAM allow it: the writer's kms:* does.
+        assert!(attempt(root_only(), Some(WRITER)).is_ok());
+        // A policy naming only the agent: KMS refuses the writer whatever its IAM says.
+        let agent_only = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": ROLE}, "Action": "kms:*", "Resource": "*"}]})
+        .to_string();
+        let refused = attempt(agent_only.clone(), Some(WRITER)).unwrap_err();
+        assert!(
+            refused.contains("kms:CreateGrant") && refused.contains("Nothing was written"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("\"AllowGuardrailWriter\"") && refused.contains(WRITER),
+            "{refused}"
+        );
+        // Not evaluated when the caller is not named exactly (a root user, an SSO pattern).
+        assert!(attempt(agent_only, None).is_ok());
     }
 }

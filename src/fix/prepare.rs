@@ -72,9 +72,11 @@ fn region_of(arn: &str) -> Option<&str> {
 }
 
 /// Reads what the fix of one account needs and plans it; `per_region` GetGuardrail calls in
-/// flight per region for the selection's scan. Nothing is written.
+/// flight per region for the selection's scan; `org` reads the account's service control
+/// policies (the organization's management session in `--org`). Nothing is written.
 pub async fn prepare(
     session: &Session,
+    org: &Session,
     identity: &CallerIdentity,
     regions: &[String],
     request: &FixRequest,
@@ -90,7 +92,7 @@ pub async fn prepare(
     // Who uses them: the plan keeps them able to decrypt, or holds the guardrail back. Read
     // before the filter and before compliant ones are left out: a key that locks its users
     // out is a finding (`key-locks-out-users`), which `status:fail` selects.
-    let sources = read_sources(session, identity.partition(), &identity.account, &guardrails).await;
+    let sources = read_sources(session, org, identity.partition(), &identity.account, &guardrails).await;
     let index = sources.iam_index();
     attach_indexed(&sources, &index, &mut guardrails);
     if let Some(f) = &filter {
@@ -125,10 +127,16 @@ pub async fn prepare(
     let mut guardrails = guardrails;
     let mut notes = check_users_exist(session, identity, &mut guardrails, &sources).await;
     let choices = key_choices(session, identity, request, guardrails, &mut notes).await?;
+    // The fixing caller, checked to be able to write guardrails with each key.
+    let writer = match resolve_caller(session, &identity.arn).await {
+        crate::fix::policy::CallerPrincipal::Arn(a) => Some(a),
+        _ => None,
+    };
     let plan = super::planner::plan(PlanRequest {
         account: identity.account.clone(),
         regions: choices,
         iam: &index,
+        writer,
         grant_users: request.grant_users,
         allow_lockout: request.allow_lockout,
         publish_version: request.publish_version,
@@ -394,7 +402,9 @@ async fn key_choices(
                     .key_policy(&kms, &arn)
                     .await
                     .map_err(|e| format!("{}: {}", e.label(), e.detail()));
-                KeyDecision::Existing { arn, policy }
+                // Its grants: a user may decrypt through one (none when they cannot be read).
+                let grants = session.list_grants(&kms, &arn).await.unwrap_or_default();
+                KeyDecision::Existing { arn, policy, grants }
             }
             (None, KeyRequest::Create { .. }) => unreachable!("settings are built for a new key"),
         };

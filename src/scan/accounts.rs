@@ -191,7 +191,8 @@ pub async fn collect_accounts(
                             r.account = outcome.id.clone();
                         }
                         if usage {
-                            super::usage::attach_usage(&session, &outcome.id, &mut result.guardrails).await;
+                            super::usage::attach_usage(&session, base, &outcome.id, &mut result.guardrails)
+                                .await;
                         }
                         // Every region failed: the account was not read, whatever the reason.
                         let read = result.regions.iter().any(|r| r.error.is_none());

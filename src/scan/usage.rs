@@ -12,8 +12,8 @@ use crate::aws::Session;
 use crate::aws::usage::NamedUse;
 use crate::model::{CallError, Guardrail};
 use crate::usage::{
-    Access, AccountIam, GuardrailUser, IamIndex, KeyFacts, UnknownSource, Usage, Via, decrypt_access,
-    guardrail_id_of,
+    Access, AccountIam, GuardrailUser, IamIndex, KeyFacts, KeyGrant, UnknownSource, Usage, Via,
+    decrypt_access, guardrail_id_of,
 };
 
 /// A region's agents' and flows' uses of guardrails, or why they could not be read.
@@ -27,7 +27,12 @@ pub struct Sources {
     pub regions: HashMap<String, RegionUses>,
     /// Per key ARN: its policy document.
     pub key_policies: HashMap<String, Result<Value, CallError>>,
+    /// Per key ARN: its grants (ListGrants).
+    pub key_grants: HashMap<String, Result<Vec<KeyGrant>, CallError>>,
 }
+
+/// A key's policy and its grants, per key ARN.
+type KeyReads = HashMap<String, (Result<Value, CallError>, Result<Vec<KeyGrant>, CallError>)>;
 
 fn unknown(source: &str, e: &CallError) -> UnknownSource {
     let hint = match e {
@@ -43,19 +48,34 @@ fn unknown(source: &str, e: &CallError) -> UnknownSource {
 /// Reads the sources for `guardrails` (all of one account), concurrently.
 pub async fn read_sources(
     session: &Session,
+    org: &Session,
     partition: &str,
     account: &str,
     guardrails: &[Guardrail],
 ) -> Sources {
-    let (iam, (regions, key_policies)) = tokio::join!(
-        session.account_iam(partition, account),
+    let (iam, (regions, keys)) = tokio::join!(
+        account_iam(session, org, partition, account),
         read_regions_and_keys(session, guardrails)
     );
-    Sources {
-        iam: std::sync::Arc::new(iam),
-        regions,
-        key_policies,
-    }
+    Sources::of(std::sync::Arc::new(iam), regions, keys)
+}
+
+/// The account's IAM principals with the service control policies that cap them, read by
+/// `org` (the organization's management account in an `--org` run, else the caller).
+pub async fn account_iam(
+    session: &Session,
+    org: &Session,
+    partition: &str,
+    account: &str,
+) -> Result<AccountIam, CallError> {
+    let (iam, scps) = tokio::join!(
+        session.account_iam(partition, account),
+        org.account_scps(partition, account)
+    );
+    iam.map(|mut iam| {
+        iam.set_scps(scps);
+        iam
+    })
 }
 
 /// The same, with the account's IAM already read (the explorer reads it once, and each
@@ -65,22 +85,15 @@ pub async fn read_sources_with(
     iam: std::sync::Arc<Result<AccountIam, CallError>>,
     guardrails: &[Guardrail],
 ) -> Sources {
-    let (regions, key_policies) = read_regions_and_keys(session, guardrails).await;
-    Sources {
-        iam,
-        regions,
-        key_policies,
-    }
+    let (regions, keys) = read_regions_and_keys(session, guardrails).await;
+    Sources::of(iam, regions, keys)
 }
 
-/// The agents and flows of the guardrails' regions, and the policies of their keys.
+/// The agents and flows of the guardrails' regions, and the policies and grants of their keys.
 async fn read_regions_and_keys(
     session: &Session,
     guardrails: &[Guardrail],
-) -> (
-    HashMap<String, RegionUses>,
-    HashMap<String, Result<Value, CallError>>,
-) {
+) -> (HashMap<String, RegionUses>, KeyReads) {
     let regions: BTreeSet<&str> = guardrails.iter().map(|g| &*g.region).collect();
     let keys: BTreeSet<&str> = guardrails
         .iter()
@@ -92,19 +105,18 @@ async fn read_regions_and_keys(
     }));
     let policies = join_all(keys.iter().map(|k| async move {
         let region = k.split(':').nth(3).unwrap_or_default();
-        let policy = session
-            .key_policy(&session.kms(region), k)
-            .await
-            .and_then(|text| {
-                serde_json::from_str(&text).map_err(|e| CallError::Other {
-                    code: "MalformedPolicyDocument".into(),
-                    message: e.to_string(),
-                })
-            });
-        (k.to_string(), policy)
+        let kms = session.kms(region);
+        let (policy, grants) = tokio::join!(session.key_policy(&kms, k), session.list_grants(&kms, k));
+        let policy = policy.and_then(|text| {
+            serde_json::from_str(&text).map_err(|e| CallError::Other {
+                code: "MalformedPolicyDocument".into(),
+                message: e.to_string(),
+            })
+        });
+        (k.to_string(), (policy, grants))
     }));
-    let (regions, key_policies) = tokio::join!(per_region, policies);
-    (regions.into_iter().collect(), key_policies.into_iter().collect())
+    let (regions, keys) = tokio::join!(per_region, policies);
+    (regions.into_iter().collect(), keys.into_iter().collect())
 }
 
 /// Who uses each guardrail, from what was read: matched in one pass per source.
@@ -206,6 +218,24 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
 }
 
 impl Sources {
+    fn of(
+        iam: std::sync::Arc<Result<AccountIam, CallError>>,
+        regions: HashMap<String, RegionUses>,
+        keys: KeyReads,
+    ) -> Self {
+        let (mut key_policies, mut key_grants) = (HashMap::new(), HashMap::new());
+        for (arn, (policy, grants)) in keys {
+            key_policies.insert(arn.clone(), policy);
+            key_grants.insert(arn, grants);
+        }
+        Sources {
+            iam,
+            regions,
+            key_policies,
+            key_grants,
+        }
+    }
+
     pub fn iam_index(&self) -> IamIndex<'_> {
         match self.iam.as_ref() {
             Ok(iam) => IamIndex::build(iam),
@@ -235,20 +265,49 @@ fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal:
         }
         None => Err("not read"),
     };
+    let (grants, unread) = match sources.key_grants.get(key_arn.as_str()) {
+        Some(Ok(g)) => (g.as_slice(), None),
+        Some(Err(e)) => (&[][..], Some(format!("{}: {}", e.label(), e.detail()))),
+        None => (&[][..], None),
+    };
     let facts = KeyFacts {
         arn: key_arn,
         state: &info.state,
         policy,
+        grants,
     };
-    decrypt_access(&facts, principal, index.principal(principal))
+    let iam = index.principal(principal);
+    match (decrypt_access(&facts, principal, iam), unread) {
+        // Denied, but a grant it may have would allow it: not a verdict guardkey can give.
+        (Access::Denied { why }, Some(e)) => {
+            let supposed = [KeyGrant {
+                id: "supposed".into(),
+                grantee: principal.to_string(),
+                operations: vec!["Decrypt".into()],
+                constrained: false,
+            }];
+            let with_grant = KeyFacts {
+                grants: &supposed,
+                ..facts
+            };
+            match decrypt_access(&with_grant, principal, iam) {
+                Access::Denied { .. } => Access::Denied { why },
+                _ => Access::Unknown {
+                    why: format!("{why}, and the key's grants could not be read ({e}): a grant may allow it"),
+                },
+            }
+        }
+        (access, _) => access,
+    }
 }
 
-/// Reads and attaches usage for one account's guardrails (nothing to read without any).
-pub async fn attach_usage(session: &Session, account: &str, guardrails: &mut [Guardrail]) {
+/// Reads and attaches usage for one account's guardrails (nothing to read without any);
+/// `org` reads the account's SCPs.
+pub async fn attach_usage(session: &Session, org: &Session, account: &str, guardrails: &mut [Guardrail]) {
     let Some(first) = guardrails.first() else {
         return;
     };
     let partition = crate::regions::partition_of_arn(&first.arn).to_string();
-    let sources = read_sources(session, &partition, account, guardrails).await;
+    let sources = read_sources(session, org, &partition, account, guardrails).await;
     attach(&sources, guardrails);
 }

@@ -482,6 +482,8 @@ impl EffectRunner {
                     return;
                 };
                 let iam = self.iam.entry(account.clone()).or_default().clone();
+                // The organization's SCPs are read by the management session.
+                let org = self.session.clone().unwrap_or_else(|| session.clone());
                 tokio::spawn(async move {
                     let partition = guardrails
                         .first()
@@ -489,7 +491,9 @@ impl EffectRunner {
                         .to_string();
                     let iam = iam
                         .get_or_init(|| async {
-                            std::sync::Arc::new(session.account_iam(&partition, &account).await)
+                            std::sync::Arc::new(
+                                crate::scan::usage::account_iam(&session, &org, &partition, &account).await,
+                            )
                         })
                         .await
                         .clone();
@@ -536,6 +540,8 @@ impl EffectRunner {
             WizardEffect::LoadKeys { region, principals } => {
                 let account = account.to_string();
                 let iam = self.iam.entry(account.clone()).or_default().clone();
+                // The organization's SCPs are read by the management session.
+                let org = self.session.clone().unwrap_or_else(|| session.clone());
                 tokio::spawn(async move {
                     // The account's IAM, read once (the explorer's who-uses-it read it already).
                     let iam = if principals.is_empty() {
@@ -544,7 +550,10 @@ impl EffectRunner {
                         let partition = crate::regions::partition_of(&region).to_string();
                         Some(
                             iam.get_or_init(|| async {
-                                std::sync::Arc::new(session.account_iam(&partition, &account).await)
+                                std::sync::Arc::new(
+                                    crate::scan::usage::account_iam(&session, &org, &partition, &account)
+                                        .await,
+                                )
                             })
                             .await
                             .clone(),
@@ -729,6 +738,7 @@ async fn existing_keys(
             }
             Err(e) => (Some(format!("its policy cannot be read ({})", e.label())), None),
         };
+        let grants = session.list_grants(&kms, &arn).await.unwrap_or_default();
         out.push(wizard::ExistingKey {
             arn,
             alias: Some(alias),
@@ -737,6 +747,7 @@ async fn existing_keys(
             suitable: suitable.map(|_| ()),
             policy_warning,
             policy: policy_text,
+            grants,
         });
     }
     Ok(out)

@@ -74,6 +74,8 @@ pub struct ExistingKey {
     /// Its policy document, when it could be read: the planner says from it (and the users'
     /// IAM policies) whether the guardrails' users could decrypt.
     pub policy: Option<String>,
+    /// Its grants (a user may decrypt through one; empty when none or not read).
+    pub grants: Vec<crate::usage::KeyGrant>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +129,9 @@ pub struct Wizard {
     pub step: Step,
     pub account: String,
     pub caller: String,
+    /// The caller as IAM names it (a role with its path, a user), when it does: the plan
+    /// checks that it may write guardrails with the key chosen.
+    pub writer: Option<String>,
     pub targets: Vec<WizardTarget>,
     pub cursor: usize,
     pub regions: Vec<RegionKey>,
@@ -252,10 +257,17 @@ impl Wizard {
             }
         }
         targets.sort_by_key(|t| order.iter().position(|r| *r == t.region));
+        // The caller checked to be able to write guardrails with the key chosen: only when
+        // IAM names it exactly (a role pattern or a root user is not evaluated).
+        let writer = match principal {
+            Some(crate::fix::policy::CallerPrincipal::Arn(a)) => Some(a.clone()),
+            _ => None,
+        };
         let mut wizard = Wizard {
             step: Step::Targets,
             account: account.to_string(),
             caller: caller.to_string(),
+            writer,
             targets,
             cursor: 0,
             regions: Vec::new(),
@@ -395,6 +407,7 @@ impl Wizard {
                         .policy
                         .clone()
                         .ok_or_else(|| k.policy_warning.clone().unwrap_or_else(|| "not read".into())),
+                    grants: k.grants.clone(),
                 })
             }
             _ => Err(format!("{region}: the keys are still loading")),
@@ -443,6 +456,7 @@ impl Wizard {
             account: self.account.clone(),
             regions,
             iam: &self.iam,
+            writer: self.writer.clone(),
             grant_users,
             allow_lockout: self.allow_lockout,
             publish_version: self.publish_version,
@@ -502,7 +516,8 @@ impl Wizard {
             .iter()
             .filter(|r| r.keys == KeyList::Loading)
             .map(|r| {
-                let mut principals: Vec<String> = Vec::new();
+                // The writer's IAM too: the plan checks it may use the key.
+                let mut principals: Vec<String> = self.writer.iter().cloned().collect();
                 let users = self
                     .included()
                     .filter(|t| t.region == r.region)

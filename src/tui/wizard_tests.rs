@@ -79,6 +79,7 @@ fn keys_loaded(s: &mut State) {
                 suitable: Ok(()),
                 policy_warning: None,
                 policy: None,
+                grants: Vec::new(),
             },
             ExistingKey {
                 arn: format!("arn:aws:kms:{region}:123456789012:key/off"),
@@ -88,6 +89,7 @@ fn keys_loaded(s: &mut State) {
                 suitable: Err("the key is Disabled: only an enabled key can encrypt guardrails".into()),
                 policy_warning: None,
                 policy: None,
+                grants: Vec::new(),
             },
         ];
         update(
@@ -984,6 +986,7 @@ fn on_an_existing_key_g_grants_the_users_it_would_lock_out() {
             suitable: Ok(()),
             policy_warning: None,
             policy: Some(root_only.into()),
+            grants: Vec::new(),
         }]),
         alias_taken: None,
         note: None,
@@ -1114,7 +1117,7 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
         |_| {},
     )
     .await;
-    crate::scan::usage::attach_usage(&session, &identity.account, &mut result.guardrails).await;
+    crate::scan::usage::attach_usage(&session, &session, &identity.account, &mut result.guardrails).await;
     let claims = result
         .guardrails
         .iter()
@@ -1171,11 +1174,18 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
         allow_lockout: false,
         publish_version: false,
     };
-    let headless = prepare(&session, &identity, &["us-east-1".into()], &request(false), 4)
-        .await
-        .unwrap()
-        .plan
-        .unwrap();
+    let headless = prepare(
+        &session,
+        &session,
+        &identity,
+        &["us-east-1".into()],
+        &request(false),
+        4,
+    )
+    .await
+    .unwrap()
+    .plan
+    .unwrap();
     let held = |p: &crate::fix::plan::FixPlan| -> Vec<(String, Vec<(String, String)>)> {
         p.held
             .iter()
@@ -1198,11 +1208,18 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
     let w = s.wizard.as_mut().unwrap();
     w.grant_users = true;
     let wizard_plan = w.plan().unwrap();
-    let headless = prepare(&session, &identity, &["us-east-1".into()], &request(true), 4)
-        .await
-        .unwrap()
-        .plan
-        .unwrap();
+    let headless = prepare(
+        &session,
+        &session,
+        &identity,
+        &["us-east-1".into()],
+        &request(true),
+        4,
+    )
+    .await
+    .unwrap()
+    .plan
+    .unwrap();
     let granted = |p: &crate::fix::plan::FixPlan| -> Vec<Vec<String>> {
         p.usage.grants.iter().map(|g| g.principals.clone()).collect()
     };

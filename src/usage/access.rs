@@ -8,12 +8,22 @@
 //! account and its own account's IAM grant. The request carries `kms:ViaService =
 //! bedrock.REGION.amazonaws.com` and `kms:CallerAccount`; conditions on other keys are not
 //! evaluated: such a statement makes the answer UNKNOWN, never a false yes.
+//!
+//! Beyond the key policy and IAM: a KMS grant naming the principal for the operation allows
+//! it (KMS Developer Guide, "Grants in AWS KMS"; its encryption-context constraints are said,
+//! since Bedrock's requests carry a context guardkey cannot see); the service control
+//! policies on the account's path cap everything (an explicit deny at any level wins, and
+//! every level must allow: Organizations User Guide, "SCP evaluation"); IAM's own simulator
+//! (`iam:SimulatePrincipalPolicy`), where it was asked, has the last word on the identity side.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::index::{Boundary, PrincipalPolicies, covers_action};
 use crate::model::policy::{statements, strings, wildcard};
+
+/// The action a guardrail's users need on its key.
+pub const DECRYPT: &str = "kms:Decrypt";
 
 /// Whether a principal can decrypt with a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +59,54 @@ pub struct KeyFacts<'a> {
     pub state: &'a str,
     /// The key policy; Err: why it could not be read.
     pub policy: Result<&'a Value, &'a str>,
+    /// Its grants, as ListGrants listed them (empty: none, or not read).
+    pub grants: &'a [KeyGrant],
+}
+
+/// A KMS grant on a key (ListGrants' GrantListEntry, the members that decide access).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyGrant {
+    pub id: String,
+    pub grantee: String,
+    /// KMS operation names: `Decrypt`, `GenerateDataKey`, …
+    pub operations: Vec<String>,
+    /// Limited to an encryption context (EncryptionContextSubset or EncryptionContextEquals).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub constrained: bool,
+}
+
+/// The service control policies on an account's path, as Organizations listed them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Scps {
+    /// Not in an organization, its management account, or another account's principal.
+    #[default]
+    NotApplicable,
+    /// Each level from the root to the account: its target and the policies attached there.
+    Read(Vec<ScpLevel>),
+    /// Why they could not be read: a verdict is not changed, but said.
+    NotRead(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScpLevel {
+    /// The root, OU or account id.
+    pub target: String,
+    /// (policy name, document).
+    pub policies: Vec<(String, Value)>,
+}
+
+/// How a principal's access to a key comes about, for combining it with AWS's own answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Not the identity side's to decide: the key is unusable, or its policy denies it.
+    Settled,
+    /// The key policy (or a grant) names it: identity policies are not needed, but a
+    /// permissions boundary and the SCPs still cap it.
+    Named,
+    /// The key policy's account-root statement: its identity policies decide.
+    ViaIam,
+    /// Not known from the key side (its policy unread, conditions not evaluated).
+    Unknown,
 }
 
 fn account_of(arn: &str) -> &str {
@@ -90,9 +148,9 @@ fn conditions(statement: &Value, principal: &str, region: &str) -> Option<bool> 
     Some(all)
 }
 
-/// Whether the statement applies to `kms:Decrypt` on `key`.
-fn applies(statement: &Value, key: &str) -> bool {
-    if !covers_action(statement, "kms:decrypt") {
+/// Whether the statement applies to `action` (lowercase, `kms:decrypt`) on `key`.
+fn applies_to(statement: &Value, action: &str, key: &str) -> bool {
+    if !covers_action(statement, action) {
         return false;
     }
     match statement.get("NotResource") {
@@ -112,12 +170,20 @@ enum Verdict {
     Silent,
 }
 
-fn evaluate(documents: &[Value], principal: &str, key: &str) -> Verdict {
+fn applies(statement: &Value, action: &str, key: &str) -> bool {
+    applies_to(statement, &action.to_ascii_lowercase(), key)
+}
+
+fn evaluate(documents: &[Value], principal: &str, action: &str, key: &str) -> Verdict {
+    evaluate_action(documents, principal, &action.to_ascii_lowercase(), key)
+}
+
+fn evaluate_action(documents: &[Value], principal: &str, action: &str, key: &str) -> Verdict {
     let region = region_of(key);
     let (mut allowed, mut maybe) = (false, false);
     for doc in documents {
         for s in statements(doc) {
-            if !applies(s, key) {
+            if !applies_to(s, action, key) {
                 continue;
             }
             match (s["Effect"].as_str(), conditions(s, principal, region)) {
@@ -138,15 +204,20 @@ fn evaluate(documents: &[Value], principal: &str, key: &str) -> Verdict {
 /// What the principal's IAM policies say of kms:Decrypt on the key, its permissions
 /// boundary applied.
 pub fn iam_access(policies: &PrincipalPolicies, key: &str) -> Access {
-    let access = match evaluate(&policies.documents, &policies.arn, key) {
+    iam_access_for(policies, DECRYPT, key)
+}
+
+/// The same for any KMS action (`kms:CreateGrant`, …).
+pub fn iam_access_for(policies: &PrincipalPolicies, action: &str, key: &str) -> Access {
+    let access = match evaluate(&policies.documents, &policies.arn, action, key) {
         Verdict::Denied => Access::Denied {
-            why: "an IAM policy denies it kms:Decrypt on the key".into(),
+            why: format!("an IAM policy denies it {action} on the key"),
         },
         Verdict::Allowed => Access::Allowed {
-            how: "its IAM policy allows kms:Decrypt (the key policy defers to IAM)".into(),
+            how: format!("its IAM policy allows {action} (the key policy defers to IAM)"),
         },
         Verdict::Maybe => Access::Unknown {
-            why: "an IAM policy allows kms:Decrypt under conditions guardkey does not evaluate".into(),
+            why: format!("an IAM policy allows {action} under conditions guardkey does not evaluate"),
         },
         Verdict::Silent if !policies.missing.is_empty() => Access::Unknown {
             why: format!(
@@ -155,12 +226,11 @@ pub fn iam_access(policies: &PrincipalPolicies, key: &str) -> Access {
             ),
         },
         Verdict::Silent => Access::Denied {
-            why: "neither the key policy names it nor do its IAM policies allow kms:Decrypt on the key"
-                .into(),
+            why: format!("neither the key policy names it nor do its IAM policies allow {action} on the key"),
         },
     };
     match access {
-        Access::Allowed { .. } => boundary_limit(policies, key).unwrap_or(access),
+        Access::Allowed { .. } => boundary_limit_for(policies, action, key).unwrap_or(access),
         other => other,
     }
 }
@@ -170,25 +240,30 @@ pub fn iam_access(policies: &PrincipalPolicies, key: &str) -> Access {
 /// evaluation logic": the effective permissions are what both the identity policies and the
 /// boundary allow; a resource policy naming a role does not lift its sessions' boundary.)
 pub fn boundary_limit(policies: &PrincipalPolicies, key: &str) -> Option<Access> {
+    boundary_limit_for(policies, DECRYPT, key)
+}
+
+/// The same for any KMS action.
+pub fn boundary_limit_for(policies: &PrincipalPolicies, action: &str, key: &str) -> Option<Access> {
     let (arn, document) = match policies.boundary.as_ref()? {
         Boundary::Missing { arn } => {
             return Some(Access::Unknown {
                 why: format!(
-                    "its permissions boundary {arn} was not listed, so whether it lets kms:Decrypt through is not known"
+                    "its permissions boundary {arn} was not listed, so whether it lets {action} through is not known"
                 ),
             });
         }
         Boundary::Policy { arn, document } => (arn, document),
     };
-    match evaluate(std::slice::from_ref(document), &policies.arn, key) {
+    match evaluate(std::slice::from_ref(document), &policies.arn, action, key) {
         Verdict::Allowed => None,
         Verdict::Maybe => Some(Access::Unknown {
             why: format!(
-                "its permissions boundary {arn} lets kms:Decrypt through only under conditions guardkey does not evaluate"
+                "its permissions boundary {arn} lets {action} through only under conditions guardkey does not evaluate"
             ),
         }),
         Verdict::Denied | Verdict::Silent => Some(Access::Denied {
-            why: format!("its permissions boundary {arn} does not let kms:Decrypt on the key through"),
+            why: format!("its permissions boundary {arn} does not let {action} on the key through"),
         }),
     }
 }
@@ -196,17 +271,154 @@ pub fn boundary_limit(policies: &PrincipalPolicies, key: &str) -> Option<Access>
 /// Whether `principal` (a role's or user's ARN) can decrypt with the key when Bedrock applies
 /// a guardrail for it; `iam`: its IAM policies, when its account's were read.
 pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPolicies>) -> Access {
+    decide(key, principal, iam).0
+}
+
+/// The same, and how the access comes about (for combining it with IAM's simulator).
+pub fn decide(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPolicies>) -> (Access, Route) {
+    decide_for(key, principal, iam, DECRYPT)
+}
+
+/// The same for any KMS action Bedrock needs (`kms:CreateGrant`, `kms:GenerateDataKey`, …).
+pub fn decide_for(
+    key: &KeyFacts,
+    principal: &str,
+    iam: Option<&PrincipalPolicies>,
+    action: &str,
+) -> (Access, Route) {
+    let (mut access, mut route) = key_side(key, principal, iam, action);
+    // A grant naming it for Decrypt lets it decrypt, whatever the key policy leaves out (not
+    // what it denies, nor a key that is not enabled); a role's boundary still caps it.
+    let open = {
+        let allowed = matches!(access, Access::Allowed { .. });
+        let unusable = route == Route::Settled && key.state != "Enabled";
+        !allowed && !unusable
+    };
+    if open
+        && !key_policy_denies(key, action)
+        && let Some(how) = granted(key, principal, action)
+    {
+        let capped = iam
+            .filter(|_| principal.contains(":role/"))
+            .and_then(|p| boundary_limit_for(p, action, key.arn));
+        access = capped.unwrap_or(Access::Allowed { how });
+        route = Route::Named;
+    }
+    (with_scps(access, iam, principal, action, key.arn), route)
+}
+
+/// Whether the key policy's answer was an explicit deny (kept: no grant lifts it).
+fn key_policy_denies(key: &KeyFacts, action: &str) -> bool {
+    key.policy.is_ok_and(|p| {
+        statements(p).iter().any(|s| {
+            s["Effect"].as_str() == Some("Deny")
+                && applies(s, action, key.arn)
+                && s.get("Condition").is_none()
+        })
+    })
+}
+
+/// A grant on the key naming the principal for Decrypt: how it allows it.
+fn granted(key: &KeyFacts, principal: &str, action: &str) -> Option<String> {
+    let operation = action.strip_prefix("kms:").unwrap_or(action);
+    let g = key
+        .grants
+        .iter()
+        .find(|g| g.grantee == principal && g.operations.iter().any(|o| o == operation))?;
+    Some(if g.constrained {
+        format!(
+            "KMS grant {} allows it {action}, under an encryption-context constraint (the requests Bedrock makes must match it)",
+            short(&g.id)
+        )
+    } else {
+        format!("KMS grant {} allows it {action}", short(&g.id))
+    })
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// The service control policies of the principal's account applied to an access: an
+/// explicit deny at any level, or a level none of whose policies allows kms:Decrypt, takes
+/// it away; not read, the access stays but says so.
+fn with_scps(
+    access: Access,
+    iam: Option<&PrincipalPolicies>,
+    principal: &str,
+    action: &str,
+    key: &str,
+) -> Access {
+    let Access::Allowed { how } = access else {
+        return access;
+    };
+    let Some(scps) = iam.map(|p| p.scps.as_ref()) else {
+        return Access::Allowed { how };
+    };
+    match scps {
+        Scps::NotApplicable => Access::Allowed { how },
+        Scps::NotRead(why) => Access::Allowed {
+            how: format!("{how} (SCPs not read: {why})"),
+        },
+        Scps::Read(levels) => {
+            for level in levels {
+                let mut verdicts = level
+                    .policies
+                    .iter()
+                    .map(|(name, doc)| (name, evaluate(std::slice::from_ref(doc), principal, action, key)));
+                let all: Vec<(&String, Verdict)> = verdicts.by_ref().collect();
+                if let Some((name, _)) = all.iter().find(|(_, v)| *v == Verdict::Denied) {
+                    return Access::Denied {
+                        why: format!(
+                            "the SCP {name} (on {}) denies it {action} on the key",
+                            level.target
+                        ),
+                    };
+                }
+                if all.iter().any(|(_, v)| *v == Verdict::Allowed) {
+                    continue;
+                }
+                if all.iter().any(|(_, v)| *v == Verdict::Maybe) {
+                    return Access::Unknown {
+                        why: format!(
+                            "the SCPs on {} allow {action} only under conditions guardkey does not evaluate",
+                            level.target
+                        ),
+                    };
+                }
+                return Access::Denied {
+                    why: format!("no SCP attached to {} allows {action} on the key", level.target),
+                };
+            }
+            Access::Allowed { how }
+        }
+    }
+}
+
+/// What the key side (state, key policy, then IAM) says.
+fn key_side(
+    key: &KeyFacts,
+    principal: &str,
+    iam: Option<&PrincipalPolicies>,
+    action: &str,
+) -> (Access, Route) {
     if key.state != "Enabled" {
-        return Access::Denied {
-            why: format!("the key is {}", key.state),
-        };
+        return (
+            Access::Denied {
+                why: format!("the key is {}", key.state),
+            },
+            Route::Settled,
+        );
     }
     let policy = match key.policy {
         Ok(p) => p,
         Err(why) => {
-            return Access::Unknown {
-                why: format!("the key policy could not be read ({why})"),
-            };
+            return (
+                Access::Unknown {
+                    why: format!("the key policy could not be read ({why})"),
+                },
+                Route::Unknown,
+            );
         }
     };
     let (key_account, whose) = (account_of(key.arn), account_of(principal));
@@ -214,7 +426,7 @@ pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPol
     let roots = [format!(":iam::{whose}:root"), whose.to_string()];
     let (mut named, mut via_root, mut maybe) = (false, false, false);
     for s in statements(policy) {
-        if !applies(s, key.arn) {
+        if !applies(s, action, key.arn) {
             continue;
         }
         let listed: Vec<&str> = match &s["Principal"] {
@@ -233,9 +445,12 @@ pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPol
         let holds = conditions(s, principal, region);
         match (s["Effect"].as_str(), holds) {
             (Some("Deny"), Some(true)) => {
-                return Access::Denied {
-                    why: "the key policy denies it kms:Decrypt".into(),
-                };
+                return (
+                    Access::Denied {
+                        why: format!("the key policy denies it {action}"),
+                    },
+                    Route::Settled,
+                );
             }
             (Some("Allow"), Some(true)) if names_it || by_arn => named = true,
             (Some("Allow"), Some(true)) => via_root = true,
@@ -245,21 +460,22 @@ pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPol
     }
     if named {
         let allowed = Access::Allowed {
-            how: "the key policy allows it kms:Decrypt".into(),
+            how: format!("the key policy allows it {action}"),
         };
         // A role runs as sessions: a key policy naming the role does not lift its permissions
         // boundary (naming a user does, within its account).
-        return match iam.filter(|_| principal.contains(":role/")) {
-            Some(p) => boundary_limit(p, key.arn).unwrap_or(allowed),
+        let access = match iam.filter(|_| principal.contains(":role/")) {
+            Some(p) => boundary_limit_for(p, action, key.arn).unwrap_or(allowed),
             None => allowed,
         };
+        return (access, Route::Named);
     }
     if via_root {
-        return match iam {
-            Some(p) => iam_access(p, key.arn),
+        let access = match iam {
+            Some(p) => iam_access_for(p, action, key.arn),
             None if whose != key_account => Access::Unknown {
                 why: format!(
-                    "the key policy lets account {whose} decide: its IAM policies (not read) must allow kms:Decrypt on {}",
+                    "the key policy lets account {whose} decide: its IAM policies (not read) must allow {action} on {}",
                     key.arn
                 ),
             },
@@ -267,19 +483,28 @@ pub fn decrypt_access(key: &KeyFacts, principal: &str, iam: Option<&PrincipalPol
                 why: "the key policy defers to IAM, and its IAM policies were not read".into(),
             },
         };
+        return (access, Route::ViaIam);
     }
     if maybe {
-        return Access::Unknown {
-            why: "a key-policy statement with conditions guardkey does not evaluate may allow it".into(),
-        };
+        return (
+            Access::Unknown {
+                why: "a key-policy statement with conditions guardkey does not evaluate may allow it".into(),
+            },
+            Route::Unknown,
+        );
     }
-    Access::Denied {
-        why: if whose != key_account {
-            format!("the key policy names neither it nor its account {whose}")
-        } else {
-            "the key policy does not allow it kms:Decrypt (and has no account-root statement for IAM)".into()
+    (
+        Access::Denied {
+            why: if whose != key_account {
+                format!("the key policy names neither it nor its account {whose}")
+            } else {
+                format!(
+                    "the key policy does not allow it {action} (and has no account-root statement for IAM)"
+                )
+            },
         },
-    }
+        Route::Settled,
+    )
 }
 
 #[cfg(test)]
@@ -295,6 +520,7 @@ mod tests {
             arn: KEY,
             state: "Enabled",
             policy: Ok(policy),
+            grants: &[],
         }
     }
 
@@ -304,6 +530,105 @@ mod tests {
             documents: vec![doc],
             missing: Vec::new(),
             boundary: None,
+            scps: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_grant_lets_it_decrypt_and_an_scp_takes_it_away() {
+        let root = json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]});
+        let nothing = iam(json!({"Statement": []}));
+        assert!(matches!(
+            decrypt_access(&key(&root), ROLE, Some(&nothing)),
+            Access::Denied { .. }
+        ));
+        let grants = [KeyGrant {
+            id: "0123456789abcdef0123".into(),
+            grantee: ROLE.into(),
+            operations: vec!["Decrypt".into()],
+            constrained: false,
+        }];
+        let with_grant = KeyFacts {
+            grants: &grants,
+            ..key(&root)
+        };
+        match decide(&with_grant, ROLE, Some(&nothing)) {
+            (Access::Allowed { how }, Route::Named) => {
+                assert!(how.contains("KMS grant 0123456789ab"), "{how}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A grant for other operations, or another principal, gives nothing.
+        let other = [KeyGrant {
+            operations: vec!["Encrypt".into()],
+            ..grants[0].clone()
+        }];
+        assert!(matches!(
+            decrypt_access(
+                &KeyFacts {
+                    grants: &other,
+                    ..key(&root)
+                },
+                ROLE,
+                Some(&nothing)
+            ),
+            Access::Denied { .. }
+        ));
+        // SCPs: an allow-list at an OU that leaves the key out, and an explicit deny.
+        let allowed =
+            iam(json!({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}));
+        let full = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let approved_only = json!({"Statement": [{"Effect": "Deny", "Action": "kms:Decrypt",
+            "NotResource": ["arn:aws:kms:us-east-1:111122223333:key/approved"]}]});
+        let only_s3 = json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+        let with = |levels: Vec<ScpLevel>| PrincipalPolicies {
+            scps: std::sync::Arc::new(Scps::Read(levels)),
+            ..allowed.clone()
+        };
+        let level = |target: &str, docs: Vec<(&str, Value)>| ScpLevel {
+            target: target.into(),
+            policies: docs.into_iter().map(|(n, d)| (n.to_string(), d)).collect(),
+        };
+        let denied = with(vec![
+            level("r-root", vec![("FullAWSAccess", full.clone())]),
+            level(
+                "ou-prod",
+                vec![
+                    ("FullAWSAccess", full.clone()),
+                    ("ApprovedKeysOnly", approved_only),
+                ],
+            ),
+        ]);
+        match decrypt_access(&key(&root), ROLE, Some(&denied)) {
+            Access::Denied { why } => assert!(
+                why.contains("ApprovedKeysOnly") && why.contains("ou-prod"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let narrow = with(vec![
+            level("r-root", vec![("FullAWSAccess", full.clone())]),
+            level("ou-data", vec![("S3Only", only_s3)]),
+        ]);
+        match decrypt_access(&key(&root), ROLE, Some(&narrow)) {
+            Access::Denied { why } => assert!(why.contains("no SCP attached to ou-data"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let open = with(vec![level("r-root", vec![("FullAWSAccess", full)])]);
+        assert!(matches!(
+            decrypt_access(&key(&root), ROLE, Some(&open)),
+            Access::Allowed { .. }
+        ));
+        let unread = PrincipalPolicies {
+            scps: std::sync::Arc::new(Scps::NotRead(
+                "denied: organizations:ListPoliciesForTarget".into(),
+            )),
+            ..allowed
+        };
+        match decrypt_access(&key(&root), ROLE, Some(&unread)) {
+            Access::Allowed { how } => assert!(how.contains("SCPs not read"), "{how}"),
+            other => panic!("{other:?}"),
         }
     }
 

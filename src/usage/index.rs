@@ -31,6 +31,8 @@ pub struct PrincipalPolicies {
     /// Its permissions boundary, if it has one: the most its identity policies can give it
     /// (and, for a role, the most a resource policy naming the role can).
     pub boundary: Option<Boundary>,
+    /// The service control policies of its account (shared by the account's principals).
+    pub scps: std::sync::Arc<super::access::Scps>,
 }
 
 /// A permissions boundary (a managed policy set on a role or user).
@@ -52,6 +54,16 @@ pub enum Boundary {
 pub struct AccountIam {
     pub account: String,
     pub principals: Vec<PrincipalPolicies>,
+}
+
+impl AccountIam {
+    /// The account's service control policies, for every one of its principals.
+    pub fn set_scps(&mut self, scps: super::access::Scps) {
+        let shared = std::sync::Arc::new(scps);
+        for p in &mut self.principals {
+            p.scps = shared.clone();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +208,7 @@ mod tests {
             documents: vec![doc],
             missing: Vec::new(),
             boundary: None,
+            scps: Default::default(),
         }
     }
 

@@ -15,7 +15,7 @@ pub mod index;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{Access, KeyFacts, boundary_limit, decrypt_access};
+pub use access::{Access, KeyFacts, KeyGrant, boundary_limit, decrypt_access};
 pub use index::{AccountIam, Boundary, IamIndex, PrincipalPolicies};
 
 /// How a user comes to apply the guardrail.
