@@ -228,6 +228,30 @@ aws bedrock update-guardrail --region $R --guardrail-identifier "$id" --name cli
 [ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id" --query wordPolicy)" = null ] || fail "a left-out word policy survived"
 echo "cli-cross-check: remediation of $R: key $key_arn, alias, update-guardrail: all documented answers"
 
+# A key its writer may not use: Bedrock needs kms:Decrypt, GenerateDataKey, DescribeKey and
+# CreateGrant on it from whoever writes the guardrail. The AWS CLI's update-guardrail gets
+# AccessDeniedException; guardkey fix --key refuses before any write, naming the statement.
+cat >"$work/other-only.json" <<POLICY
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::$account:role/GuardrailAdmin"}, "Action": "kms:*", "Resource": "*"}]}
+POLICY
+locked_key=$(aws kms create-key --region $R --policy "file://$work/other-only.json" --bypass-policy-lockout-safety-check \
+  --query KeyMetadata.Arn --output text)
+wait_ready "$id"
+aws bedrock update-guardrail --region $R --guardrail-identifier "$id" --name cli-cross-check \
+  --blocked-input-messaging 'no in' --blocked-outputs-messaging 'no out' --kms-key-id "$locked_key" \
+  >/dev/null 2>"$work/locked.err" && fail "update-guardrail with a key the caller may not use was accepted"
+grep -q "AccessDeniedException" "$work/locked.err" || fail "update-guardrail with a locked key: $(cat "$work/locked.err")"
+[ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$id" --query kmsKeyArn --output text)" = "$key_arn" ] \
+  || fail "the refused update-guardrail changed the key"
+rc=0; "$guardkey" fix --endpoint-url "$AWS_ENDPOINT_URL" --guardrail "$claims" --key "$locked_key" --allow-lockout --yes \
+  --journal-dir "$work/locked" >"$work/locked.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "guardkey fix with a key the caller may not use exited 0: $(cat "$work/locked.log")"
+grep -q "AllowGuardrailWriter" "$work/locked.log" || fail "the refusal names no statement: $(cat "$work/locked.log")"
+[ "$(aws bedrock get-guardrail --region $R --guardrail-identifier "$claims" --query kmsKeyArn --output text)" = "$before" ] \
+  || fail "the refused fix changed claims-assistant's key"
+echo "cli-cross-check: a key the writer may not use: update-guardrail AccessDeniedException, guardkey fix refused before any write"
+
 # The AWS CLI script that `guardkey fix --dry-run --emit-cli` writes, run by the real AWS CLI
 # against one simulator, must reach the same end state as `guardkey fix --yes` against a
 # second simulator with the same estate.

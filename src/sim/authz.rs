@@ -11,8 +11,9 @@
 //! - Bedrock reads and writes a guardrail encrypted with a customer managed key with the
 //!   caller's own KMS permissions: `kms:Decrypt` on the key, requested via
 //!   `bedrock.REGION.amazonaws.com` (the `kms:ViaService` condition key).
-//! - Conditions: `StringEquals`/`StringLike` on `kms:ViaService` are evaluated; a statement
-//!   with any other condition does not apply (the simulator cannot say it holds).
+//! - Conditions: the String and Arn operators (and their Not forms) on `kms:ViaService` and
+//!   `aws:PrincipalArn` are evaluated; a statement with any other condition does not apply
+//!   (the simulator cannot say it holds).
 
 use serde_json::Value;
 
@@ -23,6 +24,9 @@ pub struct Request<'a> {
     pub resource: &'a str,
     /// `kms:ViaService`, when a service calls KMS on the caller's behalf.
     pub via_service: Option<&'a str>,
+    /// `aws:PrincipalArn`: the caller's role ARN for a role session, else its own ARN (set
+    /// where SCPs and key policies are evaluated; None elsewhere).
+    pub principal_arn: Option<&'a str>,
 }
 
 pub use crate::model::policy::wildcard;
@@ -39,15 +43,20 @@ fn condition_holds(condition: &Value, request: &Request) -> bool {
         keys.iter().all(|(key, values)| {
             let actual = match key.to_ascii_lowercase().as_str() {
                 "kms:viaservice" => request.via_service,
+                "aws:principalarn" => request.principal_arn,
                 _ => return false,
             };
+            let negated = operator.contains("Not");
+            // IAM: a key absent from the request makes a negated operator true, any other false.
             let Some(actual) = actual else {
-                return false;
+                return negated;
             };
             let values = strings(values);
             match operator.as_str() {
-                "StringEquals" => values.contains(&actual),
-                "StringLike" => values.iter().any(|v| wildcard(v, actual)),
+                "StringEquals" | "ArnEquals" => values.contains(&actual),
+                "StringLike" | "ArnLike" => values.iter().any(|v| wildcard(v, actual)),
+                "StringNotEquals" | "ArnNotEquals" => !values.contains(&actual),
+                "StringNotLike" | "ArnNotLike" => !values.iter().any(|v| wildcard(v, actual)),
                 _ => false,
             }
         })
@@ -281,6 +290,7 @@ mod tests {
             action,
             resource,
             via_service: None,
+            principal_arn: None,
         }
     }
 

@@ -417,6 +417,7 @@ async fn serve_call(
                 action: &action,
                 resource: &resource,
                 via_service: via.as_deref(),
+                principal_arn: None,
             };
             let allowed = principal
                 .identity_policy
@@ -448,11 +449,14 @@ async fn serve_call(
                 &call.input,
                 key.as_deref(),
             );
+            // aws:PrincipalArn: a role session's role.
+            let role_arn = world.iam.resolve(&principal.arn).map(|e| e.arn.clone());
             for (action, resource, via) in needs {
                 let request = authz::Request {
                     action: &action,
                     resource: &resource,
                     via_service: via.as_deref(),
+                    principal_arn: Some(role_arn.as_deref().unwrap_or(&principal.arn)),
                 };
                 if let Some(policy) = org.scp_denial(&principal.account, &request) {
                     return Err(fail(AwsError::new(

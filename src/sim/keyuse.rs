@@ -70,6 +70,7 @@ pub fn check(
         action,
         resource: key_arn,
         via_service: Some(&via),
+        principal_arn: Some(role_arn.as_deref().unwrap_or(&principal.arn)),
     };
     let boundary = world.iam.boundary_of(&principal.arn);
     let within_boundary = boundary.is_none_or(|b| authz::allows(b, &request));

@@ -137,6 +137,7 @@ mod tests {
             action: "kms:Decrypt",
             resource: "arn:aws:kms:us-east-1:1:key/k",
             via_service: None,
+            principal_arn: None,
         };
         assert_eq!(
             authz::key_policy_allows(&policy, &["arn:aws:iam::1:role/App"], "1", &req),

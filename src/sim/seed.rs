@@ -184,6 +184,17 @@ struct KeySpec {
     manager: Option<String>,
     rotation_days: Option<i64>,
     pending_days: Option<i64>,
+    /// Grants on it, as a pipeline's CreateGrant leaves them.
+    #[serde(default)]
+    grants: Vec<GrantSpec>,
+}
+
+#[derive(Deserialize)]
+struct GrantSpec {
+    name: String,
+    /// The grantee role, its path included (`service-role/Name`).
+    role: String,
+    operations: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -358,6 +369,23 @@ fn apply_estate(
         if let Some(alias) = &spec.alias {
             add_alias(world, &key, alias, created);
         }
+        // Grant ids from a generator of their own: the organization seeded after the
+        // estate draws from `rng`, and must stay what it was.
+        let mut grant_ids = fastrand::Rng::with_seed(rng.get_seed() ^ 0x06a2_7e1d);
+        for g in &spec.grants {
+            key.grants.push(super::state::KeyGrant {
+                id: (0..64)
+                    .map(|_| char::from_digit(grant_ids.u32(..16), 16).expect("a hex digit"))
+                    .collect(),
+                name: Some(g.name.clone()),
+                grantee: format!("arn:aws:iam::{key_account}:role/{}", g.role),
+                retiring: None,
+                operations: g.operations.clone(),
+                constraints: None,
+                issuing_account: format!("arn:aws:iam::{key_account}:root"),
+                created,
+            });
+        }
         key_arns.insert(spec.reference.clone(), key.arn.clone());
         world
             .region_mut(&key_account, &spec.region)
@@ -448,7 +476,7 @@ fn apply_estate(
 }
 
 /// An agent's or flow's id: 10 upper-case letters and digits, as Bedrock makes them.
-fn new_resource_id(rng: &mut fastrand::Rng) -> String {
+pub(super) fn new_resource_id(rng: &mut fastrand::Rng) -> String {
     (0..10)
         .map(|_| {
             let c = rng.u8(0..36);

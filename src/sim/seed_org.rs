@@ -150,7 +150,68 @@ pub fn demo_organization(world: &mut World, management: &str, rng: &mut fastrand
             generate(world, a.id, &[region], *count, rng);
         }
     }
+    restrict_prod(world, &mut org, &ous["Prod"], rng);
     world.organization = Some(org);
+}
+
+/// The Prod OU's SCP: kms:Decrypt only with the keys the account had when it was approved
+/// (administrators' and auditors' roles exempt, as such SCPs are written), and a risk-scoring
+/// agent in prod whose guardrail is on the AWS-owned key: a new key would lock it out.
+fn restrict_prod(world: &mut World, org: &mut Organization, prod_ou: &str, rng: &mut fastrand::Rng) {
+    const PROD: &str = "111122223333";
+    let approved: Vec<String> = DEMO_ACCOUNTS
+        .iter()
+        .filter(|a| a.id == PROD)
+        .flat_map(|a| a.guardrails.iter().map(|(r, _)| *r))
+        .filter_map(|r| world.region(PROD, r))
+        .flat_map(|r| r.keys.values().map(|k| k.arn.clone()))
+        .collect();
+    let scp = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyDecryptOutsideApprovedKeys", "Effect": "Deny", "Action": "kms:Decrypt",
+        "NotResource": approved,
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [
+            format!("arn:aws:iam::*:role/{ORG_ACCESS_ROLE}"), format!("arn:aws:iam::*:role/{AUDIT_ROLE}")]}}}]});
+    org.add_policy(
+        "p-prodkeys01",
+        "DenyDecryptOutsideApprovedKeys",
+        &scp.to_string(),
+        &[prod_ou],
+    );
+    let Some((guardrail, guardrail_arn)) = world.region(PROD, "us-east-1").and_then(|r| {
+        r.guardrails
+            .values()
+            .filter(|g| g.draft.kms_key_arn.is_none())
+            .min_by(|a, b| a.draft.name.cmp(&b.draft.name))
+            .map(|g| (g.id.clone(), g.arn.clone()))
+    }) else {
+        return;
+    };
+    let role = "RiskScoringAgentRole";
+    world.iam.add_role("aws", PROD, "/service-role/", role);
+    world.iam.set_role_policy(
+        PROD,
+        role,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"},
+            {"Effect": "Allow", "Action": "bedrock:ApplyGuardrail", "Resource": guardrail_arn},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}}]}),
+    );
+    let agent = super::agents::Agent {
+        id: super::seed::new_resource_id(rng),
+        name: "risk-scoring-agent".into(),
+        role_arn: format!("arn:aws:iam::{PROD}:role/service-role/{role}"),
+        guardrail: Some(super::agents::GuardrailRef {
+            identifier: guardrail,
+            version: "DRAFT".into(),
+        }),
+        versions: Vec::new(),
+        created_at: OffsetDateTime::now_utc() - TimeDuration::days(30),
+    };
+    world
+        .region_mut(PROD, "us-east-1")
+        .agents
+        .insert(agent.id.clone(), agent);
 }
 
 /// `generated:ACCOUNTS:REGIONS:PER_REGION`: the simulator's account manages ACCOUNTS - 1
