@@ -252,6 +252,34 @@ grep -q "AllowGuardrailWriter" "$work/locked.log" || fail "the refusal names no 
   || fail "the refused fix changed claims-assistant's key"
 echo "cli-cross-check: a key the writer may not use: update-guardrail AccessDeniedException, guardkey fix refused before any write"
 
+# IAM's policy simulator as the AWS CLI reads it (query protocol, XML): for every user whose
+# access guardkey took from SimulatePrincipalPolicy, the CLI's own call gives the same
+# decision; a role under a permissions boundary gets PermissionsBoundaryDecisionDetail.
+"$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --regions $R,us-east-2 --usage --format json >"$work/simulated.json" || true
+python3 - "$work/simulated.json" >"$work/simulated.txt" <<'PY'
+import json, sys
+for g in json.load(open(sys.argv[1]))["guardrails"]:
+    for u in (g.get("usage") or {}).get("users", []):
+        said = u["current_key"].get("how") or u["current_key"].get("why") or ""
+        if g.get("kms_key_arn") and said.startswith("IAM's policy simulator"):
+            print(u["principal"], g["kms_key_arn"], g["region"], u["current_key"]["decrypt"])
+PY
+[ -s "$work/simulated.txt" ] || fail "no user's access came from IAM's policy simulator"
+while read -r principal key region decided; do
+  got=$(aws iam simulate-principal-policy --policy-source-arn "$principal" --action-names kms:Decrypt \
+    --resource-arns "$key" --context-entries \
+    "ContextKeyName=kms:ViaService,ContextKeyValues=bedrock.$region.amazonaws.com,ContextKeyType=string" \
+    --query 'EvaluationResults[0].EvalDecision' --output text)
+  case "$decided:$got" in allowed:allowed|denied:implicitDeny|denied:explicitDeny) ;;
+    *) fail "guardkey says $decided for $principal on $key, aws iam simulate-principal-policy says $got" ;; esac
+done <"$work/simulated.txt"
+bounded=$(aws iam simulate-principal-policy --policy-source-arn "arn:aws:iam::$account:role/IncidentSummaries" \
+  --action-names kms:Decrypt --resource-arns "arn:aws:kms:us-east-2:$account:key/any" --context-entries \
+  "ContextKeyName=kms:ViaService,ContextKeyValues=bedrock.us-east-2.amazonaws.com,ContextKeyType=string" --output json)
+echo "$bounded" | json 'd["EvaluationResults"][0]["EvalDecision"], d["EvaluationResults"][0]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]' \
+  | grep -qx "implicitDeny False" || fail "the boundary's decision: $bounded"
+echo "cli-cross-check: IAM's policy simulator: $(wc -l <"$work/simulated.txt") users, the AWS CLI's simulate-principal-policy gives guardkey's decisions"
+
 # The AWS CLI script that `guardkey fix --dry-run --emit-cli` writes, run by the real AWS CLI
 # against one simulator, must reach the same end state as `guardkey fix --yes` against a
 # second simulator with the same estate.

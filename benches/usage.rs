@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use guardkey::commands::sim_session_at;
-use guardkey::scan::usage::{attach, read_sources};
+use guardkey::scan::usage::{ask_iam_simulator_for, attach, read_sources};
 use guardkey::scan::{ScanOptions, collect};
 use guardkey::sim::agents::{Agent, Flow, GuardrailRef, prompt_flow_definition};
 use guardkey::sim::{Seed, SimConfig, Simulator};
@@ -162,6 +162,51 @@ fn main() {
         matching.as_secs_f64() * 1000.0,
         rss_mib(),
         rss_mib() - before,
+    );
+    // IAM's policy simulator for 1,000 users, each on every customer managed key of the
+    // region: one SimulatePrincipalPolicy call per user (its keys in one call), 8 in flight.
+    let keys: Vec<String> = sim.sim.with_world(|w| {
+        w.region(ACCOUNT, REGION)
+            .map(|r| r.keys.values().map(|k| k.arn.clone()).collect())
+            .unwrap_or_default()
+    });
+    let uses: Vec<(String, String, String)> = (0..1_001)
+        .filter(|i| i % 1000 != 999)
+        .take(1_000)
+        .flat_map(|i| {
+            let principal = format!("arn:aws:iam::{ACCOUNT}:role/apps/app-role-{i:05}");
+            keys.iter()
+                .map(move |k| (principal.clone(), REGION.to_string(), k.clone()))
+        })
+        .collect();
+    let before_calls = sim
+        .sim
+        .calls()
+        .get("iam:SimulatePrincipalPolicy")
+        .copied()
+        .unwrap_or(0);
+    let asked = Instant::now();
+    let iam = sources.iam.as_ref().as_ref().expect("IAM read");
+    let answers = rt.block_on(ask_iam_simulator_for(&session, iam, uses));
+    let asking = asked.elapsed();
+    let simulate_calls = sim
+        .sim
+        .calls()
+        .get("iam:SimulatePrincipalPolicy")
+        .copied()
+        .unwrap_or(0)
+        - before_calls;
+    assert_eq!(
+        answers.len(),
+        1_000 * keys.len(),
+        "every user asked about every key"
+    );
+    println!(
+        "usage/iam_simulator: {} answers ({} users x {} keys) in {:.2} s, {simulate_calls} SimulatePrincipalPolicy calls",
+        answers.len(),
+        answers.len() / keys.len().max(1),
+        keys.len(),
+        asking.as_secs_f64(),
     );
     let mut c = Criterion::default()
         .configure_from_args()

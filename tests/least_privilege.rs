@@ -205,8 +205,31 @@ async fn without_any_one_scan_action_the_denial_is_named() {
                 .await
                 .unwrap_err()
                 .detail()
-        } else if action.starts_with("organizations:") && action != "organizations:DescribeOrganization" {
-            // SCPs are read for member accounts (they do not apply to the management one).
+        } else if action == "iam:SimulatePrincipalPolicy" {
+            // Optional: without it guardkey's own evaluation stands (nothing turns UNKNOWN),
+            // and the call itself names what is missing.
+            let session =
+                guardkey::aws::Session::with_static_keys(&sim.endpoint(), KEY_ID, SECRET, true).await;
+            let keys = ["arn:aws:kms:us-east-1:123456789012:key/any".to_string()];
+            let out = scan(&sim, dir.path());
+            assert_eq!(
+                verdicts(&out),
+                verdicts(&scan(&sim_with(AUDITOR, policy("scan")).await, dir.path()))
+            );
+            session
+                .simulate_key_use(
+                    "aws",
+                    "arn:aws:iam::123456789012:role/ChatApp",
+                    "us-east-1",
+                    "kms:Decrypt",
+                    &keys,
+                )
+                .await
+                .unwrap_err()
+                .detail()
+        } else if action.starts_with("organizations:") {
+            // SCPs are read for member accounts (they do not apply to the management one);
+            // in a scan IAM's policy simulator, which applies them itself, may stand in.
             let session =
                 guardkey::aws::Session::with_static_keys(&sim.endpoint(), KEY_ID, SECRET, true).await;
             match session.account_scps("aws", "111122223333").await {

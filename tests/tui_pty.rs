@@ -578,12 +578,12 @@ fn the_wizard_reads_iam_to_say_whether_an_existing_key_keeps_a_flow_working() {
     s.wait_for("Fix: 1/7 Targets");
     s.keys("\r");
     // The existing key of the region is chosen; its policy defers to IAM, and the flow's
-    // role has kms:Decrypt through Bedrock in its IAM policy.
+    // role has kms:Decrypt through Bedrock in its IAM policy, as IAM's policy simulator says.
     s.wait_for("alias/bedrock-guardrails chosen");
     s.keys("\r");
     let screen = s.wait_for("Fix: 4/7 Review");
     assert!(screen.contains("✓ flow clinical-summary-flow"), "{screen}");
-    assert!(screen.contains("its IAM policy allows"), "{screen}");
+    assert!(screen.contains("IAM's policy simulator allows it"), "{screen}");
     s.keys("\x1b");
     s.keys("\x1b");
     s.keys("\x1b");

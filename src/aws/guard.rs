@@ -23,6 +23,8 @@ pub fn is_read(operation: &str) -> bool {
     ["Get", "List", "Describe"]
         .iter()
         .any(|p| operation.starts_with(p))
+        // IAM's policy simulator evaluates policies and changes nothing (IAM API reference).
+        || operation == "SimulatePrincipalPolicy"
 }
 
 impl Intercept for ReadOnlyGuard {

@@ -9,6 +9,7 @@ pub mod guardrails;
 mod identity;
 mod kms;
 mod organizations;
+mod policy_simulator;
 mod runtime;
 mod securityhub;
 pub mod usage;

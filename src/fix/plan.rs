@@ -375,11 +375,11 @@ impl FixPlan {
         if unused > 0 {
             let _ = writeln!(
                 out,
-                "     {unused} {}: no agent, flow or IAM principal found using {} (administrators aside)",
-                if unused == r.targets.len() {
-                    "guardrails"
-                } else {
-                    "others"
+                "     {}: no agent, flow or IAM principal found using {} (administrators aside)",
+                match (unused == r.targets.len(), unused) {
+                    (true, n) => crate::report::plural(n, "guardrail"),
+                    (false, 1) => "1 other".to_string(),
+                    (false, n) => format!("{n} others"),
                 },
                 if unused == 1 { "it" } else { "them" }
             );

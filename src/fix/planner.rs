@@ -18,15 +18,35 @@ use super::plan::{
     FixPlan, KeyChoice, NewKey, PlanUsage, PlannedUser, PolicyGrant, RegionPlan, Target, to_grant,
 };
 use super::policy::{KeyPolicySpec, USERS_SID, build};
-use crate::usage::access::decide_for;
+use crate::usage::access::{DECRYPT, decide, decide_for, with_iam_answer};
 use crate::usage::{
-    Access, GuardrailUser, IamIndex, KeyFacts, KeyGrant, PrincipalPolicies, Usage, decrypt_access,
+    Access, GuardrailUser, IamAnswer, IamIndex, KeyFacts, KeyGrant, PrincipalPolicies, Usage,
 };
 
 /// The IAM side of a principal's access: its identity policies and boundary, when its
 /// account's IAM was read.
 pub trait IamFacts {
     fn policies(&self, principal: &str) -> Option<&PrincipalPolicies>;
+    /// IAM's policy simulator's answer for kms:Decrypt on `key`, where it was asked.
+    fn answer(&self, _principal: &str, _key: &str) -> Option<&IamAnswer> {
+        None
+    }
+}
+
+/// An account's IAM with IAM's policy simulator's answers for the plan's keys.
+pub struct AnsweredIam<'a> {
+    pub iam: &'a dyn IamFacts,
+    pub answers: &'a crate::scan::usage::IamAnswers,
+}
+
+impl IamFacts for AnsweredIam<'_> {
+    fn policies(&self, principal: &str) -> Option<&PrincipalPolicies> {
+        self.iam.policies(principal)
+    }
+
+    fn answer(&self, principal: &str, key: &str) -> Option<&IamAnswer> {
+        self.answers.get(&(principal.to_string(), key.to_string()))
+    }
 }
 
 impl IamFacts for IamIndex<'_> {
@@ -168,7 +188,14 @@ pub fn access_with(
         policy,
         grants,
     };
-    decrypt_access(&facts, &user.principal, iam.policies(&user.principal))
+    let own = decide(&facts, &user.principal, iam.policies(&user.principal));
+    with_iam_answer(
+        own,
+        &user.principal,
+        DECRYPT,
+        iam.answer(&user.principal, key_arn),
+    )
+    .access
 }
 
 /// What Bedrock needs of whoever creates or updates a guardrail with a customer managed key

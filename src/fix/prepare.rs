@@ -14,7 +14,7 @@ use super::principals::{check_principals, resolve_caller};
 use crate::aws::{CallerIdentity, Session};
 use crate::model::filter::{Filter, search_text};
 use crate::model::{Guardrail, Level};
-use crate::scan::usage::{Sources, attach_indexed, read_sources};
+use crate::scan::usage::{Sources, attach_checked, read_sources};
 use crate::scan::{ScanOptions, collect};
 
 /// The key a fix asks for.
@@ -92,9 +92,9 @@ pub async fn prepare(
     // Who uses them: the plan keeps them able to decrypt, or holds the guardrail back. Read
     // before the filter and before compliant ones are left out: a key that locks its users
     // out is a finding (`key-locks-out-users`), which `status:fail` selects.
-    let sources = read_sources(session, org, identity.partition(), &identity.account, &guardrails).await;
+    let mut sources = read_sources(session, org, identity.partition(), &identity.account, &guardrails).await;
+    attach_checked(session, &mut sources, &mut guardrails).await;
     let index = sources.iam_index();
-    attach_indexed(&sources, &index, &mut guardrails);
     if let Some(f) = &filter {
         guardrails.retain(|g| f.matches(g, &search_text(g)));
     }
@@ -132,10 +132,30 @@ pub async fn prepare(
         crate::fix::policy::CallerPrincipal::Arn(a) => Some(a),
         _ => None,
     };
+    // IAM's policy simulator on each existing key the plan moves guardrails to, for their users.
+    let mut uses = Vec::new();
+    for choice in &choices {
+        let super::planner::KeyDecision::Existing { arn, .. } = &choice.key else {
+            continue;
+        };
+        for c in &choice.candidates {
+            for u in c.usage.iter().flat_map(|u| u.users.iter()).filter(|u| !u.missing) {
+                uses.push((u.principal.clone(), choice.region.clone(), arn.clone()));
+            }
+        }
+    }
+    let answers = match sources.iam.as_ref() {
+        Ok(iam) => crate::scan::usage::ask_iam_simulator_for(session, iam, uses).await,
+        Err(_) => Default::default(),
+    };
+    let answered = super::planner::AnsweredIam {
+        iam: &index,
+        answers: &answers,
+    };
     let plan = super::planner::plan(PlanRequest {
         account: identity.account.clone(),
         regions: choices,
-        iam: &index,
+        iam: &answered,
         writer,
         grant_users: request.grant_users,
         allow_lockout: request.allow_lockout,

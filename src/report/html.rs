@@ -73,10 +73,10 @@ pub fn to_html(report: &ScanReport) -> String {
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Bedrock guardrail encryption — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
-         <h1>Bedrock guardrail encryption (Bedrock-003)</h1>\n<p class=\"scope\">{account} — {} — {} regions</p>\n</header>\n",
+         <h1>Bedrock guardrail encryption (Bedrock-003)</h1>\n<p class=\"scope\">{account} — {} — {}</p>\n</header>\n",
         escape(&report.generated_at),
         escape(&report.generated_at),
-        report.region_names().len()
+        super::plural(report.region_names().len(), "region")
     );
     if let Some(incomplete) = t.incompleteness() {
         let _ = writeln!(
@@ -87,8 +87,8 @@ pub fn to_html(report: &ScanReport) -> String {
     }
     let _ = writeln!(
         out,
-        "<section id=\"totals\" aria-label=\"Totals\">\n<ul class=\"totals\">\n<li>{} guardrails</li>\n<li>{} {}</li>\n<li>{} {}</li>\n<li>{} {}</li>\n<li>{} {}</li>\n</ul>\n</section>",
-        t.guardrails,
+        "<section id=\"totals\" aria-label=\"Totals\">\n<ul class=\"totals\">\n<li>{}</li>\n<li>{} {}</li>\n<li>{} {}</li>\n<li>{} {}</li>\n<li>{} {}</li>\n</ul>\n</section>",
+        super::plural(t.guardrails, "guardrail"),
         mark(Level::Fail),
         t.fail,
         mark(Level::Warn),

@@ -56,8 +56,12 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "**{} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS**\n",
-        t.guardrails, t.fail, t.warn, t.unknown, t.pass
+        "**{}: {} FAIL, {} WARN, {} UNKNOWN, {} PASS**\n",
+        super::plural(t.guardrails, "guardrail"),
+        t.fail,
+        t.warn,
+        t.unknown,
+        t.pass
     );
     if let Some(incomplete) = t.incompleteness() {
         let _ = writeln!(out, "> **{incomplete}.**\n");

@@ -48,7 +48,10 @@ fn usage_section(report: &ScanReport, out: &mut String) {
     if quiet > 0 {
         let _ = writeln!(
             out,
-            "  {quiet} other guardrails: no agent, flow or principal uses them but administrators"
+            "  {} other {}: no agent, flow or principal uses {} but administrators",
+            quiet,
+            if quiet == 1 { "guardrail" } else { "guardrails" },
+            if quiet == 1 { "it" } else { "them" }
         );
     }
     let locked: usize = read.iter().map(|(_, u)| u.locked_out()).sum();
@@ -56,13 +59,15 @@ fn usage_section(report: &ScanReport, out: &mut String) {
     if locked > 0 {
         let _ = writeln!(
             out,
-            "  {locked} users cannot decrypt the guardrail they use with its key today: their calls fail."
+            "  {} cannot decrypt the guardrail they use with its key today: their calls fail.",
+            super::plural(locked, "user")
         );
     }
     if unknown > 0 {
         let _ = writeln!(
             out,
-            "  For {unknown} guardrails a source could not be read: who uses them is not fully known (see --format json)."
+            "  For {} a source could not be read: who uses them is not fully known (see --format json).",
+            super::plural(unknown, "guardrail")
         );
     }
     let _ = writeln!(out);
@@ -95,9 +100,9 @@ pub fn to_table(report: &ScanReport) -> String {
     let names = report.region_names();
     let _ = writeln!(
         out,
-        "guardkey scan — {account}{} guardrails in {} regions{unseen} — {}",
-        t.guardrails,
-        names.len(),
+        "guardkey scan — {account}{} in {}{unseen} — {}",
+        super::plural(t.guardrails, "guardrail"),
+        super::plural(names.len(), "region"),
         seconds(report.elapsed_ms)
     );
     if let Some(incomplete) = t.incompleteness() {
@@ -189,8 +194,8 @@ pub fn to_table(report: &ScanReport) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Totals: {} guardrails: {} FAIL, {} WARN, {} UNKNOWN, {} PASS{}",
-        t.guardrails,
+        "Totals: {}: {} FAIL, {} WARN, {} UNKNOWN, {} PASS{}",
+        super::plural(t.guardrails, "guardrail"),
         t.fail,
         t.warn,
         t.unknown,
@@ -278,7 +283,7 @@ fn regions_section(report: &ScanReport, out: &mut String) {
             }
             Some(e) => {
                 let partial = if t.guardrails > 0 {
-                    format!(" (after {} guardrails)", t.guardrails)
+                    format!(" (after {})", super::plural(t.guardrails, "guardrail"))
                 } else {
                     String::new()
                 };
@@ -332,8 +337,8 @@ mod tests {
             table.contains("✗ agent claims-agent as role/service-role/<Agent>; ? flows not read"),
             "{table}"
         );
-        assert!(table.contains("1 users cannot decrypt"), "{table}");
-        assert!(table.contains("1 other guardrails"), "{table}");
+        assert!(table.contains("1 user cannot decrypt"), "{table}");
+        assert!(table.contains("1 other guardrail:"), "{table}");
         let csv = crate::report::to_csv(&report);
         let mut rows = csv::Reader::from_reader(csv.as_bytes());
         let headers = rows.headers().unwrap().clone();

@@ -11,9 +11,10 @@ use serde_json::Value;
 use crate::aws::Session;
 use crate::aws::usage::NamedUse;
 use crate::model::{CallError, Guardrail};
+use crate::usage::access::{DECRYPT, Route, decide, with_iam_answer};
 use crate::usage::{
-    Access, AccountIam, GuardrailUser, IamIndex, KeyFacts, KeyGrant, UnknownSource, Usage, Via,
-    decrypt_access, guardrail_id_of,
+    Access, AccountIam, Checked, GuardrailUser, IamAnswer, IamIndex, KeyFacts, KeyGrant, UnknownSource,
+    Usage, Via, decrypt_access, guardrail_id_of,
 };
 
 /// A region's agents' and flows' uses of guardrails, or why they could not be read.
@@ -29,7 +30,13 @@ pub struct Sources {
     pub key_policies: HashMap<String, Result<Value, CallError>>,
     /// Per key ARN: its grants (ListGrants).
     pub key_grants: HashMap<String, Result<Vec<KeyGrant>, CallError>>,
+    /// IAM's policy simulator's answers, per (principal, key ARN), where it was asked
+    /// (`consult_iam_simulator`).
+    pub iam_answers: IamAnswers,
 }
+
+/// IAM's policy simulator's answers for kms:Decrypt, per (principal, key ARN).
+pub type IamAnswers = HashMap<(String, String), IamAnswer>;
 
 /// A key's policy and its grants, per key ARN.
 type KeyReads = HashMap<String, (Result<Value, CallError>, Result<Vec<KeyGrant>, CallError>)>;
@@ -136,7 +143,7 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
                 .push(u);
         }
     }
-    let mut decided: HashMap<(String, String), Access> = HashMap::new();
+    let mut decided: HashMap<(String, String), Checked> = HashMap::new();
     for g in guardrails.iter_mut() {
         if g.read_error.is_some() {
             continue;
@@ -181,19 +188,24 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
             // Only a role of this account can be missing from this account's IAM.
             let ours = u.role_arn.split(':').nth(4) == Some(&*g.account);
             let missing = ours && sources.iam.is_ok() && index.principal(&u.role_arn).is_none();
+            let checked = if missing {
+                Checked {
+                    access: Access::Denied {
+                        why: "IAM does not list this role: it cannot apply the guardrail".into(),
+                    },
+                    disagreement: None,
+                }
+            } else {
+                access(&u.role_arn)
+            };
             usage.users.push(GuardrailUser {
                 principal: u.role_arn.clone(),
                 via: u.via.clone(),
                 guardrail_version: Some(u.guardrail_version.clone()),
-                current_key: if missing {
-                    Access::Denied {
-                        why: "IAM does not list this role: it cannot apply the guardrail".into(),
-                    }
-                } else {
-                    access(&u.role_arn)
-                },
+                current_key: checked.access,
                 missing,
                 capped: capped(&u.role_arn),
+                disagreement: checked.disagreement,
             });
         }
         for (p, grant) in index.users_of(&g.arn) {
@@ -201,6 +213,7 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
             if usage.users.iter().any(|u| u.principal == p.arn) {
                 continue;
             }
+            let checked = access(&p.arn);
             usage.users.push(GuardrailUser {
                 principal: p.arn.clone(),
                 via: Via::Policy {
@@ -208,9 +221,10 @@ pub fn attach_indexed(sources: &Sources, index: &IamIndex, guardrails: &mut [Gua
                     broad: grant.broad,
                 },
                 guardrail_version: None,
-                current_key: access(&p.arn),
+                current_key: checked.access,
                 missing: false,
                 capped: capped(&p.arn),
+                disagreement: checked.disagreement,
             });
         }
         g.set_usage(usage);
@@ -233,6 +247,7 @@ impl Sources {
             regions,
             key_policies,
             key_grants,
+            iam_answers: HashMap::new(),
         }
     }
 
@@ -244,17 +259,35 @@ impl Sources {
     }
 }
 
-/// Whether `principal` can decrypt with the guardrail's current key.
-fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal: &str) -> Access {
+/// Whether `principal` can decrypt with the guardrail's current key, with IAM's policy
+/// simulator's word where it was asked.
+fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal: &str) -> Checked {
+    let answer = g
+        .kms_key_arn
+        .as_ref()
+        .and_then(|k| sources.iam_answers.get(&(principal.to_string(), k.clone())));
+    let own = own_access(sources, index, g, principal);
+    with_iam_answer(own, principal, DECRYPT, answer)
+}
+
+/// guardkey's own evaluation of `principal`'s access to the guardrail's current key, and how
+/// it comes about.
+fn own_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal: &str) -> (Access, Route) {
     let Some(key_arn) = &g.kms_key_arn else {
-        return Access::Allowed {
-            how: "the AWS-owned key needs no grant".into(),
-        };
+        return (
+            Access::Allowed {
+                how: "the AWS-owned key needs no grant".into(),
+            },
+            Route::Settled,
+        );
     };
     let Some(info) = g.key_info() else {
-        return Access::Unknown {
-            why: "the key could not be described".into(),
-        };
+        return (
+            Access::Unknown {
+                why: "the key could not be described".into(),
+            },
+            Route::Settled,
+        );
     };
     let reason;
     let policy = match sources.key_policies.get(key_arn.as_str()) {
@@ -277,9 +310,9 @@ fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal:
         grants,
     };
     let iam = index.principal(principal);
-    match (decrypt_access(&facts, principal, iam), unread) {
+    match (decide(&facts, principal, iam), unread) {
         // Denied, but a grant it may have would allow it: not a verdict guardkey can give.
-        (Access::Denied { why }, Some(e)) => {
+        ((Access::Denied { why }, route), Some(e)) => {
             let supposed = [KeyGrant {
                 id: "supposed".into(),
                 grantee: principal.to_string(),
@@ -291,13 +324,110 @@ fn current_access(sources: &Sources, index: &IamIndex, g: &Guardrail, principal:
                 ..facts
             };
             match decrypt_access(&with_grant, principal, iam) {
-                Access::Denied { .. } => Access::Denied { why },
-                _ => Access::Unknown {
-                    why: format!("{why}, and the key's grants could not be read ({e}): a grant may allow it"),
-                },
+                Access::Denied { .. } => (Access::Denied { why }, route),
+                _ => (
+                    Access::Unknown {
+                        why: format!(
+                            "{why}, and the key's grants could not be read ({e}): a grant may allow it"
+                        ),
+                    },
+                    Route::Unknown,
+                ),
             }
         }
-        (access, _) => access,
+        (decided, _) => decided,
+    }
+}
+
+/// How many SimulatePrincipalPolicy calls are in flight at once, per account: IAM's
+/// control-plane quotas are per account, and the SDK's standard retry backs off on a throttle.
+const SIMULATIONS_IN_FLIGHT: usize = 8;
+
+/// Asks IAM's policy simulator, for every user of these guardrails (of `account`, as IAM
+/// lists it) and each customer managed key they decrypt the guardrails with, whether its
+/// identity policies, boundary and SCPs allow kms:Decrypt via Bedrock: one call per user and
+/// region, every key of the region in it. The permission is optional: a first call denied
+/// (or failing) leaves guardkey's own evaluation standing, and nothing more is asked.
+pub async fn ask_iam_simulator(session: &Session, sources: &Sources, guardrails: &[Guardrail]) -> IamAnswers {
+    let mut uses = Vec::new();
+    for g in guardrails {
+        let (Some(key), Some(usage)) = (&g.kms_key_arn, g.usage.as_ref()) else {
+            continue;
+        };
+        for u in usage.users.iter().filter(|u| !u.missing) {
+            uses.push((u.principal.clone(), g.region.to_string(), key.clone()));
+        }
+    }
+    match sources.iam.as_ref() {
+        Ok(iam) => ask_iam_simulator_for(session, iam, uses).await,
+        Err(_) => IamAnswers::new(),
+    }
+}
+
+/// Asks IAM's policy simulator about each (principal, region, key ARN) given whose principal
+/// `iam` lists (the account's own: another account's principals are not its to simulate).
+pub async fn ask_iam_simulator_for(
+    session: &Session,
+    iam: &AccountIam,
+    uses: Vec<(String, String, String)>,
+) -> IamAnswers {
+    use futures::StreamExt;
+    let listed: std::collections::HashSet<&str> = iam.principals.iter().map(|p| p.arn.as_str()).collect();
+    let mut asks: std::collections::BTreeMap<(String, String), BTreeSet<String>> = Default::default();
+    for (principal, region, key) in uses {
+        if listed.contains(principal.as_str()) && key.split(':').nth(4) == Some(&*iam.account) {
+            asks.entry((principal, region)).or_default().insert(key);
+        }
+    }
+    let Some(partition) = iam
+        .principals
+        .first()
+        .map(|p| crate::regions::partition_of_arn(&p.arn))
+    else {
+        return IamAnswers::new();
+    };
+    let ask = |(principal, region): (String, String), keys: BTreeSet<String>| async move {
+        let keys: Vec<String> = keys.into_iter().collect();
+        let answers = session
+            .simulate_key_use(partition, &principal, &region, DECRYPT, &keys)
+            .await;
+        (principal, answers)
+    };
+    let mut asks = asks.into_iter();
+    let mut out = IamAnswers::new();
+    // The first alone: without the permission, one denied call, not one per user.
+    let Some((first, keys)) = asks.next() else {
+        return out;
+    };
+    let mut record =
+        |(principal, answers): (String, Result<Vec<(String, IamAnswer)>, CallError>)| match answers {
+            Ok(list) => {
+                for (key, answer) in list {
+                    out.insert((principal.clone(), key), answer);
+                }
+                true
+            }
+            Err(_) => false,
+        };
+    if !record(ask(first, keys).await) {
+        return IamAnswers::new();
+    }
+    let mut rest =
+        futures::stream::iter(asks.map(|(who, keys)| ask(who, keys))).buffer_unordered(SIMULATIONS_IN_FLIGHT);
+    while let Some(answered) = rest.next().await {
+        record(answered);
+    }
+    out
+}
+
+/// Attaches usage from what was read, then with IAM's policy simulator's answers where it
+/// could be asked (they replace guardkey's own where they speak, a disagreement said).
+pub async fn attach_checked(session: &Session, sources: &mut Sources, guardrails: &mut [Guardrail]) {
+    attach(sources, guardrails);
+    let answers = ask_iam_simulator(session, sources, guardrails).await;
+    if !answers.is_empty() {
+        sources.iam_answers = answers;
+        attach(sources, guardrails);
     }
 }
 
@@ -308,6 +438,6 @@ pub async fn attach_usage(session: &Session, org: &Session, account: &str, guard
         return;
     };
     let partition = crate::regions::partition_of_arn(&first.arn).to_string();
-    let sources = read_sources(session, org, &partition, account, guardrails).await;
-    attach(&sources, guardrails);
+    let mut sources = read_sources(session, org, &partition, account, guardrails).await;
+    attach_checked(session, &mut sources, guardrails).await;
 }

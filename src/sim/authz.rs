@@ -215,6 +215,8 @@ pub fn required(
         }
         "iam" => {
             let resource = match (operation, s("RoleName"), s("UserName")) {
+                // Authorized on the principal simulated (Service Authorization Reference, IAM).
+                ("SimulatePrincipalPolicy", _, _) => s("PolicySourceArn").unwrap_or("*").to_string(),
                 ("GetRole", Some(n), _) => format!("arn:{partition}:iam::{account}:role/{n}"),
                 (_, _, Some(n)) => format!("arn:{partition}:iam::{account}:user/{n}"),
                 _ => "*".into(),

@@ -11,7 +11,7 @@ use super::front::Call;
 use super::wire::{self, AwsError, Service};
 use super::{
     AfterList, Principal, Simulator, World, agents, bedrock, iam, kms, model, organizations, runtime,
-    securityhub, state, sts,
+    securityhub, simulate, state, sts,
 };
 
 /// Serves a call that the front let through.
@@ -75,7 +75,11 @@ pub(super) async fn dispatch(
         let params = query_params(&call.input);
         let answer = {
             let world = sim.inner.world.lock();
-            iam::handle(&world.iam, &principal.account, &op, &params, request_id)
+            if op == "SimulatePrincipalPolicy" {
+                simulate::simulate_principal_policy(&world, &principal.account, &params, request_id)
+            } else {
+                iam::handle(&world.iam, &principal.account, &op, &params, request_id)
+            }
         };
         let (xml, json) = answer.map_err(fail)?;
         sim.record(service, &op, 200, None, &json);

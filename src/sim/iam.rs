@@ -184,6 +184,30 @@ impl Iam {
         trusted.iter().any(|t| *t == root || t == caller)
     }
 
+    /// The identity policies of a role or user named by its ARN (path included), as IAM
+    /// evaluates them: AdministratorAccess's document for an administrator, a role's inline
+    /// policy. None: no such principal.
+    pub fn identity_documents(&self, arn: &str) -> Option<Vec<serde_json::Value>> {
+        let entity = self.resolve(arn).filter(|e| e.arn == arn)?;
+        let account = super::state::parse_arn(&entity.arn)?.account;
+        let kind = if entity.arn.contains(":role/") {
+            "role"
+        } else {
+            "user"
+        };
+        let mut documents = Vec::new();
+        if self.is_administrator(kind, account, &entity.name) {
+            documents.push(serde_json::json!({"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+        }
+        if kind == "role"
+            && let Some(p) = self.role_policy(account, &entity.name)
+        {
+            documents.push(p.clone());
+        }
+        Some(documents)
+    }
+
     pub fn role_policy(&self, account: &str, role: &str) -> Option<&serde_json::Value> {
         self.role_policies.get(&(account.to_string(), role.to_string()))
     }
@@ -262,7 +286,7 @@ pub fn parse(body: &[u8]) -> Result<(String, BTreeMap<String, String>), AwsError
     if version != "2010-05-08"
         || !matches!(
             action.as_str(),
-            "GetRole" | "GetUser" | "GetAccountAuthorizationDetails"
+            "GetRole" | "GetUser" | "GetAccountAuthorizationDetails" | "SimulatePrincipalPolicy"
         )
     {
         return Err(AwsError::new(
@@ -288,7 +312,7 @@ fn encoded(policy: &Value) -> String {
 }
 
 /// A query-protocol XML element from its JSON form: objects are elements, lists `member`s.
-fn to_xml(name: &str, value: &Value, out: &mut String) {
+pub(super) fn to_xml(name: &str, value: &Value, out: &mut String) {
     use std::fmt::Write;
     let _ = write!(out, "<{name}>");
     match value {

@@ -21,6 +21,7 @@ pub mod securityhub;
 pub mod seed;
 pub mod seed_org;
 pub mod sigv4;
+mod simulate;
 pub mod state;
 pub mod sts;
 pub mod wire;

@@ -51,6 +51,9 @@ pub struct ServiceControlPolicy {
     pub content: String,
     pub aws_managed: bool,
     pub targets: Vec<String>,
+    /// The targets it was detached from: AWS attaches FullAWSAccess to every root, OU and
+    /// account, and an allow-list strategy detaches it where a narrower SCP takes its place.
+    pub detached: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +95,7 @@ impl Organization {
                         .into(),
                 aws_managed: true,
                 targets: Vec::new(),
+                detached: Vec::new(),
             }],
         }
     }
@@ -105,6 +109,7 @@ impl Organization {
             content: content.into(),
             aws_managed: false,
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            detached: Vec::new(),
         });
         id.into()
     }
@@ -112,7 +117,10 @@ impl Organization {
     fn policies_of(&self, target: &str) -> Vec<&ServiceControlPolicy> {
         self.policies
             .iter()
-            .filter(|p| p.aws_managed || p.targets.iter().any(|t| t == target))
+            .filter(|p| {
+                (p.aws_managed && !p.detached.iter().any(|t| t == target))
+                    || p.targets.iter().any(|t| t == target)
+            })
             .collect()
     }
 

@@ -497,8 +497,8 @@ impl EffectRunner {
                         })
                         .await
                         .clone();
-                    let sources = crate::scan::usage::read_sources_with(&session, iam, &guardrails).await;
-                    crate::scan::usage::attach(&sources, &mut guardrails);
+                    let mut sources = crate::scan::usage::read_sources_with(&session, iam, &guardrails).await;
+                    crate::scan::usage::attach_checked(&session, &mut sources, &mut guardrails).await;
                     let usage = guardrails
                         .into_iter()
                         .filter_map(|g| Some((g.arn, *g.usage?)))
@@ -564,9 +564,27 @@ impl EffectRunner {
                         iam: iam.as_deref().and_then(|r| r.as_ref().ok()),
                     };
                     let keys = existing_keys(&session, &region, &account, &caller).await;
-                    // The users' IAM policies: the planner evaluates each key with them.
+                    // The users' IAM policies: the planner evaluates each key with them, and
+                    // IAM's policy simulator's answers for each key, as `fix` asks them.
+                    let answers = match (users.iam, &keys) {
+                        (Some(account_iam), Ok(keys)) => {
+                            let mut uses = Vec::new();
+                            for p in &principals {
+                                for k in keys {
+                                    uses.push((p.clone(), region.clone(), k.arn.clone()));
+                                }
+                            }
+                            crate::scan::usage::ask_iam_simulator_for(&session, account_iam, uses).await
+                        }
+                        _ => Default::default(),
+                    };
                     let iam = users.policies();
-                    let _ = tx.send(Action::WizardKeys { region, keys, iam });
+                    let _ = tx.send(Action::WizardKeys {
+                        region,
+                        keys,
+                        iam,
+                        answers,
+                    });
                 });
             }
             WizardEffect::CheckAlias { region, alias } => {

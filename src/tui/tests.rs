@@ -1211,7 +1211,7 @@ fn a_saved_organization_scan_shows_whose_each_row_is_and_the_accounts_not_reache
     assert!(summary.contains("Summary by account and region"), "{summary}");
     assert!(summary.contains("By account"), "{summary}");
     assert!(
-        summary.contains("1 guardrails: 1 FAIL 0 WARN 0 UNKNOWN 0 PASS"),
+        summary.contains("1 guardrail: 1 FAIL 0 WARN 0 UNKNOWN 0 PASS"),
         "{summary}"
     );
     assert!(
@@ -1276,6 +1276,7 @@ fn a_region_done_reads_its_usage_and_the_detail_says_who_would_lose_access() {
         current_key: Access::Allowed { how: "IAM".into() },
         missing: false,
         capped: None,
+        disagreement: None,
     };
     let target = us[0].arn.clone();
     let usage = Usage {

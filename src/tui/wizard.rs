@@ -146,6 +146,9 @@ pub struct Wizard {
     /// The IAM policies and boundaries of the guardrails' users, by principal, as read with
     /// the keys (absent when the account's IAM could not be read).
     pub iam: HashMap<String, PrincipalPolicies>,
+    /// IAM's policy simulator's answers for those users on each existing key, as `fix`
+    /// gets them (empty where it could not be asked).
+    pub iam_answers: crate::scan::usage::IamAnswers,
     pub review_scroll: u16,
     pub confirm_input: String,
     pub error: Option<String>,
@@ -287,6 +290,7 @@ impl Wizard {
             grant_users: false,
             allow_lockout: false,
             iam: HashMap::new(),
+            iam_answers: Default::default(),
             review_scroll: 0,
             confirm_input: String::new(),
             error: None,
@@ -455,7 +459,10 @@ impl Wizard {
         crate::fix::planner::plan(PlanRequest {
             account: self.account.clone(),
             regions,
-            iam: &self.iam,
+            iam: &crate::fix::planner::AnsweredIam {
+                iam: &self.iam,
+                answers: &self.iam_answers,
+            },
             writer: self.writer.clone(),
             grant_users,
             allow_lockout: self.allow_lockout,
@@ -772,8 +779,10 @@ impl Wizard {
         region: &str,
         keys: Result<Vec<ExistingKey>, String>,
         iam: HashMap<String, PrincipalPolicies>,
+        answers: crate::scan::usage::IamAnswers,
     ) {
         self.iam.extend(iam);
+        self.iam_answers.extend(answers);
         let alias = self.settings.values[0].clone();
         let on_keys: Vec<Option<String>> = self
             .included()

@@ -98,6 +98,7 @@ fn keys_loaded(s: &mut State) {
                 region: region.into(),
                 keys: Ok(keys),
                 iam: Default::default(),
+                answers: Default::default(),
             },
         );
     }
@@ -388,7 +389,9 @@ fn every_step_forward_and_back() {
         }]
     );
 
-    // Done: the summary, the journal, and the rows re-read.
+    // Done: the summary, the journal, and the rows re-read. The fixed guardrail's mark goes;
+    // the failed one stays marked, for another try.
+    s.marks = arns.iter().cloned().collect();
     update(
         &mut s,
         Action::FixFinished {
@@ -397,6 +400,7 @@ fn every_step_forward_and_back() {
         },
     );
     assert_eq!(step(&s), Step::Done);
+    assert_eq!(s.marks, [arns[1].clone()].into_iter().collect());
     insta::assert_snapshot!("wizard_done", draw(&s).backend());
     let effects = update(&mut s, code(KeyCode::Enter));
     assert!(s.wizard.is_none());
@@ -783,6 +787,7 @@ fn with_fifty_targets_every_step_keeps_the_cursor_and_the_outcome_on_screen() {
                     region: r.into(),
                     keys: Ok(Vec::new()),
                     iam: Default::default(),
+                    answers: Default::default(),
                 },
             );
         }

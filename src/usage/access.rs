@@ -395,6 +395,114 @@ fn with_scps(
     }
 }
 
+/// IAM's policy simulator's answer (SimulatePrincipalPolicy's EvaluationResult) for one
+/// principal, action and key: AWS's evaluation of its identity policies, its permissions
+/// boundary and the SCPs of its account, with `kms:ViaService` and `kms:CallerAccount` set as
+/// Bedrock's request carries them. No resource policy is sent, so neither the key policy nor
+/// the grants are in it: `with_iam_answer` combines them as KMS does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamAnswer {
+    /// EvalDecision: `allowed`, `explicitDeny` or `implicitDeny`.
+    pub decision: String,
+    /// PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary (None: no boundary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary_allows: Option<bool>,
+    /// OrganizationsDecisionDetail.AllowedByOrganizations (None: not in an organization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizations_allow: Option<bool>,
+}
+
+/// An access with AWS's word on it, and where guardkey's own evaluation said otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub access: Access,
+    /// guardkey's own answer, when it is not AWS's: the best signal of where its model of
+    /// IAM is wrong (or of a policy changed between the reads).
+    pub disagreement: Option<String>,
+}
+
+fn kind(a: &Access) -> &'static str {
+    match a {
+        Access::Allowed { .. } => "allowed",
+        Access::Denied { .. } => "denied",
+        Access::Unknown { .. } => "not known",
+    }
+}
+
+/// guardkey's own decision combined with IAM's simulator's answer, as KMS combines the key
+/// policy with IAM (KMS Developer Guide, "Determining access to a KMS key"): where the key
+/// policy defers to IAM, AWS's decision is the identity side's; where the key policy or a
+/// grant names the principal, identity policies are not needed, but the SCPs (every
+/// principal of a member account) and a role's permissions boundary still cap it; where the
+/// key side settles it (a deny, a disabled key), AWS's answer does not change it.
+pub fn with_iam_answer(
+    own: (Access, Route),
+    principal: &str,
+    action: &str,
+    answer: Option<&IamAnswer>,
+) -> Checked {
+    let (own, route) = own;
+    let Some(a) = answer else {
+        return Checked {
+            access: own,
+            disagreement: None,
+        };
+    };
+    let scps_deny = a.organizations_allow == Some(false);
+    let boundary_denies = a.boundary_allows == Some(false);
+    let aws = match route {
+        Route::Settled | Route::Unknown => {
+            return Checked {
+                access: own,
+                disagreement: None,
+            };
+        }
+        Route::ViaIam if a.decision == "allowed" => Access::Allowed {
+            how: format!("IAM's policy simulator allows it {action} (the key policy defers to IAM)"),
+        },
+        Route::ViaIam => Access::Denied {
+            why: format!(
+                "IAM's policy simulator: {} of {action} on the key{}",
+                a.decision,
+                match (scps_deny, boundary_denies) {
+                    (true, _) => " (the SCPs of its account do not allow it)",
+                    (_, true) => " (its permissions boundary does not allow it)",
+                    _ => "",
+                }
+            ),
+        },
+        Route::Named if scps_deny => Access::Denied {
+            why: format!("IAM's policy simulator: the SCPs of its account do not allow {action} on the key"),
+        },
+        Route::Named if boundary_denies && principal.contains(":role/") => Access::Denied {
+            why: format!(
+                "IAM's policy simulator: its permissions boundary does not allow {action} on the key"
+            ),
+        },
+        Route::Named => {
+            let base = match &own {
+                // The note of SCPs not read is answered now.
+                Access::Allowed { how } => how.split(" (SCPs not read").next().unwrap_or(how).to_string(),
+                _ => format!("the key policy or a grant allows it {action}"),
+            };
+            Access::Allowed {
+                how: format!("{base}; IAM's policy simulator: no boundary or SCP keeps it out"),
+            }
+        }
+    };
+    let disagreement = (kind(&own) != kind(&aws)).then(|| {
+        format!(
+            "guardkey's own evaluation said {} ({}); IAM's policy simulator's answer is used",
+            kind(&own),
+            own.reason()
+        )
+    });
+    Checked {
+        access: aws,
+        disagreement,
+    }
+}
+
 /// What the key side (state, key policy, then IAM) says.
 fn key_side(
     key: &KeyFacts,
@@ -532,6 +640,84 @@ mod tests {
             boundary: None,
             scps: Default::default(),
         }
+    }
+
+    #[test]
+    fn iam_simulators_answer_is_combined_with_the_key_side_as_kms_does() {
+        let answer = |decision: &str, boundary: Option<bool>, org: Option<bool>| IamAnswer {
+            decision: decision.into(),
+            boundary_allows: boundary,
+            organizations_allow: org,
+        };
+        let allowed = || Access::Allowed {
+            how: "its IAM policy allows kms:Decrypt (SCPs not read: denied)".into(),
+        };
+        let denied = || Access::Denied { why: "no".into() };
+        // The key policy defers to IAM: AWS's decision is the identity side's.
+        let c = with_iam_answer(
+            (allowed(), Route::ViaIam),
+            ROLE,
+            DECRYPT,
+            Some(&answer("implicitDeny", None, Some(false))),
+        );
+        assert!(
+            matches!(&c.access, Access::Denied { why } if why.contains("SCPs of its account")),
+            "{c:?}"
+        );
+        assert!(
+            c.disagreement.as_deref().unwrap().contains("said allowed"),
+            "{c:?}"
+        );
+        let c = with_iam_answer(
+            (allowed(), Route::ViaIam),
+            ROLE,
+            DECRYPT,
+            Some(&answer("allowed", None, Some(true))),
+        );
+        assert!(
+            matches!(c.access, Access::Allowed { .. }) && c.disagreement.is_none(),
+            "{c:?}"
+        );
+        // Named by the key policy: identity policies are not needed; SCPs and a role's
+        // boundary still cap it; the SCP note is answered.
+        let c = with_iam_answer(
+            (allowed(), Route::Named),
+            ROLE,
+            DECRYPT,
+            Some(&answer("implicitDeny", None, Some(true))),
+        );
+        match &c.access {
+            Access::Allowed { how } => assert!(
+                !how.contains("SCPs not read") && how.contains("no boundary or SCP"),
+                "{how}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(c.disagreement.is_none());
+        let c = with_iam_answer(
+            (allowed(), Route::Named),
+            ROLE,
+            DECRYPT,
+            Some(&answer("implicitDeny", Some(false), None)),
+        );
+        assert!(
+            matches!(&c.access, Access::Denied { why } if why.contains("permissions boundary")),
+            "{c:?}"
+        );
+        // The key side settles it: AWS's identity answer changes nothing.
+        let c = with_iam_answer(
+            (denied(), Route::Settled),
+            ROLE,
+            DECRYPT,
+            Some(&answer("allowed", None, None)),
+        );
+        assert_eq!(c.access, denied());
+        assert!(c.disagreement.is_none());
+        // Not asked: guardkey's own.
+        assert_eq!(
+            with_iam_answer((denied(), Route::ViaIam), ROLE, DECRYPT, None).access,
+            denied()
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod index;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{Access, KeyFacts, KeyGrant, boundary_limit, decrypt_access};
+pub use access::{Access, Checked, IamAnswer, KeyFacts, KeyGrant, boundary_limit, decrypt_access};
 pub use index::{AccountIam, Boundary, IamIndex, PrincipalPolicies};
 
 /// How a user comes to apply the guardrail.
@@ -57,6 +57,11 @@ pub struct GuardrailUser {
     /// known): a new key's policy naming it would not let it decrypt. None: nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capped: Option<Access>,
+    /// What guardkey's own evaluation said of the current key where IAM's policy simulator
+    /// answered otherwise (`current_key` holds AWS's answer). None: they agree, or AWS was not
+    /// asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<String>,
 }
 
 impl GuardrailUser {
@@ -201,6 +206,7 @@ pub(crate) fn claims_agent(principal: &str, current_key: Access) -> GuardrailUse
         current_key,
         missing: false,
         capped: None,
+        disagreement: None,
     }
 }
 
@@ -226,6 +232,7 @@ mod tests {
             },
             missing: false,
             capped: None,
+            disagreement: None,
         };
         assert_eq!(
             user(Via::Agent {
@@ -273,6 +280,7 @@ mod tests {
             },
             missing: false,
             capped: None,
+            disagreement: None,
         });
         assert_eq!(usage.marker(), "1!");
     }

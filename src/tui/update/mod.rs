@@ -52,6 +52,8 @@ pub enum Action {
         /// The IAM policies of the guardrails' users there, by principal (empty when the
         /// account's IAM could not be read).
         iam: std::collections::HashMap<String, crate::usage::PrincipalPolicies>,
+        /// IAM's policy simulator's answers for those users on the region's keys.
+        answers: crate::scan::usage::IamAnswers,
     },
     WizardAlias {
         region: String,
@@ -251,9 +253,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.toast(format!("copied {arn}"), false);
             Vec::new()
         }
-        Action::WizardKeys { region, keys, iam } => {
+        Action::WizardKeys {
+            region,
+            keys,
+            iam,
+            answers,
+        } => {
             if let Some(w) = &mut state.wizard {
-                w.keys_loaded(&region, keys, iam);
+                w.keys_loaded(&region, keys, iam, answers);
             }
             state.dirty = true;
             Vec::new()
@@ -280,6 +287,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             let cancelled = state.wizard.as_ref().is_some_and(|w| w.cancelled);
             if let Some(w) = &mut state.wizard {
                 w.finished(journal, summary);
+                // What was fixed is done with: its mark goes (what failed or was skipped
+                // stays marked, for another try).
+                for (arn, p) in &w.progress {
+                    if matches!(p, crate::tui::wizard::Progress::Fixed(_)) {
+                        state.marks.remove(arn);
+                    }
+                }
             }
             if state.quit_after_fix && cancelled {
                 // The user asked to quit and confirmed (or a signal did): the fix stopped,
@@ -352,7 +366,10 @@ fn on_scan(state: &mut State, event: ScanEvent) -> Vec<Effect> {
             if let Some(i) = state.retrying.iter().position(|r| *r == region) {
                 state.retrying.remove(i);
                 state.toast(
-                    format!("{region}: retried, read now ({guardrails} guardrails)"),
+                    format!(
+                        "{region}: retried, read now ({})",
+                        crate::report::plural(guardrails, "guardrail")
+                    ),
                     false,
                 );
             }

@@ -259,6 +259,14 @@ fn used_by<'a>(state: &State, g: &Guardrail, theme: &Theme, out: &mut Vec<Line<'
         };
         out.push(Line::raw(format!("      {resource}{whose}")));
         out.push(Line::raw(format!("      now: {}", u.current_key.reason())));
+        if let Some(own) = &u.disagreement {
+            // Where guardkey's model of IAM and AWS's own answer part: said, never hidden.
+            out.push(Line::from(vec![
+                Span::raw("      "),
+                Span::styled("≠ ", theme.level(crate::model::Level::Warn)),
+                Span::raw(own.clone()),
+            ]));
+        }
         out.push(Line::raw(format!("      {new_key}")));
     }
     let broad = usage.broad_count();
@@ -273,7 +281,11 @@ fn used_by<'a>(state: &State, g: &Guardrail, theme: &Theme, out: &mut Vec<Line<'
 }
 
 pub(super) fn render_detail(state: &State, g: &Guardrail, theme: &Theme, f: &mut Frame, area: Rect) {
-    let lines = detail_lines(state, g, theme);
+    // Wrapped here, each value under itself (the borders take two columns).
+    let lines = super::wrap::wrap_all(
+        detail_lines(state, g, theme),
+        area.width.saturating_sub(2) as usize,
+    );
     let title = format!(" {} ", g.name);
     f.render_widget(Clear, area);
     f.render_widget(

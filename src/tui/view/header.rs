@@ -149,7 +149,7 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
         Span::raw(if narrow {
             format!("{}: ", t.guardrails)
         } else {
-            format!("{} guardrails  ", t.guardrails)
+            format!("{}  ", crate::report::plural(t.guardrails, "guardrail"))
         }),
         Span::styled(count(t.fail, "✗", "FAIL"), theme.level(Level::Fail)),
         Span::styled(count(t.warn, "!", "WARN"), theme.level(Level::Warn)),

@@ -17,6 +17,7 @@ mod panels;
 mod summary;
 mod table;
 mod wizard;
+mod wrap;
 
 use detail::render_detail;
 use header::{render_header, render_strip};

@@ -72,7 +72,7 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
             Span::styled(error.label(), style.patch(theme.fg(Color::Red))),
             Span::styled(
                 if *guardrails > 0 {
-                    format!("  (after {guardrails} guardrails)")
+                    format!("  (after {})", crate::report::plural(*guardrails, "guardrail"))
                 } else {
                     String::new()
                 },
@@ -120,8 +120,8 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
 pub(super) fn render_export(state: &State, f: &mut Frame, area: Rect) {
     let text = vec![
         Line::raw(format!(
-            "Export the {} guardrails shown to a file in the current directory:",
-            state.visible.len()
+            "Export the {} shown to a file in the current directory:",
+            crate::report::plural(state.visible.len(), "guardrail")
         )),
         Line::raw(""),
         Line::raw("  j  JSON (guardkey.scan/v1, loadable with --load)"),

@@ -105,8 +105,12 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
                 "  no guardrails scanned".to_string()
             } else {
                 format!(
-                    "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
-                    t.guardrails, t.fail, t.warn, t.unknown, t.pass
+                    "  {}: {} FAIL {} WARN {} UNKNOWN {} PASS",
+                    crate::report::plural(t.guardrails, "guardrail"),
+                    t.fail,
+                    t.warn,
+                    t.unknown,
+                    t.pass
                 )
             }));
             if how.starts_with("not read") || how.starts_with("suspended") {
@@ -135,13 +139,21 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         spans.push(Span::raw(match unreadable {
             Some(true) if t.guardrails == 0 => "  ? guardrails: not readable".to_string(),
             Some(true) => format!(
-                "  ≥ {} guardrails (read before it failed): {} FAIL {} WARN {} UNKNOWN {} PASS",
-                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+                "  ≥ {} (read before it failed): {} FAIL {} WARN {} UNKNOWN {} PASS",
+                crate::report::plural(t.guardrails, "guardrail"),
+                t.fail,
+                t.warn,
+                t.unknown,
+                t.pass
             ),
             Some(false) => "  no guardrails".to_string(),
             None => format!(
-                "  {} guardrails: {} FAIL {} WARN {} UNKNOWN {} PASS",
-                t.guardrails, t.fail, t.warn, t.unknown, t.pass
+                "  {}: {} FAIL {} WARN {} UNKNOWN {} PASS",
+                crate::report::plural(t.guardrails, "guardrail"),
+                t.fail,
+                t.warn,
+                t.unknown,
+                t.pass
             ),
         }));
         if let Some(n) = note {

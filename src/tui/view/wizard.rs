@@ -400,6 +400,11 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
         (Step::Apply | Step::Done, _) => (w.review_scroll as usize).min(max_scroll),
         _ => 0,
     };
+    let lines = if list {
+        lines
+    } else {
+        super::wrap::wrap_all(lines, body.width as usize)
+    };
     let mut paragraph = Paragraph::new(lines).scroll((scroll as u16, 0));
     if !list {
         paragraph = paragraph.wrap(Wrap { trim: false });
