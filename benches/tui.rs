@@ -77,6 +77,7 @@ fn estate() -> Vec<Guardrail> {
                 versions: None,
                 posture,
                 usage: None,
+                exception: None,
             }
         })
         .collect()

@@ -103,6 +103,14 @@ pub struct GlobalArgs {
     /// Defaults from this TOML file (default: $XDG_CONFIG_HOME/guardkey/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Accepted risks: a TOML file of exceptions, each with what it matches (guardrail,
+    /// name glob, account, region, posture ids), a reason, an owner and an expiry. A matched
+    /// FAIL or WARN is muted: shown and counted apart, not counted by the exit code; never
+    /// an UNKNOWN. Default: `exceptions` in the configuration, else exceptions.toml beside
+    /// it when it exists.
+    #[arg(long, global = true, value_name = "FILE", env = "GUARDKEY_EXCEPTIONS")]
+    pub exceptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +295,15 @@ pub struct FixArgs {
     /// chosen key; left out by default, as in the wizard.
     #[arg(long)]
     pub include_compliant: bool,
+
+    /// Also move guardrails an accepted risk mutes (`--exceptions`): left out by default,
+    /// and the plan says how many.
+    #[arg(long)]
+    pub include_muted: bool,
+
+    /// The accepted risks, read from `--exceptions` before the command runs.
+    #[arg(skip)]
+    pub exceptions: Option<crate::model::exceptions::Exceptions>,
 
     /// Also rewrite guardrails that are FAILED before the fix (left out by default, since
     /// their failure is not the key's; the plan lists them with Bedrock's reasons).

@@ -25,6 +25,8 @@ use crate::cli::{FixArgs, GlobalArgs};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub profile: Option<String>,
+    /// The accepted risks' file (`--exceptions`).
+    pub exceptions: Option<PathBuf>,
     #[serde(default)]
     pub regions: Vec<String>,
     #[serde(default)]
@@ -94,6 +96,12 @@ impl Config {
     pub fn apply_global(&self, global: &mut GlobalArgs) {
         if global.profile.is_none() {
             global.profile = self.profile.clone();
+        }
+        if global.exceptions.is_none() {
+            global.exceptions = self.exceptions.clone().or_else(|| {
+                let beside = default_path()?.with_file_name("exceptions.toml");
+                beside.is_file().then_some(beside)
+            });
         }
         // A saved scan is replayed whole unless --regions narrows it on the command line.
         if global.regions.is_empty() && global.load.is_none() {

@@ -87,6 +87,13 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
     config.apply_global(&mut cli.global);
     if let Some(Command::Fix(args)) = &mut cli.command {
         config.apply_fix(args);
+        match guardkey::commands::scan::load_exceptions(&cli.global) {
+            Ok(e) => args.exceptions = e,
+            Err(e) => {
+                eprintln!("guardkey: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
     }
     match cli.command {
         Some(Command::Policy(args)) => {

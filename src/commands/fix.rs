@@ -238,6 +238,8 @@ fn request_of(args: &FixArgs) -> FixRequest {
             },
         },
         include_compliant: args.include_compliant,
+        include_muted: args.include_muted,
+        exceptions: args.exceptions.clone(),
         include_failed: args.include_failed,
         include_managed: args.include_managed,
         grant_users: args.grant_users,

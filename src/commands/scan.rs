@@ -57,13 +57,35 @@ pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool
     if !report.totals.complete && !allow_incomplete {
         return EXIT_INCOMPLETE;
     }
-    let finding = report.guardrails.iter().any(|g| match g.posture.level {
-        Level::Fail => true,
-        Level::Warn => fail_on.contains(&FailOn::Warn),
-        Level::Unknown => fail_on.contains(&FailOn::Unknown),
-        Level::Pass => false,
-    });
+    // An accepted risk is not a finding; an UNKNOWN is never accepted.
+    let finding = report
+        .guardrails
+        .iter()
+        .filter(|g| !g.is_muted())
+        .any(|g| match g.posture.level {
+            Level::Fail => true,
+            Level::Warn => fail_on.contains(&FailOn::Warn),
+            Level::Unknown => fail_on.contains(&FailOn::Unknown),
+            Level::Pass => false,
+        });
     if finding { EXIT_FINDINGS } else { EXIT_PASS }
+}
+
+/// Today, in UTC: exceptions expire at the end of their day.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// The accepted risks of `--exceptions` (or the configuration's), checked; None without.
+pub fn load_exceptions(
+    global: &GlobalArgs,
+) -> Result<Option<crate::model::exceptions::Exceptions>, CommandError> {
+    global
+        .exceptions
+        .as_deref()
+        .map(|p| crate::model::exceptions::Exceptions::load(p, today()))
+        .transpose()
+        .map_err(|e| CommandError(format!("--exceptions {e}")))
 }
 
 /// A one-line progress display on standard error, for terminals only.
@@ -113,6 +135,8 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
     )
     .map_err(CommandError)?;
     super::accounts::check_flags(global)?;
+    // The accepted risks, read and checked before any AWS call: a bad file is an error.
+    let exceptions = load_exceptions(global)?;
     if args.security_hub && super::accounts::many(global) {
         return Err(CommandError(
             "--security-hub imports an account's findings with that account's own credentials \
@@ -186,6 +210,13 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
             report
         }
     };
+    let mut report = report;
+    if let Some(exceptions) = &exceptions {
+        report.apply_exceptions(exceptions, today());
+        for note in report.exceptions.iter().flat_map(|o| o.notes()) {
+            eprintln!("guardkey: {note}");
+        }
+    }
     if let Some(path) = &args.save {
         report.save(path).map_err(CommandError)?;
         eprintln!(

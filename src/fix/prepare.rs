@@ -42,6 +42,9 @@ pub struct FixRequest {
     pub guardrails: Vec<String>,
     pub key: KeyRequest,
     pub include_compliant: bool,
+    /// Accepted risks: the guardrails they mute are left out unless `include_muted`.
+    pub exceptions: Option<crate::model::exceptions::Exceptions>,
+    pub include_muted: bool,
     pub include_failed: bool,
     pub include_managed: bool,
     pub grant_users: bool,
@@ -104,6 +107,22 @@ pub async fn prepare(
             out: vec!["Nothing to fix: no guardrail matches.".into()],
             remarks,
         });
+    }
+    if let Some(exceptions) = &request.exceptions {
+        exceptions.apply(&mut guardrails, crate::commands::scan::today());
+        let before = guardrails.len();
+        if !request.include_muted {
+            guardrails.retain(|g| !g.is_muted());
+        }
+        let left_out = before - guardrails.len();
+        if left_out > 0 {
+            remarks.push(format!(
+                "guardkey: {} muted by an accepted risk ({}): left out (--include-muted moves {} too)",
+                crate::report::plural(left_out, "guardrail"),
+                exceptions.path,
+                if left_out == 1 { "it" } else { "them" }
+            ));
+        }
     }
     guardrails.retain(|g| {
         // As in the wizard: a guardrail that passes already is left alone unless asked.

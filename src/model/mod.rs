@@ -1,6 +1,7 @@
 //! Plain data: what guardkey knows about a guardrail, its key, and its posture.
 
 pub mod config;
+pub mod exceptions;
 pub mod filter;
 pub mod policy;
 pub mod posture;
@@ -208,9 +209,18 @@ pub struct Guardrail {
     /// Who uses it (agents, flows, IAM principals), when the scan read it (`--usage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Box<crate::usage::Usage>>,
+    /// The accepted risk that mutes its FAIL or WARN (`--exceptions`): shown, counted apart,
+    /// not counted by the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Box<exceptions::Exception>>,
 }
 
 impl Guardrail {
+    /// Its FAIL or WARN is an accepted risk.
+    pub fn is_muted(&self) -> bool {
+        self.exception.is_some()
+    }
+
     pub fn key_info(&self) -> Option<&KeyInfo> {
         match &self.key {
             Some(KeyLookup::Found(k)) => Some(k),

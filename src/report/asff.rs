@@ -105,6 +105,19 @@ pub fn findings(report: &ScanReport) -> Vec<Value> {
             if let Some(name) = report.account_name(&g.account) {
                 finding["AwsAccountName"] = json!(name);
             }
+            // An accepted risk: the workflow status SUPPRESSED, the exception in the note
+            // (Note.Text and UpdatedBy: at most 512 characters). Security Hub takes a
+            // provider's Workflow and Note as the finding's until someone changes them with
+            // BatchUpdateFindings, whose change it then keeps (Security Hub User Guide,
+            // "BatchImportFindings for finding providers").
+            if let Some(e) = &g.exception {
+                finding["Workflow"] = json!({"Status": "SUPPRESSED"});
+                finding["Note"] = json!({
+                    "Text": cut(&e.describe(), 512),
+                    "UpdatedBy": cut(&format!("guardkey exceptions ({})", e.owner), 512),
+                    "UpdatedAt": at,
+                });
+            }
             finding
         })
         .collect();

@@ -102,6 +102,7 @@ pub fn to_html(report: &ScanReport) -> String {
     accounts_table(report, &mut out);
     top_reasons(report, &mut out);
     guardrails_table(report, &mut out);
+    accepted_risks_table(report, &mut out);
     usage_table(report, &mut out);
     let unreadable: Vec<_> = report
         .regions
@@ -311,6 +312,38 @@ fn usage_table(report: &ScanReport, out: &mut String) {
     let _ = writeln!(out, "</tbody>\n</table>\n</section>");
 }
 
+/// With --exceptions: the accepted risks that muted guardrails, soonest expiry first, and
+/// those expired or matching nothing.
+fn accepted_risks_table(report: &ScanReport, out: &mut String) {
+    let risks = super::accepted_risks(report);
+    let notes: Vec<String> = report.exceptions.iter().flat_map(|o| o.notes()).collect();
+    if risks.is_empty() && notes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section id=\"accepted-risks\">\n<h2>Accepted risks ({} muted)</h2>\n<table>\n<thead><tr><th scope=\"col\">Expires</th><th scope=\"col\">Owner</th><th scope=\"col\">Reason</th><th scope=\"col\">Ticket</th><th scope=\"col\">Guardrails</th></tr></thead>\n<tbody>",
+        report.totals.muted
+    );
+    for (e, guardrails) in risks {
+        let names: Vec<String> = guardrails.iter().map(|g| escape(&g.name)).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&e.expires),
+            escape(&e.owner),
+            escape(&e.reason),
+            escape(e.ticket.as_deref().unwrap_or("")),
+            names.join("<br>")
+        );
+    }
+    let _ = writeln!(out, "</tbody>\n</table>");
+    for note in notes {
+        let _ = writeln!(out, "<p>{}</p>", escape(&note));
+    }
+    let _ = writeln!(out, "</section>");
+}
+
 fn guardrails_table(report: &ScanReport, out: &mut String) {
     let _ = writeln!(
         out,
@@ -324,7 +357,13 @@ fn guardrails_table(report: &ScanReport, out: &mut String) {
             out,
             "<tr data-level=\"{}\"><td class=\"mark\">{}</td><td><strong>{}</strong><br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             g.posture.level.as_str(),
-            mark(g.posture.level),
+            match &g.exception {
+                Some(_) => format!(
+                    "<span class=\"MUTED\">◦ MUTED {}</span>",
+                    g.posture.level.as_str()
+                ),
+                None => mark(g.posture.level),
+            },
             escape(&g.name),
             escape(&g.arn),
             escape(&report.region_label(&g.account, &g.region)),

@@ -63,6 +63,9 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
         t.unknown,
         t.pass
     );
+    if t.muted > 0 {
+        let _ = writeln!(out, "**{} MUTED** (accepted risks, below)\n", t.muted);
+    }
     if let Some(incomplete) = t.incompleteness() {
         let _ = writeln!(out, "> **{incomplete}.**\n");
     }
@@ -87,9 +90,8 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
     {
         let _ = writeln!(
             out,
-            "| {} {} | {} | {} | `{}` | {} | {} | {} |",
-            g.posture.level.symbol(),
-            g.posture.level.as_str(),
+            "| {} | {} | {} | `{}` | {} | {} | {} |",
+            super::result_label(g),
             cell(&g.name),
             g.region,
             g.posture.id.as_str(),
@@ -97,6 +99,28 @@ pub fn to_markdown(report: &ScanReport, filter: &str) -> String {
             cell(&g.posture.reason),
             cell(&g.posture.hint)
         );
+    }
+    let risks = super::accepted_risks(report);
+    if !risks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Accepted risks\n\n| Expires | Owner | Reason | Ticket | Guardrails |\n|---|---|---|---|---|"
+        );
+        for (e, guardrails) in risks {
+            let names: Vec<&str> = guardrails.iter().map(|g| g.name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                e.expires,
+                cell(&e.owner),
+                cell(&e.reason),
+                cell(e.ticket.as_deref().unwrap_or("")),
+                cell(&names.join(", "))
+            );
+        }
+    }
+    for note in report.exceptions.iter().flat_map(|o| o.notes()) {
+        let _ = writeln!(out, "\n> {}", cell(&note));
     }
     out
 }

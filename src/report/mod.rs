@@ -54,6 +54,10 @@ pub struct Totals {
     /// A suspended account is not one of them: nothing runs there.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unreadable_accounts: usize,
+    /// FAILs and WARNs muted by an accepted risk (`--exceptions`): counted here, not in
+    /// `fail` or `warn`, and not by the exit code.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub muted: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -65,7 +69,7 @@ impl Totals {
     pub fn of<'a>(guardrails: impl IntoIterator<Item = &'a Guardrail>) -> Self {
         let mut t = Totals::default();
         for g in guardrails {
-            t.add(g.posture.level);
+            t.add_guardrail(g);
         }
         t.complete = t.unknown == 0;
         t
@@ -132,6 +136,16 @@ impl Totals {
         *count = count.saturating_sub(1);
     }
 
+    /// A guardrail counted: a muted one apart from the FAILs and WARNs.
+    pub fn add_guardrail(&mut self, g: &Guardrail) {
+        if g.is_muted() {
+            self.guardrails += 1;
+            self.muted += 1;
+        } else {
+            self.add(g.posture.level);
+        }
+    }
+
     pub fn add(&mut self, level: Level) {
         self.guardrails += 1;
         match level {
@@ -164,6 +178,10 @@ pub struct ScanReport {
     /// Empty for a scan of one account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountOutcome>,
+    /// The accepted risks applied (`--exceptions`): how many muted, which expired, which
+    /// matched nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceptions: Option<crate::model::exceptions::ExceptionsOutcome>,
 }
 
 /// A part of the estate a scan could not see (`ScanReport::unseen`).
@@ -279,7 +297,19 @@ impl ScanReport {
             regions: result.regions,
             guardrails: result.guardrails,
             accounts: Vec::new(),
+            exceptions: None,
         }
+    }
+
+    /// Mutes what the accepted risks in force match, and counts again: a muted FAIL or WARN
+    /// is counted apart; what the scan could not see stays as it was.
+    pub fn apply_exceptions(&mut self, exceptions: &crate::model::exceptions::Exceptions, today: time::Date) {
+        let outcome = exceptions.apply(&mut self.guardrails, today);
+        let unreadable_accounts = self.totals.unreadable_accounts;
+        self.totals = Totals::of_scan(&self.guardrails, &self.regions);
+        self.totals.unreadable_accounts = unreadable_accounts;
+        self.totals.complete &= unreadable_accounts == 0;
+        self.exceptions = Some(outcome);
     }
 
     /// The account scanned: the caller's, else (a scan saved without a caller) its guardrails'.
@@ -365,6 +395,31 @@ impl ScanReport {
             w.write_all(b"\n")
         })
     }
+}
+
+/// A guardrail's result as the human formats say it: a muted one with its own mark, never
+/// colour alone.
+pub fn result_label(g: &Guardrail) -> String {
+    if g.is_muted() {
+        format!("◦ MUTED {}", g.posture.level.as_str())
+    } else {
+        format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str())
+    }
+}
+
+/// The accepted risks that muted guardrails of the report, each with its guardrails,
+/// soonest expiry first.
+pub fn accepted_risks(report: &ScanReport) -> Vec<(&crate::model::exceptions::Exception, Vec<&Guardrail>)> {
+    let mut out: Vec<(&crate::model::exceptions::Exception, Vec<&Guardrail>)> = Vec::new();
+    for g in &report.guardrails {
+        let Some(e) = g.exception.as_deref() else { continue };
+        match out.iter_mut().find(|(x, _)| *x == e) {
+            Some((_, list)) => list.push(g),
+            None => out.push((e, vec![g])),
+        }
+    }
+    out.sort_by(|a, b| a.0.expires.cmp(&b.0.expires).then(a.0.line.cmp(&b.0.line)));
+    out
 }
 
 /// "1 region", "3 regions".
@@ -475,6 +530,8 @@ pub fn to_csv(report: &ScanReport) -> String {
         // With --usage (empty without): who uses it, and how many cannot decrypt now.
         "used_by",
         "users_locked_out",
+        // With --exceptions (empty without): the accepted risk that mutes it.
+        "exception",
     ];
     w.write_record(header).expect("in-memory write");
     for g in &report.guardrails {
@@ -510,6 +567,7 @@ pub fn to_csv(report: &ScanReport) -> String {
                 .as_ref()
                 .map(|u| u.locked_out().to_string())
                 .unwrap_or_default(),
+            &g.exception.as_ref().map(|e| e.describe()).unwrap_or_default(),
         ])
         .expect("in-memory write");
     }
@@ -551,6 +609,7 @@ pub(crate) mod fixtures {
             versions: None,
             posture,
             usage: None,
+            exception: None,
         }
     }
 

@@ -75,7 +75,7 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 data["used_by"] = json!(u.describe());
                 data["users_locked_out"] = json!(u.locked_out());
             }
-            detection_finding(
+            let mut finding = detection_finding(
                 report,
                 (severity_id, severity, status_code),
                 rule_id(g.posture.id),
@@ -104,7 +104,15 @@ pub fn to_ocsf(report: &ScanReport) -> String {
                 "remediation": {"desc": g.posture.hint},
                 "risk_details": "Bedrock-003 (risk High): guardrails must be encrypted with a customer managed KMS key the owner controls, audits, rotates and can revoke.",
                 }),
-            )
+            );
+            // An accepted risk: OCSF's finding status Suppressed (status_id 3), and why.
+            if let Some(e) = &g.exception {
+                finding["status_id"] = json!(3);
+                finding["status"] = json!("Suppressed");
+                finding["status_detail"] = json!(format!("{} — {}", e.describe(), g.posture.reason));
+                finding["comment"] = json!(e.describe());
+            }
+            finding
         })
         .collect();
     let partition = report.partition();

@@ -89,6 +89,17 @@ pub fn to_sarif(report: &ScanReport) -> String {
                 result["properties"]["usedBy"] = json!(u.describe());
                 result["properties"]["usersLockedOut"] = json!(u.locked_out());
             }
+            // An accepted risk (SARIF 2.1.0 §3.35 suppression): reported, suppressed by a
+            // decision made outside the scanned artifact, with its justification.
+            if let Some(e) = &g.exception {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} (owner {}, until {}{})", e.reason, e.owner, e.expires,
+                        e.ticket.as_ref().map(|t| format!(", {t}")).unwrap_or_default()),
+                    "properties": {"owner": e.owner, "expires": e.expires, "ticket": e.ticket},
+                }]);
+            }
             result
         })
         .collect();

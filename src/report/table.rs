@@ -123,12 +123,15 @@ pub fn to_table(report: &ScanReport) -> String {
                 [
                     // Many accounts: each row says whose it is.
                     report.region_label(&g.account, &g.region),
-                    format!("{} {}", g.posture.level.symbol(), g.posture.level.as_str()),
+                    super::result_label(g),
                     g.name.clone(),
                     g.status.clone(),
                     g.posture.id.as_str().to_string(),
                     g.key_label(),
-                    g.posture.reason.to_string(),
+                    match &g.exception {
+                        Some(e) => format!("{} — {}", e.describe(), g.posture.reason),
+                        None => g.posture.reason.to_string(),
+                    },
                 ]
             })
             .collect();
@@ -185,6 +188,30 @@ pub fn to_table(report: &ScanReport) -> String {
         }
         let _ = writeln!(out);
     }
+    let risks = super::accepted_risks(report);
+    if !risks.is_empty() || report.exceptions.as_ref().is_some_and(|o| !o.notes().is_empty()) {
+        let _ = writeln!(out, "Accepted risks (soonest expiry first)");
+        for (e, guardrails) in &risks {
+            let _ = writeln!(
+                out,
+                "  until {}  {} — {} ({}{}): {}",
+                e.expires,
+                e.owner,
+                e.reason,
+                super::plural(guardrails.len(), "guardrail"),
+                e.ticket.as_ref().map(|t| format!(", {t}")).unwrap_or_default(),
+                guardrails
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        for note in report.exceptions.iter().flat_map(|o| o.notes()) {
+            let _ = writeln!(out, "  {note}");
+        }
+        let _ = writeln!(out);
+    }
     usage_section(report, &mut out);
     if !report.accounts.is_empty() {
         accounts_section(report, &mut out);
@@ -200,7 +227,17 @@ pub fn to_table(report: &ScanReport) -> String {
         t.warn,
         t.unknown,
         t.pass,
-        if t.complete { "" } else { " (incomplete)" }
+        if t.muted > 0 {
+            format!(
+                ", {} MUTED (accepted risks){}",
+                t.muted,
+                if t.complete { "" } else { " (incomplete)" }
+            )
+        } else if t.complete {
+            String::new()
+        } else {
+            " (incomplete)".into()
+        }
     );
     out
 }
@@ -234,12 +271,13 @@ fn accounts_section(report: &ScanReport, out: &mut String) {
                 let t = Totals::of(report.guardrails.iter().filter(|g| *g.account == *a.id));
                 let _ = writeln!(
                     out,
-                    "{head}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS  {}  {}",
+                    "{head}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS{}  {}  {}",
                     t.guardrails,
                     t.fail,
                     t.warn,
                     t.unknown,
                     t.pass,
+                    muted(&t),
                     seconds(a.elapsed_ms),
                     a.reach.describe()
                 );
@@ -250,6 +288,15 @@ fn accounts_section(report: &ScanReport, out: &mut String) {
                 }
             }
         }
+    }
+}
+
+/// "  2 MUTED" where accepted risks muted some, else nothing.
+fn muted(t: &Totals) -> String {
+    if t.muted > 0 {
+        format!("  {} MUTED", t.muted)
+    } else {
+        String::new()
     }
 }
 
@@ -271,13 +318,14 @@ fn regions_section(report: &ScanReport, out: &mut String) {
             None => {
                 let _ = writeln!(
                     out,
-                    "  {}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS  {}",
+                    "  {}  {:>4} guardrails  {} FAIL  {} WARN  {} UNKNOWN  {} PASS{}  {}",
                     pad(&r.region, width),
                     t.guardrails,
                     t.fail,
                     t.warn,
                     t.unknown,
                     t.pass,
+                    muted(&t),
                     seconds(r.elapsed_ms)
                 );
             }

@@ -487,6 +487,7 @@ async fn read_guardrail(
         versions,
         posture,
         usage: None,
+        exception: None,
     })
 }
 

@@ -587,7 +587,7 @@ impl State {
         for g in &rows {
             let i = self.search.len();
             self.has_usage |= g.usage.is_some();
-            self.totals.add(g.posture.level);
+            self.totals.add_guardrail(g);
             self.search.push(filter::search_text(g));
             if let Some(b) = &mut self.baseline {
                 self.changes.push(b.change_of(g));

@@ -1173,6 +1173,8 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
         guardrails: vec![claims.arn.clone()],
         key: KeyRequest::Existing("alias/bedrock-guardrails".into()),
         include_compliant: false,
+        include_muted: false,
+        exceptions: None,
         include_failed: false,
         include_managed: false,
         grant_users,

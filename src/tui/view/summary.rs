@@ -49,7 +49,7 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         by_entry
             .entry(state.region_label(g))
             .or_default()
-            .add(g.posture.level);
+            .add_guardrail(g);
     }
     let per_region: Vec<(String, Totals, Option<String>)> = state
         .regions
@@ -76,7 +76,7 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
     if !state.account_names.is_empty() {
         let mut by_account: std::collections::HashMap<&str, Totals> = std::collections::HashMap::new();
         for g in &state.rows {
-            by_account.entry(&g.account).or_default().add(g.posture.level);
+            by_account.entry(&g.account).or_default().add_guardrail(g);
         }
         let mut accounts: Vec<(&String, &String)> = state.account_names.iter().collect();
         accounts.sort_by(|a, b| a.1.cmp(b.1));

@@ -1,0 +1,392 @@
+//! Accepted risks: exceptions a security team writes down on purpose, each with what it
+//! matches, a reason, an owner and an expiry date, so that a scan gating CI can stay green
+//! about a risk the team chose to carry, and never about one it did not.
+//!
+//! ```toml
+//! max_days = 365            # the furthest an expiry may be from today (default 365)
+//!
+//! [[exception]]
+//! name = "sandbox-*"        # what it matches: guardrail (ARN or id), name (a glob), account,
+//! region = "us-east-1"      # region, posture (ids); at least one of the first four
+//! posture = ["aws-owned-key"]
+//! reason = "Sandbox guardrails are deleted at the end of the quarter"
+//! owner = "platform-security@example.com"
+//! expires = 2027-03-31      # a date (or "2027-03-31")
+//! ticket = "SEC-1234"       # optional
+//! ```
+//!
+//! The rules, in one place for every view and format:
+//! - A matched FAIL or WARN is *muted*: still shown, with its own mark and the exception's
+//!   reason, owner and expiry, counted apart, and not counted by the exit code.
+//! - Never UNKNOWN (what could not be checked is never accepted), never a guardrail whose
+//!   read failed, never a PASS (nothing to accept).
+//! - An expired exception stops applying and is said; one that matches nothing is stale.
+//! - A malformed file, an unknown field, a missing reason, owner or expiry, an entry that
+//!   matches everything, or an expiry beyond `max_days` is an error naming its line.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::posture::PostureId;
+use super::{Guardrail, Level};
+
+/// The default furthest expiry, in days from today.
+pub const DEFAULT_MAX_DAYS: i64 = 365;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    max_days: Option<i64>,
+    #[serde(default, rename = "exception")]
+    exceptions: Vec<toml::Spanned<RawEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    guardrail: Option<String>,
+    name: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
+    #[serde(default)]
+    posture: Vec<String>,
+    reason: String,
+    owner: String,
+    expires: toml::Spanned<toml::Value>,
+    ticket: Option<String>,
+}
+
+/// One accepted risk, as the file says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    /// Its line in the file (the `[[exception]]` header).
+    pub line: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub posture: Vec<String>,
+    pub reason: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`: the last day it applies.
+    pub expires: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+/// The exceptions of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exceptions {
+    pub path: String,
+    pub entries: Vec<Exception>,
+}
+
+/// What applying them did, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionsOutcome {
+    pub file: String,
+    /// Guardrails muted.
+    pub muted: usize,
+    /// Past their expiry: they apply no more (the guardrails they matched count again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<Exception>,
+    /// In force but matching no guardrail of the scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<Exception>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+impl Exceptions {
+    /// Reads and checks a file; `today` bounds the expiries.
+    pub fn load(path: &Path, today: Date) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string(), today)
+    }
+
+    pub fn parse(text: &str, path: &str, today: Date) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let message = e.message().trim().to_string();
+            match line {
+                Some(l) => format!("{path}:{l}: {message}"),
+                None => format!("{path}: {message}"),
+            }
+        })?;
+        let max_days = file.max_days.unwrap_or(DEFAULT_MAX_DAYS);
+        if max_days < 1 {
+            return Err(format!("{path}: max_days must be at least 1 (it is {max_days})"));
+        }
+        let mut entries = Vec::new();
+        for spanned in file.exceptions {
+            let line = line_of(text, spanned.span().start);
+            let raw = spanned.into_inner();
+            let at = |what: String| format!("{path}:{line}: {what}");
+            if raw.guardrail.is_none() && raw.name.is_none() && raw.account.is_none() && raw.region.is_none()
+            {
+                return Err(at(
+                    "this exception matches every guardrail: give it a guardrail, name, account or region"
+                        .into(),
+                ));
+            }
+            for (field, value) in [("reason", &raw.reason), ("owner", &raw.owner)] {
+                if value.trim().is_empty() {
+                    return Err(at(format!("`{field}` is empty: say it")));
+                }
+            }
+            for p in &raw.posture {
+                if !PostureId::ALL.iter().any(|id| id.as_str() == p) {
+                    return Err(at(format!(
+                        "`posture` has {p:?}, not a posture id (see `guardkey scan --help`)"
+                    )));
+                }
+            }
+            let expires_line = line_of(text, raw.expires.span().start);
+            let expires = match raw.expires.get_ref() {
+                toml::Value::Datetime(d) => d.date.and_then(|d| {
+                    Date::from_calendar_date(d.year as i32, time::Month::try_from(d.month).ok()?, d.day).ok()
+                }),
+                toml::Value::String(s) => parse_date(s),
+                _ => None,
+            }
+            .ok_or_else(|| format!("{path}:{expires_line}: `expires` must be a date, YYYY-MM-DD"))?;
+            let furthest = today + time::Duration::days(max_days);
+            if expires > furthest {
+                return Err(format!(
+                    "{path}:{expires_line}: `expires` {} is further than {max_days} days from today (at most {}): \
+                     accepted risks are looked at again, set a nearer date (or raise max_days)",
+                    format_date(expires),
+                    format_date(furthest)
+                ));
+            }
+            entries.push(Exception {
+                line,
+                guardrail: raw.guardrail,
+                name: raw.name,
+                account: raw.account,
+                region: raw.region,
+                posture: raw.posture,
+                reason: raw.reason,
+                owner: raw.owner,
+                expires: format_date(expires),
+                ticket: raw.ticket,
+            });
+        }
+        Ok(Exceptions {
+            path: path.to_string(),
+            entries,
+        })
+    }
+
+    /// Mutes what the exceptions in force match (a FAIL or WARN read whole), and says which
+    /// expired and which matched nothing.
+    pub fn apply(&self, guardrails: &mut [Guardrail], today: Date) -> ExceptionsOutcome {
+        let mut outcome = ExceptionsOutcome {
+            file: self.path.clone(),
+            ..Default::default()
+        };
+        let mut used = vec![false; self.entries.len()];
+        for g in guardrails.iter_mut() {
+            g.exception = None;
+            if !matches!(g.posture.level, Level::Fail | Level::Warn) || g.read_error.is_some() {
+                continue;
+            }
+            let found = self
+                .entries
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.matches(g) && !e.expired(today));
+            if let Some((i, e)) = found {
+                used[i] = true;
+                g.exception = Some(Box::new(e.clone()));
+                outcome.muted += 1;
+            }
+        }
+        for (e, used) in self.entries.iter().zip(used) {
+            if e.expired(today) {
+                outcome.expired.push(e.clone());
+            } else if !used {
+                outcome.stale.push(e.clone());
+            }
+        }
+        outcome
+    }
+}
+
+impl Exception {
+    pub fn expired(&self, today: Date) -> bool {
+        parse_date(&self.expires).is_none_or(|d| d < today)
+    }
+
+    /// Whether it names this guardrail: every matcher it has holds.
+    pub fn matches(&self, g: &Guardrail) -> bool {
+        let glob = |p: &str, t: &str| crate::model::policy::wildcard(p, t);
+        self.guardrail.as_ref().is_none_or(|x| *x == g.arn || *x == g.id)
+            && self.name.as_ref().is_none_or(|p| glob(p, &g.name))
+            && self.account.as_ref().is_none_or(|a| **a == *g.account)
+            && self.region.as_ref().is_none_or(|r| **r == *g.region)
+            && (self.posture.is_empty() || {
+                let ids = g.posture.finding_ids();
+                self.posture.iter().any(|p| ids.iter().any(|id| id.as_str() == p))
+            })
+    }
+
+    /// One line for people: the reason, who owns it, until when.
+    pub fn describe(&self) -> String {
+        let ticket = self.ticket.as_ref().map(|t| format!(", {t}")).unwrap_or_default();
+        format!(
+            "accepted risk: {} ({}, until {}{ticket})",
+            self.reason, self.owner, self.expires
+        )
+    }
+}
+
+impl ExceptionsOutcome {
+    /// What a person is told besides the muted rows: the expired and the stale ones.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.expired.is_empty() {
+            let mut dates: Vec<&str> = self.expired.iter().map(|e| e.expires.as_str()).collect();
+            dates.sort();
+            dates.dedup();
+            out.push(format!(
+                "{} expired on {} and no longer {} ({}: {}): renew or delete {}",
+                crate::report::plural(self.expired.len(), "exception"),
+                dates.join(", "),
+                if self.expired.len() == 1 {
+                    "applies"
+                } else {
+                    "apply"
+                },
+                self.file,
+                lines(&self.expired),
+                if self.expired.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        if !self.stale.is_empty() {
+            out.push(format!(
+                "{} {} nothing in this scan ({}: {}): stale, or for guardrails not scanned",
+                crate::report::plural(self.stale.len(), "exception"),
+                if self.stale.len() == 1 { "matches" } else { "match" },
+                self.file,
+                lines(&self.stale)
+            ));
+        }
+        out
+    }
+}
+
+/// "line 3", "lines 3, 9".
+fn lines(entries: &[Exception]) -> String {
+    let numbers: Vec<String> = entries.iter().map(|e| e.line.to_string()).collect();
+    match numbers.len() {
+        1 => format!("line {}", numbers[0]),
+        _ => format!("lines {}", numbers.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 12 - 04);
+
+    fn parse(text: &str) -> Result<Exceptions, String> {
+        Exceptions::parse(text, "risks.toml", TODAY)
+    }
+
+    const GOOD: &str = r#"
+[[exception]]
+name = "sandbox-*"
+posture = ["aws-owned-key"]
+reason = "Deleted at the end of the quarter"
+owner = "secops@example.com"
+expires = 2027-03-31
+ticket = "SEC-1"
+
+[[exception]]
+guardrail = "abc123"
+reason = "r"
+owner = "o"
+expires = "2026-12-01"
+"#;
+
+    #[test]
+    fn a_file_reads_with_each_entry_and_its_line() {
+        let e = parse(GOOD).unwrap();
+        assert_eq!(e.entries.len(), 2);
+        assert_eq!(e.entries[0].line, 2);
+        assert_eq!(e.entries[0].expires, "2027-03-31");
+        assert_eq!(e.entries[1].line, 10);
+        assert!(e.entries[1].expired(TODAY));
+        assert!(!e.entries[0].expired(TODAY));
+    }
+
+    #[test]
+    fn bad_files_name_their_line() {
+        let cases = [
+            (
+                "[[exception]]\nname = \"x\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+                "risks.toml:1:",
+                "reason",
+            ),
+            (
+                "[[exception]]\nname = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\nteam = \"t\"\n",
+                "risks.toml:6:",
+                "team",
+            ),
+            (
+                "[[exception]]\nname = \"x\"\nreason = \"r\"\nowner = \"o\"\n",
+                "risks.toml:1:",
+                "expires",
+            ),
+            (
+                "[[exception]]\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+                "risks.toml:1:",
+                "every guardrail",
+            ),
+            (
+                "\n[[exception]]\nname = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2029-01-01\n",
+                "risks.toml:6:",
+                "further than 365 days",
+            ),
+            (
+                "[[exception]]\nname = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"soon\"\n",
+                "risks.toml:5:",
+                "must be a date",
+            ),
+            (
+                "[[exception]]\nname = \"x\"\nposture = [\"bad\"]\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+                "risks.toml:1:",
+                "not a posture id",
+            ),
+            ("[[exception]\n", "risks.toml:1:", ""),
+        ];
+        for (text, at, what) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(at) && err.contains(what), "{text:?}: {err}");
+        }
+        // A longer limit, said in the file, allows it.
+        let ok = "max_days = 1000\n[[exception]]\nname = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2029-01-01\n";
+        assert!(parse(ok).is_ok());
+    }
+}
