@@ -1054,6 +1054,48 @@ mod schema_tests {
         assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&broken));
     }
 
+    /// The fixture's report with its us-east-1 FAIL muted by an accepted risk.
+    fn muted_report() -> ScanReport {
+        let mut report = fixtures::report();
+        let today = time::macros::date!(2026 - 12 - 04);
+        let exceptions = crate::model::exceptions::Exceptions::parse(
+            "[[exception]]\nname = \"support-*\"\nreason = \"Retired next quarter\"\nowner = \"secops@example.com\"\nexpires = 2027-01-31\nticket = \"RISK-1\"\n",
+            "risks.toml",
+            today,
+        )
+        .unwrap();
+        report.apply_exceptions(&exceptions, today);
+        assert_eq!(report.totals.muted, 1);
+        report
+    }
+
+    #[test]
+    fn muted_findings_follow_the_sarif_and_ocsf_schemas() {
+        let report = muted_report();
+        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        assert_valid(include_str!("../../tests/schemas/sarif-schema-2.1.0.json"), &sarif, "SARIF");
+        let suppressed: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .collect();
+        assert_eq!(suppressed.len(), 1);
+        assert_eq!(suppressed[0]["suppressions"][0]["status"], "accepted");
+        let findings: serde_json::Value = serde_json::from_str(&to_ocsf(&report)).unwrap();
+        for f in findings.as_array().unwrap() {
+            assert_valid(
+                include_str!("../../tests/schemas/ocsf-detection-finding.schema.json"),
+                f,
+                "OCSF finding",
+            );
+        }
+        assert_eq!(
+            findings.as_array().unwrap().iter().filter(|f| f["status_id"] == 3).count(),
+            1
+        );
+    }
+
     #[test]
     fn ocsf_follows_the_detection_finding_schema() {
         let findings: serde_json::Value = serde_json::from_str(&to_ocsf(&fixtures::report())).unwrap();
