@@ -784,3 +784,61 @@ fn closing_the_terminal_during_the_wizards_apply_leaves_every_guardrail_whole() 
         }
     });
 }
+
+#[test]
+fn an_exception_added_in_the_explorer_is_read_back_by_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exceptions.toml");
+    std::fs::write(&file, "# the team's accepted risks\n").unwrap();
+    let path = file.to_str().unwrap();
+    let mut s = Session::start(&["--demo", "--exceptions", path]);
+    s.wait_for("62 guardrails");
+    s.filter("hr-helpdesk");
+    s.wait_for("Guardrails 1/62");
+    s.keys("x");
+    let form = s.wait_for("Accept a risk");
+    assert!(form.contains("hr-helpdesk (aws-owned-key)"), "{form}");
+    // Enter with no reason: refused, said.
+    s.keys("\r");
+    s.wait_for("say why the risk is accepted");
+    for c in "Retired in Q1".chars() {
+        s.keys(&c.to_string());
+    }
+    s.keys("\r");
+    let screen = s.wait_for("1 accepted risk written");
+    assert!(screen.contains("◦ MUTED"), "{screen}");
+    assert!(s.quit().success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# the team's accepted risks\n"), "{text}");
+    assert!(text.contains("reason = \"Retired in Q1\""), "{text}");
+    // scan reads it back: hr-helpdesk muted, with the owner the explorer filled in.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args([
+            "scan",
+            "--demo",
+            "--regions",
+            "us-east-1",
+            "--format",
+            "json",
+            "--exceptions",
+            path,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let g = report["guardrails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "hr-helpdesk")
+        .unwrap();
+    assert_eq!(g["exception"]["reason"], "Retired in Q1");
+    assert!(
+        g["exception"]["owner"]
+            .as_str()
+            .unwrap()
+            .contains("guardkey-admin"),
+        "{g}"
+    );
+    assert_eq!(report["totals"]["muted"], 1);
+}

@@ -63,6 +63,8 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 baseline: None,
                 journal_dir: None,
                 accounts: Some(std::sync::Arc::new(accounts)),
+                exceptions: Default::default(),
+                exceptions_file: None,
             }
         }
         Some(path) => {
@@ -84,6 +86,8 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 baseline: None,
                 journal_dir: None,
                 accounts: None,
+                exceptions: Default::default(),
+                exceptions_file: None,
             }
         }
         None => {
@@ -116,6 +120,8 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
                 baseline: None,
                 journal_dir: None,
                 accounts: None,
+                exceptions: Default::default(),
+                exceptions_file: None,
             };
             _demo = target.demo;
             launch
@@ -131,6 +137,15 @@ pub async fn run(global: &GlobalArgs) -> Result<u8, CommandError> {
         )));
     }
     launch.baseline = baseline;
+    // The accepted risks, checked before the explorer starts; `x` writes new ones to the
+    // same file (or, without one, to exceptions.toml beside the configuration).
+    if let Some(exceptions) = super::scan::load_exceptions(global)? {
+        launch.exceptions = exceptions;
+    }
+    launch.exceptions_file = global
+        .exceptions
+        .clone()
+        .or_else(|| crate::config::default_path().map(|p| p.with_file_name("exceptions.toml")));
     let code = tui::run(launch)
         .await
         .map_err(|e| CommandError(format!("the explorer stopped: {e}")))?;

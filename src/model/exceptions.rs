@@ -205,20 +205,11 @@ impl Exceptions {
         };
         let mut used = vec![false; self.entries.len()];
         for g in guardrails.iter_mut() {
-            g.exception = None;
-            if !matches!(g.posture.level, Level::Fail | Level::Warn) || g.read_error.is_some() {
-                continue;
-            }
-            let found = self
-                .entries
-                .iter()
-                .enumerate()
-                .find(|(_, e)| e.matches(g) && !e.expired(today));
-            if let Some((i, e)) = found {
+            g.exception = self.exception_for(g, today).map(|(i, e)| {
                 used[i] = true;
-                g.exception = Some(Box::new(e.clone()));
                 outcome.muted += 1;
-            }
+                Box::new(e.clone())
+            });
         }
         for (e, used) in self.entries.iter().zip(used) {
             if e.expired(today) {
@@ -228,6 +219,20 @@ impl Exceptions {
             }
         }
         outcome
+    }
+}
+
+impl Exceptions {
+    /// The first exception in force that mutes this guardrail (and its index): a FAIL or
+    /// WARN read whole, never an UNKNOWN or a PASS.
+    pub fn exception_for(&self, g: &Guardrail, today: Date) -> Option<(usize, &Exception)> {
+        if !matches!(g.posture.level, Level::Fail | Level::Warn) || g.read_error.is_some() {
+            return None;
+        }
+        self.entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.matches(g) && !e.expired(today))
     }
 }
 
@@ -294,6 +299,87 @@ impl ExceptionsOutcome {
     }
 }
 
+/// `text` (an exceptions file, possibly empty) with `entries` appended as `[[exception]]`
+/// tables at its end; every byte of it kept (comments, order, formatting). TOML lets the
+/// tables of an array sit anywhere after the keys of the root.
+pub fn append_entries(text: &str, entries: &[Exception]) -> Result<String, String> {
+    // The file must be TOML already: appending to a broken file would hide where it broke.
+    let _: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let mut list = toml_edit::ArrayOfTables::new();
+    for e in entries {
+        let mut t = toml_edit::Table::new();
+        let put = |t: &mut toml_edit::Table, k: &str, v: Option<&String>| {
+            if let Some(v) = v {
+                t.insert(k, toml_edit::value(v.as_str()));
+            }
+        };
+        put(&mut t, "guardrail", e.guardrail.as_ref());
+        put(&mut t, "name", e.name.as_ref());
+        put(&mut t, "account", e.account.as_ref());
+        put(&mut t, "region", e.region.as_ref());
+        if !e.posture.is_empty() {
+            let mut a = toml_edit::Array::new();
+            for p in &e.posture {
+                a.push(p.as_str());
+            }
+            t.insert("posture", toml_edit::value(a));
+        }
+        put(&mut t, "reason", Some(&e.reason));
+        put(&mut t, "owner", Some(&e.owner));
+        let date = parse_date(&e.expires).ok_or_else(|| format!("{} is not a date", e.expires))?;
+        let d = toml_edit::Date {
+            year: date.year() as u16,
+            month: u8::from(date.month()),
+            day: date.day(),
+        };
+        t.insert(
+            "expires",
+            toml_edit::value(toml_edit::Datetime {
+                date: Some(d),
+                time: None,
+                offset: None,
+            }),
+        );
+        put(&mut t, "ticket", e.ticket.as_ref());
+        list.push(t);
+    }
+    let mut added = toml_edit::DocumentMut::new();
+    added.insert("exception", toml_edit::Item::ArrayOfTables(list));
+    let mut out = text.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&added.to_string());
+    Ok(out)
+}
+
+/// Adds `entries` to the exceptions file at `path` (created if missing): the result is
+/// checked as `load` would, then written atomically (a file beside it, renamed over it), so
+/// a failure leaves the file as it was. Returns the file's exceptions as now written.
+pub fn write_entries(path: &Path, entries: &[Exception], today: Date) -> Result<Exceptions, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let updated = append_entries(&text, entries).map_err(|e| format!("{}: {e}", path.display()))?;
+    let checked = Exceptions::parse(&updated, &path.display().to_string(), today)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, updated.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(checked)
+}
+
 /// "line 3", "lines 3, 9".
 fn lines(entries: &[Exception]) -> String {
     let numbers: Vec<String> = entries.iter().map(|e| e.line.to_string()).collect();
@@ -339,6 +425,50 @@ expires = "2026-12-01"
         assert_eq!(e.entries[1].line, 10);
         assert!(e.entries[1].expired(TODAY));
         assert!(!e.entries[0].expired(TODAY));
+    }
+
+    #[test]
+    fn entries_are_appended_with_the_files_comments_kept_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("risks.toml");
+        std::fs::write(&path, format!("# ours, kept\n{GOOD}")).unwrap();
+        let new = Exception {
+            line: 0,
+            guardrail: Some("arn:aws:bedrock:us-east-1:123456789012:guardrail/x1".into()),
+            name: None,
+            account: None,
+            region: None,
+            posture: vec!["aws-owned-key".into()],
+            reason: "Sandbox \"until\" Q2".into(),
+            owner: "me".into(),
+            expires: "2027-03-01".into(),
+            ticket: None,
+        };
+        let read = write_entries(&path, std::slice::from_ref(&new), TODAY).unwrap();
+        assert_eq!(read.entries.len(), 3);
+        let last = read.entries.last().unwrap();
+        assert_eq!(last.guardrail, new.guardrail);
+        assert_eq!(last.reason, new.reason);
+        assert_eq!(last.expires, "2027-03-01");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# ours, kept\n"), "{text}");
+        assert!(text.contains("expires = 2027-03-01"), "{text}");
+        // A file that would not load is not written.
+        let past = Exception {
+            expires: "2030-01-01".into(),
+            ..new
+        };
+        assert!(write_entries(&path, &[past], TODAY).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // A new file is created.
+        let fresh = dir.path().join("new/exceptions.toml");
+        assert_eq!(
+            write_entries(&fresh, &read.entries[2..], TODAY)
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The filter of the explorer and of `guardkey fix --filter`: free text over name, id,
 //! region and alias, `field:value` terms (`status:fail`, `region:eu-*`, `key:none`,
-//! `state:updating`, `posture:key-disabled`), `!` to negate a term. Terms are ANDed;
+//! `state:updating`, `posture:key-disabled`, `status:muted` for accepted risks), `!` to negate a term. Terms are ANDed;
 //! matching ignores case. `check` names the terms that can match nothing (an unknown field
 //! or value), so that a typo is an error rather than a silent empty selection.
 
@@ -158,7 +158,7 @@ impl Filter {
             match field {
                 "status" | "level" => {
                     if !STATUS_VALUES.contains(&value.as_str()) {
-                        problems.push(format!("'{raw}': status is one of fail, warn, unknown, pass"));
+                        problems.push(format!("'{raw}': status is one of fail, warn, unknown, pass, muted"));
                     }
                 }
                 "posture" | "id" => {
@@ -247,7 +247,7 @@ impl Filter {
 }
 
 const STATUS_VALUES: &[&str] = &[
-    "fail", "failed", "x", "warn", "warning", "unknown", "?", "pass", "ok", "passed",
+    "fail", "failed", "x", "warn", "warning", "unknown", "?", "pass", "ok", "passed", "muted",
 ];
 const STATES: &[&str] = &[
     "CREATING",
@@ -274,6 +274,8 @@ fn term_matches(t: &Term, g: &Guardrail, search: &str) -> bool {
                 "warn" | "warning" => level == Level::Warn,
                 "unknown" | "?" => level == Level::Unknown,
                 "pass" | "ok" | "passed" => level == Level::Pass,
+                // An accepted risk (`--exceptions`): its FAIL or WARN muted.
+                "muted" => g.is_muted(),
                 _ => false,
             }
         }

@@ -124,6 +124,16 @@ impl Totals {
         ))
     }
 
+    /// A guardrail taken out of the counts, as `add_guardrail` counted it.
+    pub fn remove_guardrail(&mut self, g: &Guardrail) {
+        if g.is_muted() {
+            self.guardrails = self.guardrails.saturating_sub(1);
+            self.muted = self.muted.saturating_sub(1);
+        } else {
+            self.remove(g.posture.level);
+        }
+    }
+
     /// A guardrail taken out of the counts (its posture changed).
     pub fn remove(&mut self, level: Level) {
         self.guardrails = self.guardrails.saturating_sub(1);
@@ -1073,7 +1083,11 @@ mod schema_tests {
     fn muted_findings_follow_the_sarif_and_ocsf_schemas() {
         let report = muted_report();
         let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&report)).unwrap();
-        assert_valid(include_str!("../../tests/schemas/sarif-schema-2.1.0.json"), &sarif, "SARIF");
+        assert_valid(
+            include_str!("../../tests/schemas/sarif-schema-2.1.0.json"),
+            &sarif,
+            "SARIF",
+        );
         let suppressed: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
             .as_array()
             .unwrap()
@@ -1091,7 +1105,12 @@ mod schema_tests {
             );
         }
         assert_eq!(
-            findings.as_array().unwrap().iter().filter(|f| f["status_id"] == 3).count(),
+            findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["status_id"] == 3)
+                .count(),
             1
         );
     }

@@ -8,6 +8,7 @@ pub enum Context {
     Filter,
     Errors,
     Export,
+    Accept,
     Wizard,
 }
 
@@ -20,6 +21,7 @@ impl Context {
             Context::Filter => "Typing a filter",
             Context::Errors => "Region errors panel",
             Context::Export => "Export",
+            Context::Accept => "Accepting a risk (x)",
             Context::Wizard => "Remediation wizard (f)",
         }
     }
@@ -82,12 +84,23 @@ pub const KEYMAP: &[Binding] = &[
         "fix: the remediation wizard on the marked (or selected) guardrails",
         true,
     ),
+    b(
+        Context::Table,
+        "x",
+        "accept the risk: an exception (reason, owner, expiry) for the marked or selected FAILs and WARNs",
+        true,
+    ),
     b(Context::Table, "mouse", "wheel scrolls, click selects", false),
     b(Context::Detail, "j/k", "scroll", true),
     b(Context::Detail, "Enter", "full screen / split", true),
     b(Context::Detail, "Esc", "close", true),
     b(Context::Filter, "text", "name, id, region, alias", false),
-    b(Context::Filter, "status:fail", "also warn, unknown, pass", true),
+    b(
+        Context::Filter,
+        "status:fail",
+        "also warn, unknown, pass, muted",
+        true,
+    ),
     b(Context::Filter, "region:eu-*", "regions, * is a wildcard", true),
     b(
         Context::Filter,
@@ -116,6 +129,20 @@ pub const KEYMAP: &[Binding] = &[
     b(Context::Export, "c", "CSV", true),
     b(Context::Export, "m", "Markdown report", true),
     b(Context::Export, "Esc", "cancel", true),
+    b(
+        Context::Accept,
+        "text",
+        "reason, owner, expiry (YYYY-MM-DD), ticket",
+        false,
+    ),
+    b(Context::Accept, "Tab ↑/↓", "next / previous field", true),
+    b(
+        Context::Accept,
+        "Enter",
+        "write the exception: the rows turn MUTED",
+        true,
+    ),
+    b(Context::Accept, "Esc", "cancel", true),
     b(Context::Wizard, "Enter", "next step", false),
     b(
         Context::Wizard,
@@ -174,6 +201,7 @@ mod tests {
             Context::Filter,
             Context::Errors,
             Context::Export,
+            Context::Accept,
         ] {
             assert!(!footer(c).is_empty(), "{c:?}");
         }

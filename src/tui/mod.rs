@@ -4,6 +4,7 @@
 //! that send `Action`s back; `render(&State)` is pure. The network is never awaited in the
 //! draw loop, and a frame is drawn only when something changed.
 
+pub mod accept;
 pub mod accounts;
 pub mod keymap;
 pub mod state;
@@ -43,6 +44,10 @@ pub struct Launch {
     pub journal_dir: Option<std::path::PathBuf>,
     /// Many accounts (`--org`, `--profiles`, `--role-arns`), scanned live from `session`.
     pub accounts: Option<std::sync::Arc<accounts::Accounts>>,
+    /// The accepted risks that mute rows, and the file `x` adds to (`--exceptions`, or
+    /// exceptions.toml beside the configuration).
+    pub exceptions: crate::model::exceptions::Exceptions,
+    pub exceptions_file: Option<std::path::PathBuf>,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -134,6 +139,8 @@ pub fn initial_state(launch: &Launch, color: bool) -> State {
         });
     }
     let mut state = State::new(header, &regions, color);
+    state.exceptions = launch.exceptions.clone();
+    state.exceptions_file = launch.exceptions_file.clone();
     if let Some(a) = &launch.accounts {
         for t in a.targets() {
             if !t.id.is_empty() {
@@ -510,6 +517,15 @@ impl EffectRunner {
                 let _ = tx.send(Action::Exported(export(&self.export_dir, extension, &content)));
             }
             Effect::Wizard { account, effect } => self.run_wizard(&account, effect),
+            Effect::WriteExceptions { path, entries } => {
+                let today = time::OffsetDateTime::now_utc().date();
+                let written = crate::model::exceptions::write_entries(&path, &entries, today);
+                let _ = tx.send(Action::ExceptionsWritten {
+                    path: path.display().to_string(),
+                    result: written,
+                    added: entries.len(),
+                });
+            }
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
                 let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());

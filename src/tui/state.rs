@@ -189,6 +189,12 @@ pub struct State {
     pub account_callers: HashMap<String, AccountCaller>,
     /// The scan the rows are compared with, and each row's change since (parallel to rows).
     pub baseline: Option<Baseline>,
+    /// The accepted risks (`--exceptions`) the rows are muted by, and the file a new one
+    /// is written to (`x`).
+    pub exceptions: crate::model::exceptions::Exceptions,
+    pub exceptions_file: Option<std::path::PathBuf>,
+    /// The day exceptions are judged on (UTC), set when the explorer starts.
+    pub today: time::Date,
     changes: Vec<ChangeKind>,
     pub totals: Totals,
     pub generation: u64,
@@ -254,6 +260,8 @@ pub struct State {
     pub dirty: bool,
     /// The remediation wizard, while it is open.
     pub wizard: Option<super::wizard::Wizard>,
+    /// The accept-a-risk form (`x`), while open.
+    pub accept: Option<super::accept::AcceptForm>,
     /// Some row knows who uses it: the USERS column is shown.
     pub has_usage: bool,
 }
@@ -331,6 +339,9 @@ impl State {
             accounts: Default::default(),
             account_callers: HashMap::new(),
             baseline: None,
+            exceptions: Default::default(),
+            exceptions_file: None,
+            today: time::OffsetDateTime::now_utc().date(),
             changes: Vec::new(),
             totals: Totals::default(),
             generation: 0,
@@ -372,6 +383,7 @@ impl State {
             exit_code: 0,
             dirty: true,
             wizard: None,
+            accept: None,
             has_usage: false,
         }
     }
@@ -581,9 +593,41 @@ impl State {
         Some(c)
     }
 
+    /// The accepted risk that mutes a row, if one does.
+    fn exception_of(&self, g: &Guardrail) -> Option<Box<crate::model::exceptions::Exception>> {
+        self.exceptions
+            .exception_for(g, self.today)
+            .map(|(_, e)| Box::new(e.clone()))
+    }
+
+    fn mute(&self, g: &mut Guardrail) {
+        g.exception = self.exception_of(g);
+    }
+
+    /// New accepted risks (the file as `x` wrote it): every row muted again, counted again,
+    /// and re-placed in the views where that changed it.
+    pub fn set_exceptions(&mut self, exceptions: crate::model::exceptions::Exceptions) {
+        self.exceptions = exceptions;
+        let mut moved = HashSet::new();
+        for i in 0..self.rows.len() {
+            let now = self.exception_of(&self.rows[i]);
+            if now != self.rows[i].exception {
+                self.totals.remove_guardrail(&self.rows[i]);
+                self.rows[i].exception = now;
+                self.totals.add_guardrail(&self.rows[i]);
+                moved.insert(i);
+            }
+        }
+        self.requeue(&moved);
+        self.dirty = true;
+    }
+
     /// Rows as they stream in: counted, indexed and queued for `prepare` to merge into the
     /// sorted and filtered views; the cost is the batch's, not the table's.
-    pub fn add_rows(&mut self, rows: Vec<Guardrail>) {
+    pub fn add_rows(&mut self, mut rows: Vec<Guardrail>) {
+        for g in &mut rows {
+            self.mute(g);
+        }
         for g in &rows {
             let i = self.search.len();
             self.has_usage |= g.usage.is_some();
@@ -656,13 +700,14 @@ impl State {
             let Some(&i) = self.by_arn.get(&arn) else {
                 continue;
             };
-            let g = &mut self.rows[i];
-            let before = (g.posture.level, g.posture.id);
-            g.set_usage(u);
-            let after = (g.posture.level, g.posture.id);
+            let before = (self.rows[i].posture.level, self.rows[i].posture.id);
+            self.totals.remove_guardrail(&self.rows[i]);
+            self.rows[i].set_usage(u);
+            // A posture that changed may be muted now, or no more.
+            self.rows[i].exception = self.exception_of(&self.rows[i]);
+            self.totals.add_guardrail(&self.rows[i]);
+            let after = (self.rows[i].posture.level, self.rows[i].posture.id);
             if before != after {
-                self.totals.remove(before.0);
-                self.totals.add(after.0);
                 if let Some(b) = &self.baseline
                     && let Some(c) = self.changes.get_mut(i)
                 {

@@ -1146,6 +1146,8 @@ fn a_saved_organization_scan_shows_whose_each_row_is_and_the_accounts_not_reache
         baseline: None,
         journal_dir: None,
         accounts: None,
+        exceptions: Default::default(),
+        exceptions_file: None,
     };
     let mut s = super::initial_state(&launch, true);
     s.width = 140;
@@ -1660,4 +1662,59 @@ mod streaming {
             prop_assert_eq!(streamed.totals, whole.totals);
         }
     }
+}
+
+#[test]
+fn x_accepts_a_risk_and_the_row_turns_muted_counted_apart() {
+    let mut s = loaded();
+    s.exceptions_file = Some("/home/u/.config/guardkey/exceptions.toml".into());
+    s.today = time::macros::date!(2026 - 12 - 04);
+    s.prepare();
+    // The first row is a FAIL (sorted by status).
+    let first = s.visible_rows().next().unwrap().clone();
+    assert_eq!(first.posture.level, Level::Fail);
+    assert!(update(&mut s, key('x')).is_empty());
+    assert!(s.accept.is_some());
+    for c in "Sandbox, deleted in Q1".chars() {
+        update(&mut s, key(c));
+    }
+    insta::assert_snapshot!("accept_form", draw(&s).backend());
+    let effects = update(&mut s, code(KeyCode::Enter));
+    let [Effect::WriteExceptions { path, entries }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(path.to_str(), Some("/home/u/.config/guardkey/exceptions.toml"));
+    assert_eq!(entries[0].guardrail.as_deref(), Some(first.arn.as_str()));
+    assert_eq!(entries[0].owner, "arn:aws:iam::123456789012:user/auditor");
+    assert_eq!(entries[0].expires, "2027-03-04");
+    let fails = s.totals.fail;
+    let mut written = entries[0].clone();
+    written.line = 2;
+    update(
+        &mut s,
+        Action::ExceptionsWritten {
+            path: "exceptions.toml".into(),
+            result: Ok(crate::model::exceptions::Exceptions {
+                path: "exceptions.toml".into(),
+                entries: vec![written],
+            }),
+            added: 1,
+        },
+    );
+    assert_eq!(s.totals.fail, fails - 1);
+    assert_eq!(s.totals.muted, 1);
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("◦ MUTED") && screen.contains("◦1 "), "{screen}");
+    // The filter finds it; an UNKNOWN or a PASS cannot be accepted.
+    command(&mut s, "filter status:muted");
+    s.prepare();
+    assert_eq!(names(&s), std::slice::from_ref(&first.name));
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!("accept_muted_detail", draw(&s).backend());
+    command(&mut s, "filter status:pass");
+    s.prepare();
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('x'));
+    assert!(s.accept.is_none());
+    assert!(s.toast.as_ref().unwrap().text.contains("an UNKNOWN never"));
 }

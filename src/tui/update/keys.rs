@@ -2,7 +2,8 @@
 //! table and the detail pane. Each key that can do something returns what it does.
 
 use super::{
-    Effect, detail_loads, export, move_selection, open_wizard, page_size, refresh, run_command, select,
+    Effect, detail_loads, export, move_selection, open_accept, open_wizard, page_size, refresh, run_command,
+    select,
 };
 use crate::tui::state::{Column, Detail, Overlay, RegionStatus, Screen, State};
 use crate::tui::view::layout;
@@ -32,6 +33,20 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     state.dirty = true;
+    if let Some(form) = state.accept.as_mut() {
+        use crate::tui::accept::Outcome;
+        match form.on_key(key, state.today) {
+            Outcome::Editing => {}
+            Outcome::Cancelled => state.accept = None,
+            Outcome::Submit(entries) => {
+                state.accept = None;
+                if let Some(path) = state.exceptions_file.clone() {
+                    return vec![Effect::WriteExceptions { path, entries }];
+                }
+            }
+        }
+        return Vec::new();
+    }
     if let Some(mut input) = state.command.take() {
         match key.code {
             KeyCode::Enter => return run_command(state, &input),
@@ -270,6 +285,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('e') => state.overlay = Overlay::Export,
         KeyCode::Char('f') => open_wizard(state),
+        KeyCode::Char('x') => open_accept(state),
         KeyCode::Char(c @ '1'..='9') => {
             let column = Column::ALL[c as usize - '1' as usize];
             let descending = state.sort == column && !state.descending;

@@ -37,6 +37,12 @@ pub enum Action {
         result: Result<String, CallError>,
     },
     Exported(Result<String, String>),
+    /// The exceptions file after `x` added to it (or why it could not be written).
+    ExceptionsWritten {
+        path: String,
+        result: Result<crate::model::exceptions::Exceptions, String>,
+        added: usize,
+    },
     TagsLoaded {
         arn: String,
         result: Result<std::collections::BTreeMap<String, String>, CallError>,
@@ -127,6 +133,11 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Add these accepted risks to the exceptions file (atomically, its comments kept).
+    WriteExceptions {
+        path: std::path::PathBuf,
+        entries: Vec<crate::model::exceptions::Exception>,
+    },
     /// What the wizard asks for, in the account it fixes.
     Wizard {
         account: String,
@@ -247,6 +258,22 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Exported(Err(e)) => {
             state.toast(format!("export failed: {e}"), true);
+            Vec::new()
+        }
+        Action::ExceptionsWritten { path, result, added } => {
+            match result {
+                Ok(exceptions) => {
+                    state.set_exceptions(exceptions);
+                    state.toast(
+                        format!(
+                            "{} written to {path}: muted",
+                            crate::report::plural(added, "accepted risk")
+                        ),
+                        false,
+                    );
+                }
+                Err(e) => state.toast(format!("the exceptions could not be written: {e}"), true),
+            }
             Vec::new()
         }
         Action::Copied(arn) => {
@@ -572,6 +599,48 @@ fn export(state: &mut State, extension: &'static str) -> Vec<Effect> {
 }
 
 /// `f`: the wizard, on the marked guardrails or else the selected one.
+/// `x`: the accept-a-risk form for the marked (or selected) FAILs and WARNs not muted yet.
+/// An UNKNOWN is never accepted: what could not be checked is not a risk anyone weighed.
+pub(super) fn open_accept(state: &mut State) {
+    if state.exceptions_file.is_none() {
+        state.toast("no exceptions file: start guardkey with --exceptions FILE", true);
+        return;
+    }
+    let rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
+        state.selected_row().into_iter().collect()
+    } else {
+        state
+            .rows
+            .iter()
+            .filter(|g| state.marks.contains(&g.arn))
+            .collect()
+    };
+    let targets: Vec<crate::tui::accept::Target> = rows
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.posture.level,
+                crate::model::Level::Fail | crate::model::Level::Warn
+            ) && !g.is_muted()
+                && g.read_error.is_none()
+        })
+        .map(|g| crate::tui::accept::Target {
+            arn: g.arn.clone(),
+            name: g.name.clone(),
+            posture: g.posture.id.as_str().to_string(),
+        })
+        .collect();
+    if targets.is_empty() {
+        state.toast(
+            "only a FAIL or WARN not muted yet can be accepted (an UNKNOWN never: it was not checked)",
+            true,
+        );
+        return;
+    }
+    let owner = state.header.caller_arn.clone().unwrap_or_default();
+    state.accept = Some(crate::tui::accept::AcceptForm::new(targets, owner, state.today));
+}
+
 fn open_wizard(state: &mut State) {
     if state.header.loaded_from.is_some() {
         state.toast(

@@ -22,6 +22,19 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
     ]));
     out.push(field("why", p.reason.to_string()));
     out.push(field("fix", p.hint.to_string()));
+    if let Some(e) = &g.exception {
+        // Muted, not hidden: the verdict above stands, and who accepted it until when.
+        out.push(field("MUTED", format!("accepted risk: {}", e.reason)));
+        out.push(field("owner", e.owner.clone()));
+        out.push(field("until", e.expires.clone()));
+        if let Some(t) = &e.ticket {
+            out.push(field("ticket", t.clone()));
+        }
+        out.push(field(
+            "exceptions",
+            format!("{} line {}", state.exceptions.path, e.line),
+        ));
+    }
     for m in &p.more {
         out.push(Line::from(vec![
             Span::raw("  also "),

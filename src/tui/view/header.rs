@@ -156,6 +156,9 @@ pub(super) fn render_header(state: &State, theme: &Theme, f: &mut Frame, area: R
         Span::styled(count(t.unknown, "?", "UNKNOWN"), theme.level(Level::Unknown)),
         Span::styled(count(t.pass, "✓", "PASS"), theme.level(Level::Pass)),
     ];
+    if t.muted > 0 {
+        second.push(Span::styled(count(t.muted, "◦", "MUTED"), theme.dim()));
+    }
     // Next to the totals, where it cannot be cut off: they do not cover the whole account.
     if !state.loading() && (unreadable > 0 || t.unknown > 0) {
         second.push(Span::raw(" "));

@@ -171,6 +171,9 @@ pub fn render(state: &State, f: &mut Frame) {
         Overlay::Errors => render_errors(state, &theme, f, area),
         Overlay::Export => render_export(state, f, area),
     }
+    if let Some(form) = &state.accept {
+        panels::render_accept(state, form, &theme, f, area);
+    }
 }
 
 fn section<'a>(title: &str, theme: &Theme) -> Line<'a> {
@@ -186,7 +189,9 @@ fn field<'a>(name: &str, value: impl Into<String>) -> Line<'a> {
 }
 
 fn context(state: &State) -> Context {
-    if state.editing_filter {
+    if state.accept.is_some() {
+        Context::Accept
+    } else if state.editing_filter {
         Context::Filter
     } else {
         match state.overlay {

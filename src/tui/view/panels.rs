@@ -18,6 +18,7 @@ pub(super) fn render_help(state: &State, theme: &Theme, f: &mut Frame, area: Rec
         Context::Filter,
         Context::Errors,
         Context::Export,
+        Context::Accept,
         Context::Wizard,
     ] {
         lines.push(section(context.title(), theme));
@@ -30,10 +31,12 @@ pub(super) fn render_help(state: &State, theme: &Theme, f: &mut Frame, area: Rec
         lines.push(Line::raw(""));
     }
     lines.push(Line::from(Span::styled(
-        "Status marks: ✓ PASS  ! WARN  ? UNKNOWN  ✗ FAIL. Columns 1-9: STATUS NAME REGION ID STATE KEY KEY-STATE ROTATION UPDATED.",
+        "Status marks: ✓ PASS  ! WARN  ? UNKNOWN  ✗ FAIL  ◦ MUTED (an accepted risk). Columns 1-9: STATUS NAME REGION ID STATE KEY KEY-STATE ROTATION UPDATED.",
         theme.dim(),
     )));
     let rect = popup(area, 90, area.height.saturating_sub(4));
+    // A long description wraps under itself, not under the keys.
+    let lines = super::wrap::wrap_all(lines, rect.width.saturating_sub(2) as usize);
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)
@@ -112,6 +115,71 @@ pub(super) fn render_errors(state: &State, theme: &Theme, f: &mut Frame, area: R
                     .borders(Borders::ALL)
                     .title(" Regions that failed (R retries, Esc closes) "),
             )
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// The accept-a-risk form: what it mutes, its four fields, and what is wrong with it.
+pub(super) fn render_accept(
+    state: &State,
+    form: &crate::tui::accept::AcceptForm,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let mut lines = vec![Line::raw(format!(
+        "Accept the risk of {} (muted until the expiry, in {}):",
+        crate::report::plural(form.targets.len(), "guardrail"),
+        state
+            .exceptions_file
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |p| p.display().to_string())
+    ))];
+    for t in form.targets.iter().take(5) {
+        lines.push(Line::styled(format!("  {} ({})", t.name, t.posture), theme.dim()));
+    }
+    if form.targets.len() > 5 {
+        lines.push(Line::styled(
+            format!("  … and {} more", form.targets.len() - 5),
+            theme.dim(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    for (i, name) in crate::tui::accept::FIELDS.iter().enumerate() {
+        let focused = i == form.focus;
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} {name:<8} ", if focused { "›" } else { " " }),
+                if focused {
+                    theme.fg(Color::Cyan)
+                } else {
+                    Style::default()
+                },
+            ),
+            Span::raw(form.values[i].clone()),
+            Span::styled(if focused { "▏" } else { "" }, theme.fg(Color::Cyan)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    match &form.error {
+        Some(e) => lines.push(Line::styled(format!("✗ {e}"), theme.fg(Color::Red))),
+        None => lines.push(Line::styled(
+            "Enter writes it · Tab next field · Esc cancel",
+            theme.dim(),
+        )),
+    }
+    // Each line as the rows it wraps to, and the borders.
+    let inner = 80u16.min(area.width.saturating_sub(2)).saturating_sub(2).max(1);
+    let rows: u16 = lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(inner).max(1))
+        .sum();
+    let rect = popup(area, 80, (rows + 2).min(area.height));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(" Accept a risk "))
             .wrap(Wrap { trim: false }),
         rect,
     );

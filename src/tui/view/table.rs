@@ -168,6 +168,8 @@ pub(super) fn render_table(state: &State, theme: &Theme, f: &mut Frame, area: Re
             ]);
             let cells = columns.iter().map(|(c, w)| {
                 let (text, style) = match c {
+                    // An accepted risk: its own mark and word, not colour alone.
+                    Column::Status if g.is_muted() => ("◦ MUTED".to_string(), theme.dim()),
                     Column::Status => (
                         format!("{} {}", level.symbol(), level.as_str()),
                         theme.level(level),

@@ -13,8 +13,12 @@ fn hanging_indent(line: &Line) -> usize {
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     let lead = text.chars().take_while(|c| *c == ' ').count();
     match line.spans.first() {
+        // A label column: a first span of some width that ends in spaces (not a mark).
         Some(first)
-            if line.spans.len() > 1 && first.content.ends_with(' ') && first.content.trim().len() > 1 =>
+            if line.spans.len() > 1
+                && first.width() >= 4
+                && first.content.ends_with(' ')
+                && !first.content.trim().is_empty() =>
         {
             first.width()
         }
