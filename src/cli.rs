@@ -135,7 +135,9 @@ pub enum Command {
     Sim(SimArgs),
     /// What changed between two saved scans: fixed, regressed, changed, new, gone.
     ///
-    /// Exit codes: 0 nothing regressed, 1 a guardrail regressed, 2 an error.
+    /// Accepted risks saved with the scans are told apart: newly muted, exception ended.
+    /// Exit codes: 0 nothing regressed, 1 a guardrail regressed (or its accepted risk
+    /// ended), 2 an error.
     Diff(DiffArgs),
     /// Print shell completions: bash, zsh, fish, powershell or elvish.
     ///

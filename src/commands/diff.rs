@@ -25,6 +25,7 @@ pub fn run(args: &DiffArgs) -> Result<u8, CommandError> {
         _ => d.to_table(),
     };
     print!("{text}");
-    // A regression is what a pipeline watching progress must not miss.
-    Ok(u8::from(!d.regressed.is_empty()))
+    // A regression, or an accepted risk that ended, is what a pipeline watching progress
+    // must not miss.
+    Ok(u8::from(d.worse()))
 }

@@ -36,6 +36,13 @@ pub struct ScanDiff {
     pub changed: Vec<Change>,
     pub new: Vec<Change>,
     pub gone: Vec<Change>,
+    /// The same finding, muted now by an accepted risk (it was not before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub newly_muted: Vec<Change>,
+    /// The same finding, muted before and not now: its exception expired or was removed, and
+    /// it counts against the gate again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exception_ended: Vec<Change>,
     pub unchanged: usize,
     /// Either scan could not see everything: the difference may be the scan's, not the estate's.
     pub incomplete: bool,
@@ -130,6 +137,16 @@ pub fn diff(old: &ScanReport, new: &ScanReport) -> ScanDiff {
             ChangeKind::New => out.new.push(c),
             ChangeKind::Fixed => out.fixed.push(c),
             ChangeKind::Regressed => out.regressed.push(c),
+            // The same finding, its accepted risk begun or ended: neither fixed nor regressed.
+            ChangeKind::Changed | ChangeKind::Unchanged
+                if b.is_some_and(|b| b.is_muted() != g.is_muted()) =>
+            {
+                if g.is_muted() {
+                    out.newly_muted.push(c)
+                } else {
+                    out.exception_ended.push(c)
+                }
+            }
             ChangeKind::Changed => out.changed.push(c),
             ChangeKind::Unchanged => out.unchanged += 1,
         }
@@ -157,8 +174,16 @@ fn label(p: Option<(Level, PostureId)>) -> String {
 impl ScanDiff {
     /// "3 fixed, 1 regressed, …".
     pub fn totals(&self) -> String {
+        let mut muted = String::new();
+        if !self.newly_muted.is_empty() || !self.exception_ended.is_empty() {
+            muted = format!(
+                ", {} newly muted, {} exception ended",
+                self.newly_muted.len(),
+                self.exception_ended.len()
+            );
+        }
         format!(
-            "{} fixed, {} regressed, {} changed, {} new, {} gone, {} unchanged",
+            "{} fixed, {} regressed, {} changed, {} new, {} gone{muted}, {} unchanged",
             self.fixed.len(),
             self.regressed.len(),
             self.changed.len(),
@@ -168,10 +193,18 @@ impl ScanDiff {
         )
     }
 
-    fn sections(&self) -> [(&'static str, &Vec<Change>); 5] {
+    /// Whether a pipeline watching progress must fail: a regression, or a finding whose
+    /// accepted risk ended (it counts against the gate again).
+    pub fn worse(&self) -> bool {
+        !self.regressed.is_empty() || !self.exception_ended.is_empty()
+    }
+
+    fn sections(&self) -> [(&'static str, &Vec<Change>); 7] {
         [
             ("Regressed", &self.regressed),
+            ("Exception expired or removed", &self.exception_ended),
             ("Fixed", &self.fixed),
+            ("Newly muted (accepted risk)", &self.newly_muted),
             ("Changed", &self.changed),
             ("New", &self.new),
             ("Gone", &self.gone),
@@ -329,6 +362,8 @@ impl ScanDiff {
                 "changed": self.changed.len(),
                 "new": self.new.len(),
                 "gone": self.gone.len(),
+                "newly_muted": self.newly_muted.len(),
+                "exception_ended": self.exception_ended.len(),
                 "unchanged": self.unchanged,
             },
             "fixed": self.fixed,
@@ -336,6 +371,8 @@ impl ScanDiff {
             "changed": self.changed,
             "new": self.new,
             "gone": self.gone,
+            "newly_muted": self.newly_muted,
+            "exception_ended": self.exception_ended,
         }))
         .expect("a diff serializes");
         s.push('\n');
@@ -415,6 +452,40 @@ mod tests {
             same.fixed.is_empty() && same.regressed.is_empty() && same.new.is_empty() && same.gone.is_empty()
         );
         assert_eq!(same.unchanged, old.guardrails.len());
+    }
+
+    #[test]
+    fn newly_muted_and_an_ended_exception_are_told_apart_from_fixed_and_regressed() {
+        let today = time::macros::date!(2026 - 12 - 04);
+        let risks = |name: &str| {
+            crate::model::exceptions::Exceptions::parse(
+                &format!(
+                    "[[exception]]\nname = \"{name}\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n"
+                ),
+                "risks.toml",
+                today,
+            )
+            .unwrap()
+        };
+        let mut old = report();
+        old.apply_exceptions(&risks("legacy-bot"), today);
+        let mut new = report();
+        new.apply_exceptions(&risks("support-bot"), today);
+        let d = diff(&old, &new);
+        let names = |l: &Vec<Change>| l.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&d.newly_muted), ["support-bot"]);
+        assert_eq!(names(&d.exception_ended), ["legacy-bot"]);
+        assert!(d.fixed.is_empty() && d.regressed.is_empty());
+        assert!(d.worse(), "an ended exception counts against the gate again");
+        let table = d.to_table();
+        assert!(
+            table.contains("Newly muted (accepted risk) (1)")
+                && table.contains("Exception expired or removed (1)"),
+            "{table}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        assert_eq!(json["totals"]["newly_muted"], 1);
+        assert_eq!(json["exception_ended"][0]["name"], "legacy-bot");
     }
 
     #[test]
