@@ -30,78 +30,114 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Open the explorer on the embedded simulator, seeded with a demo estate (no AWS account).
-    #[arg(long, global = true)]
+    /// Use the embedded simulator, seeded with a demo estate, instead of AWS (no account, no
+    /// credentials); without a command, the explorer opens on it.
+    #[arg(help_heading = "Account and regions", long, global = true)]
     pub demo: bool,
 
     /// The named profile of ~/.aws/config to use.
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    #[arg(
+        help_heading = "Account and regions",
+        long,
+        global = true,
+        env = "AWS_PROFILE"
+    )]
     pub profile: Option<String>,
 
     /// Regions to cover: a comma-separated list, or `all`. Default: every Bedrock region.
-    #[arg(long, global = true, alias = "region", value_delimiter = ',')]
+    #[arg(
+        help_heading = "Account and regions",
+        long,
+        global = true,
+        alias = "region",
+        value_delimiter = ','
+    )]
     pub regions: Vec<String>,
 
     /// Send every AWS call to this endpoint instead of AWS (e.g. a `guardkey sim`).
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Account and regions", long, global = true)]
     pub endpoint_url: Option<String>,
 
     /// Refuse every call that would change anything in AWS.
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Account and regions", long, global = true)]
     pub read_only: bool,
 
     /// Replay a scan saved with `scan --save`, with no AWS call.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(help_heading = "Inputs", long, global = true, value_name = "FILE")]
     pub load: Option<PathBuf>,
 
     /// Every account of the caller's organization (AWS Organizations ListAccounts): run it
     /// from the management account or a delegated administrator. Each account is reached by
     /// assuming --role-name in it (the management account itself with the caller's
     /// credentials); suspended accounts are reported, not scanned.
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Many accounts", long, global = true)]
     pub org: bool,
 
     /// With --org: only the accounts of this OU and the OUs beneath it (ou-…).
-    #[arg(long, global = true, value_name = "OU_ID", requires = "org")]
+    #[arg(
+        help_heading = "Many accounts",
+        long,
+        global = true,
+        value_name = "OU_ID",
+        requires = "org"
+    )]
     pub ou: Option<String>,
 
     /// With --org: the role assumed in each account [default: OrganizationAccountAccessRole,
     /// which Organizations creates in the accounts it creates]. An audit role with the
     /// SecurityAudit managed policy (or `guardkey policy scan`), trusted by the management
     /// account, is the usual choice for scans.
-    #[arg(long, global = true, value_name = "NAME", requires = "org")]
+    #[arg(
+        help_heading = "Many accounts",
+        long,
+        global = true,
+        value_name = "NAME",
+        requires = "org"
+    )]
     pub role_name: Option<String>,
 
     /// Only these accounts (12-digit ids, comma-separated), of --org or --role-arns.
-    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    #[arg(
+        help_heading = "Many accounts",
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_name = "IDS"
+    )]
     pub accounts: Vec<String>,
 
     /// Leave these accounts out (12-digit ids, comma-separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    #[arg(
+        help_heading = "Many accounts",
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_name = "IDS"
+    )]
     pub exclude_accounts: Vec<String>,
 
     /// Without Organizations access: one account per named profile (comma-separated; SSO
     /// profiles per account are common).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "PROFILES", conflicts_with_all = ["org", "profile"])]
+    #[arg(help_heading = "Many accounts", long, global = true, value_delimiter = ',', value_name = "PROFILES", conflicts_with_all = ["org", "profile"])]
     pub profiles: Vec<String>,
 
     /// Without Organizations access: assume each role ARN of FILE (one per line, an optional
     /// account name after it; `#` comments) with the caller's credentials.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["org", "profiles"])]
+    #[arg(help_heading = "Many accounts", long, global = true, value_name = "FILE", conflicts_with_all = ["org", "profiles"])]
     pub role_arns: Option<PathBuf>,
 
     /// Accounts scanned at once (each with all its regions, against its own quotas).
-    #[arg(long, global = true, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    #[arg(help_heading = "Many accounts", long, global = true, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub account_concurrency: u16,
 
     /// The explorer marks what changed since this saved scan (`scan --save`): ↑ fixed,
     /// ↓ regressed, ~ changed, + new; the table's title counts them and those gone. With
     /// --load, compares two saved scans. Headless, use `guardkey diff OLD NEW`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Inputs", long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
     /// Defaults from this TOML file (default: $XDG_CONFIG_HOME/guardkey/config.toml).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(help_heading = "Inputs", long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Accepted risks: a TOML file of exceptions, each with what it matches (guardrail,
@@ -109,7 +145,13 @@ pub struct GlobalArgs {
     /// FAIL or WARN is muted: shown and counted apart, not counted by the exit code; never
     /// an UNKNOWN. Default: `exceptions` in the configuration, else exceptions.toml beside
     /// it when it exists.
-    #[arg(long, global = true, value_name = "FILE", env = "GUARDKEY_EXCEPTIONS")]
+    #[arg(
+        help_heading = "Inputs",
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "GUARDKEY_EXCEPTIONS"
+    )]
     pub exceptions: Option<PathBuf>,
 }
 
@@ -181,19 +223,19 @@ pub enum FailOn {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Output format. Default: table on a terminal, json otherwise.
-    #[arg(long, value_enum)]
+    #[arg(help_heading = "Output", long, value_enum)]
     pub format: Option<ReportFormat>,
 
     /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Also save the scan as JSON to FILE, to replay later with --load.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
     /// Also read every numbered version and report those on another key than the DRAFT.
-    #[arg(long)]
+    #[arg(help_heading = "What to read", long)]
     pub versions: bool,
 
     /// Also read who uses each guardrail: agents and prompt flows configured with it (their
@@ -201,30 +243,30 @@ pub struct ScanArgs {
     /// with whether it can decrypt with the guardrail's key. Costs IAM
     /// GetAccountAuthorizationDetails once per account, ListAgents/ListFlows per region and
     /// a call per agent and flow. A source that cannot be read is named, never "nobody".
-    #[arg(long)]
+    #[arg(help_heading = "What to read", long)]
     pub usage: bool,
 
     /// Exit 1 on more than FAIL: warn, unknown, or both (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',')]
+    #[arg(help_heading = "Exit code", long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
 
     /// Overwrite --output / --save files that exist already.
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub force: bool,
 
     /// Accept a scan that could not read every region or guardrail: exit 0 or 1 on what it
     /// saw instead of 3. The reports still say what was not seen.
-    #[arg(long)]
+    #[arg(help_heading = "Exit code", long)]
     pub allow_incomplete: bool,
 
     /// GetGuardrail calls in flight per region (per account and region with many accounts).
     /// Default: 8 for one account; 4 for many, whose hundreds of regions in flight at once
     /// would otherwise meet their quotas in a storm of throttles.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(help_heading = "Pace", long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
 
     /// Give up on a region after this many seconds.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(help_heading = "Pace", long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub region_timeout: u64,
 
     /// Also import the findings (the --format asff document) into AWS Security Hub with
@@ -232,7 +274,7 @@ pub struct ScanArgs {
     /// Security Hub must be enabled in those regions; the caller needs
     /// `guardkey policy security-hub`. With --load, imports a saved scan (same account).
     /// Exits 2 if any finding could not be imported.
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub security_hub: bool,
 }
 
@@ -242,65 +284,89 @@ pub struct ScanArgs {
 pub struct FixArgs {
     /// Fix the guardrails a scan finds matching this filter (as in the explorer), e.g.
     /// 'status:fail key:none' or 'region:eu-*'.
-    #[arg(long, value_name = "EXPR")]
+    #[arg(help_heading = "Selection: which guardrails", long, value_name = "EXPR")]
     pub filter: Option<String>,
 
     /// Fix this guardrail (id or ARN; repeatable).
-    #[arg(long = "guardrail", value_name = "ID_OR_ARN")]
+    #[arg(
+        help_heading = "Selection: which guardrails",
+        long = "guardrail",
+        value_name = "ID_OR_ARN"
+    )]
     pub guardrails: Vec<String>,
 
     /// Create a new customer managed key in each region (recommended).
-    #[arg(long)]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long)]
     pub create_key: bool,
 
     /// Use this existing key (key id, ARN, alias name or alias ARN) instead.
-    #[arg(long, value_name = "KEY", conflicts_with_all = ["alias", "description", "admins", "managers", "users", "external_accounts", "tags", "rotation_days", "no_rotation"])]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long, value_name = "KEY", conflicts_with_all = ["alias", "description", "admins", "managers", "users", "external_accounts", "tags", "rotation_days", "no_rotation"])]
     pub key: Option<String>,
 
     /// The alias of the new key [default: alias/bedrock-guardrails].
-    #[arg(long)]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long)]
     pub alias: Option<String>,
 
     /// The new key's description [default: Encrypts Amazon Bedrock guardrails (created by guardkey)].
-    #[arg(long)]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long)]
     pub description: Option<String>,
 
     /// Key administrator (IAM ARN; repeatable). Default: the caller.
-    #[arg(long = "admin", value_name = "ARN")]
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long = "admin",
+        value_name = "ARN"
+    )]
     pub admins: Vec<String>,
 
     /// Principal that creates and updates guardrails (IAM ARN; repeatable). Default: the caller.
-    #[arg(long = "manager", value_name = "ARN")]
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long = "manager",
+        value_name = "ARN"
+    )]
     pub managers: Vec<String>,
 
     /// Principal that uses guardrails at inference (IAM ARN; repeatable).
-    #[arg(long = "user", value_name = "ARN")]
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long = "user",
+        value_name = "ARN"
+    )]
     pub users: Vec<String>,
 
     /// Another account whose principals may use the key (repeatable).
-    #[arg(long = "external-account", value_name = "ACCOUNT_ID")]
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long = "external-account",
+        value_name = "ACCOUNT_ID"
+    )]
     pub external_accounts: Vec<String>,
 
     /// A tag of the new key, KEY=VALUE (repeatable; managed-by=guardkey is always added).
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
 
     /// Automatic rotation period of the new key, in days [default: 365].
-    #[arg(long, value_parser = clap::value_parser!(i32).range(90..=2560))]
+    #[arg(help_heading = "Key: which key, and a new one's settings", long, value_parser = clap::value_parser!(i32).range(90..=2560))]
     pub rotation_days: Option<i32>,
 
     /// Leave automatic rotation off on the new key (not recommended).
-    #[arg(long, conflicts_with = "rotation_days")]
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long,
+        conflicts_with = "rotation_days"
+    )]
     pub no_rotation: bool,
 
     /// Also move guardrails that pass already (on a healthy customer managed key) to the
     /// chosen key; left out by default, as in the wizard.
-    #[arg(long)]
+    #[arg(help_heading = "Selection: which guardrails", long)]
     pub include_compliant: bool,
 
     /// Also move guardrails an accepted risk mutes (`--exceptions`): left out by default,
     /// and the plan says how many.
-    #[arg(long)]
+    #[arg(help_heading = "Selection: which guardrails", long)]
     pub include_muted: bool,
 
     /// The accepted risks, read from `--exceptions` before the command runs.
@@ -309,13 +375,13 @@ pub struct FixArgs {
 
     /// Also rewrite guardrails that are FAILED before the fix (left out by default, since
     /// their failure is not the key's; the plan lists them with Bedrock's reasons).
-    #[arg(long)]
+    #[arg(help_heading = "Selection: which guardrails", long)]
     pub include_failed: bool,
 
     /// Also move guardrails a CloudFormation stack manages (left out by default: the stack
     /// would drift, and its next update may put the AWS-owned key back; set KmsKeyArn in the
     /// template instead).
-    #[arg(long)]
+    #[arg(help_heading = "Selection: which guardrails", long)]
     pub include_managed: bool,
 
     /// With --key: when the existing key's policy (or, through its account-root statement,
@@ -325,48 +391,52 @@ pub struct FixArgs {
     /// Without it, the plan names them and prints the statement. A new key (--create-key)
     /// names them always. kms:PutKeyPolicy is not in `guardkey policy fix` (changing a key's
     /// policy is a key administrator's right): the caller needs it on the key.
-    #[arg(long, conflicts_with = "create_key")]
+    #[arg(
+        help_heading = "Safety and what is written",
+        long,
+        conflicts_with = "create_key"
+    )]
     pub grant_users: bool,
 
     /// Move a guardrail even though a known user of it (an agent's or flow's role, a
     /// principal allowed bedrock:ApplyGuardrail) would lose kms:Decrypt with the key. Without
     /// it such a guardrail is held back, with the ways out, and the exit code says not all was
     /// fixed. Said in the plan, the journal and the summary.
-    #[arg(long)]
+    #[arg(help_heading = "Safety and what is written", long)]
     pub allow_lockout: bool,
 
     /// Prove each moved guardrail live: apply it once (Bedrock Runtime ApplyGuardrail, the
     /// word "hello" as input, one text unit billed) as the caller. It must decrypt with the
     /// new key and answer; a failed probe is a failed fix, and the guardrail is put back.
-    #[arg(long)]
+    #[arg(help_heading = "Safety and what is written", long)]
     pub probe: bool,
 
     /// Publish a new guardrail version after the key is applied.
-    #[arg(long)]
+    #[arg(help_heading = "Safety and what is written", long)]
     pub publish_version: bool,
 
     /// Show the plan (and write --emit-* files) without changing anything.
-    #[arg(long, conflicts_with = "yes")]
+    #[arg(help_heading = "Apply", long, conflicts_with = "yes")]
     pub dry_run: bool,
 
     /// Apply the plan.
-    #[arg(long)]
+    #[arg(help_heading = "Apply", long)]
     pub yes: bool,
 
     /// Write the equivalent AWS CLI script (bash) to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub emit_cli: Option<PathBuf>,
 
     /// Write the keys as Terraform to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub emit_terraform: Option<PathBuf>,
 
     /// Where the journal goes (default: $XDG_STATE_HOME/guardkey).
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Output", long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
 
     /// Overwrite --emit-cli / --emit-terraform files that exist already.
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub force: bool,
 }
 

@@ -206,3 +206,42 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn fix_help_reads_in_the_order_a_user_decides() {
+    let out = Command::new(env!("CARGO_BIN_EXE_guardkey"))
+        .args(["fix", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let at = |h: &str| {
+        help.find(&format!("\n{h}"))
+            .unwrap_or_else(|| panic!("no {h} heading:\n{help}"))
+    };
+    let order = [
+        "Selection: which guardrails:",
+        "Key: which key, and a new one's settings:",
+        "Safety and what is written:",
+        "Apply:",
+        "Output:",
+        "Account and regions:",
+        "Many accounts:",
+    ];
+    let positions: Vec<usize> = order.iter().map(|h| at(h)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{help}");
+    // Each option under its heading: --filter with the selection, --yes to apply.
+    let option = |o: &str| {
+        help.find(&format!("\n      {o}"))
+            .unwrap_or_else(|| panic!("no {o}"))
+    };
+    assert!(
+        at("Selection") < option("--filter") && option("--filter") < at("Key"),
+        "{help}"
+    );
+    assert!(
+        at("Apply:") < option("--yes") && option("--yes") < at("Output:"),
+        "{help}"
+    );
+    // The global --demo says what it is for every command, not only the explorer.
+    assert!(help.contains("instead of AWS"), "{help}");
+}
