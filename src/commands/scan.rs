@@ -71,11 +71,6 @@ pub fn exit_code(report: &ScanReport, fail_on: &[FailOn], allow_incomplete: bool
     if finding { EXIT_FINDINGS } else { EXIT_PASS }
 }
 
-/// Today, in UTC: exceptions expire at the end of their day.
-pub fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 /// The accepted risks of `--exceptions` (or the configuration's), checked; None without.
 pub fn load_exceptions(
     global: &GlobalArgs,
@@ -83,7 +78,7 @@ pub fn load_exceptions(
     global
         .exceptions
         .as_deref()
-        .map(|p| crate::model::exceptions::Exceptions::load(p, today()))
+        .map(|p| crate::model::exceptions::Exceptions::load(p, crate::model::exceptions::today()))
         .transpose()
         .map_err(|e| CommandError(format!("--exceptions {e}")))
 }
@@ -212,7 +207,7 @@ pub async fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandErro
     };
     let mut report = report;
     if let Some(exceptions) = &exceptions {
-        report.apply_exceptions(exceptions, today());
+        report.apply_exceptions(exceptions, crate::model::exceptions::today());
         for note in report.exceptions.iter().flat_map(|o| o.notes()) {
             eprintln!("guardkey: {note}");
         }

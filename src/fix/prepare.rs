@@ -109,7 +109,7 @@ pub async fn prepare(
         });
     }
     if let Some(exceptions) = &request.exceptions {
-        exceptions.apply(&mut guardrails, crate::commands::scan::today());
+        exceptions.apply(&mut guardrails, crate::model::exceptions::today());
         let before = guardrails.len();
         if !request.include_muted {
             guardrails.retain(|g| !g.is_muted());

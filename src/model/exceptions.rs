@@ -106,6 +106,11 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// Today, in UTC: an exception applies to the end of its expiry day.
+pub fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
@@ -274,7 +279,7 @@ impl ExceptionsOutcome {
             dates.dedup();
             out.push(format!(
                 "{} expired on {} and no longer {} ({}: {}): renew or delete {}",
-                crate::report::plural(self.expired.len(), "exception"),
+                super::plural(self.expired.len(), "exception"),
                 dates.join(", "),
                 if self.expired.len() == 1 {
                     "applies"
@@ -289,7 +294,7 @@ impl ExceptionsOutcome {
         if !self.stale.is_empty() {
             out.push(format!(
                 "{} {} nothing in this scan ({}: {}): stale, or for guardrails not scanned",
-                crate::report::plural(self.stale.len(), "exception"),
+                super::plural(self.stale.len(), "exception"),
                 if self.stale.len() == 1 { "matches" } else { "match" },
                 self.file,
                 lines(&self.stale)

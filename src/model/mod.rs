@@ -5,6 +5,7 @@ pub mod exceptions;
 pub mod filter;
 pub mod policy;
 pub mod posture;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -208,7 +209,7 @@ pub struct Guardrail {
     pub posture: Posture,
     /// Who uses it (agents, flows, IAM principals), when the scan read it (`--usage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Box<crate::usage::Usage>>,
+    pub usage: Option<Box<usage::Usage>>,
     /// The accepted risk that mutes its FAIL or WARN (`--exceptions`): shown, counted apart,
     /// not counted by the exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +231,7 @@ impl Guardrail {
 
     /// Who uses it, as just read: its posture takes what that says of its key (a user locked
     /// out is a FAIL, one not known a WARN), replacing what an earlier read said.
-    pub fn set_usage(&mut self, usage: crate::usage::Usage) {
+    pub fn set_usage(&mut self, usage: usage::Usage) {
         let finding = posture::usage_finding(self.kms_key_arn.as_deref(), &usage);
         if self.read_error.is_none() {
             self.posture = self.posture.with_finding(finding, &posture::USAGE_FINDINGS);
@@ -246,5 +247,14 @@ impl Guardrail {
             (None, Some(_), Some(KeyLookup::Found(k))) => k.display_name().to_string(),
             (None, Some(arn), _) => arn.rsplit('/').next().unwrap_or(arn).to_string(),
         }
+    }
+}
+
+/// "1 region", "3 regions".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -225,10 +225,10 @@ impl Posture {
 /// customer managed key (FAIL: the guardrail no longer works for it), or one whose access is
 /// not known (WARN: never a pass on a guess). The AWS-owned key lets everyone decrypt; a user
 /// IAM does not list cannot apply the guardrail with any key, and is said by the usage, not here.
-pub fn usage_finding(kms_key_arn: Option<&str>, usage: &crate::usage::Usage) -> Option<Finding> {
-    use crate::usage::Access;
+pub fn usage_finding(kms_key_arn: Option<&str>, usage: &super::usage::Usage) -> Option<Finding> {
+    use super::usage::Access;
     kms_key_arn?;
-    let users: Vec<&crate::usage::GuardrailUser> = usage.named_users().filter(|u| !u.missing).collect();
+    let users: Vec<&super::usage::GuardrailUser> = usage.named_users().filter(|u| !u.missing).collect();
     let names = |f: fn(&Access) -> bool| -> Vec<String> {
         users
             .iter()

@@ -432,14 +432,7 @@ pub fn accepted_risks(report: &ScanReport) -> Vec<(&crate::model::exceptions::Ex
     out
 }
 
-/// "1 region", "3 regions".
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use crate::model::plural;
 
 /// Refuses output files that exist already (unless `force`) and a path given twice, before
 /// any work: an earlier report or script is never lost to a rerun.

@@ -25,31 +25,7 @@ use crate::model::policy::{statements, strings, wildcard};
 /// The action a guardrail's users need on its key.
 pub const DECRYPT: &str = "kms:Decrypt";
 
-/// Whether a principal can decrypt with a key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "decrypt", rename_all = "kebab-case")]
-pub enum Access {
-    Allowed { how: String },
-    Denied { why: String },
-    Unknown { why: String },
-}
-
-impl Access {
-    pub fn mark(&self) -> &'static str {
-        match self {
-            Access::Allowed { .. } => "✓",
-            Access::Denied { .. } => "✗",
-            Access::Unknown { .. } => "?",
-        }
-    }
-
-    pub fn reason(&self) -> &str {
-        match self {
-            Access::Allowed { how } => how,
-            Access::Denied { why } | Access::Unknown { why } => why,
-        }
-    }
-}
+pub use crate::model::usage::Access;
 
 /// A key as the evaluation needs it.
 #[derive(Debug, Clone, PartialEq)]
