@@ -43,6 +43,7 @@ fn estate() -> Vec<Guardrail> {
                 spec: "SYMMETRIC_DEFAULT".into(),
                 usage: "ENCRYPT_DECRYPT".into(),
                 multi_region: false,
+                multi_region_key: None,
                 created_at: None,
                 deletion_date: None,
                 rotation: Rotation::Enabled {

@@ -21,6 +21,7 @@ pub struct KeyDescription {
     pub spec: String,
     pub usage: String,
     pub multi_region: bool,
+    pub multi_region_key: Option<crate::model::MultiRegionKey>,
     pub created_at: Option<String>,
     pub deletion_date: Option<String>,
     pub description: Option<String>,
@@ -77,6 +78,24 @@ impl Session {
                 .map_or("ENCRYPT_DECRYPT", |k| k.as_str())
                 .to_string(),
             multi_region: m.multi_region().unwrap_or(false),
+            multi_region_key: m
+                .multi_region_configuration()
+                .map(|c| crate::model::MultiRegionKey {
+                    kind: c
+                        .multi_region_key_type()
+                        .map_or("PRIMARY", |t| t.as_str())
+                        .to_string(),
+                    primary: c
+                        .primary_key()
+                        .and_then(|p| p.arn())
+                        .unwrap_or_default()
+                        .to_string(),
+                    replicas: c
+                        .replica_keys()
+                        .iter()
+                        .filter_map(|r| r.arn().map(str::to_string))
+                        .collect(),
+                }),
             created_at: kms_time(m.creation_date()),
             deletion_date: kms_time(m.deletion_date()),
             description: m.description().filter(|d| !d.is_empty()).map(str::to_string),

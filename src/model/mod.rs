@@ -102,6 +102,20 @@ pub enum Rotation {
     Unknown { error: CallError },
 }
 
+/// A multi-Region key's family: one primary and its replicas, the same key id and key
+/// material in each region; each replica is a key of its own region (its own policy, its
+/// own ARN), usable by that region's guardrails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiRegionKey {
+    /// PRIMARY or REPLICA: which one this key is.
+    pub kind: String,
+    /// The primary's ARN.
+    pub primary: String,
+    /// The replicas' ARNs.
+    #[serde(default)]
+    pub replicas: Vec<String>,
+}
+
 /// A KMS key as DescribeKey, GetKeyRotationStatus and ListAliases showed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
@@ -118,6 +132,9 @@ pub struct KeyInfo {
     pub spec: String,
     pub usage: String,
     pub multi_region: bool,
+    /// A multi-Region key: its primary and replicas (DescribeKey's MultiRegionConfiguration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region_key: Option<MultiRegionKey>,
     /// RFC 3339.
     pub created_at: Option<String>,
     /// RFC 3339; set while the key is pending deletion.

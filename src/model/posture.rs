@@ -449,6 +449,7 @@ mod tests {
             spec: "SYMMETRIC_DEFAULT".into(),
             usage: "ENCRYPT_DECRYPT".into(),
             multi_region: false,
+            multi_region_key: None,
             created_at: None,
             deletion_date: Some("2026-12-09T00:00:00Z".into()),
             rotation,

@@ -628,6 +628,7 @@ pub(crate) mod fixtures {
             spec: "SYMMETRIC_DEFAULT".into(),
             usage: "ENCRYPT_DECRYPT".into(),
             multi_region: false,
+            multi_region_key: None,
             created_at: Some("2025-01-01T00:00:00Z".into()),
             deletion_date: None,
             rotation,

@@ -109,6 +109,7 @@ async fn describe(cache: &KeyCache, session: &Session, key_arn: &str) -> KeyLook
         spec: d.spec,
         usage: d.usage,
         multi_region: d.multi_region,
+        multi_region_key: d.multi_region_key,
         created_at: d.created_at,
         deletion_date: d.deletion_date,
         rotation,

@@ -311,6 +311,31 @@ fn encoded(policy: &Value) -> String {
     percent_encoding::utf8_percent_encode(&policy.to_string(), RFC3986).to_string()
 }
 
+/// IAM's paging of a List call: where `Marker` says to start, and `MaxItems` a page (default
+/// 100, 1–1000), as ValidationError when they are not valid.
+pub(super) fn page(params: &BTreeMap<String, String>) -> Result<(usize, usize), AwsError> {
+    let max = match params.get("MaxItems") {
+        None => 100,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|m| (1..=1000).contains(m))
+            .ok_or_else(|| {
+                AwsError::validation(format!(
+                    "1 validation error detected: Value '{m}' at 'maxItems' failed to satisfy constraint: \
+                 Member must have value between 1 and 1000"
+                ))
+            })?,
+    };
+    let start = match params.get("Marker") {
+        None => 0,
+        Some(m) => super::bedrock::decode_token(&json!({ "nextToken": m }))?
+            .and_then(|c| c.parse::<usize>().ok())
+            .ok_or_else(|| AwsError::validation("Invalid Marker."))?,
+    };
+    Ok((start, max))
+}
+
 /// A query-protocol XML element from its JSON form: objects are elements, lists `member`s.
 pub(super) fn to_xml(name: &str, value: &Value, out: &mut String) {
     use std::fmt::Write;
@@ -349,25 +374,7 @@ fn authorization_details(
         )));
     }
     let wants = |t: &str| filter.is_empty() || filter.contains(&t);
-    let max = match params.get("MaxItems") {
-        None => 100,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|m| (1..=1000).contains(m))
-            .ok_or_else(|| {
-                AwsError::validation(format!(
-                    "1 validation error detected: Value '{m}' at 'maxItems' failed to satisfy constraint: \
-                 Member must have value between 1 and 1000"
-                ))
-            })?,
-    };
-    let start = match params.get("Marker") {
-        None => 0,
-        Some(m) => super::bedrock::decode_token(&json!({ "nextToken": m }))?
-            .and_then(|c| c.parse::<usize>().ok())
-            .ok_or_else(|| AwsError::validation("Invalid Marker."))?,
-    };
+    let (start, max) = page(params)?;
     let partition = iam
         .users
         .values()

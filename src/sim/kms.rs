@@ -15,8 +15,14 @@ pub fn handle(world: &mut World, ctx: &mut Ctx, op: &str, req: &Value) -> Result
         "CreateKey" => create_key(world, ctx, req),
         "DescribeKey" => {
             let key = resolve(world, ctx, member(req, "KeyId"), true)?;
-            Ok(json!({ "KeyMetadata": metadata(key) }))
+            let replicas = if key.multi_region {
+                replicas_of(world, &key.account, &key.key_id)
+            } else {
+                Vec::new()
+            };
+            Ok(json!({ "KeyMetadata": metadata(key, &replicas) }))
         }
+        "ReplicateKey" => replicate_key(world, ctx, req),
         "ListKeys" => list_keys(world, ctx, req),
         "ListAliases" => list_aliases(world, ctx, req),
         "CreateAlias" => create_alias(world, ctx, req),
@@ -179,7 +185,8 @@ pub fn key_for_guardrail(
     Ok(key.arn.clone())
 }
 
-pub fn metadata(key: &Key) -> Value {
+/// DescribeKey's KeyMetadata; `replicas` (ARN, region): a multi-Region key's replicas.
+pub fn metadata(key: &Key, replicas: &[(String, String)]) -> Value {
     let mut m = json!({
         "AWSAccountId": key.account,
         "KeyId": key.key_id,
@@ -205,10 +212,15 @@ pub fn metadata(key: &Key) -> Value {
         m["PendingDeletionWindowInDays"] = json!(w);
     }
     if key.multi_region {
+        // KMS: ReplicaKeys lists every replica, the key itself included when it is one.
+        let (kind, primary_region) = match &key.primary_region {
+            Some(r) => ("REPLICA", r.as_str()),
+            None => ("PRIMARY", key.region.as_str()),
+        };
         m["MultiRegionConfiguration"] = json!({
-            "MultiRegionKeyType": "PRIMARY",
-            "PrimaryKey": {"Arn": key.arn, "Region": key.region},
-            "ReplicaKeys": []
+            "MultiRegionKeyType": kind,
+            "PrimaryKey": {"Arn": key_arn(primary_region, &key.account, &key.key_id), "Region": primary_region},
+            "ReplicaKeys": replicas.iter().map(|(arn, region)| json!({"Arn": arn, "Region": region})).collect::<Vec<_>>(),
         });
     }
     m
@@ -405,6 +417,7 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         usage: usage.to_string(),
         origin: origin.to_string(),
         multi_region,
+        primary_region: None,
         created_at: ctx.now,
         deletion_date: None,
         pending_window_days: None,
@@ -413,9 +426,114 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
         tags,
         grants: Vec::new(),
     };
-    let out = json!({ "KeyMetadata": metadata(&key) });
+    let out = json!({ "KeyMetadata": metadata(&key, &[]) });
     world.region_mut(ctx.account, ctx.region).keys.insert(key_id, key);
     Ok(out)
+}
+
+/// The replicas of a multi-Region key (its ARN and region each), wherever they are.
+fn replicas_of(world: &World, account: &str, key_id: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = world
+        .regions()
+        .filter(|((a, _), _)| a == account)
+        .filter_map(|(_, r)| r.keys.get(key_id))
+        .filter(|k| k.primary_region.is_some())
+        .map(|k| (k.arn.clone(), k.region.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// ReplicateKey (KMS API reference): called in the primary's region, it makes a replica in
+/// `ReplicaRegion` of the same partition, with the same key id and key material. The replica's
+/// policy is its own (`Policy`, else the default policy: KMS does not copy the primary's), and
+/// so are its description and tags. Errors: the key is not a multi-Region primary
+/// (UnsupportedOperationException), a replica is there already (AlreadyExistsException), the
+/// region is this one, of another partition or unknown (ValidationException), the key is
+/// disabled (DisabledException).
+fn replicate_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, AwsError> {
+    let target = member(req, "ReplicaRegion").to_string();
+    let primary = resolve(world, ctx, member(req, "KeyId"), false)?.clone();
+    if !primary.multi_region || primary.primary_region.is_some() {
+        return Err(AwsError::new(
+            "UnsupportedOperationException",
+            400,
+            format!("{} is not a multi-Region primary key.", primary.arn),
+        ));
+    }
+    if primary.state == KeyState::Disabled {
+        return Err(AwsError::new(
+            "DisabledException",
+            400,
+            format!("{} is disabled.", primary.arn),
+        ));
+    }
+    let partition = crate::regions::partition_of(&primary.region);
+    let known = crate::regions::regions_of(partition).is_some_and(|r| r.contains(&target.as_str()));
+    if target == primary.region || !known {
+        return Err(AwsError::validation(format!(
+            "{target} is not a valid replica region for {} (a region of partition {partition} other than {})",
+            primary.arn, primary.region
+        )));
+    }
+    if world
+        .region(&primary.account, &target)
+        .is_some_and(|r| r.keys.contains_key(&primary.key_id))
+    {
+        return Err(AwsError::new(
+            "AlreadyExistsException",
+            400,
+            format!("Replica key {} already exists in {target}.", primary.key_id),
+        ));
+    }
+    let policy = match req.get("Policy").and_then(Value::as_str) {
+        Some(p) => {
+            let bypass = req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true);
+            check_policy(world, p, ctx, bypass)?;
+            p.to_string()
+        }
+        None => default_policy_in(partition, &primary.account),
+    };
+    let replica = Key {
+        arn: key_arn(&target, &primary.account, &primary.key_id),
+        region: target.clone(),
+        primary_region: Some(primary.region.clone()),
+        description: req
+            .get("Description")
+            .and_then(Value::as_str)
+            .unwrap_or(&primary.description)
+            .to_string(),
+        state: KeyState::Enabled,
+        created_at: ctx.now,
+        deletion_date: None,
+        pending_window_days: None,
+        // Rotation is the primary's (KMS rotates a multi-Region key's material everywhere).
+        rotation_days: primary.rotation_days,
+        policy: policy.clone(),
+        tags: req["Tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| (member(t, "TagKey").to_string(), member(t, "TagValue").to_string()))
+            .collect(),
+        grants: Vec::new(),
+        ..primary.clone()
+    };
+    let tags: Vec<Value> = replica
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+        .collect();
+    world
+        .region_mut(&primary.account, &target)
+        .keys
+        .insert(primary.key_id.clone(), replica.clone());
+    let replicas = replicas_of(world, &primary.account, &primary.key_id);
+    Ok(json!({
+        "ReplicaKeyMetadata": metadata(&replica, &replicas),
+        "ReplicaPolicy": policy,
+        "ReplicaTags": tags,
+    }))
 }
 
 /// CreateGrant: the grantee (a principal that exists; KMS validates it as it validates key
@@ -697,6 +815,16 @@ fn customer_key<'w>(
 fn set_rotation(world: &mut World, ctx: &mut Ctx, req: &Value, enable: bool) -> Result<Value, AwsError> {
     let period = req["RotationPeriodInDays"].as_i64().unwrap_or(365);
     let key = customer_key(world, ctx, req, "change the rotation of")?;
+    if key.primary_region.is_some() {
+        return Err(AwsError::new(
+            "UnsupportedOperationException",
+            400,
+            format!(
+                "{} is a multi-Region replica key: its rotation is set on the primary key and applies to every replica.",
+                key.arn
+            ),
+        ));
+    }
     match key.state {
         KeyState::Enabled => {}
         KeyState::Disabled => {
@@ -725,9 +853,17 @@ fn rotation_status(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Valu
     if key.state == KeyState::PendingDeletion {
         return Err(invalid_state(key, "its rotation status cannot be read"));
     }
-    // AWS managed keys rotate every year, always.
+    // AWS managed keys rotate every year, always. A multi-Region replica rotates with its
+    // primary: KMS answers the primary's setting (KMS Developer Guide, "Rotating multi-Region keys").
     let days = if key.manager == "AWS" {
         Some(365)
+    } else if let Some(primary) = key
+        .primary_region
+        .as_ref()
+        .and_then(|r| world.region(&key.account, r))
+        .and_then(|r| r.keys.get(&key.key_id))
+    {
+        primary.rotation_days
     } else {
         key.rotation_days
     };

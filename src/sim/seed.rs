@@ -300,6 +300,7 @@ fn make_key(
         usage: "ENCRYPT_DECRYPT".into(),
         origin: "AWS_KMS".into(),
         multi_region: false,
+        primary_region: None,
         created_at,
         deletion_date: None,
         pending_window_days: None,

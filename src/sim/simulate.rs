@@ -136,26 +136,8 @@ pub fn simulate_principal_policy(
             results.push(result);
         }
     }
-    let max = match params.get("MaxItems") {
-        None => 100,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|m| (1..=1000).contains(m))
-            .ok_or_else(|| {
-                AwsError::validation(format!(
-                    "1 validation error detected: Value '{m}' at 'maxItems' failed to satisfy constraint: \
-                     Member must have value between 1 and 1000"
-                ))
-            })?,
-    };
-    let start = match params.get("Marker") {
-        None => 0,
-        Some(m) => super::bedrock::decode_token(&json!({ "nextToken": m }))?
-            .and_then(|c| c.parse::<usize>().ok())
-            .filter(|s| *s <= results.len())
-            .ok_or_else(|| AwsError::new("InvalidInput", 400, "Invalid Marker."))?,
-    };
+    let (start, max) = super::iam::page(params)?;
+    let start = start.min(results.len());
     let end = (start + max).min(results.len());
     let mut answer = json!({
         "EvaluationResults": results[start..end],

@@ -194,6 +194,8 @@ pub struct Key {
     pub usage: String,
     pub origin: String,
     pub multi_region: bool,
+    /// A multi-Region replica: the region of its primary (None: a primary, or a single-Region key).
+    pub primary_region: Option<String>,
     pub created_at: OffsetDateTime,
     pub deletion_date: Option<OffsetDateTime>,
     pub pending_window_days: Option<i64>,

@@ -593,6 +593,15 @@ impl State {
         Some(c)
     }
 
+    /// What `f` and `x` act on: the marked rows, or else the selected one.
+    pub fn marked_or_selected(&self) -> Vec<&Guardrail> {
+        if self.marks.is_empty() {
+            self.selected_row().into_iter().collect()
+        } else {
+            self.rows.iter().filter(|g| self.marks.contains(&g.arn)).collect()
+        }
+    }
+
     /// The accepted risk that mutes a row, if one does.
     fn exception_of(&self, g: &Guardrail) -> Option<Box<crate::model::exceptions::Exception>> {
         self.exceptions

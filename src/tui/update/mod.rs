@@ -606,15 +606,7 @@ pub(super) fn open_accept(state: &mut State) {
         state.toast("no exceptions file: start guardkey with --exceptions FILE", true);
         return;
     }
-    let rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
-        state.selected_row().into_iter().collect()
-    } else {
-        state
-            .rows
-            .iter()
-            .filter(|g| state.marks.contains(&g.arn))
-            .collect()
-    };
+    let rows = state.marked_or_selected();
     let targets: Vec<crate::tui::accept::Target> = rows
         .iter()
         .filter(|g| {
@@ -656,15 +648,7 @@ fn open_wizard(state: &mut State) {
         );
         return;
     }
-    let mut rows: Vec<&crate::model::Guardrail> = if state.marks.is_empty() {
-        state.selected_row().into_iter().collect()
-    } else {
-        state
-            .rows
-            .iter()
-            .filter(|g| state.marks.contains(&g.arn))
-            .collect()
-    };
+    let mut rows = state.marked_or_selected();
     if rows.is_empty() {
         state.toast("no guardrail selected", true);
         return;

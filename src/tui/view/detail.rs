@@ -150,7 +150,26 @@ pub(super) fn detail_lines<'a>(state: &State, g: &Guardrail, theme: &Theme) -> V
             ));
             out.push(field("spec", format!("{} {}", k.spec, k.usage)));
             out.push(field("created", k.created_at.clone().unwrap_or_default()));
-            out.push(field("multi-region", if k.multi_region { "yes" } else { "no" }));
+            match &k.multi_region_key {
+                // One key id, a key per region: the guardrails of each region use its own.
+                Some(m) => {
+                    out.push(field(
+                        "multi-region",
+                        format!("yes, this key is the {}", m.kind.to_lowercase()),
+                    ));
+                    out.push(field("primary", m.primary.clone()));
+                    let regions: Vec<&str> = m.replicas.iter().filter_map(|r| r.split(':').nth(3)).collect();
+                    out.push(field(
+                        "replicas",
+                        if regions.is_empty() {
+                            "none".to_string()
+                        } else {
+                            regions.join(", ")
+                        },
+                    ));
+                }
+                None => out.push(field("multi-region", if k.multi_region { "yes" } else { "no" })),
+            }
             if let Some(d) = &k.description {
                 out.push(field("description", d.clone()));
             }

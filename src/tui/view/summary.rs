@@ -104,14 +104,7 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
             } else if how.starts_with("suspended") {
                 "  no guardrails scanned".to_string()
             } else {
-                format!(
-                    "  {}: {} FAIL {} WARN {} UNKNOWN {} PASS",
-                    crate::report::plural(t.guardrails, "guardrail"),
-                    t.fail,
-                    t.warn,
-                    t.unknown,
-                    t.pass
-                )
+                format!("  {}", counts(t))
             }));
             if how.starts_with("not read") || how.starts_with("suspended") {
                 spans.push(Span::styled(format!("  {how}"), theme.dim()));
@@ -138,23 +131,9 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
             });
         spans.push(Span::raw(match unreadable {
             Some(true) if t.guardrails == 0 => "  ? guardrails: not readable".to_string(),
-            Some(true) => format!(
-                "  ≥ {} (read before it failed): {} FAIL {} WARN {} UNKNOWN {} PASS",
-                crate::report::plural(t.guardrails, "guardrail"),
-                t.fail,
-                t.warn,
-                t.unknown,
-                t.pass
-            ),
+            Some(true) => format!("  ≥ {} (read before it failed)", counts(t)),
             Some(false) => "  no guardrails".to_string(),
-            None => format!(
-                "  {}: {} FAIL {} WARN {} UNKNOWN {} PASS",
-                crate::report::plural(t.guardrails, "guardrail"),
-                t.fail,
-                t.warn,
-                t.unknown,
-                t.pass
-            ),
+            None => format!("  {}", counts(t)),
         }));
         if let Some(n) = note {
             spans.push(Span::styled(format!("  {n}"), theme.dim()));
@@ -202,4 +181,21 @@ pub(super) fn render_summary(state: &State, theme: &Theme, f: &mut Frame, area: 
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Top reasons ")),
         parts[1],
     );
+}
+
+/// "3 guardrails: 1 FAIL 0 WARN 0 UNKNOWN 1 PASS", and the muted ones where there are any.
+fn counts(t: &crate::report::Totals) -> String {
+    let muted = if t.muted > 0 {
+        format!(" {} MUTED", t.muted)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}: {} FAIL {} WARN {} UNKNOWN {} PASS{muted}",
+        crate::report::plural(t.guardrails, "guardrail"),
+        t.fail,
+        t.warn,
+        t.unknown,
+        t.pass
+    )
 }
