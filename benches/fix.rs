@@ -74,6 +74,7 @@ fn quota_bound() {
                     policy: guardkey::sim::kms::default_policy("123456789012"),
                     tags: Vec::new(),
                     rotation_days: Some(365),
+                    multi_region: Default::default(),
                 }),
                 targets: targets
                     .iter()

@@ -351,6 +351,27 @@ pub struct FixArgs {
     #[arg(help_heading = "Key: which key, and a new one's settings", long, value_parser = clap::value_parser!(i32).range(90..=2560))]
     pub rotation_days: Option<i32>,
 
+    /// With --create-key: one multi-Region key for every region of the plan instead of a key
+    /// per region: a primary, and a replica in each other region (the same key id and key
+    /// material; each replica its region's own policy, alias and tags; rotation set on the
+    /// primary applies to all). One key id and audit trail, but one key's policy for many
+    /// regions' users.
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long,
+        requires = "create_key"
+    )]
+    pub multi_region: bool,
+
+    /// With --multi-region: the primary key's region [default: the plan's first region].
+    #[arg(
+        help_heading = "Key: which key, and a new one's settings",
+        long,
+        value_name = "REGION",
+        requires = "multi_region"
+    )]
+    pub primary_region: Option<String>,
+
     /// Leave automatic rotation off on the new key (not recommended).
     #[arg(
         help_heading = "Key: which key, and a new one's settings",

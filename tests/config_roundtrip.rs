@@ -245,6 +245,7 @@ fn any_configuration_survives_a_rewrite_with_only_the_key_changed() {
             &guardkey::sim::kms::default_policy("123456789012"),
             "round trip",
             &[],
+            false,
         ))
         .unwrap();
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -353,6 +354,7 @@ fn any_configurations_survive_a_fix_with_only_the_key_changed() {
                             policy: guardkey::sim::kms::default_policy("123456789012"),
                             tags: vec![],
                             rotation_days: None,
+                            multi_region: Default::default(),
                         }),
                         targets: targets.iter().map(|(t, _)| t.clone()).collect(),
                     }],

@@ -59,6 +59,7 @@ fn new_key(alias: &str) -> KeyChoice {
         policy: guardkey::sim::kms::default_policy("123456789012"),
         tags: vec![("managed-by".into(), "guardkey".into())],
         rotation_days: Some(365),
+        multi_region: Default::default(),
     })
 }
 
@@ -326,6 +327,7 @@ async fn a_key_disabled_mid_run_fails_safely() {
             &guardkey::sim::kms::default_policy("123456789012"),
             "soon disabled",
             &[],
+            false,
         )
         .await
         .unwrap();
@@ -419,6 +421,7 @@ async fn a_crash_after_the_journal_write_is_recovered_by_restore() {
             &guardkey::sim::kms::default_policy("123456789012"),
             "k",
             &[],
+            false,
         )
         .await
         .unwrap();

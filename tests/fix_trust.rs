@@ -1067,6 +1067,7 @@ mod raw_bodies {
                     policy: guardkey::sim::kms::default_policy("123456789012"),
                     tags: Vec::new(),
                     rotation_days: Some(365),
+                    multi_region: Default::default(),
                 }),
                 targets,
             }],

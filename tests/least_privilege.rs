@@ -261,7 +261,30 @@ async fn without_any_one_fix_action_the_denial_is_named() {
     for action in fix_only {
         let dir = tempfile::tempdir().unwrap();
         let sim = sim_with(OPERATOR, without(policy("fix"), &action)).await;
-        let text = said(&fix(&sim, dir.path()));
+        // A multi-Region key is replicated: only `--multi-region` calls ReplicateKey.
+        let out = if action == "kms:ReplicateKey" {
+            guardkey(
+                &sim,
+                dir.path(),
+                &[
+                    "fix",
+                    "--regions",
+                    "us-east-1,us-west-2",
+                    "--filter",
+                    "status:fail key:none",
+                    "--create-key",
+                    "--multi-region",
+                    "--alias",
+                    "alias/least-privilege",
+                    "--user",
+                    "arn:aws:iam::123456789012:user/guardkey-admin",
+                    "--yes",
+                ],
+            )
+        } else {
+            fix(&sim, dir.path())
+        };
+        let text = said(&out);
         assert!(
             text.contains(&action),
             "without {action}, nothing names it:\n{text}"

@@ -349,7 +349,7 @@ async fn read_only_sessions_never_send_a_write() {
     let kms = ro.kms("us-east-1");
     let policy = guardkey::sim::kms::default_policy("123456789012");
     assert_eq!(
-        ro.create_key(&kms, &policy, "x", &[]).await.unwrap_err(),
+        ro.create_key(&kms, &policy, "x", &[], false).await.unwrap_err(),
         CallError::ReadOnly {
             action: "kms:CreateKey".into()
         }
@@ -378,7 +378,7 @@ async fn read_only_sessions_never_send_a_write() {
 
     // The same session without read-only does write.
     let rw = session(&sim, false).await;
-    rw.create_key(&rw.kms("us-east-1"), &policy, "x", &[])
+    rw.create_key(&rw.kms("us-east-1"), &policy, "x", &[], false)
         .await
         .expect("a read-write session writes");
 }

@@ -127,10 +127,12 @@ impl Session {
         policy: &str,
         description: &str,
         tags: &[(String, String)],
+        multi_region: bool,
     ) -> Result<KeyDescription, CallError> {
         let mut req = client
             .0
             .create_key()
+            .multi_region(multi_region)
             .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
             .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
             .origin(aws_sdk_kms::types::OriginType::AwsKms)
@@ -155,6 +157,46 @@ impl Session {
             .unwrap_or_default()
             .to_string();
         self.describe_key(client, &arn).await
+    }
+
+    /// ReplicateKey, called in the primary's region (`primary`): a replica of `key` in
+    /// `region` with its own policy, description and tags; returns the replica as its
+    /// region's DescribeKey shows it.
+    pub async fn replicate_key(
+        &self,
+        primary: &Kms,
+        key: &str,
+        region: &str,
+        policy: &str,
+        description: &str,
+        tags: &[(String, String)],
+    ) -> Result<KeyDescription, CallError> {
+        let mut req = primary
+            .0
+            .replicate_key()
+            .key_id(key)
+            .replica_region(region)
+            .policy(policy)
+            .description(description);
+        for (k, v) in tags {
+            req = req.tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key(k)
+                    .tag_value(v)
+                    .build()
+                    .map_err(|e| CallError::Other {
+                        code: "InvalidTag".into(),
+                        message: e.to_string(),
+                    })?,
+            );
+        }
+        let out = req.send().await.map_err(|e| classify(e, "kms:ReplicateKey"))?;
+        let arn = out
+            .replica_key_metadata()
+            .and_then(|m| m.arn())
+            .unwrap_or_default()
+            .to_string();
+        self.describe_key(&self.kms(region), &arn).await
     }
 
     pub async fn create_alias(&self, client: &Kms, alias: &str, key: &str) -> Result<(), CallError> {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use super::journal::{Entry, Journal, now};
-use super::plan::{FixPlan, KeyChoice, PolicyGrant, RegionPlan, Target};
+use super::plan::{FixPlan, KeyChoice, MultiRegion, PolicyGrant, RegionPlan, Target};
 use super::policy::missing_for_guardrails;
 use crate::aws::{GuardrailDraft, Session};
 use crate::model::CallError;
@@ -559,14 +559,40 @@ async fn region_key(
     account: &str,
     options: &ApplyOptions,
     on_event: &(dyn Fn(FixEvent) + Send + Sync),
+    primary: Option<&str>,
 ) -> Result<String, String> {
     let kms = session.kms(&plan.region);
     match &plan.key {
         KeyChoice::Create(k) => {
-            let key = session
-                .create_key(&kms, &k.policy, &k.description, &k.tags)
-                .await
-                .map_err(|e| format!("CreateKey: {}", e.detail()))?;
+            let key = match (&k.multi_region, primary) {
+                // A replica of the multi-Region key, made from its primary's region.
+                (MultiRegion::Replica { primary_region }, Some(primary)) => session
+                    .replicate_key(
+                        &session.kms(primary_region),
+                        primary,
+                        &plan.region,
+                        &k.policy,
+                        &k.description,
+                        &k.tags,
+                    )
+                    .await
+                    .map_err(|e| format!("ReplicateKey: {}", e.detail()))?,
+                (MultiRegion::Replica { primary_region }, None) => {
+                    return Err(format!(
+                        "no multi-Region primary key in {primary_region} to replicate"
+                    ));
+                }
+                (made, _) => session
+                    .create_key(
+                        &kms,
+                        &k.policy,
+                        &k.description,
+                        &k.tags,
+                        *made == MultiRegion::Primary,
+                    )
+                    .await
+                    .map_err(|e| format!("CreateKey: {}", e.detail()))?,
+            };
             journal.append(&Entry::KeyCreated {
                 at: now(),
                 region: plan.region.clone(),
@@ -584,7 +610,11 @@ async fn region_key(
                         e.detail()
                     )
                 })?;
-            if let Some(days) = k.rotation_days {
+            // A replica rotates with its primary: rotation is set there.
+            if let Some(days) = k
+                .rotation_days
+                .filter(|_| !matches!(k.multi_region, MultiRegion::Replica { .. }))
+            {
                 session
                     .enable_key_rotation(&kms, &key.arn, days)
                     .await
@@ -771,10 +801,37 @@ pub async fn apply(
         guardkey_version: env!("CARGO_PKG_VERSION").into(),
         reach: options.reach.clone(),
     });
+    // A multi-Region key's primary is made first: its replicas are made from it.
+    let is_primary =
+        |r: &RegionPlan| matches!(&r.key, KeyChoice::Create(k) if k.multi_region == MultiRegion::Primary);
+    let primary_key = match plan.regions.iter().find(|r| is_primary(r)) {
+        Some(r) => Some(region_key(session, journal, r, &plan.account, options, on_event, None).await),
+        None => None,
+    };
+    let primary_key = &primary_key;
     let regions = plan.regions.iter().map(|r| async move {
         let mut report = FixReport::default();
         let grant = plan.usage.grants.iter().find(|g| g.region == r.region);
-        let key = match region_key(session, journal, r, &plan.account, options, on_event).await {
+        let made = match (is_primary(r), primary_key) {
+            (true, Some(made)) => made.clone(),
+            (false, Some(Ok(primary))) => {
+                region_key(
+                    session,
+                    journal,
+                    r,
+                    &plan.account,
+                    options,
+                    on_event,
+                    Some(primary),
+                )
+                .await
+            }
+            (false, Some(Err(e))) if matches!(&r.key, KeyChoice::Create(_)) => {
+                Err(format!("the multi-Region primary key could not be made: {e}"))
+            }
+            _ => region_key(session, journal, r, &plan.account, options, on_event, None).await,
+        };
+        let key = match made {
             Ok(k) => match grant {
                 Some(g) => grant_users(session, journal, g, &k).await.map(|()| k),
                 None => Ok(k),

@@ -18,6 +18,24 @@ pub struct NewKey {
     pub tags: Vec<(String, String)>,
     /// Automatic rotation period; None leaves rotation off.
     pub rotation_days: Option<i32>,
+    /// One multi-Region key for every region of the plan (`--multi-region`): this region's
+    /// part in it.
+    pub multi_region: MultiRegion,
+}
+
+/// A new key's part in a multi-Region key: KMS keeps one key id and key material in every
+/// region, each replica a key of its own region (its own ARN, policy, alias and tags) that
+/// the region's guardrails use; rotation is set on the primary and applies to every replica
+/// (KMS Developer Guide, "Multi-Region keys in AWS KMS").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MultiRegion {
+    /// A single-Region key, its region's own.
+    #[default]
+    No,
+    /// The primary key (`CreateKey --multi-region`), created before its replicas.
+    Primary,
+    /// A replica of the primary in `primary_region` (`ReplicateKey`), with this region's policy.
+    Replica { primary_region: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +78,43 @@ pub struct FixPlan {
     pub allow_lockout: bool,
     /// What planning had to say (guardrails skipped, statements a key policy lacks).
     pub notes: Vec<String>,
+}
+
+impl FixPlan {
+    /// One multi-Region key for the plan's new keys: the primary in `primary` (default: the
+    /// plan's first region), a replica in each other region, each with its own region's
+    /// policy, alias and tags. Every region must create its key.
+    pub fn make_multi_region(&mut self, primary: Option<&str>) -> Result<(), String> {
+        let Some(first) = self.regions.first().map(|r| r.region.clone()) else {
+            return Ok(());
+        };
+        let primary = primary.map_or(first, str::to_string);
+        if !self.regions.iter().any(|r| r.region == primary) {
+            return Err(format!(
+                "--primary-region {primary}: the plan has no guardrail there (its regions: {})",
+                self.regions
+                    .iter()
+                    .map(|r| r.region.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        // The primary first: its replicas are made from it.
+        self.regions.sort_by_key(|r| r.region != primary);
+        for r in &mut self.regions {
+            let KeyChoice::Create(k) = &mut r.key else {
+                return Err("--multi-region makes a new key: it goes with --create-key".into());
+            };
+            k.multi_region = if r.region == primary {
+                MultiRegion::Primary
+            } else {
+                MultiRegion::Replica {
+                    primary_region: primary.clone(),
+                }
+            };
+        }
+        Ok(())
+    }
 }
 
 /// A user of a guardrail, and whether it can decrypt with the key the plan applies.
@@ -222,17 +277,40 @@ impl FixPlan {
             let mut step = 1;
             match &r.key {
                 KeyChoice::Create(k) => {
-                    let _ = writeln!(
-                        out,
-                        "  {step}. kms:CreateKey  symmetric encryption key, \"{}\"",
-                        k.description
-                    );
+                    match &k.multi_region {
+                        MultiRegion::Replica { primary_region } => {
+                            let _ = writeln!(
+                                out,
+                                "  {step}. kms:ReplicateKey  the multi-Region key of {primary_region} into {}, with this region's key policy",
+                                r.region
+                            );
+                        }
+                        other => {
+                            let _ = writeln!(
+                                out,
+                                "  {step}. kms:CreateKey  symmetric encryption key{}, \"{}\"",
+                                if *other == MultiRegion::Primary {
+                                    " (multi-Region primary: replicated into the plan's other regions)"
+                                } else {
+                                    ""
+                                },
+                                k.description
+                            );
+                        }
+                    }
                     step += 1;
                     let _ = writeln!(out, "  {step}. kms:CreateAlias {}", k.alias);
                     step += 1;
-                    if let Some(days) = k.rotation_days {
-                        let _ = writeln!(out, "  {step}. kms:EnableKeyRotation every {days} days");
-                        step += 1;
+                    match (&k.multi_region, k.rotation_days) {
+                        // Set on the primary, it applies to every replica.
+                        (MultiRegion::Replica { primary_region }, Some(_)) => {
+                            let _ = writeln!(out, "     (rotation: the primary's, set in {primary_region})");
+                        }
+                        (_, Some(days)) => {
+                            let _ = writeln!(out, "  {step}. kms:EnableKeyRotation every {days} days");
+                            step += 1;
+                        }
+                        _ => {}
                     }
                 }
                 KeyChoice::Existing(k) => {
@@ -771,6 +849,7 @@ mod tests {
                         policy: "{\"Statement\": []}".into(),
                         tags: vec![("managed-by".into(), "guardkey".into())],
                         rotation_days: Some(365),
+                        multi_region: Default::default(),
                     }),
                     targets: vec![Target {
                         arn: "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc".into(),

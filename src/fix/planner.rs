@@ -397,6 +397,7 @@ pub fn plan(req: PlanRequest) -> Result<FixPlan, String> {
                         policy: policy.clone(),
                         tags: settings.tags,
                         rotation_days: settings.rotation_days,
+                        multi_region: Default::default(),
                     }),
                     format!("arn:{partition}:kms:{region}:{account}:key/new"),
                     Ok(policy),

@@ -45,6 +45,10 @@ pub struct FixRequest {
     /// Accepted risks: the guardrails they mute are left out unless `include_muted`.
     pub exceptions: Option<crate::model::exceptions::Exceptions>,
     pub include_muted: bool,
+    /// One multi-Region key for every region (`--multi-region`), its primary in
+    /// `primary_region` (default: the plan's first region).
+    pub multi_region: bool,
+    pub primary_region: Option<String>,
     pub include_failed: bool,
     pub include_managed: bool,
     pub grant_users: bool,
@@ -171,7 +175,7 @@ pub async fn prepare(
         iam: &index,
         answers: &answers,
     };
-    let plan = super::planner::plan(PlanRequest {
+    let mut plan = super::planner::plan(PlanRequest {
         account: identity.account.clone(),
         regions: choices,
         iam: &answered,
@@ -180,6 +184,9 @@ pub async fn prepare(
         allow_lockout: request.allow_lockout,
         publish_version: request.publish_version,
     })?;
+    if request.multi_region {
+        plan.make_multi_region(request.primary_region.as_deref())?;
+    }
     notes.extend(plan.notes.iter().cloned());
     if plan.guardrail_count() == 0 && plan.held.is_empty() {
         notes.push("Nothing to fix: every selected guardrail is on the target key already.".into());

@@ -1174,6 +1174,8 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
         key: KeyRequest::Existing("alias/bedrock-guardrails".into()),
         include_compliant: false,
         include_muted: false,
+        multi_region: false,
+        primary_region: None,
         exceptions: None,
         include_failed: false,
         include_managed: false,
