@@ -327,3 +327,86 @@ async fn fix_with_one_multi_region_key_leaves_each_guardrail_on_its_regions_repl
         assert_eq!(g.kms_key_arn(), None, "{id} is back on the AWS-owned key");
     }
 }
+
+/// An existing multi-Region key given by its primary's ARN: each region's guardrails go to
+/// that region's replica; a region with no replica is refused before any write, naming the
+/// `aws kms replicate-key` command that makes one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_multi_region_key_is_used_through_each_regions_replica() {
+    let sim = start_demo(20).await;
+    let cfg = sdk_config(&sim).await;
+    let primary = kms(&cfg, "us-west-2")
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let (id, arn) = (primary.key_id().to_string(), primary.arn().unwrap().to_string());
+    kms(&cfg, "us-west-2")
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-2")
+        .send()
+        .await
+        .unwrap();
+    let run = |regions: &str| {
+        guardkey_command(
+            Some((
+                guardkey::sim::SIM_ACCESS_KEY_ID,
+                guardkey::sim::SIM_SECRET_ACCESS_KEY,
+            )),
+            "us-east-1",
+        )
+        .args([
+            "fix",
+            "--regions",
+            regions,
+            "--filter",
+            "status:fail key:none",
+            "--key",
+            &arn,
+            "--yes",
+        ])
+        .args(["--endpoint-url", &sim.endpoint()])
+        .env("GUARDKEY_STATE_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap()
+    };
+    let out = run("us-west-2,eu-west-2,eu-north-1");
+    let text = said(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "aws kms replicate-key --region us-west-2 --key-id {id} --replica-region eu-north-1"
+        )),
+        "{text}"
+    );
+    let untouched = sim.sim.with_world(|w| {
+        w.regions()
+            .filter(|((a, _), _)| a == DEMO_ACCOUNT)
+            .flat_map(|(_, r)| r.guardrails.values())
+            .all(|g| g.draft.kms_key_arn.as_deref().is_none_or(|k| !k.contains(&id)))
+    });
+    assert!(untouched, "refused before any write");
+    let out = run("us-west-2,eu-west-2");
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    sim.sim.with_world(|w| {
+        for region in ["us-west-2", "eu-west-2"] {
+            let moved: Vec<&str> = w
+                .region(DEMO_ACCOUNT, region)
+                .unwrap()
+                .guardrails
+                .values()
+                .filter_map(|g| g.draft.kms_key_arn.as_deref())
+                .filter(|k| k.contains(&id))
+                .collect();
+            assert!(!moved.is_empty(), "{region}");
+            assert!(
+                moved.iter().all(|k| k.split(':').nth(3) == Some(region)),
+                "{moved:?}"
+            );
+        }
+    });
+}

@@ -753,10 +753,35 @@ pub async fn check_existing_key(
     account: &str,
     key: &str,
 ) -> Result<String, String> {
-    let d = session
-        .describe_key(&session.kms(region), key)
-        .await
-        .map_err(|e| format!("{key}: {}", e.detail()))?;
+    // A multi-Region key named by another region's ARN (its primary's, say): each region's
+    // guardrails use that region's replica, the same key id under this region's ARN.
+    let mrk = key.rsplit('/').next().filter(|id| id.starts_with("mrk-"));
+    let replica;
+    let asked = match (mrk, key.starts_with("arn:")) {
+        (Some(id), true) if region_of(key) != region => {
+            let partition = key.split(':').nth(1).unwrap_or("aws");
+            replica = format!("arn:{partition}:kms:{region}:{account}:key/{id}");
+            replica.as_str()
+        }
+        _ => key,
+    };
+    let d = match session.describe_key(&session.kms(region), asked).await {
+        Ok(d) => d,
+        Err(e) => {
+            let from = if key.starts_with("arn:") {
+                region_of(key)
+            } else {
+                "PRIMARY_REGION"
+            };
+            let hint = match mrk {
+                Some(id) => format!(
+                    " — the multi-Region key has no replica in {region}: make one with `aws kms replicate-key --region {from} --key-id {id} --replica-region {region}` (and give it a key policy for that region's users)"
+                ),
+                None => String::new(),
+            };
+            return Err(format!("{key}: {}{hint}", e.detail()));
+        }
+    };
     let key_region = region_of(&d.arn);
     if key_region != region || d.account != account {
         return Err(format!(
