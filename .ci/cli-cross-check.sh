@@ -311,6 +311,39 @@ for region in us-west-2 eu-west-2; do
 done
 echo "cli-cross-check: the emitted AWS CLI script and guardkey fix --yes reach the same end state"
 
+# The same with one multi-Region key: the script's create-key --multi-region and
+# replicate-key by the AWS CLI, and guardkey fix --multi-region --yes, each leave every
+# guardrail on its own region's replica of one mrk- key; python-hcl2 reads the Terraform.
+mselect=(--regions eu-north-1,ap-northeast-1,sa-east-1 --filter 'key:none' --create-key --multi-region --alias alias/ci-mrk)
+"$guardkey" fix --endpoint-url "$endpoint_a" "${mselect[@]}" --dry-run --emit-cli "$work/mrk.sh" \
+  --emit-terraform "$work/mrk.tf" >/dev/null
+"$guardkey" fix --endpoint-url "$endpoint_b" "${mselect[@]}" --yes --journal-dir "$work" >"$work/mrk-b.log" \
+  || fail "guardkey fix --multi-region --yes: $(cat "$work/mrk-b.log")"
+AWS_ENDPOINT_URL="$endpoint_a" bash "$work/mrk.sh" || fail "the emitted multi-Region AWS CLI script failed"
+for endpoint in "$endpoint_a" "$endpoint_b"; do
+  ids=""
+  for region in eu-north-1 ap-northeast-1 sa-east-1; do
+    key=$(AWS_ENDPOINT_URL="$endpoint" aws kms describe-key --region "$region" --key-id alias/ci-mrk --query KeyMetadata.Arn --output text)
+    [[ "$key" == arn:aws:kms:$region:*:key/mrk-* ]] || fail "$endpoint $region: alias/ci-mrk is $key"
+    ids="$ids ${key##*/}"
+    for arn in $(AWS_ENDPOINT_URL="$endpoint" aws bedrock list-guardrails --region "$region" --query 'guardrails[*].arn' --output text); do
+      got=$(AWS_ENDPOINT_URL="$endpoint" aws bedrock get-guardrail --region "$region" --guardrail-identifier "$arn" --query kmsKeyArn --output text)
+      [ "$got" = "$key" ] || [ "$got" != None ] || fail "$endpoint $region: $arn still on the AWS-owned key"
+    done
+  done
+  [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ] || fail "$endpoint: more than one key id: $ids"
+  replicas=$(AWS_ENDPOINT_URL="$endpoint" aws kms describe-key --region eu-north-1 --key-id alias/ci-mrk \
+    --query 'KeyMetadata.MultiRegionConfiguration.[MultiRegionKeyType, length(ReplicaKeys)]' --output text)
+  [ "$replicas" = "PRIMARY	2" ] || fail "$endpoint: the primary in eu-north-1 and two replicas, not: $replicas"
+done
+python - "$work/mrk.tf" <<'PY' || fail "python-hcl2 does not read the multi-Region Terraform"
+import sys, hcl2
+doc = hcl2.load(open(sys.argv[1]))
+kinds = [k.strip("\"") for r in doc["resource"] for k in r]
+assert kinds.count("aws_kms_replica_key") == 2 and "aws_kms_key" in kinds, kinds
+PY
+echo "cli-cross-check: one multi-Region key: the AWS CLI script and guardkey fix --multi-region --yes leave each guardrail on its region's replica; the Terraform parses"
+
 # Security Hub: the ASFF findings of the same scan, validated with botocore's own validator.
 rc=0; "$guardkey" scan --endpoint-url "$AWS_ENDPOINT_URL" --format asff --output "$work/findings.asff.json" 2>/dev/null || rc=$?
 [ "$rc" -eq 3 ] || fail "guardkey scan --format asff exited $rc"

@@ -293,19 +293,38 @@ async fn fix_with_one_multi_region_key_leaves_each_guardrail_on_its_regions_repl
             assert_eq!(g["posture"]["level"], "PASS", "{g}");
         }
     }
-    // The script and Terraform do not write multi-Region keys yet: refused, not half-written.
+    // The script and the Terraform say the same: create-key --multi-region, replicate-key
+    // from the primary's region; aws_kms_key with multi_region and aws_kms_replica_key.
+    let script = dir.path().join("mrk.sh");
+    let tf = dir.path().join("mrk.tf");
     let out = run(&[
         "fix",
         "--regions",
-        regions,
+        "us-east-1,ap-northeast-1",
         "--filter",
         "key:none",
         "--create-key",
         "--multi-region",
+        "--alias",
+        "alias/guardrails-mrk2",
+        "--dry-run",
         "--emit-cli",
-        dir.path().join("fix.sh").to_str().unwrap(),
+        script.to_str().unwrap(),
+        "--emit-terraform",
+        tf.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let script = std::fs::read_to_string(script).unwrap();
+    assert!(
+        script.contains("aws kms create-key --region us-east-1 --multi-region"),
+        "{script}"
+    );
+    assert!(script.contains("aws kms replicate-key --region us-east-1 --key-id \"$KEY_US_EAST_1\" --replica-region ap-northeast-1"), "{script}");
+    let tf = std::fs::read_to_string(tf).unwrap();
+    assert!(
+        tf.contains("multi_region            = true") && tf.contains("resource \"aws_kms_replica_key\""),
+        "{tf}"
+    );
     // restore puts every guardrail back, and leaves the keys (it says so).
     let journal = std::fs::read_dir(dir.path())
         .unwrap()

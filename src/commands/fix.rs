@@ -58,13 +58,6 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), CommandError> {
 
 /// Files the fix writes: never one that exists (unless --force), never the same twice.
 fn check_outputs(args: &FixArgs) -> Result<(), CommandError> {
-    if args.multi_region && (args.emit_cli.is_some() || args.emit_terraform.is_some()) {
-        return Err(CommandError(
-            "--emit-cli and --emit-terraform do not write multi-Region keys yet: run the fix itself \
-             (--dry-run shows its plan), or leave --multi-region out for a key per region"
-                .into(),
-        ));
-    }
     let outputs = [
         ("--emit-cli", args.emit_cli.as_deref()),
         ("--emit-terraform", args.emit_terraform.as_deref()),

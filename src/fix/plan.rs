@@ -528,17 +528,39 @@ impl FixPlan {
                             tags.iter().map(|t| shell_quote(t)).collect::<Vec<_>>().join(" ")
                         )
                     };
-                    let _ = writeln!(
-                        out,
-                        "{v}=$(aws kms create-key --region {region} --description {} --policy \"file://$work/policy-{region}.json\"{tag_arg} --query KeyMetadata.Arn --output text)",
-                        shell_quote(&k.description)
-                    );
+                    match &k.multi_region {
+                        // A replica, from the primary's region; its policy and tags its own.
+                        MultiRegion::Replica { primary_region } => {
+                            let _ = writeln!(
+                                out,
+                                "{v}=$(aws kms replicate-key --region {primary_region} --key-id \"${}\" --replica-region {region} --description {} --policy \"file://$work/policy-{region}.json\"{tag_arg} --query ReplicaKeyMetadata.Arn --output text)",
+                                var(primary_region),
+                                shell_quote(&k.description)
+                            );
+                        }
+                        made => {
+                            let _ = writeln!(
+                                out,
+                                "{v}=$(aws kms create-key --region {region}{} --description {} --policy \"file://$work/policy-{region}.json\"{tag_arg} --query KeyMetadata.Arn --output text)",
+                                if *made == MultiRegion::Primary {
+                                    " --multi-region"
+                                } else {
+                                    ""
+                                },
+                                shell_quote(&k.description)
+                            );
+                        }
+                    }
                     let _ = writeln!(
                         out,
                         "aws kms create-alias --region {region} --alias-name {} --target-key-id \"${v}\"",
                         shell_quote(&k.alias)
                     );
-                    if let Some(days) = k.rotation_days {
+                    // A replica rotates with its primary.
+                    if let Some(days) = k
+                        .rotation_days
+                        .filter(|_| !matches!(k.multi_region, MultiRegion::Replica { .. }))
+                    {
                         let _ = writeln!(
                             out,
                             "aws kms enable-key-rotation --region {region} --key-id \"${v}\" --rotation-period-in-days {days}"
@@ -631,9 +653,40 @@ impl FixPlan {
                 r.region
             );
             match &r.key {
+                KeyChoice::Create(k) if matches!(k.multi_region, MultiRegion::Replica { .. }) => {
+                    let MultiRegion::Replica { primary_region } = &k.multi_region else {
+                        unreachable!()
+                    };
+                    // aws_kms_replica_key: the replica of the primary, its own policy and tags.
+                    let primary = format!("bedrock_guardrails_{prefix}{}", primary_region.replace('-', "_"));
+                    let _ = writeln!(out, "\nresource \"aws_kms_replica_key\" \"{name}\" {{");
+                    let _ = writeln!(out, "  provider        = aws.{alias}");
+                    let _ = writeln!(out, "  primary_key_arn = aws_kms_key.{primary}.arn");
+                    let _ = writeln!(out, "  description     = {}", hcl_string(&k.description));
+                    let _ = writeln!(
+                        out,
+                        "  policy          = <<POLICY\n{}\nPOLICY",
+                        hcl_template_escape(&k.policy)
+                    );
+                    if !k.tags.is_empty() {
+                        let _ = writeln!(out, "  tags = {{");
+                        for (key, value) in &k.tags {
+                            let _ = writeln!(out, "    {} = {}", hcl_string(key), hcl_string(value));
+                        }
+                        let _ = writeln!(out, "  }}");
+                    }
+                    let _ = writeln!(out, "}}");
+                    let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
+                    let _ = writeln!(out, "  provider      = aws.{alias}");
+                    let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
+                    let _ = writeln!(out, "  target_key_id = aws_kms_replica_key.{name}.key_id\n}}");
+                }
                 KeyChoice::Create(k) => {
                     let _ = writeln!(out, "\nresource \"aws_kms_key\" \"{name}\" {{");
                     let _ = writeln!(out, "  provider                = aws.{alias}");
+                    if k.multi_region == MultiRegion::Primary {
+                        let _ = writeln!(out, "  multi_region            = true");
+                    }
                     let _ = writeln!(out, "  description             = {}", hcl_string(&k.description));
                     let _ = writeln!(out, "  key_usage               = \"ENCRYPT_DECRYPT\"");
                     let _ = writeln!(out, "  customer_master_key_spec = \"SYMMETRIC_DEFAULT\"");
@@ -666,6 +719,9 @@ impl FixPlan {
                 }
             }
             let reference = match &r.key {
+                KeyChoice::Create(k) if matches!(k.multi_region, MultiRegion::Replica { .. }) => {
+                    format!("aws_kms_replica_key.{name}.arn")
+                }
                 KeyChoice::Create(_) => format!("aws_kms_key.{name}.arn"),
                 KeyChoice::Existing(_) => format!("data.aws_kms_key.{name}.arn"),
             };
