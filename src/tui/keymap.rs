@@ -153,8 +153,8 @@ pub const KEYMAP: &[Binding] = &[
     b(Context::Wizard, "Space", "targets: include / leave out", false),
     b(
         Context::Wizard,
-        "n / h l",
-        "keys: new key / cycle the region's existing keys",
+        "n / h l / m",
+        "keys: new key / cycle the region's existing keys / one multi-Region key for all regions",
         false,
     ),
     b(

@@ -140,6 +140,9 @@ pub struct Wizard {
     /// Add a statement naming the guardrails' users to an existing key's policy where it
     /// would lock them out (`g` in the review; `--grant-users` headless).
     pub grant_users: bool,
+    /// One multi-Region key for all the regions (`m` in the key step; `--multi-region`
+    /// headless): a primary in the first region and a replica in each other.
+    pub multi_region: bool,
     /// Move guardrails whose users would lose access all the same (`o` at the confirm
     /// step; `--allow-lockout` headless).
     pub allow_lockout: bool,
@@ -288,6 +291,7 @@ impl Wizard {
             },
             publish_version: false,
             grant_users: false,
+            multi_region: false,
             allow_lockout: false,
             iam: HashMap::new(),
             iam_answers: Default::default(),
@@ -491,7 +495,11 @@ impl Wizard {
                 candidates,
             });
         }
-        self.plan_regions(regions, self.grant_users)
+        let mut plan = self.plan_regions(regions, self.grant_users)?;
+        if self.multi_region {
+            plan.make_multi_region(None)?;
+        }
+        Ok(plan)
     }
 
     /// What the existing key `i` of a region would do to the region's guardrails' users:
@@ -597,7 +605,19 @@ impl Wizard {
                         r.note = None;
                     }
                 }
+                // One multi-Region key for every region: new keys everywhere, one family.
+                KeyCode::Char('m') if self.regions.len() > 1 => {
+                    self.multi_region = !self.multi_region;
+                    if self.multi_region {
+                        for r in &mut self.regions {
+                            r.existing = None;
+                            r.note = None;
+                        }
+                    }
+                }
                 KeyCode::Char('l') | KeyCode::Right | KeyCode::Char('h') | KeyCode::Left => {
+                    // An existing key is a region's own: no longer one multi-Region key.
+                    self.multi_region = false;
                     let forward = matches!(key.code, KeyCode::Char('l') | KeyCode::Right);
                     if let Some(r) = self.regions.get_mut(self.cursor)
                         && let KeyList::Ready(keys) = &r.keys
@@ -940,7 +960,7 @@ impl Wizard {
     pub fn hints(&self) -> &'static str {
         match self.step {
             Step::Targets => "j/k move · Space include/leave out · Enter next · Esc close",
-            Step::Keys => "j/k region · n new key · h/l existing keys · Enter next · Esc back",
+            Step::Keys => "j/k region · n new · h/l existing · m multi-Region · Enter next · Esc back",
             Step::Settings => "Tab next field · type to edit · Enter review · Esc back",
             Step::Review => {
                 "j/k scroll · v publish version · g grant users on existing keys · s save CLI script · t save Terraform · Enter confirm · Esc back"

@@ -11,7 +11,7 @@ use super::update::{Action, Effect, update};
 use super::view::render;
 use super::wizard::{ExistingKey, Step, WizardEffect};
 use crate::fix::apply::{FixEvent, Outcome, OutcomeKind};
-use crate::fix::plan::KeyChoice;
+use crate::fix::plan::{KeyChoice, MultiRegion};
 use crate::model::{Level, Rotation};
 use crate::report::fixtures::{guardrail, key as kms_key};
 
@@ -1237,4 +1237,43 @@ async fn the_wizard_and_guardkey_fix_hold_back_the_same_lock_out() {
     assert!(
         granted(&headless)[0][0].ends_with("role/service-role/AmazonBedrockExecutionRoleForAgents_claims")
     );
+}
+
+#[test]
+fn m_in_the_key_step_makes_one_multi_region_key_for_all_the_regions() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(step(&s), Step::Keys);
+    keys_loaded(&mut s);
+    // An existing key in one region, then m: new keys everywhere, one family.
+    update(&mut s, key('h'));
+    update(&mut s, key('m'));
+    let w = s.wizard.as_ref().unwrap();
+    assert!(w.multi_region && w.regions.iter().all(|r| r.existing.is_none()));
+    let text = screen_text(&s).join("\n");
+    assert!(
+        text.contains("One multi-Region key for all the regions (m): yes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("new multi-Region key (primary)") && text.contains("its replica in this region"),
+        "{text}"
+    );
+    let plan = s.wizard.as_ref().unwrap().plan().unwrap();
+    let parts: Vec<&MultiRegion> = plan
+        .regions
+        .iter()
+        .map(|r| match &r.key {
+            KeyChoice::Create(k) => &k.multi_region,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(parts[0], &MultiRegion::Primary);
+    assert!(
+        matches!(parts[1], MultiRegion::Replica { primary_region } if *primary_region == plan.regions[0].region)
+    );
+    assert!(plan.summary().contains("kms:ReplicateKey"), "{}", plan.summary());
+    // Choosing an existing key again makes it a key per region.
+    update(&mut s, key('l'));
+    assert!(!s.wizard.as_ref().unwrap().multi_region);
 }

@@ -67,6 +67,12 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
             lines.push(Line::raw(
                 "KMS keys are regional: choose, per region, a new key (recommended) or an existing one.",
             ));
+            if w.regions.len() > 1 {
+                lines.push(Line::raw(format!(
+                    "One multi-Region key for all the regions (m): {}",
+                    if w.multi_region { "yes" } else { "no" }
+                )));
+            }
             lines.push(Line::raw(""));
             for (i, r) in w.regions.iter().enumerate() {
                 let style = if i == w.cursor {
@@ -76,6 +82,8 @@ pub(super) fn render_wizard(state: &State, w: &Wizard, theme: &Theme, f: &mut Fr
                     Style::default()
                 };
                 let choice = match (r.existing, &r.keys) {
+                    (None, _) if w.multi_region && i == 0 => "new multi-Region key (primary)".to_string(),
+                    (None, _) if w.multi_region => "its replica in this region".to_string(),
                     (None, _) => "new customer managed key".to_string(),
                     (Some(k), KeyList::Ready(keys)) => keys
                         .get(k)
