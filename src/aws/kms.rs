@@ -27,6 +27,22 @@ pub struct KeyDescription {
     pub description: Option<String>,
 }
 
+/// Tags as KMS takes them (CreateKey, ReplicateKey).
+fn kms_tags(tags: &[(String, String)]) -> Result<Vec<aws_sdk_kms::types::Tag>, CallError> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(|e| CallError::Other {
+                    code: "InvalidTag".into(),
+                    message: e.to_string(),
+                })
+        })
+        .collect()
+}
+
 impl Session {
     pub fn kms(&self, region: &str) -> Kms {
         self.kms_client(region, true)
@@ -138,17 +154,8 @@ impl Session {
             .origin(aws_sdk_kms::types::OriginType::AwsKms)
             .policy(policy)
             .description(description);
-        for (k, v) in tags {
-            req = req.tags(
-                aws_sdk_kms::types::Tag::builder()
-                    .tag_key(k)
-                    .tag_value(v)
-                    .build()
-                    .map_err(|e| CallError::Other {
-                        code: "InvalidTag".into(),
-                        message: e.to_string(),
-                    })?,
-            );
+        if !tags.is_empty() {
+            req = req.set_tags(Some(kms_tags(tags)?));
         }
         let out = req.send().await.map_err(|e| classify(e, "kms:CreateKey"))?;
         let arn = out
@@ -178,17 +185,8 @@ impl Session {
             .replica_region(region)
             .policy(policy)
             .description(description);
-        for (k, v) in tags {
-            req = req.tags(
-                aws_sdk_kms::types::Tag::builder()
-                    .tag_key(k)
-                    .tag_value(v)
-                    .build()
-                    .map_err(|e| CallError::Other {
-                        code: "InvalidTag".into(),
-                        message: e.to_string(),
-                    })?,
-            );
+        if !tags.is_empty() {
+            req = req.set_tags(Some(kms_tags(tags)?));
         }
         let out = req.send().await.map_err(|e| classify(e, "kms:ReplicateKey"))?;
         let arn = out

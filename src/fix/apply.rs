@@ -610,11 +610,7 @@ async fn region_key(
                         e.detail()
                     )
                 })?;
-            // A replica rotates with its primary: rotation is set there.
-            if let Some(days) = k
-                .rotation_days
-                .filter(|_| !matches!(k.multi_region, MultiRegion::Replica { .. }))
-            {
+            if let Some(days) = k.rotation_set_here() {
                 session
                     .enable_key_rotation(&kms, &key.arn, days)
                     .await

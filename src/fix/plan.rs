@@ -23,6 +23,15 @@ pub struct NewKey {
     pub multi_region: MultiRegion,
 }
 
+impl NewKey {
+    /// The rotation period to enable on this region's key: a replica's is its primary's,
+    /// set there (KMS refuses EnableKeyRotation on a replica).
+    pub fn rotation_set_here(&self) -> Option<i32> {
+        self.rotation_days
+            .filter(|_| !matches!(self.multi_region, MultiRegion::Replica { .. }))
+    }
+}
+
 /// A new key's part in a multi-Region key: KMS keeps one key id and key material in every
 /// region, each replica a key of its own region (its own ARN, policy, alias and tags) that
 /// the region's guardrails use; rotation is set on the primary and applies to every replica
@@ -556,11 +565,7 @@ impl FixPlan {
                         "aws kms create-alias --region {region} --alias-name {} --target-key-id \"${v}\"",
                         shell_quote(&k.alias)
                     );
-                    // A replica rotates with its primary.
-                    if let Some(days) = k
-                        .rotation_days
-                        .filter(|_| !matches!(k.multi_region, MultiRegion::Replica { .. }))
-                    {
+                    if let Some(days) = k.rotation_set_here() {
                         let _ = writeln!(
                             out,
                             "aws kms enable-key-rotation --region {region} --key-id \"${v}\" --rotation-period-in-days {days}"
@@ -652,11 +657,14 @@ impl FixPlan {
                 "\nprovider \"aws\" {{\n  alias  = \"{alias}\"\n  region = \"{}\"\n{auth}}}",
                 r.region
             );
-            match &r.key {
-                KeyChoice::Create(k) if matches!(k.multi_region, MultiRegion::Replica { .. }) => {
-                    let MultiRegion::Replica { primary_region } = &k.multi_region else {
-                        unreachable!()
-                    };
+            // Each key's resource, and what the guardrails of the region refer to.
+            let reference = match &r.key {
+                KeyChoice::Create(
+                    k @ NewKey {
+                        multi_region: MultiRegion::Replica { primary_region },
+                        ..
+                    },
+                ) => {
                     // aws_kms_replica_key: the replica of the primary, its own policy and tags.
                     let primary = format!("bedrock_guardrails_{prefix}{}", primary_region.replace('-', "_"));
                     let _ = writeln!(out, "\nresource \"aws_kms_replica_key\" \"{name}\" {{");
@@ -668,18 +676,8 @@ impl FixPlan {
                         "  policy          = <<POLICY\n{}\nPOLICY",
                         hcl_template_escape(&k.policy)
                     );
-                    if !k.tags.is_empty() {
-                        let _ = writeln!(out, "  tags = {{");
-                        for (key, value) in &k.tags {
-                            let _ = writeln!(out, "    {} = {}", hcl_string(key), hcl_string(value));
-                        }
-                        let _ = writeln!(out, "  }}");
-                    }
-                    let _ = writeln!(out, "}}");
-                    let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
-                    let _ = writeln!(out, "  provider      = aws.{alias}");
-                    let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
-                    let _ = writeln!(out, "  target_key_id = aws_kms_replica_key.{name}.key_id\n}}");
+                    hcl_key_end(&mut out, k, &alias, &format!("aws_kms_replica_key.{name}"));
+                    format!("aws_kms_replica_key.{name}.arn")
                 }
                 KeyChoice::Create(k) => {
                     let _ = writeln!(out, "\nresource \"aws_kms_key\" \"{name}\" {{");
@@ -699,31 +697,15 @@ impl FixPlan {
                         "  policy                  = <<POLICY\n{}\nPOLICY",
                         hcl_template_escape(&k.policy)
                     );
-                    if !k.tags.is_empty() {
-                        let _ = writeln!(out, "  tags = {{");
-                        for (key, value) in &k.tags {
-                            let _ = writeln!(out, "    {} = {}", hcl_string(key), hcl_string(value));
-                        }
-                        let _ = writeln!(out, "  }}");
-                    }
-                    let _ = writeln!(out, "}}");
-                    let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
-                    let _ = writeln!(out, "  provider      = aws.{alias}");
-                    let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
-                    let _ = writeln!(out, "  target_key_id = aws_kms_key.{name}.key_id\n}}");
+                    hcl_key_end(&mut out, k, &alias, &format!("aws_kms_key.{name}"));
+                    format!("aws_kms_key.{name}.arn")
                 }
                 KeyChoice::Existing(k) => {
                     let _ = writeln!(out, "\ndata \"aws_kms_key\" \"{name}\" {{");
                     let _ = writeln!(out, "  provider = aws.{alias}");
                     let _ = writeln!(out, "  key_id   = {}\n}}", hcl_string(k));
+                    format!("data.aws_kms_key.{name}.arn")
                 }
-            }
-            let reference = match &r.key {
-                KeyChoice::Create(k) if matches!(k.multi_region, MultiRegion::Replica { .. }) => {
-                    format!("aws_kms_replica_key.{name}.arn")
-                }
-                KeyChoice::Create(_) => format!("aws_kms_key.{name}.arn"),
-                KeyChoice::Existing(_) => format!("data.aws_kms_key.{name}.arn"),
             };
             let provider = alias.clone();
             for t in &r.targets {
@@ -754,6 +736,24 @@ impl FixPlan {
 
 /// `${` and `%{` open template sequences in every HCL string and heredoc: doubled, they
 /// are the literal characters (Terraform's "Strings and Templates").
+/// The end of a new key's resource (its tags), and its alias's resource, pointing at `key`
+/// (`aws_kms_key.NAME` or `aws_kms_replica_key.NAME`) through the provider `alias`.
+fn hcl_key_end(out: &mut String, k: &NewKey, alias: &str, key: &str) {
+    if !k.tags.is_empty() {
+        let _ = writeln!(out, "  tags = {{");
+        for (tag, value) in &k.tags {
+            let _ = writeln!(out, "    {} = {}", hcl_string(tag), hcl_string(value));
+        }
+        let _ = writeln!(out, "  }}");
+    }
+    let _ = writeln!(out, "}}");
+    let name = key.rsplit('.').next().unwrap_or(key);
+    let _ = writeln!(out, "\nresource \"aws_kms_alias\" \"{name}\" {{");
+    let _ = writeln!(out, "  provider      = aws.{alias}");
+    let _ = writeln!(out, "  name          = {}", hcl_string(&k.alias));
+    let _ = writeln!(out, "  target_key_id = {key}.key_id\n}}");
+}
+
 fn hcl_template_escape(s: &str) -> String {
     s.replace("${", "$${").replace("%{", "%%{")
 }

@@ -311,6 +311,17 @@ fn encoded(policy: &Value) -> String {
     percent_encoding::utf8_percent_encode(&policy.to_string(), RFC3986).to_string()
 }
 
+/// A query-protocol list parameter (`NAME.member.N`), in its members' order.
+pub(super) fn members<'a>(params: &'a BTreeMap<String, String>, list: &str) -> Vec<&'a str> {
+    let prefix = format!("{list}.member.");
+    let mut found: Vec<(usize, &str)> = params
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.parse().ok()?, v.as_str())))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, v)| v).collect()
+}
+
 /// IAM's paging of a List call: where `Marker` says to start, and `MaxItems` a page (default
 /// 100, 1–1000), as ValidationError when they are not valid.
 pub(super) fn page(params: &BTreeMap<String, String>) -> Result<(usize, usize), AwsError> {
@@ -361,11 +372,7 @@ fn authorization_details(
     params: &BTreeMap<String, String>,
     request_id: &str,
 ) -> Result<(String, Value), AwsError> {
-    let filter: Vec<&str> = params
-        .iter()
-        .filter(|(k, _)| k.starts_with("Filter.member."))
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let filter = members(params, "Filter");
     if let Some(bad) = filter.iter().find(|f| !ENTITY_TYPES.contains(f)) {
         return Err(AwsError::validation(format!(
             "1 validation error detected: Value '[{bad}]' at 'filter' failed to satisfy constraint: \

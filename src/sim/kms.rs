@@ -357,6 +357,32 @@ fn check_policy(world: &World, policy: &str, ctx: &Ctx, bypass_lockout_check: bo
     }
 }
 
+/// The policy of a key CreateKey or ReplicateKey makes: `Policy`, checked as KMS checks it
+/// (unless `BypassPolicyLockoutSafetyCheck`), else KMS's default policy for the account.
+fn new_key_policy(world: &World, ctx: &Ctx, req: &Value) -> Result<String, AwsError> {
+    match req.get("Policy").and_then(Value::as_str) {
+        Some(p) => {
+            let bypass = req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true);
+            check_policy(world, p, ctx, bypass)?;
+            Ok(p.to_string())
+        }
+        None => Ok(default_policy_in(
+            crate::regions::partition_of(ctx.region),
+            ctx.account,
+        )),
+    }
+}
+
+/// A request's `Tags` (TagKey, TagValue) as the key stores them.
+fn request_tags(req: &Value) -> Vec<(String, String)> {
+    req["Tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (member(t, "TagKey").to_string(), member(t, "TagValue").to_string()))
+        .collect()
+}
+
 fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, AwsError> {
     let spec = req
         .get("KeySpec")
@@ -385,26 +411,14 @@ fn create_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value, Aw
             "KeyUsage {usage} is not compatible with KeySpec {spec}"
         )));
     }
-    let policy = match req.get("Policy").and_then(Value::as_str) {
-        Some(p) => {
-            let bypass = req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true);
-            check_policy(world, p, ctx, bypass)?;
-            p.to_string()
-        }
-        None => default_policy_in(crate::regions::partition_of(ctx.region), ctx.account),
-    };
+    let policy = new_key_policy(world, ctx, req)?;
     let multi_region = req["MultiRegion"].as_bool() == Some(true);
     let key_id = if multi_region {
         format!("mrk-{}", new_key_id(ctx.rng).replace('-', ""))
     } else {
         new_key_id(ctx.rng)
     };
-    let tags = req["Tags"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| (member(t, "TagKey").to_string(), member(t, "TagValue").to_string()))
-        .collect();
+    let tags = request_tags(req);
     let key = Key {
         arn: key_arn(ctx.region, ctx.account, &key_id),
         key_id: key_id.clone(),
@@ -486,14 +500,8 @@ fn replicate_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value,
             format!("Replica key {} already exists in {target}.", primary.key_id),
         ));
     }
-    let policy = match req.get("Policy").and_then(Value::as_str) {
-        Some(p) => {
-            let bypass = req["BypassPolicyLockoutSafetyCheck"].as_bool() == Some(true);
-            check_policy(world, p, ctx, bypass)?;
-            p.to_string()
-        }
-        None => default_policy_in(partition, &primary.account),
-    };
+    // The caller's region is the primary's: the same account and partition.
+    let policy = new_key_policy(world, ctx, req)?;
     let replica = Key {
         arn: key_arn(&target, &primary.account, &primary.key_id),
         region: target.clone(),
@@ -510,12 +518,7 @@ fn replicate_key(world: &mut World, ctx: &mut Ctx, req: &Value) -> Result<Value,
         // Rotation is the primary's (KMS rotates a multi-Region key's material everywhere).
         rotation_days: primary.rotation_days,
         policy: policy.clone(),
-        tags: req["Tags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| (member(t, "TagKey").to_string(), member(t, "TagValue").to_string()))
-            .collect(),
+        tags: request_tags(req),
         grants: Vec::new(),
         ..primary.clone()
     };

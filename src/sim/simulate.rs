@@ -26,18 +26,9 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::authz::{self, Request};
+use super::iam::members;
 use super::state::World;
 use super::wire::AwsError;
-
-fn members<'a>(params: &'a BTreeMap<String, String>, list: &str) -> Vec<&'a str> {
-    let prefix = format!("{list}.member.");
-    let mut found: Vec<(usize, &str)> = params
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.parse().ok()?, v.as_str())))
-        .collect();
-    found.sort();
-    found.into_iter().map(|(_, v)| v).collect()
-}
 
 /// The context entry named `key` (case-insensitive, as IAM's condition keys are), first value.
 fn context<'a>(params: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
